@@ -1,1 +1,2 @@
 //! allps-ws
+pub mod cdv;
