@@ -1,2 +1,3 @@
 //! allps-ws
 pub mod calendar;
+pub mod cdv;
