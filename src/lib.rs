@@ -1,1 +1,3 @@
 //! allps-ws
+
+pub mod document;
