@@ -1,3 +1,4 @@
 //! allps-ws
 pub mod calendar;
 pub mod cdv;
+pub mod document;
