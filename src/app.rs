@@ -1,0 +1,85 @@
+//! [`App`]: the one state value every request shares (store, clock, credential cache,
+//! configuration, the bundled WSDL), and [`AppConfig`], what the operator set.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+
+use tokio::sync::Semaphore;
+
+use crate::auth::{AuthCache, AuthConfig};
+use crate::clock::Clock;
+use crate::store::Db;
+use crate::xml::XmlLimits;
+
+/// The bundled WSDL, served with only its `soap:address` locations rewritten.
+pub const WSDL: &str = include_str!("../wsdl/allps.wsdl");
+
+/// Operator settings that shape request handling.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The SOAP endpoint path (default `/allps`).
+    pub path: String,
+    /// The public URL written into the served WSDL; `None` derives it from `Host`.
+    pub public_url: Option<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// XML bounds.
+    pub limits: XmlLimits,
+    /// Lockout and sessions.
+    pub auth: AuthConfig,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            path: "/allps".into(),
+            public_url: None,
+            max_body_bytes: 4 * 1024 * 1024,
+            limits: XmlLimits::default(),
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+/// Shared state; cheap to clone through its `Arc`.
+pub struct App {
+    /// The store.
+    pub db: Db,
+    /// The injected clock.
+    pub clock: Arc<dyn Clock>,
+    /// Verified credentials.
+    pub auth_cache: AuthCache,
+    /// Bounds concurrent argon2 verifications (each takes ~19 MiB and tens of ms).
+    pub argon2_permits: Semaphore,
+    /// Operator settings.
+    pub config: AppConfig,
+    /// Request ids for logs and internal-error faults.
+    pub next_request_id: AtomicU64,
+    /// Set when shutdown starts; new requests get `UNAVAILABLE`.
+    pub shutting_down: AtomicBool,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("db", &self.db)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Builds the shared state.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Arc<App> {
+        let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Arc::new(App {
+            db,
+            clock,
+            auth_cache: AuthCache::new(),
+            argon2_permits: Semaphore::new(permits),
+            config,
+            next_request_id: AtomicU64::new(1),
+            shutting_down: AtomicBool::new(false),
+        })
+    }
+}

@@ -1,0 +1,190 @@
+//! The command line: `serve`, `admin`, `replay` (and later `process`). Every flag has an
+//! environment variable. Parsing lives here (and in the library) so tests can check it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{App, AppConfig};
+use crate::auth::AuthConfig;
+use crate::clock::{Clock, ManualClock, SystemClock, format_timestamp, parse_timestamp};
+use crate::store::{self, Db, DbOptions};
+use crate::xml::XmlLimits;
+
+/// allps-ws: the Allps-i web services (SOAP 1.1 / 1.2) over an embedded SQLite store.
+#[derive(Debug, Parser)]
+#[command(name = "allps-ws", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the SOAP server.
+    Serve(ServeArgs),
+}
+
+/// `allps-ws serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ALLPS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// SQLite database file (created and migrated if needed).
+    #[arg(long, env = "ALLPS_DB", default_value = "allps.db")]
+    pub db: PathBuf,
+    /// URL written into the served WSDL's soap:address (default: from the request's Host).
+    #[arg(long, env = "ALLPS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Path of the SOAP endpoint.
+    #[arg(long, env = "ALLPS_PATH", default_value = "/allps")]
+    pub path: String,
+    /// Create organisation DEMO, branch BR001 and user demo / demo-password if missing.
+    #[arg(long, env = "ALLPS_DEMO")]
+    pub demo: bool,
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `allps_ws=debug`.
+    #[arg(long, env = "ALLPS_LOG", default_value = "info")]
+    pub log_level: String,
+    /// Log format.
+    #[arg(long, env = "ALLPS_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    /// Largest request body in bytes (413 above it).
+    #[arg(long, env = "ALLPS_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Deepest element nesting.
+    #[arg(long, env = "ALLPS_MAX_DEPTH", default_value_t = XmlLimits::default().max_depth)]
+    pub max_depth: usize,
+    /// Most elements in one request.
+    #[arg(long, env = "ALLPS_MAX_ELEMENTS", default_value_t = XmlLimits::default().max_elements)]
+    pub max_elements: usize,
+    /// Most attributes on one element.
+    #[arg(long, env = "ALLPS_MAX_ATTRIBUTES", default_value_t = XmlLimits::default().max_attributes)]
+    pub max_attributes: usize,
+    /// Longest text of one element, in bytes.
+    #[arg(long, env = "ALLPS_MAX_TEXT_BYTES", default_value_t = XmlLimits::default().max_text_bytes)]
+    pub max_text_bytes: usize,
+    /// Failed password attempts in a row that lock a user (0 never locks).
+    #[arg(long, env = "ALLPS_LOCKOUT_THRESHOLD", default_value_t = 5)]
+    pub lockout_threshold: u32,
+    /// Minutes a lockout lasts.
+    #[arg(long, env = "ALLPS_LOCKOUT_MINUTES", default_value_t = 15)]
+    pub lockout_minutes: i64,
+    /// Hours a Login session lasts.
+    #[arg(long, env = "ALLPS_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: i64,
+    /// Freeze the clock at this RFC 3339 instant (tests, fixture replay).
+    #[arg(long, env = "ALLPS_FIXED_TIME")]
+    pub fixed_time: Option<String>,
+    /// Read-only connections in the pool.
+    #[arg(long, env = "ALLPS_READERS", default_value_t = 4)]
+    pub readers: usize,
+    /// Most write requests committed in one transaction.
+    #[arg(long, env = "ALLPS_MAX_BATCH", default_value_t = 256)]
+    pub max_batch: usize,
+    /// Tokio worker threads (default: one per core).
+    #[arg(long, env = "ALLPS_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The request-handling configuration these flags describe.
+    pub fn app_config(&self) -> AppConfig {
+        AppConfig {
+            path: self.path.clone(),
+            public_url: self.public_url.clone(),
+            max_body_bytes: self.max_body_bytes,
+            limits: XmlLimits {
+                max_depth: self.max_depth,
+                max_elements: self.max_elements,
+                max_attributes: self.max_attributes,
+                max_text_bytes: self.max_text_bytes,
+            },
+            auth: AuthConfig {
+                lockout_threshold: self.lockout_threshold,
+                lockout_duration: time::Duration::minutes(self.lockout_minutes),
+                session_ttl: time::Duration::hours(self.session_hours),
+            },
+        }
+    }
+}
+
+/// Sets up logging: one line per request, text or JSON, to stderr.
+pub fn init_logging(filter: &str, format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    if format == "json" {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Runs `serve` until SIGINT / SIGTERM.
+///
+/// # Errors
+///
+/// Start-up failures (database, address in use), as text for the operator.
+pub fn serve(args: ServeArgs) -> Result<(), String> {
+    init_logging(&args.log_level, &args.log_format);
+    let clock: Arc<dyn Clock> = match &args.fixed_time {
+        Some(text) => Arc::new(ManualClock::new(
+            parse_timestamp(text).ok_or_else(|| format!("--fixed-time {text} is not RFC 3339"))?,
+        )),
+        None => Arc::new(SystemClock),
+    };
+    let db = Db::open(
+        &args.db,
+        &DbOptions {
+            readers: args.readers,
+            max_batch: args.max_batch,
+            ..DbOptions::default()
+        },
+    )
+    .map_err(|e| format!("opening {}: {e}", args.db.display()))?;
+    if args.demo {
+        let now = format_timestamp(clock.now());
+        let created = db
+            .write_blocking(move |conn| {
+                store::admin::ensure_demo(conn, crate::auth::hash_password, &now)
+            })
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("demo set-up: {e}"))?;
+        eprintln!(
+            "demo: organisation {} / branch {} / user {} / password {}{}",
+            store::admin::DEMO_ORG,
+            store::admin::DEMO_BRANCH,
+            store::admin::DEMO_USER,
+            store::admin::DEMO_PASSWORD,
+            if created { " (created)" } else { " (already present)" }
+        );
+    }
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(workers) = args.workers {
+        runtime.worker_threads(workers.max(1));
+    }
+    let runtime = runtime.build().map_err(|e| e.to_string())?;
+    let config = args.app_config();
+    let path = config.path.clone();
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| format!("listening on {}: {e}", args.listen))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let app = App::new(db, clock, config);
+        eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
+        tracing::info!(address = %local, db = %args.db.display(), "listening");
+        crate::server::run(listener, app, crate::server::shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
+    })
+}

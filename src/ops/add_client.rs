@@ -1,0 +1,276 @@
+//! `AddClient`: registers a client (borrower) under an existing employer of the branch.
+//! ClientNumber is the idempotency key: an identical repeat returns the same
+//! AllpsClientNumber; the same number with other details is refused. SA ID numbers are
+//! fully checked and must agree with DateOfBirth and Gender; passports by shape only.
+
+use rusqlite::{OptionalExtension, params};
+use time::Date;
+
+use super::wire::{Fields, spellings};
+use super::{Ctx, OpError, Operation};
+use crate::clock::{format_date, format_timestamp};
+use crate::domain::validate;
+use crate::domain::{Gender, IdType, Refusal, ResultCode, allps_client_number};
+use crate::error::ServiceError;
+use crate::xml::{Element, XmlWriter};
+
+/// The `AddClient` operation.
+pub struct AddClient;
+
+/// A decoded `AddClient` request.
+#[derive(Debug)]
+pub struct AddClientRequest {
+    client_number: String,
+    employer_code: String,
+    first_name: String,
+    surname: String,
+    id_type: IdType,
+    id_number: String,
+    date_of_birth: Date,
+    gender: Gender,
+    initials: Option<String>,
+    cellphone_number: Option<String>,
+    employee_number: Option<String>,
+    email: Option<String>,
+}
+
+/// The client's Allps number.
+#[derive(Debug)]
+pub struct AddClientResponse {
+    allps_client_number: String,
+}
+
+/// A client's stored details, normalised, as compared for idempotency.
+#[derive(Debug, PartialEq, Eq)]
+struct ClientDetails {
+    employer_id: i64,
+    first_name: String,
+    surname: String,
+    initials: Option<String>,
+    id_type: String,
+    id_number: String,
+    date_of_birth: String,
+    gender: String,
+    cellphone: Option<String>,
+    employee_number: Option<String>,
+    email: Option<String>,
+}
+
+impl Operation for AddClient {
+    const NAME: &'static str = "AddClient";
+    const WRITES: bool = true;
+    type Request = AddClientRequest;
+    type Response = AddClientResponse;
+
+    fn decode(element: &Element) -> Result<AddClientRequest, ServiceError> {
+        let f = Fields::new(
+            element,
+            &[
+                ("ClientNumber", 1),
+                ("EmployerCode", 1),
+                ("FirstName", 1),
+                ("Surname", 1),
+                ("IdType", 1),
+                ("IdNumber", 1),
+                ("DateOfBirth", 1),
+                ("Gender", 1),
+                ("Initials", 1),
+                ("CellphoneNumber", 1),
+                ("EmployeeNumber", 1),
+                ("Email", 1),
+            ],
+        )?;
+        Ok(AddClientRequest {
+            client_number: f.required_text("ClientNumber")?,
+            employer_code: f.required_text("EmployerCode")?,
+            first_name: f.required_text("FirstName")?,
+            surname: f.required_text("Surname")?,
+            id_type: f.required_enumeration("IdType", IdType::parse, &spellings(IdType::ALL, IdType::as_str))?,
+            id_number: f.required_text("IdNumber")?,
+            date_of_birth: f.required_date("DateOfBirth")?,
+            gender: f.required_enumeration("Gender", Gender::parse, &spellings(Gender::ALL, Gender::as_str))?,
+            initials: f.text("Initials")?,
+            cellphone_number: f.text("CellphoneNumber")?,
+            employee_number: f.text("EmployeeNumber")?,
+            email: f.text("Email")?,
+        })
+    }
+
+    fn handle(ctx: &Ctx<'_>, req: AddClientRequest) -> Result<AddClientResponse, OpError> {
+        let client_number = validate::alphanumeric("ClientNumber", &req.client_number, 20)?;
+        let employer_code = validate::code("EmployerCode", &req.employer_code, 20)?;
+        let first_name = validate::person_name("FirstName", &req.first_name, 30)?;
+        let surname = validate::person_name("Surname", &req.surname, 30)?;
+        let initials = match req.initials.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(given) => {
+                let cleaned: String = given.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
+                if cleaned.chars().count() > 7 {
+                    return Err(Refusal::field(ResultCode::FieldTooLong, "Initials", "Initials may be at most 7 letters").into());
+                }
+                if cleaned.is_empty() || !cleaned.chars().all(char::is_alphabetic) {
+                    return Err(Refusal::field(ResultCode::NameInvalid, "Initials", "Initials may hold only letters").into());
+                }
+                Some(cleaned.to_uppercase())
+            }
+            None => None,
+        };
+        let today = ctx.today();
+        if req.date_of_birth > today {
+            return Err(Refusal::field(ResultCode::DateOfBirthInvalid, "DateOfBirth", "DateOfBirth is in the future").into());
+        }
+        if today.year() - req.date_of_birth.year() > 130 {
+            return Err(Refusal::field(ResultCode::DateOfBirthInvalid, "DateOfBirth", "DateOfBirth is more than 130 years ago").into());
+        }
+        let id_number = match req.id_type {
+            IdType::SaId => {
+                let id = validate::sa_id_number("IdNumber", &req.id_number)?;
+                if !id.matches_birth_date(req.date_of_birth) {
+                    return Err(Refusal::field(
+                        ResultCode::DateOfBirthMismatch,
+                        "DateOfBirth",
+                        "DateOfBirth does not agree with the date in the SA ID number",
+                    )
+                    .into());
+                }
+                if id.gender != req.gender {
+                    return Err(Refusal::field(
+                        ResultCode::GenderMismatch,
+                        "Gender",
+                        format!("Gender {} does not agree with the SA ID number, which encodes {}", req.gender, id.gender),
+                    )
+                    .into());
+                }
+                req.id_number.trim().to_string()
+            }
+            IdType::Passport => validate::passport_number("IdNumber", &req.id_number)?,
+        };
+        let cellphone = match req.cellphone_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(c) => Some(validate::cellphone("CellphoneNumber", c)?),
+            None => None,
+        };
+        let employee_number = validate::optional("EmployeeNumber", req.employee_number.as_deref(), 20)?;
+        let email = match req.email.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(e) => Some(validate::email("Email", e, 100)?),
+            None => None,
+        };
+
+        let employer_id: i64 = ctx
+            .conn
+            .prepare_cached("SELECT id FROM employers WHERE branch_id = ?1 AND employer_code = ?2")?
+            .query_row(params![ctx.principal.branch_id, employer_code], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| {
+                Refusal::field(
+                    ResultCode::EmployerNotFound,
+                    "EmployerCode",
+                    format!("employer {employer_code} does not exist in branch {}; add it with AddEmployer first", ctx.principal.branch_code),
+                )
+            })?;
+
+        let details = ClientDetails {
+            employer_id,
+            first_name,
+            surname,
+            initials,
+            id_type: req.id_type.as_str().to_string(),
+            id_number,
+            date_of_birth: format_date(req.date_of_birth),
+            gender: req.gender.as_str().to_string(),
+            cellphone,
+            employee_number,
+            email,
+        };
+
+        let existing: Option<(i64, ClientDetails)> = ctx
+            .conn
+            .prepare_cached(
+                "SELECT id, employer_id, first_name, surname, initials, id_type, id_number, date_of_birth,
+                        gender, cellphone, employee_number, email
+                 FROM clients WHERE branch_id = ?1 AND client_number = ?2",
+            )?
+            .query_row(params![ctx.principal.branch_id, client_number], |r| {
+                Ok((
+                    r.get(0)?,
+                    ClientDetails {
+                        employer_id: r.get(1)?,
+                        first_name: r.get(2)?,
+                        surname: r.get(3)?,
+                        initials: r.get(4)?,
+                        id_type: r.get(5)?,
+                        id_number: r.get(6)?,
+                        date_of_birth: r.get(7)?,
+                        gender: r.get(8)?,
+                        cellphone: r.get(9)?,
+                        employee_number: r.get(10)?,
+                        email: r.get(11)?,
+                    },
+                ))
+            })
+            .optional()?;
+        if let Some((id, stored)) = existing {
+            if stored == details {
+                return Ok(AddClientResponse {
+                    allps_client_number: allps_client_number(id),
+                });
+            }
+            return Err(Refusal::field(
+                ResultCode::ClientNumberConflict,
+                "ClientNumber",
+                format!("client {client_number} already exists in branch {} with other details", ctx.principal.branch_code),
+            )
+            .into());
+        }
+
+        let id_in_use: Option<String> = ctx
+            .conn
+            .prepare_cached("SELECT client_number FROM clients WHERE branch_id = ?1 AND id_type = ?2 AND id_number = ?3")?
+            .query_row(params![ctx.principal.branch_id, details.id_type, details.id_number], |r| r.get(0))
+            .optional()?;
+        if let Some(other) = id_in_use {
+            return Err(Refusal::field(
+                ResultCode::IdNumberInUse,
+                "IdNumber",
+                format!("the ID number is already registered in this branch as client {other}"),
+            )
+            .into());
+        }
+
+        ctx.conn
+            .prepare_cached(
+                "INSERT INTO clients (branch_id, employer_id, client_number, first_name, surname, initials, id_type,
+                                      id_number, date_of_birth, gender, cellphone, employee_number, email,
+                                      created_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?
+            .execute(params![
+                ctx.principal.branch_id,
+                details.employer_id,
+                client_number,
+                details.first_name,
+                details.surname,
+                details.initials,
+                details.id_type,
+                details.id_number,
+                details.date_of_birth,
+                details.gender,
+                details.cellphone,
+                details.employee_number,
+                details.email,
+                ctx.principal.user_id,
+                format_timestamp(ctx.now)
+            ])?;
+        let id = ctx.conn.last_insert_rowid();
+        tracing::debug!(
+            client_number = %client_number,
+            id_number = %crate::mask::id_number(&details.id_number),
+            "client added"
+        );
+        Ok(AddClientResponse {
+            allps_client_number: allps_client_number(id),
+        })
+    }
+
+    fn encode(response: &AddClientResponse, w: &mut XmlWriter) {
+        w.leaf("AllpsClientNumber", &response.allps_client_number);
+    }
+}

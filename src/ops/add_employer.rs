@@ -1,0 +1,113 @@
+//! `AddEmployer`: registers an employer in the caller's branch. EmployerCode is unique in
+//! the branch; sending the same employer again succeeds without change, the same code
+//! with other details is refused.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::wire::{Fields, spellings};
+use super::{Ctx, OpError, Operation};
+use crate::clock::format_timestamp;
+use crate::domain::validate;
+use crate::domain::{PayFrequency, Refusal, ResultCode};
+use crate::error::ServiceError;
+use crate::xml::{Element, XmlWriter};
+
+/// The `AddEmployer` operation.
+pub struct AddEmployer;
+
+/// A decoded `AddEmployer` request.
+#[derive(Debug)]
+pub struct AddEmployerRequest {
+    employer_code: String,
+    employer_name: String,
+    pay_frequency: Option<PayFrequency>,
+    pay_day: Option<i64>,
+}
+
+impl Operation for AddEmployer {
+    const NAME: &'static str = "AddEmployer";
+    const WRITES: bool = true;
+    type Request = AddEmployerRequest;
+    type Response = ();
+
+    fn decode(element: &Element) -> Result<AddEmployerRequest, ServiceError> {
+        let f = Fields::new(
+            element,
+            &[
+                ("EmployerCode", 1),
+                ("EmployerName", 1),
+                ("PayFrequency", 1),
+                ("PayDay", 1),
+            ],
+        )?;
+        Ok(AddEmployerRequest {
+            employer_code: f.required_text("EmployerCode")?,
+            employer_name: f.required_text("EmployerName")?,
+            pay_frequency: f.enumeration(
+                "PayFrequency",
+                PayFrequency::parse,
+                &spellings(PayFrequency::ALL, PayFrequency::as_str),
+            )?,
+            pay_day: f.integer("PayDay")?,
+        })
+    }
+
+    fn handle(ctx: &Ctx<'_>, req: AddEmployerRequest) -> Result<(), OpError> {
+        let code = validate::code("EmployerCode", &req.employer_code, 20)?;
+        let name = validate::business_name("EmployerName", &req.employer_name, 60)?;
+        let frequency = req.pay_frequency.unwrap_or(PayFrequency::Monthly);
+        if let Some(day) = req.pay_day {
+            let max = match frequency {
+                PayFrequency::Monthly => 31,
+                PayFrequency::Weekly | PayFrequency::Fortnightly => 7,
+            };
+            if !(1..=max).contains(&day) {
+                return Err(Refusal::field(
+                    ResultCode::PayDayInvalid,
+                    "PayDay",
+                    format!("PayDay must be 1 to {max} for a {frequency} pay frequency"),
+                )
+                .into());
+            }
+        }
+        let existing: Option<(String, String, Option<i64>)> = ctx
+            .conn
+            .prepare_cached(
+                "SELECT employer_name, pay_frequency, pay_day FROM employers
+                 WHERE branch_id = ?1 AND employer_code = ?2",
+            )?
+            .query_row(params![ctx.principal.branch_id, code], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        if let Some((old_name, old_frequency, old_day)) = existing {
+            if old_name == name && old_frequency == frequency.as_str() && old_day == req.pay_day {
+                return Ok(());
+            }
+            return Err(Refusal::field(
+                ResultCode::EmployerCodeConflict,
+                "EmployerCode",
+                format!("employer {code} already exists in branch {} with other details", ctx.principal.branch_code),
+            )
+            .into());
+        }
+        ctx.conn
+            .prepare_cached(
+                "INSERT INTO employers (branch_id, employer_code, employer_name, pay_frequency, pay_day, created_by, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                ctx.principal.branch_id,
+                code,
+                name,
+                frequency.as_str(),
+                req.pay_day,
+                ctx.principal.user_id,
+                format_timestamp(ctx.now)
+            ])?;
+        tracing::debug!(employer_code = %code, "employer added");
+        Ok(())
+    }
+
+    fn encode(_: &(), _: &mut XmlWriter) {}
+}

@@ -1,0 +1,433 @@
+//! The operation table and the generic runner. Each operation is a unit struct
+//! implementing [`Operation`] in its own file named after it; [`dispatch`] routes on the
+//! Body child's namespace and local name; [`run`] decodes, authenticates, runs the
+//! handler inside one transaction (a SAVEPOINT of the writer's batch for writes, a read
+//! transaction for reads) and writes the response envelope.
+
+mod add_client;
+mod add_employer;
+mod get_client;
+mod login;
+pub mod wire;
+
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use time::{Date, OffsetDateTime};
+
+use crate::app::App;
+use crate::auth::{self, AuthInput, AuthStep, Credentials, Principal};
+use crate::clock::SAST;
+use crate::domain::{Refusal, ResultCode, TerminalType};
+use crate::error::{FaultCode, ServiceError};
+use crate::soap::{self, Envelope, TNS};
+use crate::store;
+use crate::xml::{Element, XmlWriter};
+
+pub use add_client::AddClient;
+pub use add_employer::AddEmployer;
+pub use get_client::GetClient;
+pub use login::Login;
+
+/// Every operation of the WSDL, in contract order.
+pub const OPERATIONS: &[&str] = &[
+    "Login",
+    "AddEmployer",
+    "AddClient",
+    "GetClient",
+    "AddClientAccount",
+    "CreatePromissory",
+    "CreateDebiCheckPromissory",
+    "GetPromissory",
+    "CancelPromissory",
+    "EditInstalment",
+    "PrintPromissory",
+    "PayToClientAccount",
+    "GetClientCredit",
+    "PrintClientCredit",
+    "CreateWallet",
+    "GetWallet",
+    "AssignCard",
+    "PrintCardIssueReceipt",
+    "GetReplies",
+];
+
+/// What a handler sees: the transaction's connection, the caller, and the instant.
+pub struct Ctx<'a> {
+    /// The connection, inside the request's transaction.
+    pub conn: &'a Connection,
+    /// The authenticated caller and branch.
+    pub principal: &'a Principal,
+    /// "Now", from the injected clock, fixed for the whole request.
+    pub now: OffsetDateTime,
+    /// Shared state (configuration).
+    pub app: &'a App,
+}
+
+impl Ctx<'_> {
+    /// Today in South Africa.
+    pub fn today(&self) -> Date {
+        self.now.to_offset(SAST).date()
+    }
+}
+
+/// A handler's failure: a business refusal (a Result code) or the store failing.
+#[derive(Debug)]
+pub enum OpError {
+    /// A business rule refused the request.
+    Refused(Refusal),
+    /// SQLite failed; the request becomes an internal-error fault.
+    Storage(rusqlite::Error),
+}
+
+impl From<Refusal> for OpError {
+    fn from(r: Refusal) -> Self {
+        OpError::Refused(r)
+    }
+}
+
+impl From<rusqlite::Error> for OpError {
+    fn from(e: rusqlite::Error) -> Self {
+        OpError::Storage(e)
+    }
+}
+
+/// One SOAP operation.
+pub trait Operation: 'static {
+    /// The local name of the request element, exactly as in the WSDL.
+    const NAME: &'static str;
+    /// Whether the handler writes (runs on the writer) or only reads.
+    const WRITES: bool;
+    /// The decoded request.
+    type Request: Send + 'static;
+    /// What the handler returns on success.
+    type Response: Send + 'static;
+
+    /// Decodes the request element.
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` faults.
+    fn decode(element: &Element) -> Result<Self::Request, ServiceError>;
+
+    /// Credentials carried in the request itself (only `Login`).
+    fn credentials(_request: &Self::Request) -> Option<Credentials> {
+        None
+    }
+
+    /// Runs the business rules inside the request's transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`OpError::Refused`] for a rule; anything it wrote is rolled back.
+    fn handle(ctx: &Ctx<'_>, request: Self::Request) -> Result<Self::Response, OpError>;
+
+    /// Writes the response's elements after `Result`.
+    fn encode(response: &Self::Response, w: &mut XmlWriter);
+}
+
+/// What a request came to, for the response and the log line.
+#[derive(Debug)]
+pub struct Reply {
+    /// The response envelope.
+    pub body: String,
+    /// The caller, once authenticated.
+    pub principal: Option<Principal>,
+    /// The Result code answered.
+    pub result: ResultCode,
+}
+
+/// Routes a parsed envelope to its operation.
+///
+/// # Errors
+///
+/// Faults: unknown operation, schema, authentication, internal.
+pub async fn dispatch(app: &Arc<App>, env: &Envelope) -> Result<Reply, ServiceError> {
+    let op = &env.operation;
+    if op.ns.as_deref() != Some(TNS) {
+        return Err(ServiceError::fault(
+            FaultCode::UnknownOperation,
+            format!("{} is not an operation of this service (namespace {TNS})", op.qualified_name()),
+        ));
+    }
+    match op.name.as_str() {
+        Login::NAME => run::<Login>(app, env).await,
+        AddEmployer::NAME => run::<AddEmployer>(app, env).await,
+        AddClient::NAME => run::<AddClient>(app, env).await,
+        GetClient::NAME => run::<GetClient>(app, env).await,
+        name => match OPERATIONS.iter().find(|n| **n == name) {
+            Some(known) => run_unavailable(app, env, known).await,
+            None => Err(ServiceError::fault(
+                FaultCode::UnknownOperation,
+                format!("{name} is not an operation of this service"),
+            )),
+        },
+    }
+}
+
+/// Reads the `AuthHeader` block.
+///
+/// # Errors
+///
+/// `AUTH_REQUIRED` when neither a session nor full credentials are present;
+/// `SCHEMA_VIOLATION` for a malformed header.
+pub fn auth_input(env: &Envelope) -> Result<AuthInput, ServiceError> {
+    let Some(header) = env.header("AuthHeader") else {
+        return Err(ServiceError::fault(
+            FaultCode::AuthRequired,
+            "this operation needs an AuthHeader with credentials or a SessionId",
+        ));
+    };
+    let f = wire::Fields::new(
+        header,
+        &[
+            ("UserName", 1),
+            ("Password", 1),
+            ("ComputerName", 1),
+            ("OrgCode", 1),
+            ("BranchCode", 1),
+            ("TerminalType", 1),
+            ("SessionId", 1),
+        ],
+    )?;
+    if let Some(session) = f.text("SessionId")?.filter(|s| !s.trim().is_empty()) {
+        return Ok(AuthInput::Session(session.trim().to_string()));
+    }
+    let terminal_type = f
+        .enumeration(
+            "TerminalType",
+            TerminalType::parse,
+            &wire::spellings(TerminalType::ALL, TerminalType::as_str),
+        )?
+        .unwrap_or(TerminalType::None);
+    let get = |name| -> Result<String, ServiceError> {
+        Ok(f.text(name)?.map(|s| s.trim().to_string()).unwrap_or_default())
+    };
+    let credentials = Credentials {
+        user_name: get("UserName")?,
+        password: f.text("Password")?.unwrap_or_default(),
+        computer_name: get("ComputerName")?,
+        org_code: get("OrgCode")?,
+        branch_code: get("BranchCode")?,
+        terminal_type,
+    };
+    if credentials.user_name.is_empty()
+        || credentials.password.is_empty()
+        || credentials.org_code.is_empty()
+        || credentials.branch_code.is_empty()
+    {
+        return Err(ServiceError::fault(
+            FaultCode::AuthRequired,
+            "the AuthHeader needs UserName, Password, OrgCode and BranchCode, or a SessionId",
+        ));
+    }
+    Ok(AuthInput::Credentials(credentials))
+}
+
+enum Outcome<Req, Resp> {
+    Done {
+        result: Result<Resp, Refusal>,
+        principal: Principal,
+    },
+    Auth(AuthStep, Req),
+}
+
+fn attempt<Op: Operation>(
+    conn: &Connection,
+    app: &App,
+    input: &AuthInput,
+    now: OffsetDateTime,
+    request: Op::Request,
+) -> Result<Outcome<Op::Request, Op::Response>, ServiceError> {
+    let principal = match auth::authorize(conn, &app.auth_cache, input, now) {
+        Ok(p) => p,
+        Err(step) => return Ok(Outcome::Auth(step, request)),
+    };
+    let ctx = Ctx {
+        conn,
+        principal: &principal,
+        now,
+        app,
+    };
+    let result = match store::savepoint(conn, |_| Op::handle(&ctx, request))? {
+        Ok(response) => Ok(response),
+        Err(OpError::Refused(r)) => Err(r),
+        Err(OpError::Storage(e)) => return Err(ServiceError::from(e)),
+    };
+    Ok(Outcome::Done { result, principal })
+}
+
+async fn execute<Op: Operation>(
+    app: &Arc<App>,
+    input: &AuthInput,
+    request: Op::Request,
+) -> Result<Outcome<Op::Request, Op::Response>, ServiceError> {
+    let now = app.clock.now();
+    let shared = app.clone();
+    let input = input.clone();
+    let job = move |conn: &Connection| attempt::<Op>(conn, &shared, &input, now, request);
+    let result = if Op::WRITES {
+        app.db.write(job).await
+    } else {
+        app.db.read(job).await
+    };
+    result.map_err(|e| ServiceError::Internal(e.to_string()))?
+}
+
+async fn spend_argon2(app: &Arc<App>, password: String, hash: String) -> Result<bool, ServiceError> {
+    let _permit = app
+        .argon2_permits
+        .acquire()
+        .await
+        .map_err(|_| ServiceError::Internal("argon2 permits closed".into()))?;
+    tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("password check panicked: {e}")))
+}
+
+async fn write_small(
+    app: &Arc<App>,
+    f: impl FnOnce(&Connection) -> Result<(), rusqlite::Error> + Send + 'static,
+) -> Result<(), ServiceError> {
+    app.db
+        .write(f)
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(ServiceError::from)
+}
+
+/// Authenticates and runs the handler, answering the caller's refusals and faults.
+///
+/// # Errors
+///
+/// Faults.
+pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply, ServiceError> {
+    let mut request = Op::decode(&env.operation)?;
+    let input = match Op::credentials(&request) {
+        Some(c) => AuthInput::Credentials(c),
+        None => auth_input(env)?,
+    };
+    let mut verified = false;
+    loop {
+        match execute::<Op>(app, &input, request).await? {
+            Outcome::Done { result, principal } => {
+                if principal.reset_failures {
+                    let user = principal.user_id;
+                    write_small(app, move |c| auth::reset_failures(c, user)).await?;
+                }
+                let (code, body) = render::<Op>(env, &result);
+                return Ok(Reply {
+                    body,
+                    principal: Some(principal),
+                    result: code,
+                });
+            }
+            Outcome::Auth(
+                AuthStep::VerifyPassword {
+                    user_id,
+                    password_hash,
+                    auth_version,
+                },
+                back,
+            ) => {
+                let AuthInput::Credentials(c) = &input else {
+                    return Err(ServiceError::Internal("password check for a session".into()));
+                };
+                if verified {
+                    return Err(ServiceError::Internal("credentials changed during the call".into()));
+                }
+                if spend_argon2(app, c.password.clone(), password_hash.clone()).await? {
+                    app.auth_cache
+                        .remember(user_id, &c.password, &password_hash, auth_version);
+                    verified = true;
+                    request = back;
+                } else {
+                    app.auth_cache.forget(user_id);
+                    let now = app.clock.now();
+                    let config = app.config.auth;
+                    write_small(app, move |c| auth::record_failure(c, user_id, now, &config)).await?;
+                    return Err(ServiceError::fault(
+                        FaultCode::AuthFailed,
+                        "the organisation, user name or password is not valid",
+                    ));
+                }
+            }
+            Outcome::Auth(
+                AuthStep::Denied {
+                    error,
+                    record_failure,
+                    dummy_verify,
+                },
+                _,
+            ) => {
+                if dummy_verify && let AuthInput::Credentials(c) = &input {
+                    spend_argon2(app, c.password.clone(), auth::dummy_hash().to_string()).await?;
+                }
+                if let Some(user_id) = record_failure {
+                    let now = app.clock.now();
+                    let config = app.config.auth;
+                    write_small(app, move |c| auth::record_failure(c, user_id, now, &config)).await?;
+                }
+                return Err(error);
+            }
+        }
+    }
+}
+
+fn render<Op: Operation>(env: &Envelope, result: &Result<Op::Response, Refusal>) -> (ResultCode, String) {
+    let response_name = format!("{}Response", Op::NAME);
+    let mut w = XmlWriter::at_depth(2);
+    w.open_with(&response_name, &[("xmlns", TNS)]);
+    let code = match result {
+        Ok(response) => {
+            write_result(&mut w, ResultCode::Ok, "OK", None);
+            Op::encode(response, &mut w);
+            ResultCode::Ok
+        }
+        Err(refusal) => {
+            write_result(&mut w, refusal.code, &refusal.message, refusal.field);
+            refusal.code
+        }
+    };
+    w.close(&response_name);
+    (code, soap::response_envelope(env.version, &w.finish()))
+}
+
+/// Writes `<Result>`.
+pub fn write_result(w: &mut XmlWriter, code: ResultCode, message: &str, field: Option<&str>) {
+    w.open("Result");
+    w.leaf_display("Code", code.number());
+    w.leaf("Message", message);
+    w.opt_leaf("Field", field);
+    w.close("Result");
+}
+
+/// Operations declared in the WSDL whose handlers a later release brings: they
+/// authenticate like any other and answer `NOT_AVAILABLE`.
+async fn run_unavailable(app: &Arc<App>, env: &Envelope, name: &'static str) -> Result<Reply, ServiceError> {
+    struct Unavailable;
+    impl Operation for Unavailable {
+        const NAME: &'static str = "Unavailable";
+        const WRITES: bool = false;
+        type Request = ();
+        type Response = ();
+        fn decode(_: &Element) -> Result<(), ServiceError> {
+            Ok(())
+        }
+        fn handle(_: &Ctx<'_>, _: ()) -> Result<(), OpError> {
+            Err(OpError::Refused(Refusal::new(
+                ResultCode::NotAvailable,
+                "this operation is not available on this server yet",
+            )))
+        }
+        fn encode(_: &(), _: &mut XmlWriter) {}
+    }
+    let reply = run::<Unavailable>(app, env).await?;
+    Ok(Reply {
+        body: reply
+            .body
+            .replace("<UnavailableResponse", &format!("<{name}Response"))
+            .replace("</UnavailableResponse>", &format!("</{name}Response>")),
+        ..reply
+    })
+}

@@ -1,0 +1,340 @@
+//! Decoding a request wrapper element into typed fields, by namespace URI and local
+//! name. Structural problems (unknown, repeated or missing elements, values that are not
+//! of their XSD type or enumeration) are `SCHEMA_VIOLATION` faults; value rules are left
+//! to the handlers, which answer them with Result codes.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use time::Date;
+
+use crate::clock::parse_date;
+use crate::error::ServiceError;
+use crate::soap::TNS;
+use crate::xml::Element;
+
+/// The children of one request element, checked against the names it may hold.
+#[derive(Debug)]
+pub struct Fields<'a> {
+    parent: &'a str,
+    children: Vec<&'a Element>,
+}
+
+impl<'a> Fields<'a> {
+    /// Checks that every child of `element` is in the service namespace, is one of
+    /// `allowed` (name, most occurrences), and occurs no more often than allowed.
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` naming the offending element.
+    pub fn new(element: &'a Element, allowed: &[(&str, usize)]) -> Result<Self, ServiceError> {
+        let parent = element.name.as_str();
+        if !element.text.trim().is_empty() {
+            return Err(ServiceError::schema(format!(
+                "{parent} holds text outside its elements"
+            )));
+        }
+        let mut counts = vec![0usize; allowed.len()];
+        for child in &element.children {
+            if child.ns.as_deref() != Some(TNS) {
+                return Err(ServiceError::schema(format!(
+                    "element {} in {parent} is not in namespace {TNS}",
+                    child.qualified_name()
+                )));
+            }
+            let Some(index) = allowed.iter().position(|(n, _)| *n == child.name) else {
+                return Err(ServiceError::schema(format!(
+                    "unexpected element {} in {parent}",
+                    child.name
+                )));
+            };
+            counts[index] += 1;
+            if counts[index] > allowed[index].1 {
+                return Err(ServiceError::schema(format!(
+                    "element {} occurs more than {} time(s) in {parent}",
+                    child.name, allowed[index].1
+                )));
+            }
+        }
+        Ok(Fields {
+            parent,
+            children: element.children.iter().collect(),
+        })
+    }
+
+    /// The element named `name`, unless absent or `xsi:nil`.
+    pub fn element(&self, name: &str) -> Option<&'a Element> {
+        self.children
+            .iter()
+            .copied()
+            .find(|c| c.name == name && !c.is_nil())
+    }
+
+    /// Every element named `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&'a Element> {
+        self.children
+            .iter()
+            .copied()
+            .filter(|c| c.name == name && !c.is_nil())
+            .collect()
+    }
+
+    fn simple(&self, name: &str) -> Result<Option<&'a str>, ServiceError> {
+        match self.element(name) {
+            None => Ok(None),
+            Some(el) if !el.children.is_empty() => Err(ServiceError::schema(format!(
+                "element {name} in {} must hold text, not elements",
+                self.parent
+            ))),
+            Some(el) => Ok(Some(el.text.as_str())),
+        }
+    }
+
+    /// An optional xs:string.
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if the element holds elements.
+    pub fn text(&self, name: &str) -> Result<Option<String>, ServiceError> {
+        Ok(self.simple(name)?.map(str::to_string))
+    }
+
+    /// A required xs:string (it may still be blank; handlers refuse that with a code).
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if absent.
+    pub fn required_text(&self, name: &str) -> Result<String, ServiceError> {
+        self.text(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    fn missing(&self, name: &str) -> ServiceError {
+        ServiceError::schema(format!("required element {name} is missing from {}", self.parent))
+    }
+
+    /// An optional xs:date.
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if not a date.
+    pub fn date(&self, name: &str) -> Result<Option<Date>, ServiceError> {
+        match self.simple(name)? {
+            None => Ok(None),
+            Some(t) => parse_date(t).map(Some).ok_or_else(|| {
+                ServiceError::schema(format!(
+                    "element {name} must be an xs:date (YYYY-MM-DD), got '{}'",
+                    clip(t)
+                ))
+            }),
+        }
+    }
+
+    /// A required xs:date.
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if absent or not a date.
+    pub fn required_date(&self, name: &str) -> Result<Date, ServiceError> {
+        self.date(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    /// An optional xs:decimal (any precision; handlers check money rules).
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if not a decimal.
+    pub fn decimal(&self, name: &str) -> Result<Option<Decimal>, ServiceError> {
+        match self.simple(name)? {
+            None => Ok(None),
+            Some(t) => parse_decimal(t.trim()).map(Some).ok_or_else(|| {
+                ServiceError::schema(format!(
+                    "element {name} must be an xs:decimal, got '{}'",
+                    clip(t)
+                ))
+            }),
+        }
+    }
+
+    /// A required xs:decimal.
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if absent or not a decimal.
+    pub fn required_decimal(&self, name: &str) -> Result<Decimal, ServiceError> {
+        self.decimal(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    /// An optional integer (xs:int / xs:long).
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if not an integer.
+    pub fn integer(&self, name: &str) -> Result<Option<i64>, ServiceError> {
+        match self.simple(name)? {
+            None => Ok(None),
+            Some(t) => {
+                let v = t.trim();
+                let v = v.strip_prefix('+').unwrap_or(v);
+                v.parse::<i64>().map(Some).map_err(|_| {
+                    ServiceError::schema(format!(
+                        "element {name} must be an integer, got '{}'",
+                        clip(t)
+                    ))
+                })
+            }
+        }
+    }
+
+    /// A required integer.
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if absent or not an integer.
+    pub fn required_integer(&self, name: &str) -> Result<i64, ServiceError> {
+        self.integer(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    /// An optional xs:boolean (`true`, `false`, `1`, `0`).
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if not a boolean.
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, ServiceError> {
+        match self.simple(name)?.map(str::trim) {
+            None => Ok(None),
+            Some("true" | "1") => Ok(Some(true)),
+            Some("false" | "0") => Ok(Some(false)),
+            Some(t) => Err(ServiceError::schema(format!(
+                "element {name} must be an xs:boolean, got '{}'",
+                clip(t)
+            ))),
+        }
+    }
+
+    /// A required xs:boolean.
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if absent or not a boolean.
+    pub fn required_boolean(&self, name: &str) -> Result<bool, ServiceError> {
+        self.boolean(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    /// An optional enumeration value, parsed by `parse`; `allowed` lists the spellings for
+    /// the message.
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if not one of the values.
+    pub fn enumeration<T>(
+        &self,
+        name: &str,
+        parse: fn(&str) -> Option<T>,
+        allowed: &[&str],
+    ) -> Result<Option<T>, ServiceError> {
+        match self.simple(name)? {
+            None => Ok(None),
+            Some(t) => parse(t.trim()).map(Some).ok_or_else(|| {
+                ServiceError::schema(format!(
+                    "element {name} must be one of {}, got '{}'",
+                    allowed.join(", "),
+                    clip(t)
+                ))
+            }),
+        }
+    }
+
+    /// A required enumeration value.
+    ///
+    /// # Errors
+    ///
+    /// `SCHEMA_VIOLATION` if absent or not one of the values.
+    pub fn required_enumeration<T>(
+        &self,
+        name: &str,
+        parse: fn(&str) -> Option<T>,
+        allowed: &[&str],
+    ) -> Result<T, ServiceError> {
+        self.enumeration(name, parse, allowed)?
+            .ok_or_else(|| self.missing(name))
+    }
+}
+
+/// Parses the xs:decimal lexical form (no exponent, optional sign, optional fraction).
+pub fn parse_decimal(text: &str) -> Option<Decimal> {
+    let body = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let valid = !body.is_empty()
+        && body != "."
+        && body.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && body.chars().filter(|&c| c == '.').count() <= 1;
+    if !valid {
+        return None;
+    }
+    Decimal::from_str(text.strip_prefix('+').unwrap_or(text)).ok()
+}
+
+fn clip(text: &str) -> String {
+    let t = text.trim();
+    if t.chars().count() > 40 {
+        format!("{}…", t.chars().take(40).collect::<String>())
+    } else {
+        t.to_string()
+    }
+}
+
+/// Spellings of a contract enumeration, for messages.
+pub fn spellings<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|v| as_str(*v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xml::{XmlLimits, parse};
+
+    fn el(body: &str) -> Element {
+        parse(
+            format!(r#"<Op xmlns="urn:allps:ws:v1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">{body}</Op>"#)
+                .as_bytes(),
+            &XmlLimits::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn typed_fields() {
+        let e = el("<A>x</A><D>2026-01-31</D><M>10.50</M><N>+7</N><B>1</B><Z xsi:nil=\"true\"/>");
+        let f = Fields::new(&e, &[("A", 1), ("D", 1), ("M", 1), ("N", 1), ("B", 1), ("Z", 1)]).unwrap();
+        assert_eq!(f.required_text("A").unwrap(), "x");
+        assert_eq!(f.required_date("D").unwrap().day(), 31);
+        assert_eq!(f.required_decimal("M").unwrap().to_string(), "10.50");
+        assert_eq!(f.required_integer("N").unwrap(), 7);
+        assert!(f.required_boolean("B").unwrap());
+        assert_eq!(f.text("Z").unwrap(), None);
+        assert!(f.required_text("Z").is_err());
+    }
+
+    #[test]
+    fn structural_violations() {
+        let e = el("<A>x</A><A>y</A>");
+        assert!(Fields::new(&e, &[("A", 1)]).is_err());
+        assert!(Fields::new(&e, &[("A", 2)]).is_ok());
+        let e = el("<Q>x</Q>");
+        assert!(Fields::new(&e, &[("A", 1)]).is_err());
+        let e = parse(br#"<Op xmlns="urn:allps:ws:v1"><A xmlns="">x</A></Op>"#, &XmlLimits::default()).unwrap();
+        assert!(Fields::new(&e, &[("A", 1)]).is_err());
+        let e = el("<M>1e3</M><D>31/01/2026</D>");
+        let f = Fields::new(&e, &[("M", 1), ("D", 1)]).unwrap();
+        assert!(f.decimal("M").is_err());
+        assert!(f.date("D").is_err());
+    }
+
+    #[test]
+    fn decimals() {
+        assert_eq!(parse_decimal("-0.5").unwrap().to_string(), "-0.5");
+        assert_eq!(parse_decimal(".5").unwrap().to_string(), "0.5");
+        assert!(parse_decimal("1.2.3").is_none());
+        assert!(parse_decimal("NaN").is_none());
+        assert!(parse_decimal("").is_none());
+    }
+}

@@ -1,0 +1,419 @@
+//! Operator changes to organisations, branches, users, rights, branch allocations and
+//! computers. Used by `allps-ws admin` and by `serve --demo`. Every change to a user
+//! bumps its `auth_version`, so the running server's credential cache and sessions
+//! stop trusting the old state on the next call.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// The one right the web services check.
+pub const RIGHT_WEB_SERVICES: &str = "WEB_SERVICES";
+
+/// Every right an operator can grant: code and description.
+pub const RIGHTS: &[(&str, &str)] = &[(RIGHT_WEB_SERVICES, "Allow access to Allps web services")];
+
+/// Why an admin change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The named thing does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The named thing exists already.
+    #[error("{0} already exists")]
+    Exists(String),
+    /// A value is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// SQLite failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// A user as `admin user list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfo {
+    /// The user name.
+    pub user_name: String,
+    /// Whether the user may log in.
+    pub enabled: bool,
+    /// Failed attempts since the last success.
+    pub failed_attempts: i64,
+    /// Locked until (RFC 3339), if locked.
+    pub locked_until: Option<String>,
+    /// Granted right codes.
+    pub rights: Vec<String>,
+    /// Allocated branch codes.
+    pub branches: Vec<String>,
+    /// Bound computer names.
+    pub computers: Vec<String>,
+}
+
+fn check_code(what: &str, code: &str) -> Result<(), AdminError> {
+    if code.is_empty()
+        || code.len() > 20
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+    {
+        return Err(AdminError::Invalid(format!(
+            "{what} code must be 1-20 letters, digits, - or _"
+        )));
+    }
+    Ok(())
+}
+
+/// The id of an organisation by code.
+///
+/// # Errors
+///
+/// [`AdminError::NotFound`].
+pub fn organisation_id(conn: &Connection, org: &str) -> Result<i64, AdminError> {
+    conn.query_row("SELECT id FROM organisations WHERE code = ?1", [org], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| AdminError::NotFound(format!("organisation {org}")))
+}
+
+fn branch_id(conn: &Connection, org_id: i64, org: &str, branch: &str) -> Result<i64, AdminError> {
+    conn.query_row(
+        "SELECT id FROM branches WHERE organisation_id = ?1 AND code = ?2",
+        params![org_id, branch],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| AdminError::NotFound(format!("branch {org}/{branch}")))
+}
+
+fn user_id(conn: &Connection, org: &str, user: &str) -> Result<i64, AdminError> {
+    let org_id = organisation_id(conn, org)?;
+    conn.query_row(
+        "SELECT id FROM users WHERE organisation_id = ?1 AND user_name = ?2",
+        params![org_id, user],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| AdminError::NotFound(format!("user {org}/{user}")))
+}
+
+fn bump(conn: &Connection, user_id: i64) -> Result<(), AdminError> {
+    conn.execute(
+        "UPDATE users SET auth_version = auth_version + 1 WHERE id = ?1",
+        [user_id],
+    )?;
+    Ok(())
+}
+
+/// Adds an organisation.
+///
+/// # Errors
+///
+/// Invalid code, or it exists.
+pub fn add_organisation(conn: &Connection, code: &str, name: &str, now: &str) -> Result<i64, AdminError> {
+    check_code("organisation", code)?;
+    if organisation_id(conn, code).is_ok() {
+        return Err(AdminError::Exists(format!("organisation {code}")));
+    }
+    conn.execute(
+        "INSERT INTO organisations (code, name, created_at) VALUES (?1, ?2, ?3)",
+        params![code, name, now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Enables or disables an organisation (a disabled one cannot log in at all).
+///
+/// # Errors
+///
+/// Unknown organisation.
+pub fn set_organisation_enabled(conn: &Connection, code: &str, enabled: bool) -> Result<(), AdminError> {
+    let id = organisation_id(conn, code)?;
+    conn.execute("UPDATE organisations SET enabled = ?1 WHERE id = ?2", params![enabled, id])?;
+    conn.execute(
+        "UPDATE users SET auth_version = auth_version + 1 WHERE organisation_id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// Lists organisations: code, name, enabled.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn list_organisations(conn: &Connection) -> Result<Vec<(String, String, bool)>, AdminError> {
+    let mut stmt = conn.prepare("SELECT code, name, enabled FROM organisations ORDER BY code")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Adds a branch to an organisation.
+///
+/// # Errors
+///
+/// Unknown organisation, invalid code, or it exists.
+pub fn add_branch(conn: &Connection, org: &str, code: &str, name: &str, now: &str) -> Result<i64, AdminError> {
+    check_code("branch", code)?;
+    let org_id = organisation_id(conn, org)?;
+    if branch_id(conn, org_id, org, code).is_ok() {
+        return Err(AdminError::Exists(format!("branch {org}/{code}")));
+    }
+    conn.execute(
+        "INSERT INTO branches (organisation_id, code, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![org_id, code, name, now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Enables or disables a branch.
+///
+/// # Errors
+///
+/// Unknown organisation or branch.
+pub fn set_branch_enabled(conn: &Connection, org: &str, code: &str, enabled: bool) -> Result<(), AdminError> {
+    let org_id = organisation_id(conn, org)?;
+    let id = branch_id(conn, org_id, org, code)?;
+    conn.execute("UPDATE branches SET enabled = ?1 WHERE id = ?2", params![enabled, id])?;
+    Ok(())
+}
+
+/// Lists an organisation's branches: code, name, enabled.
+///
+/// # Errors
+///
+/// Unknown organisation.
+pub fn list_branches(conn: &Connection, org: &str) -> Result<Vec<(String, String, bool)>, AdminError> {
+    let org_id = organisation_id(conn, org)?;
+    let mut stmt = conn.prepare(
+        "SELECT code, name, enabled FROM branches WHERE organisation_id = ?1 ORDER BY code",
+    )?;
+    let rows = stmt
+        .query_map([org_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// Adds a user with an already hashed password (argon2 PHC string).
+///
+/// # Errors
+///
+/// Unknown organisation, invalid name, or it exists.
+pub fn add_user(conn: &Connection, org: &str, user: &str, password_hash: &str, now: &str) -> Result<i64, AdminError> {
+    if user.is_empty() || user.len() > 50 || user.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(AdminError::Invalid("user name must be 1-50 characters without spaces".into()));
+    }
+    let org_id = organisation_id(conn, org)?;
+    if user_id(conn, org, user).is_ok() {
+        return Err(AdminError::Exists(format!("user {org}/{user}")));
+    }
+    conn.execute(
+        "INSERT INTO users (organisation_id, user_name, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![org_id, user, password_hash, now],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Replaces a user's password hash, clears any lockout and ends the user's sessions.
+///
+/// # Errors
+///
+/// Unknown organisation or user.
+pub fn set_password(conn: &Connection, org: &str, user: &str, password_hash: &str) -> Result<(), AdminError> {
+    let id = user_id(conn, org, user)?;
+    conn.execute(
+        "UPDATE users SET password_hash = ?1, failed_attempts = 0, locked_until = NULL WHERE id = ?2",
+        params![password_hash, id],
+    )?;
+    conn.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+    bump(conn, id)
+}
+
+/// Enables or disables a user; disabling ends the user's sessions.
+///
+/// # Errors
+///
+/// Unknown organisation or user.
+pub fn set_user_enabled(conn: &Connection, org: &str, user: &str, enabled: bool) -> Result<(), AdminError> {
+    let id = user_id(conn, org, user)?;
+    conn.execute("UPDATE users SET enabled = ?1 WHERE id = ?2", params![enabled, id])?;
+    if !enabled {
+        conn.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+    }
+    bump(conn, id)
+}
+
+/// Clears a lockout and the failure count.
+///
+/// # Errors
+///
+/// Unknown organisation or user.
+pub fn unlock_user(conn: &Connection, org: &str, user: &str) -> Result<(), AdminError> {
+    let id = user_id(conn, org, user)?;
+    conn.execute(
+        "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?1",
+        [id],
+    )?;
+    bump(conn, id)
+}
+
+/// Grants (or with `grant = false` revokes) a right.
+///
+/// # Errors
+///
+/// Unknown organisation, user or right.
+pub fn set_right(conn: &Connection, org: &str, user: &str, right: &str, grant: bool) -> Result<(), AdminError> {
+    if !RIGHTS.iter().any(|(code, _)| *code == right) {
+        let known: Vec<_> = RIGHTS.iter().map(|(c, _)| *c).collect();
+        return Err(AdminError::NotFound(format!("right {right} (known: {})", known.join(", "))));
+    }
+    let id = user_id(conn, org, user)?;
+    if grant {
+        conn.execute(
+            "INSERT OR IGNORE INTO user_rights (user_id, right_code) VALUES (?1, ?2)",
+            params![id, right],
+        )?;
+    } else {
+        conn.execute(
+            "DELETE FROM user_rights WHERE user_id = ?1 AND right_code = ?2",
+            params![id, right],
+        )?;
+    }
+    bump(conn, id)
+}
+
+/// Allocates (or with `allocate = false` removes) a branch for a user.
+///
+/// # Errors
+///
+/// Unknown organisation, user or branch.
+pub fn set_branch_allocation(conn: &Connection, org: &str, user: &str, branch: &str, allocate: bool) -> Result<(), AdminError> {
+    let org_id = organisation_id(conn, org)?;
+    let uid = user_id(conn, org, user)?;
+    let bid = branch_id(conn, org_id, org, branch)?;
+    if allocate {
+        conn.execute(
+            "INSERT OR IGNORE INTO user_branches (user_id, branch_id) VALUES (?1, ?2)",
+            params![uid, bid],
+        )?;
+    } else {
+        conn.execute(
+            "DELETE FROM user_branches WHERE user_id = ?1 AND branch_id = ?2",
+            params![uid, bid],
+        )?;
+        conn.execute(
+            "DELETE FROM sessions WHERE user_id = ?1 AND branch_id = ?2",
+            params![uid, bid],
+        )?;
+    }
+    bump(conn, uid)
+}
+
+/// Binds (or with `bind = false` unbinds) a computer name to a user. A user with no
+/// computers may call from anywhere.
+///
+/// # Errors
+///
+/// Unknown organisation or user, or an empty name.
+pub fn set_computer(conn: &Connection, org: &str, user: &str, computer: &str, bind: bool) -> Result<(), AdminError> {
+    let computer = computer.trim();
+    if computer.is_empty() || computer.len() > 64 {
+        return Err(AdminError::Invalid("computer name must be 1-64 characters".into()));
+    }
+    let uid = user_id(conn, org, user)?;
+    if bind {
+        conn.execute(
+            "INSERT OR IGNORE INTO user_computers (user_id, computer_name) VALUES (?1, ?2)",
+            params![uid, computer],
+        )?;
+    } else {
+        conn.execute(
+            "DELETE FROM user_computers WHERE user_id = ?1 AND computer_name = ?2",
+            params![uid, computer],
+        )?;
+    }
+    bump(conn, uid)
+}
+
+/// Lists an organisation's users with their rights, branches and computers.
+///
+/// # Errors
+///
+/// Unknown organisation.
+pub fn list_users(conn: &Connection, org: &str) -> Result<Vec<UserInfo>, AdminError> {
+    let org_id = organisation_id(conn, org)?;
+    let mut stmt = conn.prepare(
+        "SELECT id, user_name, enabled, failed_attempts, locked_until FROM users
+         WHERE organisation_id = ?1 ORDER BY user_name",
+    )?;
+    let users = stmt
+        .query_map([org_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let strings = |sql: &str, id: i64| -> Result<Vec<String>, rusqlite::Error> {
+        let mut stmt = conn.prepare(sql)?;
+        stmt.query_map([id], |r| r.get(0))?.collect()
+    };
+    let mut out = Vec::with_capacity(users.len());
+    for (id, user_name, enabled, failed_attempts, locked_until) in users {
+        out.push(UserInfo {
+            user_name,
+            enabled,
+            failed_attempts,
+            locked_until,
+            rights: strings("SELECT right_code FROM user_rights WHERE user_id = ?1 ORDER BY 1", id)?,
+            branches: strings(
+                "SELECT b.code FROM user_branches ub JOIN branches b ON b.id = ub.branch_id
+                 WHERE ub.user_id = ?1 ORDER BY 1",
+                id,
+            )?,
+            computers: strings(
+                "SELECT computer_name FROM user_computers WHERE user_id = ?1 ORDER BY 1",
+                id,
+            )?,
+        });
+    }
+    Ok(out)
+}
+
+/// The demo set-up `serve --demo` guarantees.
+pub const DEMO_ORG: &str = "DEMO";
+/// The demo branch.
+pub const DEMO_BRANCH: &str = "BR001";
+/// The demo user.
+pub const DEMO_USER: &str = "demo";
+/// The demo user's password (documented in the README; a demo only).
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// Creates whatever of the demo organisation, branch and user is missing, and makes sure
+/// the user holds the web-services right and the branch. Harmless when all exist; an
+/// existing demo user's password is left as it is. `hash` is only called when the user
+/// has to be created. Returns whether anything was created.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn ensure_demo(conn: &Connection, hash: impl FnOnce(&str) -> String, now: &str) -> Result<bool, AdminError> {
+    let mut created = false;
+    if organisation_id(conn, DEMO_ORG).is_err() {
+        add_organisation(conn, DEMO_ORG, "Demo Micro Lender", now)?;
+        created = true;
+    }
+    let org_id = organisation_id(conn, DEMO_ORG)?;
+    if branch_id(conn, org_id, DEMO_ORG, DEMO_BRANCH).is_err() {
+        add_branch(conn, DEMO_ORG, DEMO_BRANCH, "Demo Branch", now)?;
+        created = true;
+    }
+    if user_id(conn, DEMO_ORG, DEMO_USER).is_err() {
+        add_user(conn, DEMO_ORG, DEMO_USER, &hash(DEMO_PASSWORD), now)?;
+        set_right(conn, DEMO_ORG, DEMO_USER, RIGHT_WEB_SERVICES, true)?;
+        set_branch_allocation(conn, DEMO_ORG, DEMO_USER, DEMO_BRANCH, true)?;
+        created = true;
+    }
+    Ok(created)
+}
