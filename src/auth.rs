@@ -186,7 +186,13 @@ impl AuthCache {
         h.finalize().into()
     }
 
-    fn matches(&self, user_id: i64, password: &str, password_hash: &str, auth_version: i64) -> bool {
+    fn matches(
+        &self,
+        user_id: i64,
+        password: &str,
+        password_hash: &str,
+        auth_version: i64,
+    ) -> bool {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         match entries.get(&user_id) {
             Some(e) => {
@@ -201,14 +207,17 @@ impl AuthCache {
     /// Remembers a successful verification.
     pub fn remember(&self, user_id: i64, password: &str, password_hash: &str, auth_version: i64) {
         let digest = self.digest(user_id, password);
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).insert(
-            user_id,
-            CacheEntry {
-                digest,
-                password_hash: password_hash.to_string(),
-                auth_version,
-            },
-        );
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                user_id,
+                CacheEntry {
+                    digest,
+                    password_hash: password_hash.to_string(),
+                    auth_version,
+                },
+            );
     }
 
     /// Forgets a user (after a failed login).
@@ -292,10 +301,12 @@ pub fn authorize(
         dummy_verify: false,
     };
     match input {
-        AuthInput::Credentials(c) => authorize_credentials(conn, cache, c, now).map_err(|e| match e {
-            Fail::Step(step) => step,
-            Fail::Sql(e) => internal(e),
-        }),
+        AuthInput::Credentials(c) => {
+            authorize_credentials(conn, cache, c, now).map_err(|e| match e {
+                Fail::Step(step) => step,
+                Fail::Sql(e) => internal(e),
+            })
+        }
         AuthInput::Session(id) => authorize_session(conn, id, now).map_err(|e| match e {
             Fail::Step(step) => step,
             Fail::Sql(e) => internal(e),
@@ -435,7 +446,12 @@ fn check_right(conn: &Connection, user_id: i64) -> Result<(), Fail> {
     }
 }
 
-fn allocated_branch(conn: &Connection, user_id: i64, org_id: i64, branch_code: &str) -> Result<i64, Fail> {
+fn allocated_branch(
+    conn: &Connection,
+    user_id: i64,
+    org_id: i64,
+    branch_code: &str,
+) -> Result<i64, Fail> {
     let row: Option<(i64, bool, bool)> = conn
         .prepare_cached(
             "SELECT b.id, b.enabled,
@@ -448,7 +464,9 @@ fn allocated_branch(conn: &Connection, user_id: i64, org_id: i64, branch_code: &
         .optional()?;
     match row {
         Some((id, true, true)) => Ok(id),
-        Some((_, false, _)) => Err(denied(FaultCode::BranchNotAllowed, "the branch is disabled").into()),
+        Some((_, false, _)) => {
+            Err(denied(FaultCode::BranchNotAllowed, "the branch is disabled").into())
+        }
         Some((_, true, false)) => Err(denied(
             FaultCode::BranchNotAllowed,
             "the user is not allocated to the branch",
@@ -458,9 +476,24 @@ fn allocated_branch(conn: &Connection, user_id: i64, org_id: i64, branch_code: &
     }
 }
 
-fn authorize_session(conn: &Connection, session_id: &str, now: OffsetDateTime) -> Result<Principal, Fail> {
+fn authorize_session(
+    conn: &Connection,
+    session_id: &str,
+    now: OffsetDateTime,
+) -> Result<Principal, Fail> {
     #[allow(clippy::type_complexity)]
-    let row: Option<(i64, i64, String, String, String, String, bool, i64, String, bool)> = conn
+    let row: Option<(
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        bool,
+        i64,
+        String,
+        bool,
+    )> = conn
         .prepare_cached(
             "SELECT s.user_id, s.branch_id, s.computer_name, s.terminal_type, s.expires_at,
                     u.user_name, u.enabled, o.id, o.code, o.enabled
@@ -484,8 +517,24 @@ fn authorize_session(conn: &Connection, session_id: &str, now: OffsetDateTime) -
             ))
         })
         .optional()?;
-    let invalid = || denied(FaultCode::SessionInvalid, "the session is unknown, expired or ended");
-    let Some((user_id, branch_id, computer_name, terminal, expires_at, user_name, enabled, org_id, org_code, org_enabled)) = row
+    let invalid = || {
+        denied(
+            FaultCode::SessionInvalid,
+            "the session is unknown, expired or ended",
+        )
+    };
+    let Some((
+        user_id,
+        branch_id,
+        computer_name,
+        terminal,
+        expires_at,
+        user_name,
+        enabled,
+        org_id,
+        org_code,
+        org_enabled,
+    )) = row
     else {
         return Err(invalid().into());
     };
@@ -496,7 +545,11 @@ fn authorize_session(conn: &Connection, session_id: &str, now: OffsetDateTime) -
         return Err(denied(FaultCode::UserDisabled, "the user is disabled").into());
     }
     let computers = user_computers(conn, user_id)?;
-    if !computers.is_empty() && !computers.iter().any(|m| m.eq_ignore_ascii_case(&computer_name)) {
+    if !computers.is_empty()
+        && !computers
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(&computer_name))
+    {
         return Err(denied(
             FaultCode::ComputerNotAllowed,
             "the user is bound to other computers; check ComputerName",
@@ -526,7 +579,12 @@ fn authorize_session(conn: &Connection, session_id: &str, now: OffsetDateTime) -
 /// # Errors
 ///
 /// SQLite.
-pub fn record_failure(conn: &Connection, user_id: i64, now: OffsetDateTime, config: &AuthConfig) -> Result<(), rusqlite::Error> {
+pub fn record_failure(
+    conn: &Connection,
+    user_id: i64,
+    now: OffsetDateTime,
+    config: &AuthConfig,
+) -> Result<(), rusqlite::Error> {
     conn.execute(
         "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ?1",
         [user_id],
@@ -574,7 +632,10 @@ pub fn create_session(
     getrandom::fill(&mut bytes).expect("the OS random source works");
     let id = hex(&bytes);
     let expires = now + config.session_ttl;
-    conn.execute("DELETE FROM sessions WHERE expires_at <= ?1", [format_timestamp(now)])?;
+    conn.execute(
+        "DELETE FROM sessions WHERE expires_at <= ?1",
+        [format_timestamp(now)],
+    )?;
     conn.execute(
         "INSERT INTO sessions (token_hash, user_id, branch_id, computer_name, terminal_type, created_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -164,7 +164,11 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             store::admin::DEMO_BRANCH,
             store::admin::DEMO_USER,
             store::admin::DEMO_PASSWORD,
-            if created { " (created)" } else { " (already present)" }
+            if created {
+                " (created)"
+            } else {
+                " (already present)"
+            }
         );
     }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();

@@ -56,9 +56,10 @@ where
     }
     if request.method() != Method::POST {
         let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "only POST and GET ?wsdl\n");
-        response
-            .headers_mut()
-            .insert(hyper::header::ALLOW, "GET, POST".parse().expect("static header"));
+        response.headers_mut().insert(
+            hyper::header::ALLOW,
+            "GET, POST".parse().expect("static header"),
+        );
         return response;
     }
 
@@ -91,11 +92,16 @@ where
     let body = match Limited::new(request.into_body(), max).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 return finish(app, request_id, started, version, None, Err(too_large(max)));
             }
             tracing::debug!(request_id, error = %e, "request body read failed");
-            return plain(StatusCode::BAD_REQUEST, "the request body could not be read\n");
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read\n",
+            );
         }
     };
 
@@ -114,7 +120,14 @@ where
         }
         Err(e) => (None, Err(e)),
     };
-    finish(app, request_id, started, version, operation.as_deref(), outcome)
+    finish(
+        app,
+        request_id,
+        started,
+        version,
+        operation.as_deref(),
+        outcome,
+    )
 }
 
 fn too_large(max: usize) -> ServiceError {
@@ -175,7 +188,11 @@ fn finish(
                 "request"
             );
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            soap_response(status, version, soap::fault_envelope(version, code, &message))
+            soap_response(
+                status,
+                version,
+                soap::fault_envelope(version, code, &message),
+            )
         }
     }
 }

@@ -23,4 +23,5 @@ pub mod ops;
 pub mod server;
 pub mod soap;
 pub mod store;
+pub mod testing;
 pub mod xml;

@@ -20,13 +20,23 @@ pub fn card_number(value: &str) -> String {
     chars
         .iter()
         .enumerate()
-        .map(|(i, c)| if i < 6 || i >= chars.len() - 4 { *c } else { '*' })
+        .map(|(i, c)| {
+            if i < 6 || i >= chars.len() - 4 {
+                *c
+            } else {
+                '*'
+            }
+        })
         .collect()
 }
 
 fn keep_last(value: &str, keep: usize) -> String {
     let chars: Vec<char> = value.chars().collect();
-    let keep = if chars.len() <= keep { chars.len() / 2 } else { keep };
+    let keep = if chars.len() <= keep {
+        chars.len() / 2
+    } else {
+        keep
+    };
     let hidden = chars.len() - keep;
     std::iter::repeat_n('*', hidden)
         .chain(chars[hidden..].iter().copied())

@@ -25,7 +25,11 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// # Errors
 ///
 /// Never for a single bad connection; only if the listener itself fails for good.
-pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {

@@ -157,9 +157,7 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
         match event {
             Event::Start(start) => {
                 if root.is_some() {
-                    return Err(XmlError::Malformed(
-                        "content after the root element".into(),
-                    ));
+                    return Err(XmlError::Malformed("content after the root element".into()));
                 }
                 elements += 1;
                 if elements > limits.max_elements {
@@ -173,9 +171,8 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                 let mut attrs = Vec::new();
                 let mut count = 0usize;
                 for attr in start.attributes() {
-                    let attr = attr.map_err(|e| {
-                        XmlError::Malformed(format!("bad attribute: {e}"))
-                    })?;
+                    let attr =
+                        attr.map_err(|e| XmlError::Malformed(format!("bad attribute: {e}")))?;
                     count += 1;
                     if count > limits.max_attributes {
                         return Err(XmlError::TooManyAttributes(limits.max_attributes));
@@ -186,20 +183,20 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                     }
                     let (attr_ns, local) = reader.resolver().resolve_attribute(key);
                     let attr_ns = match attr_ns {
-                        ResolveResult::Bound(ns) => {
-                            Some(ns.as_ref().to_string())
-                        }
+                        ResolveResult::Bound(ns) => Some(ns.as_ref().to_string()),
                         ResolveResult::Unbound => None,
                         ResolveResult::Unknown(prefix) => {
                             return Err(XmlError::UnboundPrefix(prefix));
                         }
                     };
-                    let value = attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| match e {
-                        quick_xml::Error::Escape(
-                            quick_xml::escape::EscapeError::UnrecognizedEntity(_, name),
-                        ) => XmlError::Entity(name),
-                        other => XmlError::Malformed(format!("bad attribute value: {other}")),
-                    })?;
+                    let value = attr
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map_err(|e| match e {
+                            quick_xml::Error::Escape(
+                                quick_xml::escape::EscapeError::UnrecognizedEntity(_, name),
+                            ) => XmlError::Entity(name),
+                            other => XmlError::Malformed(format!("bad attribute value: {other}")),
+                        })?;
                     if value.len() > limits.max_text_bytes {
                         return Err(XmlError::TextTooLong(limits.max_text_bytes));
                     }
@@ -249,9 +246,7 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                         }
                     }
                     Err(_) => {
-                        return Err(XmlError::Malformed(
-                            "invalid character reference".into(),
-                        ));
+                        return Err(XmlError::Malformed("invalid character reference".into()));
                     }
                 };
                 if stack.is_empty() {
@@ -268,7 +263,9 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
         }
     }
     if !stack.is_empty() {
-        return Err(XmlError::Malformed("the document ends inside an element".into()));
+        return Err(XmlError::Malformed(
+            "the document ends inside an element".into(),
+        ));
     }
     root.ok_or_else(|| XmlError::Malformed("the document has no root element".into()))
 }
@@ -301,9 +298,7 @@ fn namespace(
         ResolveResult::Bound(ns) => Ok(Some(ns.as_ref().to_string())),
         ResolveResult::Unbound => Ok(None),
         ResolveResult::Unknown(p) => Err(XmlError::UnboundPrefix(
-            prefix
-                .map(|p| p.as_ref().to_string())
-                .unwrap_or(p),
+            prefix.map(|p| p.as_ref().to_string()).unwrap_or(p),
         )),
     }
 }
@@ -326,9 +321,14 @@ fn describe(error: &quick_xml::Error, position: u64) -> String {
     format!("{text} (near byte {position})")
 }
 
-/// Escapes text for element content and attribute values.
+/// Escapes text for attribute values (`<`, `>`, `&`, `'`, `"`).
 pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(text)
+}
+
+/// Escapes text for element content (`<`, `>`, `&` only, so messages stay readable).
+pub fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::partial_escape(text)
 }
 
 /// A minimal indented XML writer producing UTF-8 bytes.
@@ -410,7 +410,7 @@ impl XmlWriter {
             self.buf.push('"');
         }
         self.buf.push('>');
-        self.buf.push_str(&escape(text));
+        self.buf.push_str(&escape_text(text));
         self.buf.push_str("</");
         self.buf.push_str(name);
         self.buf.push('>');
@@ -511,15 +511,24 @@ mod tests {
 
     #[test]
     fn refuses_malformed_input() {
-        assert!(matches!(parse_default("<a><b></a>"), Err(XmlError::Malformed(_))));
+        assert!(matches!(
+            parse_default("<a><b></a>"),
+            Err(XmlError::Malformed(_))
+        ));
         assert!(matches!(parse_default("<a>"), Err(XmlError::Malformed(_))));
         assert!(matches!(parse_default(""), Err(XmlError::Malformed(_))));
-        assert!(matches!(parse_default("<a/><b/>"), Err(XmlError::Malformed(_))));
+        assert!(matches!(
+            parse_default("<a/><b/>"),
+            Err(XmlError::Malformed(_))
+        ));
         assert_eq!(
             parse_default("<p:a/>"),
             Err(XmlError::UnboundPrefix("p".into()))
         );
-        assert_eq!(parse(b"<a>\xff</a>", &XmlLimits::default()), Err(XmlError::NotUtf8));
+        assert_eq!(
+            parse(b"<a>\xff</a>", &XmlLimits::default()),
+            Err(XmlError::NotUtf8)
+        );
     }
 
     #[test]
@@ -531,7 +540,7 @@ mod tests {
         w.close("A");
         assert_eq!(
             w.finish(),
-            "\n<A xmlns=\"urn:x\">\n  <B>1 &lt; 2 &amp; &quot;q&quot;</B>\n</A>"
+            "\n<A xmlns=\"urn:x\">\n  <B>1 &lt; 2 &amp; \"q\"</B>\n</A>"
         );
     }
 }

@@ -139,8 +139,14 @@ mod tests {
     #[test]
     fn amounts() {
         let d = |s| Decimal::from_str(s).unwrap();
-        assert_eq!(check_amount("Amount", d("10")).unwrap().to_string(), "10.00");
-        assert_eq!(check_amount("Amount", d("10.500")).unwrap().to_string(), "10.50");
+        assert_eq!(
+            check_amount("Amount", d("10")).unwrap().to_string(),
+            "10.00"
+        );
+        assert_eq!(
+            check_amount("Amount", d("10.500")).unwrap().to_string(),
+            "10.50"
+        );
         assert_eq!(
             check_amount("Amount", d("0.00")).unwrap_err().code,
             ResultCode::AmountNotPositive

@@ -246,7 +246,10 @@ mod tests {
         let mut last = None;
         for code in ResultCode::ALL {
             assert!(seen.insert(code.number()), "duplicate {}", code.number());
-            assert!(seen.len() == 1 || last < Some(code.number()), "ALL is not sorted");
+            assert!(
+                seen.len() == 1 || last < Some(code.number()),
+                "ALL is not sorted"
+            );
             last = Some(code.number());
             assert!(code.number() == 0 || (100..600).contains(&code.number()));
         }

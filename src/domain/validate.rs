@@ -192,8 +192,8 @@ pub fn sa_id_number(field: &'static str, value: &str) -> Result<SaIdNumber, Refu
             format!("{field} fails the check digit"),
         ));
     }
-    let sequence = u16::from(d[6]) * 1000 + u16::from(d[7]) * 100 + u16::from(d[8]) * 10
-        + u16::from(d[9]);
+    let sequence =
+        u16::from(d[6]) * 1000 + u16::from(d[7]) * 100 + u16::from(d[8]) * 10 + u16::from(d[9]);
     Ok(SaIdNumber {
         yy,
         month,
@@ -223,7 +223,7 @@ pub fn luhn_valid(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    !digits.is_empty() && sum % 10 == 0
+    !digits.is_empty() && sum.is_multiple_of(10)
 }
 
 /// A passport number: 5 to 20 letters and digits, returned upper case.
@@ -256,7 +256,9 @@ pub fn cellphone(field: &'static str, value: &str) -> Result<String, Refusal> {
         Refusal::field(
             ResultCode::CellphoneInvalid,
             field,
-            format!("{field} must be a South African mobile number such as 0821234567 or +27821234567"),
+            format!(
+                "{field} must be a South African mobile number such as 0821234567 or +27821234567"
+            ),
         )
     };
     let v = value.trim();
@@ -294,7 +296,13 @@ pub fn cellphone(field: &'static str, value: &str) -> Result<String, Refusal> {
 /// `FIELD_TOO_LONG` or `EMAIL_INVALID`.
 pub fn email(field: &'static str, value: &str, max: usize) -> Result<String, Refusal> {
     let v = required(field, value, max)?;
-    let bad = || Refusal::field(ResultCode::EmailInvalid, field, format!("{field} is not an e-mail address"));
+    let bad = || {
+        Refusal::field(
+            ResultCode::EmailInvalid,
+            field,
+            format!("{field} is not an e-mail address"),
+        )
+    };
     let (local, domain) = v.split_once('@').ok_or_else(bad)?;
     let ok_local = !local.is_empty()
         && local.len() <= 64
@@ -350,36 +358,90 @@ mod tests {
 
     #[test]
     fn cellphones() {
-        for ok in ["0821234567", "+27821234567", "27821234567", "082 123 4567", "(082) 123-4567", "0601234567"] {
-            assert_eq!(cellphone("CellphoneNumber", ok).map(|s| s.len()), Ok(10), "{ok}");
+        for ok in [
+            "0821234567",
+            "+27821234567",
+            "27821234567",
+            "082 123 4567",
+            "(082) 123-4567",
+            "0601234567",
+        ] {
+            assert_eq!(
+                cellphone("CellphoneNumber", ok).map(|s| s.len()),
+                Ok(10),
+                "{ok}"
+            );
         }
         assert_eq!(cellphone("C", "+27821234567").unwrap(), "0821234567");
-        for bad in ["0211234567", "0801234567", "0861234567", "082123456", "08212345678", "+44821234567", "082-123-456x", "+"] {
-            assert_eq!(cellphone("C", bad).unwrap_err().code, ResultCode::CellphoneInvalid, "{bad}");
+        for bad in [
+            "0211234567",
+            "0801234567",
+            "0861234567",
+            "082123456",
+            "08212345678",
+            "+44821234567",
+            "082-123-456x",
+            "+",
+        ] {
+            assert_eq!(
+                cellphone("C", bad).unwrap_err().code,
+                ResultCode::CellphoneInvalid,
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn names_and_codes() {
-        assert_eq!(person_name("FirstName", "  Mary-Jane  O'Neil ", 30).unwrap(), "Mary-Jane O'Neil");
+        assert_eq!(
+            person_name("FirstName", "  Mary-Jane  O'Neil ", 30).unwrap(),
+            "Mary-Jane O'Neil"
+        );
         assert_eq!(person_name("FirstName", "Zoë", 30).unwrap(), "Zoë");
-        assert_eq!(person_name("FirstName", "R2D2", 30).unwrap_err().code, ResultCode::NameInvalid);
-        assert_eq!(person_name("FirstName", "   ", 30).unwrap_err().code, ResultCode::FieldRequired);
-        assert_eq!(person_name("FirstName", &"a".repeat(31), 30).unwrap_err().code, ResultCode::FieldTooLong);
-        assert_eq!(alphanumeric("ClientNumber", "C-1", 20).unwrap_err().code, ResultCode::FieldCharacters);
+        assert_eq!(
+            person_name("FirstName", "R2D2", 30).unwrap_err().code,
+            ResultCode::NameInvalid
+        );
+        assert_eq!(
+            person_name("FirstName", "   ", 30).unwrap_err().code,
+            ResultCode::FieldRequired
+        );
+        assert_eq!(
+            person_name("FirstName", &"a".repeat(31), 30)
+                .unwrap_err()
+                .code,
+            ResultCode::FieldTooLong
+        );
+        assert_eq!(
+            alphanumeric("ClientNumber", "C-1", 20).unwrap_err().code,
+            ResultCode::FieldCharacters
+        );
         assert_eq!(alphanumeric("ClientNumber", "C1", 20).unwrap(), "C1");
         assert_eq!(code("EmployerCode", "EMP/01", 20).unwrap(), "EMP/01");
-        assert_eq!(code("EmployerCode", "EMP 01", 20).unwrap_err().code, ResultCode::FieldCharacters);
+        assert_eq!(
+            code("EmployerCode", "EMP 01", 20).unwrap_err().code,
+            ResultCode::FieldCharacters
+        );
     }
 
     #[test]
     fn emails_and_passports() {
         assert!(email("Email", "a.b@example.co.za", 100).is_ok());
         for bad in ["a@b", "@x.co", "a b@x.co", "a@-x.co", "a@x..co"] {
-            assert_eq!(email("Email", bad, 100).unwrap_err().code, ResultCode::EmailInvalid, "{bad}");
+            assert_eq!(
+                email("Email", bad, 100).unwrap_err().code,
+                ResultCode::EmailInvalid,
+                "{bad}"
+            );
         }
         assert_eq!(passport_number("IdNumber", "a1234567").unwrap(), "A1234567");
-        assert_eq!(passport_number("IdNumber", "A12").unwrap_err().code, ResultCode::PassportFormat);
-        assert_eq!(passport_number("IdNumber", "A12 345").unwrap_err().code, ResultCode::PassportFormat);
+        assert_eq!(
+            passport_number("IdNumber", "A12").unwrap_err().code,
+            ResultCode::PassportFormat
+        );
+        assert_eq!(
+            passport_number("IdNumber", "A12 345").unwrap_err().code,
+            ResultCode::PassportFormat
+        );
     }
 }

@@ -85,10 +85,18 @@ impl Operation for AddClient {
             employer_code: f.required_text("EmployerCode")?,
             first_name: f.required_text("FirstName")?,
             surname: f.required_text("Surname")?,
-            id_type: f.required_enumeration("IdType", IdType::parse, &spellings(IdType::ALL, IdType::as_str))?,
+            id_type: f.required_enumeration(
+                "IdType",
+                IdType::parse,
+                &spellings(IdType::ALL, IdType::as_str),
+            )?,
             id_number: f.required_text("IdNumber")?,
             date_of_birth: f.required_date("DateOfBirth")?,
-            gender: f.required_enumeration("Gender", Gender::parse, &spellings(Gender::ALL, Gender::as_str))?,
+            gender: f.required_enumeration(
+                "Gender",
+                Gender::parse,
+                &spellings(Gender::ALL, Gender::as_str),
+            )?,
             initials: f.text("Initials")?,
             cellphone_number: f.text("CellphoneNumber")?,
             employee_number: f.text("EmployeeNumber")?,
@@ -101,14 +109,29 @@ impl Operation for AddClient {
         let employer_code = validate::code("EmployerCode", &req.employer_code, 20)?;
         let first_name = validate::person_name("FirstName", &req.first_name, 30)?;
         let surname = validate::person_name("Surname", &req.surname, 30)?;
-        let initials = match req.initials.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let initials = match req
+            .initials
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(given) => {
                 let cleaned: String = given.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
                 if cleaned.chars().count() > 7 {
-                    return Err(Refusal::field(ResultCode::FieldTooLong, "Initials", "Initials may be at most 7 letters").into());
+                    return Err(Refusal::field(
+                        ResultCode::FieldTooLong,
+                        "Initials",
+                        "Initials may be at most 7 letters",
+                    )
+                    .into());
                 }
                 if cleaned.is_empty() || !cleaned.chars().all(char::is_alphabetic) {
-                    return Err(Refusal::field(ResultCode::NameInvalid, "Initials", "Initials may hold only letters").into());
+                    return Err(Refusal::field(
+                        ResultCode::NameInvalid,
+                        "Initials",
+                        "Initials may hold only letters",
+                    )
+                    .into());
                 }
                 Some(cleaned.to_uppercase())
             }
@@ -116,10 +139,20 @@ impl Operation for AddClient {
         };
         let today = ctx.today();
         if req.date_of_birth > today {
-            return Err(Refusal::field(ResultCode::DateOfBirthInvalid, "DateOfBirth", "DateOfBirth is in the future").into());
+            return Err(Refusal::field(
+                ResultCode::DateOfBirthInvalid,
+                "DateOfBirth",
+                "DateOfBirth is in the future",
+            )
+            .into());
         }
         if today.year() - req.date_of_birth.year() > 130 {
-            return Err(Refusal::field(ResultCode::DateOfBirthInvalid, "DateOfBirth", "DateOfBirth is more than 130 years ago").into());
+            return Err(Refusal::field(
+                ResultCode::DateOfBirthInvalid,
+                "DateOfBirth",
+                "DateOfBirth is more than 130 years ago",
+            )
+            .into());
         }
         let id_number = match req.id_type {
             IdType::SaId => {
@@ -136,7 +169,10 @@ impl Operation for AddClient {
                     return Err(Refusal::field(
                         ResultCode::GenderMismatch,
                         "Gender",
-                        format!("Gender {} does not agree with the SA ID number, which encodes {}", req.gender, id.gender),
+                        format!(
+                            "Gender {} does not agree with the SA ID number, which encodes {}",
+                            req.gender, id.gender
+                        ),
                     )
                     .into());
                 }
@@ -144,12 +180,23 @@ impl Operation for AddClient {
             }
             IdType::Passport => validate::passport_number("IdNumber", &req.id_number)?,
         };
-        let cellphone = match req.cellphone_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let cellphone = match req
+            .cellphone_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(c) => Some(validate::cellphone("CellphoneNumber", c)?),
             None => None,
         };
-        let employee_number = validate::optional("EmployeeNumber", req.employee_number.as_deref(), 20)?;
-        let email = match req.email.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let employee_number =
+            validate::optional("EmployeeNumber", req.employee_number.as_deref(), 20)?;
+        let email = match req
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(e) => Some(validate::email("Email", e, 100)?),
             None => None,
         };
@@ -216,7 +263,10 @@ impl Operation for AddClient {
             return Err(Refusal::field(
                 ResultCode::ClientNumberConflict,
                 "ClientNumber",
-                format!("client {client_number} already exists in branch {} with other details", ctx.principal.branch_code),
+                format!(
+                    "client {client_number} already exists in branch {} with other details",
+                    ctx.principal.branch_code
+                ),
             )
             .into());
         }

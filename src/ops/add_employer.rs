@@ -87,7 +87,10 @@ impl Operation for AddEmployer {
             return Err(Refusal::field(
                 ResultCode::EmployerCodeConflict,
                 "EmployerCode",
-                format!("employer {code} already exists in branch {} with other details", ctx.principal.branch_code),
+                format!(
+                    "employer {code} already exists in branch {} with other details",
+                    ctx.principal.branch_code
+                ),
             )
             .into());
         }

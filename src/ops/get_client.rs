@@ -56,7 +56,8 @@ impl Operation for GetClient {
     }
 
     fn handle(ctx: &Ctx<'_>, req: GetClientRequest) -> Result<GetClientResponse, OpError> {
-        let number = req.client_number.trim();
+        let number = crate::domain::validate::required("ClientNumber", &req.client_number, 20)?;
+        let number = number.as_str();
         let client = ctx
             .conn
             .prepare_cached(

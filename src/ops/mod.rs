@@ -147,7 +147,10 @@ pub async fn dispatch(app: &Arc<App>, env: &Envelope) -> Result<Reply, ServiceEr
     if op.ns.as_deref() != Some(TNS) {
         return Err(ServiceError::fault(
             FaultCode::UnknownOperation,
-            format!("{} is not an operation of this service (namespace {TNS})", op.qualified_name()),
+            format!(
+                "{} is not an operation of this service (namespace {TNS})",
+                op.qualified_name()
+            ),
         ));
     }
     match op.name.as_str() {
@@ -201,7 +204,9 @@ pub fn auth_input(env: &Envelope) -> Result<AuthInput, ServiceError> {
         )?
         .unwrap_or(TerminalType::None);
     let get = |name| -> Result<String, ServiceError> {
-        Ok(f.text(name)?.map(|s| s.trim().to_string()).unwrap_or_default())
+        Ok(f.text(name)?
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default())
     };
     let credentials = Credentials {
         user_name: get("UserName")?,
@@ -274,7 +279,11 @@ async fn execute<Op: Operation>(
     result.map_err(|e| ServiceError::Internal(e.to_string()))?
 }
 
-async fn spend_argon2(app: &Arc<App>, password: String, hash: String) -> Result<bool, ServiceError> {
+async fn spend_argon2(
+    app: &Arc<App>,
+    password: String,
+    hash: String,
+) -> Result<bool, ServiceError> {
     let _permit = app
         .argon2_permits
         .acquire()
@@ -331,10 +340,14 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                 back,
             ) => {
                 let AuthInput::Credentials(c) = &input else {
-                    return Err(ServiceError::Internal("password check for a session".into()));
+                    return Err(ServiceError::Internal(
+                        "password check for a session".into(),
+                    ));
                 };
                 if verified {
-                    return Err(ServiceError::Internal("credentials changed during the call".into()));
+                    return Err(ServiceError::Internal(
+                        "credentials changed during the call".into(),
+                    ));
                 }
                 if spend_argon2(app, c.password.clone(), password_hash.clone()).await? {
                     app.auth_cache
@@ -345,7 +358,8 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                     app.auth_cache.forget(user_id);
                     let now = app.clock.now();
                     let config = app.config.auth;
-                    write_small(app, move |c| auth::record_failure(c, user_id, now, &config)).await?;
+                    write_small(app, move |c| auth::record_failure(c, user_id, now, &config))
+                        .await?;
                     return Err(ServiceError::fault(
                         FaultCode::AuthFailed,
                         "the organisation, user name or password is not valid",
@@ -366,7 +380,8 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                 if let Some(user_id) = record_failure {
                     let now = app.clock.now();
                     let config = app.config.auth;
-                    write_small(app, move |c| auth::record_failure(c, user_id, now, &config)).await?;
+                    write_small(app, move |c| auth::record_failure(c, user_id, now, &config))
+                        .await?;
                 }
                 return Err(error);
             }
@@ -374,7 +389,10 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
     }
 }
 
-fn render<Op: Operation>(env: &Envelope, result: &Result<Op::Response, Refusal>) -> (ResultCode, String) {
+fn render<Op: Operation>(
+    env: &Envelope,
+    result: &Result<Op::Response, Refusal>,
+) -> (ResultCode, String) {
     let response_name = format!("{}Response", Op::NAME);
     let mut w = XmlWriter::at_depth(2);
     w.open_with(&response_name, &[("xmlns", TNS)]);
@@ -404,7 +422,11 @@ pub fn write_result(w: &mut XmlWriter, code: ResultCode, message: &str, field: O
 
 /// Operations declared in the WSDL whose handlers a later release brings: they
 /// authenticate like any other and answer `NOT_AVAILABLE`.
-async fn run_unavailable(app: &Arc<App>, env: &Envelope, name: &'static str) -> Result<Reply, ServiceError> {
+async fn run_unavailable(
+    app: &Arc<App>,
+    env: &Envelope,
+    name: &'static str,
+) -> Result<Reply, ServiceError> {
     struct Unavailable;
     impl Operation for Unavailable {
         const NAME: &'static str = "Unavailable";

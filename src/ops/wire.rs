@@ -109,7 +109,10 @@ impl<'a> Fields<'a> {
     }
 
     fn missing(&self, name: &str) -> ServiceError {
-        ServiceError::schema(format!("required element {name} is missing from {}", self.parent))
+        ServiceError::schema(format!(
+            "required element {name} is missing from {}",
+            self.parent
+        ))
     }
 
     /// An optional xs:date.
@@ -304,7 +307,11 @@ mod tests {
     #[test]
     fn typed_fields() {
         let e = el("<A>x</A><D>2026-01-31</D><M>10.50</M><N>+7</N><B>1</B><Z xsi:nil=\"true\"/>");
-        let f = Fields::new(&e, &[("A", 1), ("D", 1), ("M", 1), ("N", 1), ("B", 1), ("Z", 1)]).unwrap();
+        let f = Fields::new(
+            &e,
+            &[("A", 1), ("D", 1), ("M", 1), ("N", 1), ("B", 1), ("Z", 1)],
+        )
+        .unwrap();
         assert_eq!(f.required_text("A").unwrap(), "x");
         assert_eq!(f.required_date("D").unwrap().day(), 31);
         assert_eq!(f.required_decimal("M").unwrap().to_string(), "10.50");
@@ -321,7 +328,11 @@ mod tests {
         assert!(Fields::new(&e, &[("A", 2)]).is_ok());
         let e = el("<Q>x</Q>");
         assert!(Fields::new(&e, &[("A", 1)]).is_err());
-        let e = parse(br#"<Op xmlns="urn:allps:ws:v1"><A xmlns="">x</A></Op>"#, &XmlLimits::default()).unwrap();
+        let e = parse(
+            br#"<Op xmlns="urn:allps:ws:v1"><A xmlns="">x</A></Op>"#,
+            &XmlLimits::default(),
+        )
+        .unwrap();
         assert!(Fields::new(&e, &[("A", 1)]).is_err());
         let e = el("<M>1e3</M><D>31/01/2026</D>");
         let f = Fields::new(&e, &[("M", 1), ("D", 1)]).unwrap();

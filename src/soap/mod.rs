@@ -111,7 +111,10 @@ pub fn parse_envelope(
     if root.name != "Envelope" {
         return Err(ServiceError::fault(
             FaultCode::EnvelopeInvalid,
-            format!("the root element is {}, not a SOAP Envelope", root.qualified_name()),
+            format!(
+                "the root element is {}, not a SOAP Envelope",
+                root.qualified_name()
+            ),
         ));
     }
     if root.ns.as_deref() != Some(version.envelope_ns()) {
@@ -137,7 +140,10 @@ pub fn parse_envelope(
         } else {
             return Err(ServiceError::fault(
                 FaultCode::EnvelopeInvalid,
-                format!("unexpected element {} in the Envelope", child.qualified_name()),
+                format!(
+                    "unexpected element {} in the Envelope",
+                    child.qualified_name()
+                ),
             ));
         }
     }
@@ -151,9 +157,9 @@ pub fn parse_envelope(
         ));
     }
     let mut children = body_el.children.into_iter();
-    let operation = children.next().ok_or_else(|| {
-        ServiceError::fault(FaultCode::EnvelopeInvalid, "the Body is empty")
-    })?;
+    let operation = children
+        .next()
+        .ok_or_else(|| ServiceError::fault(FaultCode::EnvelopeInvalid, "the Body is empty"))?;
     if children.next().is_some() {
         return Err(ServiceError::fault(
             FaultCode::EnvelopeInvalid,

@@ -67,9 +67,11 @@ fn check_code(what: &str, code: &str) -> Result<(), AdminError> {
 ///
 /// [`AdminError::NotFound`].
 pub fn organisation_id(conn: &Connection, org: &str) -> Result<i64, AdminError> {
-    conn.query_row("SELECT id FROM organisations WHERE code = ?1", [org], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| AdminError::NotFound(format!("organisation {org}")))
+    conn.query_row("SELECT id FROM organisations WHERE code = ?1", [org], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| AdminError::NotFound(format!("organisation {org}")))
 }
 
 fn branch_id(conn: &Connection, org_id: i64, org: &str, branch: &str) -> Result<i64, AdminError> {
@@ -106,7 +108,12 @@ fn bump(conn: &Connection, user_id: i64) -> Result<(), AdminError> {
 /// # Errors
 ///
 /// Invalid code, or it exists.
-pub fn add_organisation(conn: &Connection, code: &str, name: &str, now: &str) -> Result<i64, AdminError> {
+pub fn add_organisation(
+    conn: &Connection,
+    code: &str,
+    name: &str,
+    now: &str,
+) -> Result<i64, AdminError> {
     check_code("organisation", code)?;
     if organisation_id(conn, code).is_ok() {
         return Err(AdminError::Exists(format!("organisation {code}")));
@@ -123,9 +130,16 @@ pub fn add_organisation(conn: &Connection, code: &str, name: &str, now: &str) ->
 /// # Errors
 ///
 /// Unknown organisation.
-pub fn set_organisation_enabled(conn: &Connection, code: &str, enabled: bool) -> Result<(), AdminError> {
+pub fn set_organisation_enabled(
+    conn: &Connection,
+    code: &str,
+    enabled: bool,
+) -> Result<(), AdminError> {
     let id = organisation_id(conn, code)?;
-    conn.execute("UPDATE organisations SET enabled = ?1 WHERE id = ?2", params![enabled, id])?;
+    conn.execute(
+        "UPDATE organisations SET enabled = ?1 WHERE id = ?2",
+        params![enabled, id],
+    )?;
     conn.execute(
         "UPDATE users SET auth_version = auth_version + 1 WHERE organisation_id = ?1",
         [id],
@@ -151,7 +165,13 @@ pub fn list_organisations(conn: &Connection) -> Result<Vec<(String, String, bool
 /// # Errors
 ///
 /// Unknown organisation, invalid code, or it exists.
-pub fn add_branch(conn: &Connection, org: &str, code: &str, name: &str, now: &str) -> Result<i64, AdminError> {
+pub fn add_branch(
+    conn: &Connection,
+    org: &str,
+    code: &str,
+    name: &str,
+    now: &str,
+) -> Result<i64, AdminError> {
     check_code("branch", code)?;
     let org_id = organisation_id(conn, org)?;
     if branch_id(conn, org_id, org, code).is_ok() {
@@ -169,10 +189,18 @@ pub fn add_branch(conn: &Connection, org: &str, code: &str, name: &str, now: &st
 /// # Errors
 ///
 /// Unknown organisation or branch.
-pub fn set_branch_enabled(conn: &Connection, org: &str, code: &str, enabled: bool) -> Result<(), AdminError> {
+pub fn set_branch_enabled(
+    conn: &Connection,
+    org: &str,
+    code: &str,
+    enabled: bool,
+) -> Result<(), AdminError> {
     let org_id = organisation_id(conn, org)?;
     let id = branch_id(conn, org_id, org, code)?;
-    conn.execute("UPDATE branches SET enabled = ?1 WHERE id = ?2", params![enabled, id])?;
+    conn.execute(
+        "UPDATE branches SET enabled = ?1 WHERE id = ?2",
+        params![enabled, id],
+    )?;
     Ok(())
 }
 
@@ -181,7 +209,10 @@ pub fn set_branch_enabled(conn: &Connection, org: &str, code: &str, enabled: boo
 /// # Errors
 ///
 /// Unknown organisation.
-pub fn list_branches(conn: &Connection, org: &str) -> Result<Vec<(String, String, bool)>, AdminError> {
+pub fn list_branches(
+    conn: &Connection,
+    org: &str,
+) -> Result<Vec<(String, String, bool)>, AdminError> {
     let org_id = organisation_id(conn, org)?;
     let mut stmt = conn.prepare(
         "SELECT code, name, enabled FROM branches WHERE organisation_id = ?1 ORDER BY code",
@@ -197,9 +228,20 @@ pub fn list_branches(conn: &Connection, org: &str) -> Result<Vec<(String, String
 /// # Errors
 ///
 /// Unknown organisation, invalid name, or it exists.
-pub fn add_user(conn: &Connection, org: &str, user: &str, password_hash: &str, now: &str) -> Result<i64, AdminError> {
-    if user.is_empty() || user.len() > 50 || user.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(AdminError::Invalid("user name must be 1-50 characters without spaces".into()));
+pub fn add_user(
+    conn: &Connection,
+    org: &str,
+    user: &str,
+    password_hash: &str,
+    now: &str,
+) -> Result<i64, AdminError> {
+    if user.is_empty()
+        || user.len() > 50
+        || user.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(AdminError::Invalid(
+            "user name must be 1-50 characters without spaces".into(),
+        ));
     }
     let org_id = organisation_id(conn, org)?;
     if user_id(conn, org, user).is_ok() {
@@ -217,7 +259,12 @@ pub fn add_user(conn: &Connection, org: &str, user: &str, password_hash: &str, n
 /// # Errors
 ///
 /// Unknown organisation or user.
-pub fn set_password(conn: &Connection, org: &str, user: &str, password_hash: &str) -> Result<(), AdminError> {
+pub fn set_password(
+    conn: &Connection,
+    org: &str,
+    user: &str,
+    password_hash: &str,
+) -> Result<(), AdminError> {
     let id = user_id(conn, org, user)?;
     conn.execute(
         "UPDATE users SET password_hash = ?1, failed_attempts = 0, locked_until = NULL WHERE id = ?2",
@@ -232,9 +279,17 @@ pub fn set_password(conn: &Connection, org: &str, user: &str, password_hash: &st
 /// # Errors
 ///
 /// Unknown organisation or user.
-pub fn set_user_enabled(conn: &Connection, org: &str, user: &str, enabled: bool) -> Result<(), AdminError> {
+pub fn set_user_enabled(
+    conn: &Connection,
+    org: &str,
+    user: &str,
+    enabled: bool,
+) -> Result<(), AdminError> {
     let id = user_id(conn, org, user)?;
-    conn.execute("UPDATE users SET enabled = ?1 WHERE id = ?2", params![enabled, id])?;
+    conn.execute(
+        "UPDATE users SET enabled = ?1 WHERE id = ?2",
+        params![enabled, id],
+    )?;
     if !enabled {
         conn.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
     }
@@ -260,10 +315,19 @@ pub fn unlock_user(conn: &Connection, org: &str, user: &str) -> Result<(), Admin
 /// # Errors
 ///
 /// Unknown organisation, user or right.
-pub fn set_right(conn: &Connection, org: &str, user: &str, right: &str, grant: bool) -> Result<(), AdminError> {
+pub fn set_right(
+    conn: &Connection,
+    org: &str,
+    user: &str,
+    right: &str,
+    grant: bool,
+) -> Result<(), AdminError> {
     if !RIGHTS.iter().any(|(code, _)| *code == right) {
         let known: Vec<_> = RIGHTS.iter().map(|(c, _)| *c).collect();
-        return Err(AdminError::NotFound(format!("right {right} (known: {})", known.join(", "))));
+        return Err(AdminError::NotFound(format!(
+            "right {right} (known: {})",
+            known.join(", ")
+        )));
     }
     let id = user_id(conn, org, user)?;
     if grant {
@@ -285,7 +349,13 @@ pub fn set_right(conn: &Connection, org: &str, user: &str, right: &str, grant: b
 /// # Errors
 ///
 /// Unknown organisation, user or branch.
-pub fn set_branch_allocation(conn: &Connection, org: &str, user: &str, branch: &str, allocate: bool) -> Result<(), AdminError> {
+pub fn set_branch_allocation(
+    conn: &Connection,
+    org: &str,
+    user: &str,
+    branch: &str,
+    allocate: bool,
+) -> Result<(), AdminError> {
     let org_id = organisation_id(conn, org)?;
     let uid = user_id(conn, org, user)?;
     let bid = branch_id(conn, org_id, org, branch)?;
@@ -313,10 +383,18 @@ pub fn set_branch_allocation(conn: &Connection, org: &str, user: &str, branch: &
 /// # Errors
 ///
 /// Unknown organisation or user, or an empty name.
-pub fn set_computer(conn: &Connection, org: &str, user: &str, computer: &str, bind: bool) -> Result<(), AdminError> {
+pub fn set_computer(
+    conn: &Connection,
+    org: &str,
+    user: &str,
+    computer: &str,
+    bind: bool,
+) -> Result<(), AdminError> {
     let computer = computer.trim();
     if computer.is_empty() || computer.len() > 64 {
-        return Err(AdminError::Invalid("computer name must be 1-64 characters".into()));
+        return Err(AdminError::Invalid(
+            "computer name must be 1-64 characters".into(),
+        ));
     }
     let uid = user_id(conn, org, user)?;
     if bind {
@@ -366,7 +444,10 @@ pub fn list_users(conn: &Connection, org: &str) -> Result<Vec<UserInfo>, AdminEr
             enabled,
             failed_attempts,
             locked_until,
-            rights: strings("SELECT right_code FROM user_rights WHERE user_id = ?1 ORDER BY 1", id)?,
+            rights: strings(
+                "SELECT right_code FROM user_rights WHERE user_id = ?1 ORDER BY 1",
+                id,
+            )?,
             branches: strings(
                 "SELECT b.code FROM user_branches ub JOIN branches b ON b.id = ub.branch_id
                  WHERE ub.user_id = ?1 ORDER BY 1",
@@ -398,7 +479,11 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 /// # Errors
 ///
 /// SQLite.
-pub fn ensure_demo(conn: &Connection, hash: impl FnOnce(&str) -> String, now: &str) -> Result<bool, AdminError> {
+pub fn ensure_demo(
+    conn: &Connection,
+    hash: impl FnOnce(&str) -> String,
+    now: &str,
+) -> Result<bool, AdminError> {
     let mut created = false;
     if organisation_id(conn, DEMO_ORG).is_err() {
         add_organisation(conn, DEMO_ORG, "Demo Micro Lender", now)?;

@@ -21,7 +21,10 @@ use tokio::sync::{Semaphore, oneshot};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 /// Append only: a released migration never changes.
-pub const MIGRATIONS: &[&str] = &[include_str!("schema/0001_core.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("schema/0001_core.sql"),
+    include_str!("schema/0002_replies.sql"),
+];
 
 /// Store failures. None of this text ever reaches the wire.
 #[derive(Debug, thiserror::Error)]
@@ -96,11 +99,12 @@ fn configure(conn: &Connection, busy_timeout: Duration, file: bool) -> Result<()
     conn.busy_timeout(busy_timeout)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     if file {
-        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(DbError::Sqlite(rusqlite::Error::InvalidParameterName(format!(
-                "journal_mode is {mode}, not WAL"
-            ))));
+            return Err(DbError::Sqlite(rusqlite::Error::InvalidParameterName(
+                format!("journal_mode is {mode}, not WAL"),
+            )));
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
     }
@@ -243,7 +247,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("path", &self.inner.path).finish()
+        f.debug_struct("Db")
+            .field("path", &self.inner.path)
+            .finish()
     }
 }
 
@@ -269,7 +275,12 @@ impl Db {
             permits: Semaphore::new(conns.len()),
             conns: Mutex::new(conns),
         };
-        Ok(Db::start(writer, readers, options.max_batch, Some(path.to_owned())))
+        Ok(Db::start(
+            writer,
+            readers,
+            options.max_batch,
+            Some(path.to_owned()),
+        ))
     }
 
     /// An in-memory database (tests, fixtures): one connection for reads and writes.
@@ -476,11 +487,7 @@ mod tests {
     use super::*;
 
     fn temp_path(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "allps-store-{}-{}",
-            name,
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("allps-store-{}-{}", name, std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir.join("test.db")
@@ -490,16 +497,20 @@ mod tests {
     async fn refused_writes_leave_nothing_and_neighbours_commit() {
         let path = temp_path("batch");
         let db = Db::open(&path, &DbOptions::default()).unwrap();
-        db.write(|c| c.execute_batch("CREATE TABLE t (v INTEGER UNIQUE)").map_err(|e| e.to_string()))
-            .await
-            .unwrap()
-            .unwrap();
+        db.write(|c| {
+            c.execute_batch("CREATE TABLE t (v INTEGER UNIQUE)")
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap()
+        .unwrap();
         let mut tasks = Vec::new();
         for i in 0..200i64 {
             let db = db.clone();
             tasks.push(tokio::spawn(async move {
                 db.write(move |c| {
-                    c.execute("INSERT INTO t (v) VALUES (?1)", [i]).map_err(|e| e.to_string())?;
+                    c.execute("INSERT INTO t (v) VALUES (?1)", [i])
+                        .map_err(|e| e.to_string())?;
                     if i % 2 == 1 {
                         return Err("odd".to_string());
                     }
@@ -530,13 +541,19 @@ mod tests {
         assert_eq!(odd, 0);
         assert!(db.stats().commits.load(Ordering::Relaxed) >= 1);
         db.close();
-        assert!(matches!(db.write(|_| Ok::<(), ()>(())).await, Err(DbError::Closed)));
+        assert!(matches!(
+            db.write(|_| Ok::<(), ()>(())).await,
+            Err(DbError::Closed)
+        ));
     }
 
     #[tokio::test]
     async fn a_panicking_handler_rolls_back_and_the_writer_survives() {
         let db = Db::open_in_memory().unwrap();
-        db.write(|c| c.execute_batch("CREATE TABLE t (v INTEGER)")).await.unwrap().unwrap();
+        db.write(|c| c.execute_batch("CREATE TABLE t (v INTEGER)"))
+            .await
+            .unwrap()
+            .unwrap();
         let r = db
             .write(|c| -> Result<(), rusqlite::Error> {
                 c.execute("INSERT INTO t VALUES (1)", [])?;
@@ -545,7 +562,10 @@ mod tests {
             .await;
         assert!(matches!(r, Err(DbError::Panicked(ref m)) if m == "boom"));
         let n: i64 = db
-            .read(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap())
+            .read(|c| {
+                c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                    .unwrap()
+            })
             .await
             .unwrap();
         assert_eq!(n, 0);
@@ -555,10 +575,18 @@ mod tests {
     fn file_databases_use_wal_full_sync_and_foreign_keys() {
         let path = temp_path("pragmas");
         let conn = open_connection(&path, Duration::from_secs(1)).unwrap();
-        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
-        let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
-        let fk: i64 = conn.pragma_query_value(None, "foreign_keys", |r| r.get(0)).unwrap();
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap();
+        let fk: i64 = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
         assert_eq!(sync, 2);
         assert_eq!(fk, 1);
