@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use tokio::sync::Semaphore;
 
 use crate::auth::{AuthCache, AuthConfig};
+use crate::calendar::Calendar;
+use crate::cdv::CdvTable;
 use crate::clock::Clock;
 use crate::store::Db;
 use crate::xml::XmlLimits;
@@ -27,6 +29,10 @@ pub struct AppConfig {
     pub limits: XmlLimits,
     /// Lockout and sessions.
     pub auth: AuthConfig,
+    /// The South African business calendar (bundled holidays, or the operator's file).
+    pub calendar: Calendar,
+    /// The CDV parameters (bundled, or the operator's file).
+    pub cdv: CdvTable,
 }
 
 impl Default for AppConfig {
@@ -37,6 +43,8 @@ impl Default for AppConfig {
             max_body_bytes: 4 * 1024 * 1024,
             limits: XmlLimits::default(),
             auth: AuthConfig::default(),
+            calendar: Calendar::south_africa(),
+            cdv: CdvTable::bundled().clone(),
         }
     }
 }

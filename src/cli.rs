@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::{App, AppConfig};
 use crate::auth::AuthConfig;
+use crate::calendar::Calendar;
+use crate::cdv::CdvTable;
 use crate::clock::{Clock, ManualClock, SystemClock, format_timestamp, parse_timestamp};
 use crate::store::{self, Db, DbOptions};
 use crate::xml::XmlLimits;
@@ -86,6 +88,12 @@ pub struct ServeArgs {
     /// Most write requests committed in one transaction.
     #[arg(long, env = "ALLPS_MAX_BATCH", default_value_t = 256)]
     pub max_batch: usize,
+    /// Declared-holidays file replacing the bundled one (`YYYY-MM-DD Name` lines).
+    #[arg(long, env = "ALLPS_HOLIDAYS_FILE")]
+    pub holidays_file: Option<PathBuf>,
+    /// CDV parameter file replacing the bundled one.
+    #[arg(long, env = "ALLPS_CDV_FILE")]
+    pub cdv_file: Option<PathBuf>,
     /// Tokio worker threads (default: one per core).
     #[arg(long, env = "ALLPS_WORKERS")]
     pub workers: Option<usize>,
@@ -93,8 +101,25 @@ pub struct ServeArgs {
 
 impl ServeArgs {
     /// The request-handling configuration these flags describe.
-    pub fn app_config(&self) -> AppConfig {
-        AppConfig {
+    ///
+    /// # Errors
+    ///
+    /// An unreadable or invalid holidays or CDV file.
+    pub fn app_config(&self) -> Result<AppConfig, String> {
+        let calendar = match &self.holidays_file {
+            Some(path) => Calendar::from_declared_file(path)
+                .map_err(|e| format!("holidays file {}: {e}", path.display()))?,
+            None => Calendar::south_africa(),
+        };
+        let cdv = match &self.cdv_file {
+            Some(path) => {
+                CdvTable::load(path).map_err(|e| format!("CDV file {}: {e}", path.display()))?
+            }
+            None => CdvTable::bundled().clone(),
+        };
+        Ok(AppConfig {
+            calendar,
+            cdv,
             path: self.path.clone(),
             public_url: self.public_url.clone(),
             max_body_bytes: self.max_body_bytes,
@@ -109,7 +134,7 @@ impl ServeArgs {
                 lockout_duration: time::Duration::minutes(self.lockout_minutes),
                 session_ttl: time::Duration::hours(self.session_hours),
             },
-        }
+        })
     }
 }
 
@@ -135,6 +160,7 @@ pub fn init_logging(filter: &str, format: &str) {
 /// Start-up failures (database, address in use), as text for the operator.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
     init_logging(&args.log_level, &args.log_format);
+    let config = args.app_config()?;
     let clock: Arc<dyn Clock> = match &args.fixed_time {
         Some(text) => Arc::new(ManualClock::new(
             parse_timestamp(text).ok_or_else(|| format!("--fixed-time {text} is not RFC 3339"))?,
@@ -177,7 +203,6 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         runtime.worker_threads(workers.max(1));
     }
     let runtime = runtime.build().map_err(|e| e.to_string())?;
-    let config = args.app_config();
     let path = config.path.clone();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)

@@ -411,6 +411,30 @@ fn render<Op: Operation>(
     (code, soap::response_envelope(env.version, &w.finish()))
 }
 
+/// The client of the caller's branch with this ClientNumber: the prerequisite of every
+/// client-level operation.
+///
+/// # Errors
+///
+/// `FIELD_REQUIRED` for a blank number, `CLIENT_NOT_FOUND` when the branch has no such
+/// client, or the store failing.
+pub fn require_client(
+    ctx: &Ctx<'_>,
+    client_number: &str,
+) -> Result<store::clients::ClientRow, OpError> {
+    let number = crate::domain::validate::required("ClientNumber", client_number, 20)?;
+    store::clients::find_client(ctx.conn, ctx.principal.branch_id, &number)?.ok_or_else(|| {
+        OpError::Refused(Refusal::field(
+            ResultCode::ClientNotFound,
+            "ClientNumber",
+            format!(
+                "client {number} does not exist in branch {}",
+                ctx.principal.branch_code
+            ),
+        ))
+    })
+}
+
 /// Writes `<Result>`.
 pub fn write_result(w: &mut XmlWriter, code: ResultCode, message: &str, field: Option<&str>) {
     w.open("Result");

@@ -7,6 +7,7 @@
 //! Nothing outside this module opens a `rusqlite::Connection` for the server.
 
 pub mod admin;
+pub mod clients;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
