@@ -145,6 +145,9 @@ pub fn init_logging(filter: &str, format: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour only on a terminal: escape codes in a log file or a collector are noise
+        // (and cost formatting time on every line).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     if format == "json" {
         builder.json().flatten_event(true).init();
@@ -210,6 +213,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| format!("listening on {}: {e}", args.listen))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let app = App::new(db, clock, config);
+        tokio::spawn(crate::server::log_stats_on_sigusr1(app.db.clone()));
         eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
         tracing::info!(address = %local, db = %args.db.display(), "listening");
         crate::server::run(listener, app, crate::server::shutdown_signal())
