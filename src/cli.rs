@@ -82,8 +82,8 @@ pub struct ServeArgs {
     /// Freeze the clock at this RFC 3339 instant (tests, fixture replay).
     #[arg(long, env = "ALLPS_FIXED_TIME")]
     pub fixed_time: Option<String>,
-    /// Read-only connections in the pool.
-    #[arg(long, env = "ALLPS_READERS", default_value_t = 4)]
+    /// Reader threads, each with its own read-only connection (default: one per core).
+    #[arg(long, env = "ALLPS_READERS", default_value_t = store::default_readers())]
     pub readers: usize,
     /// Most write requests committed in one transaction.
     #[arg(long, env = "ALLPS_MAX_BATCH", default_value_t = 256)]
