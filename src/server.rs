@@ -79,6 +79,7 @@ pub async fn run(
         commits = stats.commits.load(Ordering::Relaxed),
         writes = stats.writes.load(Ordering::Relaxed),
         reads = stats.reads.load(Ordering::Relaxed),
+        checkpoints = stats.checkpoints.load(Ordering::Relaxed),
         "store closed"
     );
     Ok(())
@@ -101,6 +102,7 @@ pub async fn log_stats_on_sigusr1(db: crate::store::Db) {
                 commits = stats.commits.load(Ordering::Relaxed),
                 writes = stats.writes.load(Ordering::Relaxed),
                 reads = stats.reads.load(Ordering::Relaxed),
+                checkpoints = stats.checkpoints.load(Ordering::Relaxed),
                 "store stats"
             );
         }
