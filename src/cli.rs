@@ -138,13 +138,15 @@ impl ServeArgs {
     }
 }
 
-/// Sets up logging: one line per request, text or JSON, to stderr.
-pub fn init_logging(filter: &str, format: &str) {
+/// Sets up logging: one line per request, text or JSON, to stderr, written in batches
+/// by a background thread ([`crate::logwriter`]). Keep the guard until the process ends.
+pub fn init_logging(filter: &str, format: &str) -> crate::logwriter::LogFlushGuard {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = crate::logwriter::LogWriter::start();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         // Colour only on a terminal: escape codes in a log file or a collector are noise
         // (and cost formatting time on every line).
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -154,6 +156,7 @@ pub fn init_logging(filter: &str, format: &str) {
     } else {
         builder.init();
     }
+    guard
 }
 
 /// Runs `serve` until SIGINT / SIGTERM.
@@ -162,7 +165,7 @@ pub fn init_logging(filter: &str, format: &str) {
 ///
 /// Start-up failures (database, address in use), as text for the operator.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
-    init_logging(&args.log_level, &args.log_format);
+    let _log_guard = init_logging(&args.log_level, &args.log_format);
     let config = args.app_config()?;
     let clock: Arc<dyn Clock> = match &args.fixed_time {
         Some(text) => Arc::new(ManualClock::new(

@@ -18,6 +18,7 @@ pub mod document;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod logwriter;
 pub mod mask;
 pub mod ops;
 pub mod server;
