@@ -5,7 +5,8 @@
 # tokio worker and one reader thread; the counters are zeroed after a warm-up, so the
 # figure covers exactly N requests (HTTP, parsing, auth, SQLite, response, logging).
 #
-# Usage: bench/callgrind.sh [BINARY]     (default target/release/allps-ws; N=2000)
+# Usage: bench/callgrind.sh [BINARY]     (default target/release/allps-ws; N=2000;
+#        KEEP=DIR keeps the callgrind dumps there for callgrind_annotate)
 # Output: "get_client Ir/request ..." and "add_client Ir/request ..." lines.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +19,13 @@ valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out" \
     "$BIN" serve --listen "127.0.0.1:$PORT" --db "$TMP/b.db" --demo --log-level warn \
     --readers 1 --workers 1 2>"$TMP/valgrind.log" &
 PID=$!
-trap 'kill -INT $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$TMP"' EXIT
+finish() {
+    kill -INT "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+    if [[ -n "${KEEP:-}" ]]; then mkdir -p "$KEEP" && cp "$TMP"/cg.out.* "$KEEP"/; fi
+    rm -rf "$TMP"
+}
+trap finish EXIT
 for _ in $(seq 1 300); do
     curl -fsS -o /dev/null "http://127.0.0.1:$PORT/health" 2>/dev/null && break
     sleep 0.2

@@ -2,6 +2,10 @@
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator (for the server binary only). See Cargo.toml.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use allps_ws::cli::{Cli, Command};
 
 fn main() -> std::process::ExitCode {
