@@ -44,8 +44,11 @@ if [ -z "$target_dir" ]; then
   target_dir=$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 fi
-echo "peers: building the server (cargo build --bin allps-ws)"
-cargo build --quiet --bin allps-ws
+# --bins --tests, not --bin allps-ws: with the test targets selected, cargo resolves the
+# same features as `cargo test` (dev-dependencies unify features under resolver 2), so
+# after `cargo test` this is a no-op instead of a second build of the whole tree.
+echo "peers: building the server (cargo build --bins --tests)"
+cargo build --quiet --bins --tests
 bin="$target_dir/debug/allps-ws"
 [ -x "$bin" ] || { echo "peers: $bin was not built" >&2; exit 1; }
 
