@@ -18,12 +18,12 @@
 #    when anything failed.
 #
 # Environment: ALLPS_SKIP_INSTALL=1 skips step 1; PEERS="python node" limits the peers
-# (default: python node java mono; java and mono are then not installed either).
+# (default: python node java mono wcf; java and mono are then not installed either).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-export PEERS=${PEERS:-python node java mono}
+export PEERS=${PEERS:-python node java mono wcf}
 VENV=$ROOT/.venv-peers
 started=$SECONDS
 
@@ -39,7 +39,7 @@ install_apt() {
     need+=(jaxws)
     command -v javac >/dev/null || need+=(default-jdk-headless)
   fi
-  if wants mono; then need+=(mono-devel); fi
+  if wants mono || wants wcf; then need+=(mono-devel); fi
   if wants python && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then need+=(python3-venv); fi
   if wants node && ! command -v npm >/dev/null; then need+=(nodejs npm); fi
 

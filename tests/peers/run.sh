@@ -15,6 +15,8 @@
 #           with tests/peers/java/PeerTest.java
 #   mono    Mono wsdl.exe-style proxies (Debian mono-devel), one per SOAP version, compiled
 #           with tests/peers/mono/PeerTest.cs
+#   wcf     Mono WCF (System.ServiceModel) with a hand-written contract (Mono's svcutil cannot
+#           read a WSDL), tests/peers/mono/WcfPeer.cs: WCF's wire format (BOM for SOAP 1.2)
 #
 # Afterwards the server must still be up, must have logged no internal error, and must stop
 # cleanly on SIGTERM. Prints one line per suite and `peers: N passed, M failed` (suites);
@@ -23,7 +25,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
-PEERS=${PEERS:-python node java mono}
+PEERS=${PEERS:-python node java mono wcf}
 VENV=${ALLPS_PEERS_VENV:-$ROOT/.venv-peers}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/allps-peers.XXXXXX")
@@ -120,12 +122,21 @@ suite_mono() {
   return $rc
 }
 
+suite_wcf() {
+  command -v mcs >/dev/null && command -v mono >/dev/null ||
+    { echo "mcs/mono missing (apt-get install mono-devel)"; return 1; }
+  mcs -nologo "-out:$work/wcf.exe" -r:System.ServiceModel -r:System.Runtime.Serialization -r:System.Xml \
+    tests/peers/mono/WcfPeer.cs
+  mono "$work/wcf.exe" "$url"
+}
+
 # the number of checks a suite's output reports, for the summary line
 checks_of() {
   case "$1" in
     python) sed -n 's/^\([0-9][0-9]*\) passed.*/\1/p' "$2" | tail -n1 ;;
     node) sed -n 's/^# pass \([0-9][0-9]*\)$/\1/p' "$2" | tail -n1 ;;
     java) sed -n 's/^java wsimport: \([0-9][0-9]*\) passed.*/\1/p' "$2" | tail -n1 ;;
+    wcf) sed -n 's/^mono wcf: \([0-9][0-9]*\) passed.*/\1/p' "$2" | tail -n1 ;;
     mono) sed -n 's/^mono wsdl SOAP 1\.[12]: \([0-9][0-9]*\) passed.*/\1/p' "$2" | awk '{ s += $1 } END { if (NR) print s }' ;;
   esac
 }
@@ -138,7 +149,8 @@ for suite in $PEERS; do
     node) label="node soap" ;;
     java) label="java wsimport (JAX-WS RI)" ;;
     mono) label="mono wsdl (SoapHttpClientProtocol)" ;;
-    *) echo "peers: unknown suite $suite (python node java mono)" >&2; exit 2 ;;
+    wcf) label="mono WCF (hand-written contract)" ;;
+    *) echo "peers: unknown suite $suite (python node java mono wcf)" >&2; exit 2 ;;
   esac
   log="$work/$suite.log"
   start=$SECONDS
