@@ -12,6 +12,7 @@ use crate::auth::AuthConfig;
 use crate::calendar::Calendar;
 use crate::cdv::CdvTable;
 use crate::clock::{Clock, ManualClock, SystemClock, format_timestamp, parse_timestamp};
+use crate::domain::promissory::PromissoryConfig;
 use crate::store::{self, Db, DbOptions};
 use crate::xml::XmlLimits;
 
@@ -94,6 +95,33 @@ pub struct ServeArgs {
     /// CDV parameter file replacing the bundled one.
     #[arg(long, env = "ALLPS_CDV_FILE")]
     pub cdv_file: Option<PathBuf>,
+    /// Business days between today and the earliest NAEDO action date.
+    #[arg(long, env = "ALLPS_NAEDO_LEAD_DAYS", default_value_t = PromissoryConfig::default().naedo_lead_days)]
+    pub naedo_lead_days: u16,
+    /// Business days between today and the earliest EFT action date.
+    #[arg(long, env = "ALLPS_EFT_LEAD_DAYS", default_value_t = PromissoryConfig::default().eft_lead_days)]
+    pub eft_lead_days: u16,
+    /// Business days between today and the earliest SOCIAL_GRANT_EFT action date.
+    #[arg(long, env = "ALLPS_SEFT_LEAD_DAYS", default_value_t = PromissoryConfig::default().social_grant_eft_lead_days)]
+    pub seft_lead_days: u16,
+    /// Most TrackingDays on a NAEDO note (0-32).
+    #[arg(long, env = "ALLPS_NAEDO_MAX_TRACKING_DAYS", default_value_t = PromissoryConfig::default().naedo_max_tracking_days)]
+    pub naedo_max_tracking_days: u8,
+    /// Most TrackingDays on an EFT note (0-32).
+    #[arg(long, env = "ALLPS_EFT_MAX_TRACKING_DAYS", default_value_t = PromissoryConfig::default().eft_max_tracking_days)]
+    pub eft_max_tracking_days: u8,
+    /// Most TrackingDays on a SOCIAL_GRANT_EFT note (0-32).
+    #[arg(long, env = "ALLPS_SEFT_MAX_TRACKING_DAYS", default_value_t = PromissoryConfig::default().social_grant_eft_max_tracking_days)]
+    pub seft_max_tracking_days: u8,
+    /// Most NumberOfInstalments on a note (1-999).
+    #[arg(long, env = "ALLPS_MAX_INSTALMENTS", default_value_t = PromissoryConfig::default().max_instalments)]
+    pub max_instalments: u16,
+    /// Latest FirstActionDate or edited ActionDate, in days after today.
+    #[arg(long, env = "ALLPS_MAX_ACTION_DAYS_AHEAD", default_value_t = PromissoryConfig::default().max_action_days_ahead)]
+    pub max_action_days_ahead: u16,
+    /// Minutes after creation at which a PENDING note counts as registered (ACTIVE).
+    #[arg(long, env = "ALLPS_REGISTRATION_DELAY_MINUTES", default_value_t = PromissoryConfig::default().registration_delay.whole_minutes().unsigned_abs())]
+    pub registration_delay_minutes: u64,
     /// Tokio worker threads (default: one per core).
     #[arg(long, env = "ALLPS_WORKERS")]
     pub workers: Option<usize>,
@@ -117,9 +145,25 @@ impl ServeArgs {
             }
             None => CdvTable::bundled().clone(),
         };
+        let promissory = PromissoryConfig {
+            naedo_lead_days: self.naedo_lead_days,
+            eft_lead_days: self.eft_lead_days,
+            social_grant_eft_lead_days: self.seft_lead_days,
+            naedo_max_tracking_days: self.naedo_max_tracking_days,
+            eft_max_tracking_days: self.eft_max_tracking_days,
+            social_grant_eft_max_tracking_days: self.seft_max_tracking_days,
+            max_instalments: self.max_instalments,
+            max_action_days_ahead: self.max_action_days_ahead,
+            registration_delay: time::Duration::minutes(
+                i64::try_from(self.registration_delay_minutes)
+                    .map_err(|_| "--registration-delay-minutes is too large".to_string())?,
+            ),
+        };
+        promissory.validate()?;
         Ok(AppConfig {
             calendar,
             cdv,
+            promissory,
             path: self.path.clone(),
             public_url: self.public_url.clone(),
             max_body_bytes: self.max_body_bytes,
