@@ -211,7 +211,7 @@ pub fn parse_promissory_number(text: &str) -> Option<i64> {
 
 /// The largest amount `Money` (xs:decimal, 13 digits, 2 decimals) carries.
 pub fn max_money() -> Decimal {
-    Decimal::new(99_999_999_999_99, 2)
+    Decimal::new(9_999_999_999_999, 2)
 }
 
 /// Checks an instalment amount: positive, at most two decimals, at most

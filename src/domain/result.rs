@@ -328,7 +328,7 @@ impl ResultCode {
                 "SOCIAL_GRANT_EFT only for banks that offer it (Access Bank SA, formerly Bank of Athens, and Grindrod)"
             }
             ResultCode::ActionDateBeforeCutOff => {
-                "an action date is before the stream's registration cut-off (N business days after today)"
+                "an action date is inside the stream's registration cut-off (before the N-th business day after today), or an instalment to edit already falls due inside it"
             }
             ResultCode::ActionDateTooFar => {
                 "an action date is more than the configured number of days after today (default 365)"

@@ -168,11 +168,21 @@ impl Operation for CreatePromissory {
             .validate(&branch_code, &account_number, req.account_type)
             .map_err(cdv_refusal)?;
         if req.stream == NoteStream::SocialGrantEft && !pass.bank.social_grant_eft {
+            let offering: Vec<&str> = ctx
+                .app
+                .config
+                .cdv
+                .banks()
+                .iter()
+                .filter(|b| b.social_grant_eft)
+                .map(|b| b.name.as_str())
+                .collect();
             return Err(Refusal::field(
                 ResultCode::SocialGrantEftNotAllowed,
                 "PaymentStream",
                 format!(
-                    "SOCIAL_GRANT_EFT is offered only for accounts at Access Bank SA (formerly Bank of Athens) and Grindrod Bank; branch {branch_code} belongs to {}",
+                    "SOCIAL_GRANT_EFT is offered only for accounts at {}; branch {branch_code} belongs to {}",
+                    offering.join(" and "),
                     pass.bank.name
                 ),
             )

@@ -3,7 +3,8 @@
 //! SOCIAL_GRANT_EFT notes (seed); TrackingDays obeys the stream's limits; a new date obeys
 //! the same rules as FirstActionDate (registration cut-off, horizon, weekend, public
 //! holiday) and must stay between the neighbouring instalments' dates, so the schedule
-//! keeps its order. The note's own InstalmentAmount and FirstActionDate keep the values
+//! keeps its order. An instalment whose current date is already inside the cut-off
+//! cannot change at all. The note's own InstalmentAmount and FirstActionDate keep the values
 //! it was created with.
 
 use rust_decimal::Decimal;
@@ -13,7 +14,9 @@ use super::notes::{register_due, require_note, write_instalment_fields};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::format_date;
-use crate::domain::promissory::{check_action_date, check_instalment_amount, promissory_number};
+use crate::domain::promissory::{
+    check_action_date, check_instalment_amount, earliest_action_date, promissory_number,
+};
 use crate::domain::{Refusal, ResultCode};
 use crate::error::ServiceError;
 use crate::store::promissory::{self, InstalmentRow};
@@ -116,6 +119,25 @@ impl Operation for EditInstalment {
                 format!(
                     "instalment {} of {number} is {}: only instalments not yet presented (PENDING) can be edited",
                     current.number, current.status
+                ),
+            )
+            .into());
+        }
+        // An instalment whose date is already inside the stream's registration cut-off
+        // has been (or is being) submitted to the bank: it can no longer change.
+        let lead = ctx.app.config.promissory.lead_days(note.stream);
+        if let Some(earliest) = earliest_action_date(&ctx.app.config.calendar, ctx.today(), lead)
+            && current.action_date < earliest
+        {
+            return Err(Refusal::field(
+                ResultCode::ActionDateBeforeCutOff,
+                "InstalmentNumber",
+                format!(
+                    "instalment {} of {number} falls due on {}, inside the {} registration cut-off (the earliest date still open to changes is {}): it can no longer be changed",
+                    current.number,
+                    format_date(current.action_date),
+                    note.stream,
+                    format_date(earliest)
                 ),
             )
             .into());

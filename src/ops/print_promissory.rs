@@ -153,10 +153,10 @@ impl Paper<'_> {
         vec![Block::Heading("Parties".into()), Block::KeyValues(rows)]
     }
 
-    fn account(&self) -> Vec<Block> {
+    fn account(&self, heading: &str) -> Vec<Block> {
         let n = self.note;
         vec![
-            Block::Heading("Bank account to be debited".into()),
+            Block::Heading(heading.into()),
             Block::KeyValues(vec![
                 ("Bank".into(), n.bank_name.clone()),
                 ("Branch code".into(), n.bank_branch_code.clone()),
@@ -202,7 +202,7 @@ impl Paper<'_> {
         for b in self.parties() {
             spec.push(b);
         }
-        for b in self.account() {
+        for b in self.account("Bank account to be debited") {
             spec.push(b);
         }
         spec.push(Block::Heading("Payment instruction".into()));
@@ -248,9 +248,15 @@ impl Paper<'_> {
         });
         spec.push(Block::Heading("Promissory note".into()));
         spec.push(Block::Paragraph(format!(
-            "I, {payer}, {id}, promise to pay {creditor} the sum of {total} in {count} {frequency} \
-             instalment(s), on the action dates and in the amounts of the schedule above.",
+            "I, {payer}, {id_kind} {id}, promise to pay {creditor} the sum of {total} in {count} \
+             {frequency} instalment(s), on the action dates and in the amounts of the schedule \
+             above.",
             payer = self.payer(),
+            id_kind = if self.client.id_type == "SA_ID" {
+                "identity number"
+            } else {
+                "passport number"
+            },
             id = self.client.id_number,
             creditor = self.organisation,
         )));
@@ -314,7 +320,7 @@ impl Paper<'_> {
         for b in self.parties() {
             spec.push(b);
         }
-        for b in self.account() {
+        for b in self.account("Bank account of the cancelled debit order") {
             spec.push(b);
         }
         spec.push(Block::Heading("Cancellation".into()));
