@@ -262,3 +262,71 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let mut argv = vec!["allps-ws", "serve"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv).expect("flags parse").command {
+            Command::Serve(a) => a,
+            #[allow(unreachable_patterns)]
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn promissory_flags_reach_the_configuration() {
+        let defaults = serve_args(&[]).app_config().unwrap().promissory;
+        assert_eq!(defaults, PromissoryConfig::default());
+        let config = serve_args(&[
+            "--naedo-lead-days",
+            "4",
+            "--eft-lead-days",
+            "1",
+            "--seft-lead-days",
+            "5",
+            "--naedo-max-tracking-days",
+            "20",
+            "--eft-max-tracking-days",
+            "2",
+            "--seft-max-tracking-days",
+            "3",
+            "--max-instalments",
+            "12",
+            "--max-action-days-ahead",
+            "90",
+            "--registration-delay-minutes",
+            "0",
+        ])
+        .app_config()
+        .unwrap()
+        .promissory;
+        assert_eq!(
+            config,
+            PromissoryConfig {
+                naedo_lead_days: 4,
+                eft_lead_days: 1,
+                social_grant_eft_lead_days: 5,
+                naedo_max_tracking_days: 20,
+                eft_max_tracking_days: 2,
+                social_grant_eft_max_tracking_days: 3,
+                max_instalments: 12,
+                max_action_days_ahead: 90,
+                registration_delay: time::Duration::ZERO,
+            }
+        );
+        assert!(
+            serve_args(&["--naedo-max-tracking-days", "33"])
+                .app_config()
+                .is_err()
+        );
+        assert!(
+            serve_args(&["--max-instalments", "0"])
+                .app_config()
+                .is_err()
+        );
+    }
+}
