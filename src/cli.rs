@@ -29,6 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the SOAP server.
     Serve(ServeArgs),
+    /// Manage organisations, branches, users, passwords, rights, allocations and computers.
+    Admin(crate::admin_cli::AdminArgs),
+    /// Post fixture cases to a running server and diff its answers against the snapshots.
+    Replay(crate::replay::ReplayArgs),
 }
 
 /// `allps-ws serve`.
