@@ -298,7 +298,7 @@ pub enum ComputerCommand {
 #[derive(Debug, Args)]
 pub struct SeedArgs {
     /// The fixtures directory holding base.sql.
-    #[arg(long, default_value = "fixtures")]
+    #[arg(long, env = "ALLPS_FIXTURES", default_value = "fixtures")]
     pub fixtures: PathBuf,
 }
 
