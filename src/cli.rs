@@ -30,6 +30,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the SOAP server.
     Serve(ServeArgs),
+    // `admin` and `replay` take their help from their argument structs (a doc comment
+    // here would replace their long help).
+    #[allow(missing_docs)]
+    Admin(crate::admin_cli::AdminArgs),
+    #[allow(missing_docs)]
+    Replay(crate::replay::ReplayArgs),
 }
 
 /// `allps-ws serve`.
