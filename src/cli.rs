@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the SOAP server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     // `admin` and `replay` take their help from their argument structs (a doc comment
     // here would replace their long help).
     #[allow(missing_docs)]
@@ -277,7 +277,7 @@ mod tests {
         let mut argv = vec!["allps-ws", "serve"];
         argv.extend_from_slice(args);
         match Cli::try_parse_from(argv).expect("flags parse").command {
-            Command::Serve(a) => a,
+            Command::Serve(a) => *a,
             #[allow(unreachable_patterns)]
             other => panic!("not serve: {other:?}"),
         }
