@@ -10,6 +10,7 @@ use crate::auth::{AuthCache, AuthConfig};
 use crate::calendar::Calendar;
 use crate::cdv::CdvTable;
 use crate::clock::Clock;
+use crate::domain::promissory::PromissoryConfig;
 use crate::store::Db;
 use crate::xml::XmlLimits;
 
@@ -33,6 +34,9 @@ pub struct AppConfig {
     pub calendar: Calendar,
     /// The CDV parameters (bundled, or the operator's file).
     pub cdv: CdvTable,
+    /// Promissory-note rules: lead days, tracking limits, instalment limit,
+    /// registration delay (defaults documented on [`PromissoryConfig`]).
+    pub promissory: PromissoryConfig,
 }
 
 impl Default for AppConfig {
@@ -45,6 +49,7 @@ impl Default for AppConfig {
             auth: AuthConfig::default(),
             calendar: Calendar::south_africa(),
             cdv: CdvTable::bundled().clone(),
+            promissory: PromissoryConfig::default(),
         }
     }
 }

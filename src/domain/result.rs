@@ -54,6 +54,52 @@ pub enum ResultCode {
     ClientNumberConflict,
     /// Another client in the branch has this ID number.
     IdNumberInUse,
+    /// BankBranchCode is not six digits.
+    BankBranchCodeFormat,
+    /// An account number is not 1 to 11 digits, or all zeros where the bank needs a number.
+    AccountNumberFormat,
+    /// An account number fails its bank's check-digit verification (CDV).
+    AccountCheckDigitFailed,
+    /// NumberOfInstalments is below 1 or above the configured limit.
+    NumberOfInstalmentsOutOfRange,
+    /// An amount has more than 13 digits.
+    AmountTooLarge,
+    /// EditInstalment named none of ActionDate, Amount and TrackingDays.
+    EditNothingRequested,
+    /// No bank is known for the branch code.
+    BankBranchUnknown,
+    /// The promissory note does not exist in the branch.
+    PromissoryNotFound,
+    /// The note has no instalment with that number.
+    InstalmentNotFound,
+    /// The bank does not accept the account type at that branch.
+    AccountTypeNotAccepted,
+    /// SOCIAL_GRANT_EFT was asked for an account at a bank that does not offer it.
+    SocialGrantEftNotAllowed,
+    /// An action date is before the stream's registration cut-off.
+    ActionDateBeforeCutOff,
+    /// An action date is too far in the future.
+    ActionDateTooFar,
+    /// An action date is a Saturday or Sunday.
+    ActionDateWeekend,
+    /// An action date is a South African public holiday.
+    ActionDatePublicHoliday,
+    /// TrackingDays is outside the stream's limits.
+    TrackingDaysNotAllowed,
+    /// The note is COMPLETED and cannot be cancelled.
+    PromissoryNotCancellable,
+    /// The note is not PENDING or ACTIVE, so its instalments cannot change.
+    PromissoryNotEditable,
+    /// The instalment is no longer PENDING (presented, collected, unpaid, tracking or cancelled).
+    InstalmentAlreadyPresented,
+    /// Amounts change only on EFT and SOCIAL_GRANT_EFT notes.
+    AmountNotEditable,
+    /// An edited action date is not between the neighbouring instalments' dates.
+    ActionDateOutOfSequence,
+    /// Only ACTIVE, PENDING and CANCELLED notes print.
+    PromissoryNotPrintable,
+    /// The ContractReference is used in the branch by a note with other details.
+    ContractReferenceConflict,
     /// The operation is declared in the WSDL but not available on this server yet.
     NotAvailable,
 }
@@ -79,11 +125,34 @@ impl ResultCode {
         ResultCode::NameInvalid,
         ResultCode::AmountNotPositive,
         ResultCode::AmountPrecision,
+        ResultCode::BankBranchCodeFormat,
+        ResultCode::AccountNumberFormat,
+        ResultCode::AccountCheckDigitFailed,
+        ResultCode::NumberOfInstalmentsOutOfRange,
+        ResultCode::AmountTooLarge,
+        ResultCode::EditNothingRequested,
         ResultCode::EmployerNotFound,
         ResultCode::ClientNotFound,
+        ResultCode::BankBranchUnknown,
+        ResultCode::PromissoryNotFound,
+        ResultCode::InstalmentNotFound,
+        ResultCode::AccountTypeNotAccepted,
+        ResultCode::SocialGrantEftNotAllowed,
+        ResultCode::ActionDateBeforeCutOff,
+        ResultCode::ActionDateTooFar,
+        ResultCode::ActionDateWeekend,
+        ResultCode::ActionDatePublicHoliday,
+        ResultCode::TrackingDaysNotAllowed,
+        ResultCode::PromissoryNotCancellable,
+        ResultCode::PromissoryNotEditable,
+        ResultCode::InstalmentAlreadyPresented,
+        ResultCode::AmountNotEditable,
+        ResultCode::ActionDateOutOfSequence,
+        ResultCode::PromissoryNotPrintable,
         ResultCode::EmployerCodeConflict,
         ResultCode::ClientNumberConflict,
         ResultCode::IdNumberInUse,
+        ResultCode::ContractReferenceConflict,
         ResultCode::NotAvailable,
     ];
 
@@ -113,6 +182,29 @@ impl ResultCode {
             ResultCode::EmployerCodeConflict => 400,
             ResultCode::ClientNumberConflict => 401,
             ResultCode::IdNumberInUse => 402,
+            ResultCode::BankBranchCodeFormat => 130,
+            ResultCode::AccountNumberFormat => 131,
+            ResultCode::AccountCheckDigitFailed => 132,
+            ResultCode::NumberOfInstalmentsOutOfRange => 133,
+            ResultCode::AmountTooLarge => 134,
+            ResultCode::EditNothingRequested => 135,
+            ResultCode::BankBranchUnknown => 210,
+            ResultCode::PromissoryNotFound => 211,
+            ResultCode::InstalmentNotFound => 212,
+            ResultCode::AccountTypeNotAccepted => 300,
+            ResultCode::SocialGrantEftNotAllowed => 301,
+            ResultCode::ActionDateBeforeCutOff => 302,
+            ResultCode::ActionDateTooFar => 303,
+            ResultCode::ActionDateWeekend => 304,
+            ResultCode::ActionDatePublicHoliday => 305,
+            ResultCode::TrackingDaysNotAllowed => 306,
+            ResultCode::PromissoryNotCancellable => 307,
+            ResultCode::PromissoryNotEditable => 308,
+            ResultCode::InstalmentAlreadyPresented => 309,
+            ResultCode::AmountNotEditable => 310,
+            ResultCode::ActionDateOutOfSequence => 311,
+            ResultCode::PromissoryNotPrintable => 312,
+            ResultCode::ContractReferenceConflict => 410,
             ResultCode::NotAvailable => 500,
         }
     }
@@ -143,6 +235,29 @@ impl ResultCode {
             ResultCode::EmployerCodeConflict => "EMPLOYER_CODE_CONFLICT",
             ResultCode::ClientNumberConflict => "CLIENT_NUMBER_CONFLICT",
             ResultCode::IdNumberInUse => "ID_NUMBER_IN_USE",
+            ResultCode::BankBranchCodeFormat => "BANK_BRANCH_CODE_FORMAT",
+            ResultCode::AccountNumberFormat => "ACCOUNT_NUMBER_FORMAT",
+            ResultCode::AccountCheckDigitFailed => "ACCOUNT_CHECK_DIGIT_FAILED",
+            ResultCode::NumberOfInstalmentsOutOfRange => "NUMBER_OF_INSTALMENTS_OUT_OF_RANGE",
+            ResultCode::AmountTooLarge => "AMOUNT_TOO_LARGE",
+            ResultCode::EditNothingRequested => "EDIT_NOTHING_REQUESTED",
+            ResultCode::BankBranchUnknown => "BANK_BRANCH_UNKNOWN",
+            ResultCode::PromissoryNotFound => "PROMISSORY_NOT_FOUND",
+            ResultCode::InstalmentNotFound => "INSTALMENT_NOT_FOUND",
+            ResultCode::AccountTypeNotAccepted => "ACCOUNT_TYPE_NOT_ACCEPTED",
+            ResultCode::SocialGrantEftNotAllowed => "SOCIAL_GRANT_EFT_NOT_ALLOWED",
+            ResultCode::ActionDateBeforeCutOff => "ACTION_DATE_BEFORE_CUT_OFF",
+            ResultCode::ActionDateTooFar => "ACTION_DATE_TOO_FAR",
+            ResultCode::ActionDateWeekend => "ACTION_DATE_WEEKEND",
+            ResultCode::ActionDatePublicHoliday => "ACTION_DATE_PUBLIC_HOLIDAY",
+            ResultCode::TrackingDaysNotAllowed => "TRACKING_DAYS_NOT_ALLOWED",
+            ResultCode::PromissoryNotCancellable => "PROMISSORY_NOT_CANCELLABLE",
+            ResultCode::PromissoryNotEditable => "PROMISSORY_NOT_EDITABLE",
+            ResultCode::InstalmentAlreadyPresented => "INSTALMENT_ALREADY_PRESENTED",
+            ResultCode::AmountNotEditable => "AMOUNT_NOT_EDITABLE",
+            ResultCode::ActionDateOutOfSequence => "ACTION_DATE_OUT_OF_SEQUENCE",
+            ResultCode::PromissoryNotPrintable => "PROMISSORY_NOT_PRINTABLE",
+            ResultCode::ContractReferenceConflict => "CONTRACT_REFERENCE_CONFLICT",
             ResultCode::NotAvailable => "NOT_AVAILABLE",
         }
     }
@@ -183,6 +298,65 @@ impl ResultCode {
                 "the ClientNumber exists in the branch with other details"
             }
             ResultCode::IdNumberInUse => "another client in the branch has this ID number",
+            ResultCode::BankBranchCodeFormat => "BankBranchCode is not six digits",
+            ResultCode::AccountNumberFormat => {
+                "AccountNumber is not 1 to 11 digits (or is all zeros)"
+            }
+            ResultCode::AccountCheckDigitFailed => {
+                "AccountNumber fails the bank's check-digit verification (CDV)"
+            }
+            ResultCode::NumberOfInstalmentsOutOfRange => {
+                "NumberOfInstalments is below 1 or above the configured limit (`--max-instalments`, default 60)"
+            }
+            ResultCode::AmountTooLarge => "an amount is above 99 999 999 999.99 (13 digits)",
+            ResultCode::EditNothingRequested => {
+                "EditInstalment gave none of ActionDate, Amount and TrackingDays"
+            }
+            ResultCode::BankBranchUnknown => {
+                "no bank is known for BankBranchCode (CDV parameter file)"
+            }
+            ResultCode::PromissoryNotFound => {
+                "no promissory note with that PromissoryNumber in the branch"
+            }
+            ResultCode::InstalmentNotFound => {
+                "the note has no instalment with that InstalmentNumber"
+            }
+            ResultCode::AccountTypeNotAccepted => {
+                "the bank does not accept that AccountType at that branch"
+            }
+            ResultCode::SocialGrantEftNotAllowed => {
+                "SOCIAL_GRANT_EFT only for banks that offer it (Access Bank SA, formerly Bank of Athens, and Grindrod)"
+            }
+            ResultCode::ActionDateBeforeCutOff => {
+                "an action date is inside the stream's registration cut-off (before the N-th business day after today), or an instalment to edit already falls due inside it"
+            }
+            ResultCode::ActionDateTooFar => {
+                "an action date is more than the configured number of days after today (default 365)"
+            }
+            ResultCode::ActionDateWeekend => "an action date is a Saturday or a Sunday",
+            ResultCode::ActionDatePublicHoliday => {
+                "an action date is a South African public holiday (the message names it)"
+            }
+            ResultCode::TrackingDaysNotAllowed => {
+                "TrackingDays outside the stream's limits (NAEDO 0-32; EFT and SOCIAL_GRANT_EFT 0)"
+            }
+            ResultCode::PromissoryNotCancellable => "a COMPLETED note cannot be cancelled",
+            ResultCode::PromissoryNotEditable => {
+                "instalments change only on PENDING or ACTIVE notes"
+            }
+            ResultCode::InstalmentAlreadyPresented => {
+                "the instalment is no longer PENDING (already presented, or cancelled)"
+            }
+            ResultCode::AmountNotEditable => {
+                "amounts change only on EFT and SOCIAL_GRANT_EFT notes"
+            }
+            ResultCode::ActionDateOutOfSequence => {
+                "an edited ActionDate must fall after the previous and before the next instalment's date"
+            }
+            ResultCode::PromissoryNotPrintable => "only ACTIVE, PENDING and CANCELLED notes print",
+            ResultCode::ContractReferenceConflict => {
+                "the ContractReference is used in the branch by a note with other details"
+            }
             ResultCode::NotAvailable => "the operation is not available on this server yet",
         }
     }

@@ -5,8 +5,10 @@ use rusqlite::{OptionalExtension, params};
 
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
+use crate::domain::promissory::{NoteStatus, NoteStream, promissory_number};
 use crate::domain::{Refusal, ResultCode, allps_client_number};
 use crate::error::ServiceError;
+use crate::store::promissory::notes_of_client;
 use crate::xml::{Element, XmlWriter};
 
 /// The `GetClient` operation.
@@ -40,6 +42,8 @@ pub struct ClientView {
 #[derive(Debug)]
 pub struct GetClientResponse {
     client: ClientView,
+    /// The client's notes, oldest first: number, stream, effective status.
+    promissories: Vec<(String, NoteStream, NoteStatus)>,
 }
 
 impl Operation for GetClient {
@@ -91,7 +95,21 @@ impl Operation for GetClient {
                     format!("client {number} does not exist in branch {}", ctx.principal.branch_code),
                 )
             })?;
-        Ok(GetClientResponse { client })
+        let delay = ctx.app.config.promissory.registration_delay;
+        let promissories = notes_of_client(ctx.conn, client.id)?
+            .into_iter()
+            .map(|n| {
+                (
+                    promissory_number(n.id),
+                    n.stream,
+                    n.status_at(ctx.now, delay),
+                )
+            })
+            .collect();
+        Ok(GetClientResponse {
+            client,
+            promissories,
+        })
     }
 
     fn encode(response: &GetClientResponse, w: &mut XmlWriter) {
@@ -112,6 +130,18 @@ impl Operation for GetClient {
         w.opt_leaf("Email", c.email.as_deref());
         w.close("Client");
         w.empty("Accounts");
-        w.empty("Promissories");
+        if response.promissories.is_empty() {
+            w.empty("Promissories");
+        } else {
+            w.open("Promissories");
+            for (number, stream, status) in &response.promissories {
+                w.open("Promissory");
+                w.leaf("PromissoryNumber", number);
+                w.leaf("PaymentStream", stream.as_str());
+                w.leaf("Status", status.as_str());
+                w.close("Promissory");
+            }
+            w.close("Promissories");
+        }
     }
 }

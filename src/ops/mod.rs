@@ -6,8 +6,14 @@
 
 mod add_client;
 mod add_employer;
+mod cancel_promissory;
+mod create_promissory;
+mod edit_instalment;
 mod get_client;
+mod get_promissory;
 mod login;
+mod notes;
+mod print_promissory;
 pub mod wire;
 
 use std::sync::Arc;
@@ -26,8 +32,13 @@ use crate::xml::{Element, XmlWriter};
 
 pub use add_client::AddClient;
 pub use add_employer::AddEmployer;
+pub use cancel_promissory::CancelPromissory;
+pub use create_promissory::CreatePromissory;
+pub use edit_instalment::EditInstalment;
 pub use get_client::GetClient;
+pub use get_promissory::GetPromissory;
 pub use login::Login;
+pub use print_promissory::PrintPromissory;
 
 /// Every operation of the WSDL, in contract order.
 pub const OPERATIONS: &[&str] = &[
@@ -78,6 +89,9 @@ pub enum OpError {
     Refused(Refusal),
     /// SQLite failed; the request becomes an internal-error fault.
     Storage(rusqlite::Error),
+    /// Something else failed inside the server (e.g. rendering a document); an
+    /// internal-error fault whose text is only logged.
+    Internal(String),
 }
 
 impl From<Refusal> for OpError {
@@ -158,6 +172,11 @@ pub async fn dispatch(app: &Arc<App>, env: &Envelope) -> Result<Reply, ServiceEr
         AddEmployer::NAME => run::<AddEmployer>(app, env).await,
         AddClient::NAME => run::<AddClient>(app, env).await,
         GetClient::NAME => run::<GetClient>(app, env).await,
+        CreatePromissory::NAME => run::<CreatePromissory>(app, env).await,
+        GetPromissory::NAME => run::<GetPromissory>(app, env).await,
+        CancelPromissory::NAME => run::<CancelPromissory>(app, env).await,
+        EditInstalment::NAME => run::<EditInstalment>(app, env).await,
+        PrintPromissory::NAME => run::<PrintPromissory>(app, env).await,
         name => match OPERATIONS.iter().find(|n| **n == name) {
             Some(known) => run_unavailable(app, env, known).await,
             None => Err(ServiceError::fault(
@@ -258,6 +277,7 @@ fn attempt<Op: Operation>(
         Ok(response) => Ok(response),
         Err(OpError::Refused(r)) => Err(r),
         Err(OpError::Storage(e)) => return Err(ServiceError::from(e)),
+        Err(OpError::Internal(message)) => return Err(ServiceError::Internal(message)),
     };
     Ok(Outcome::Done { result, principal })
 }
