@@ -9,7 +9,7 @@
 // the response's elements come back in Holders. Usage: java PeerTest ENDPOINT_URL
 import allps.peer.*;
 
-import java.math.BigInteger;
+import java.math.BigDecimal;
 import java.net.URL;
 import java.util.ArrayList;
 import java.util.List;
@@ -205,6 +205,40 @@ public final class PeerTest {
                     Gender.M, null, null, null, null, c.result, c.number, credentials("demo-password"));
             same(200, c.result.value.getCode(), "Result/Code");
             same("EmployerCode", c.result.value.getField(), "Result/Field");
+        });
+
+        check(p + "Money is BigDecimal both ways (CreatePromissory / GetPromissory); 3 places refused (121)", () -> {
+            Client c = new Client();
+            String owner = "D" + tag;
+            port.addClient(owner, employer, "Pieter", "Botha", IdType.PASSPORT, "PP" + tag, born, Gender.M, null, null, null, null,
+                    c.result, c.number, credentials("demo-password"));
+            same(0, c.result.value.getCode(), "AddClient " + c.result.value.getMessage());
+            BigDecimal amount = new BigDecimal("4321.09");
+            DatatypeFactory dates = DatatypeFactory.newInstance();
+            // the server runs on the wall clock: from about six weeks ahead, the first business day
+            java.time.LocalDate day = java.time.LocalDate.now().plusDays(42);
+            Holder<ResultType> result = new Holder<>();
+            Holder<String> number = new Holder<>();
+            Holder<InstalmentListType> instalments = new Holder<>();
+            for (int i = 0; i < 10; i++) {
+                port.createPromissory(owner, "Z" + tag, PaymentStream.EFT, "250655", "62109876542", AccountType.CURRENT, amount, 2,
+                        Frequency.FORTNIGHTLY, dates.newXMLGregorianCalendar(day.toString()), null, result, number, new Holder<>(),
+                        instalments, credentials("demo-password"));
+                if (result.value.getCode() != 304 && result.value.getCode() != 305) break;
+                day = day.plusDays(1);
+            }
+            same(0, result.value.getCode(), "CreatePromissory " + result.value.getMessage());
+            for (InstalmentType instalment : instalments.value.getInstalment()) same(amount, instalment.getAmount(), "instalment Amount");
+            Holder<ResultType> got = new Holder<>();
+            Holder<PromissoryType> note = new Holder<>();
+            port.getPromissory(number.value, got, note, new Holder<>(), session(sessionId[0]));
+            same(0, got.value.getCode(), "GetPromissory");
+            same(amount, note.value.getInstalmentAmount(), "InstalmentAmount (BigDecimal, scale 2)");
+            port.createPromissory(owner, "Y" + tag, PaymentStream.EFT, "250655", "62109876542", AccountType.CURRENT,
+                    new BigDecimal("10.555"), 2, Frequency.FORTNIGHTLY, dates.newXMLGregorianCalendar(day.toString()), null, result,
+                    number, new Holder<>(), instalments, credentials("demo-password"));
+            same(121, result.value.getCode(), "three decimal places");
+            same("InstalmentAmount", result.value.getField(), "Result/Field");
         });
 
         check(p + "unknown session / wrong header password / no header are typed faults", () -> {

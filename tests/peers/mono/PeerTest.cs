@@ -234,6 +234,44 @@ public static class PeerTest
             Same("EmployerCode", r.Field, "Result/Field");
         });
 
+        Check("Money is System.Decimal both ways (CreatePromissory / GetPromissory); 3 places refused (121)", () =>
+        {
+            service.AuthHeader = Credentials("demo-password");
+            string owner = "D" + tag, number;
+            Same(0, service.AddClient(owner, employer, "Zanele", "Nkosi", IdType.PASSPORT, "Q" + tag, Born, Gender.F,
+                null, null, null, null, out number).Code, "AddClient");
+            decimal amount = 777.70m;
+            // the server runs on the wall clock: from about six weeks ahead, the first business day
+            DateTime day = DateTime.Today.AddDays(42);
+            ResultType r = null;
+            string note = null;
+            InstalmentType[] instalments = null;
+            for (int i = 0; i < 10; i++)
+            {
+                PromissoryStatus status;
+                bool statusSpecified;
+                r = service.CreatePromissory(owner, "Z" + tag, PaymentStream.EFT, "250655", "62109876542", AccountType.CURRENT,
+                    amount, 3, Frequency.MONTHLY, day, 0, false, out note, out status, out statusSpecified, out instalments);
+                if (r.Code != 304 && r.Code != 305) break;
+                day = day.AddDays(1);
+            }
+            Same(0, r.Code, "CreatePromissory " + r.Message);
+            foreach (InstalmentType instalment in instalments)
+                Same("777.70", instalment.Amount.ToString(System.Globalization.CultureInfo.InvariantCulture), "instalment Amount (scale kept)");
+            service.AuthHeader = Session(sessionId);
+            PromissoryType got;
+            InstalmentDetailType[] details;
+            Same(0, service.GetPromissory(note, out got, out details).Code, "GetPromissory");
+            Same(amount, got.InstalmentAmount, "InstalmentAmount");
+            Same("777.70", got.InstalmentAmount.ToString(System.Globalization.CultureInfo.InvariantCulture), "InstalmentAmount text");
+            PromissoryStatus s2;
+            bool s2Specified;
+            ResultType precise = service.CreatePromissory(owner, "Y" + tag, PaymentStream.EFT, "250655", "62109876542",
+                AccountType.CURRENT, 10.555m, 3, Frequency.MONTHLY, day, 0, false, out note, out s2, out s2Specified, out instalments);
+            Same(121, precise.Code, "three decimal places");
+            Same("InstalmentAmount", precise.Field, "Result/Field");
+        });
+
         Check("unknown session / wrong header password / no header are typed faults", () =>
         {
             ClientType c;

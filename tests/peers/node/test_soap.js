@@ -187,6 +187,36 @@ for (const version of ['1.1', '1.2']) {
       assert.equal(r.Result.Field, 'EmployerCode');
     });
 
+    it('Money: CreatePromissory / GetPromissory keep two decimals; three are refused (121)', async () => {
+      const client = clientArgs({ ClientNumber: `D${tag}` });
+      const added = (await call('AddClient', client, CREDENTIALS)).result;
+      assert.equal(Number(added.Result.Code), 0, JSON.stringify(added));
+      const note = {
+        ClientNumber: client.ClientNumber, ContractReference: `Z${tag}`, PaymentStream: 'EFT', BankBranchCode: '250655',
+        AccountNumber: '62109876542', AccountType: 'CURRENT', InstalmentAmount: '98765.40', NumberOfInstalments: 2,
+        Frequency: 'WEEKLY',
+      };
+      // the server runs on the wall clock: from about six weeks ahead, the first business day
+      let day = new Date(Date.now() + 42 * 86400e3);
+      let created;
+      for (let i = 0; i < 10; i++) {
+        created = (await call('CreatePromissory', { ...note, FirstActionDate: day.toISOString().slice(0, 10) }, CREDENTIALS)).result;
+        if (![304, 305].includes(Number(created.Result.Code))) break;
+        day = new Date(day.getTime() + 86400e3);
+      }
+      assert.equal(Number(created.Result.Code), 0, JSON.stringify(created));
+      const { result: got, rawResponse } = await call('GetPromissory', { PromissoryNumber: created.PromissoryNumber }, { SessionId: sessionId });
+      assert.equal(Number(got.Result.Code), 0, JSON.stringify(got));
+      // on the wire: exactly two places (node-soap itself turns xs:decimal into a JS number)
+      assert.match(rawResponse, /<InstalmentAmount>98765\.40<\/InstalmentAmount>/);
+      assert.equal((rawResponse.match(/<Amount>98765\.40<\/Amount>/g) || []).length, 2);
+      assert.equal(Number(got.Promissory.InstalmentAmount), 98765.4);
+      const tooPrecise = (await call('CreatePromissory', { ...note, ContractReference: `Y${tag}`, InstalmentAmount: '10.555',
+        FirstActionDate: day.toISOString().slice(0, 10) }, CREDENTIALS)).result;
+      assert.equal(Number(tooPrecise.Result.Code), 121, JSON.stringify(tooPrecise));
+      assert.equal(tooPrecise.Result.Field, 'InstalmentAmount');
+    });
+
     it('an unknown session, a wrong header password and a missing header are typed faults', async () => {
       const cases = [
         [{ SessionId: 'no-such-session' }, 'SESSION_INVALID'],

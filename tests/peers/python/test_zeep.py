@@ -9,6 +9,7 @@ e.g. http://127.0.0.1:PORT/allps). By hand:
 """
 
 import datetime
+from decimal import Decimal
 import os
 import random
 import re
@@ -225,3 +226,39 @@ def test_unknown_session_and_wrong_header_password_are_faults(peer):
     with pytest.raises(Fault) as caught:
         peer.service.GetClient(ClientNumber="C" + peer.tag)  # no AuthHeader at all
     assert peer.typed_fault(caught.value).Code == "AUTH_REQUIRED"
+
+
+def test_money_is_decimal_both_ways(peer):
+    """CreatePromissory / GetPromissory: xs:decimal Money goes out and comes back as
+    decimal.Decimal with its two places; three places are refused (121), not rounded."""
+    fields = client_fields(peer, ClientNumber="D" + peer.tag)
+    added = peer.service.AddClient(**fields, _soapheaders=peer.creds())
+    assert added.Result.Code == 0, added
+    amount = Decimal("1250.55")
+    note = dict(
+        ClientNumber=fields["ClientNumber"], ContractReference="Z" + peer.tag, PaymentStream="EFT",
+        BankBranchCode="250655", AccountNumber="62109876542", AccountType="CURRENT",
+        InstalmentAmount=amount, NumberOfInstalments=3, Frequency="MONTHLY",
+    )
+    # the server runs on the wall clock: try dates about six weeks ahead until one is a
+    # business day (304 weekend and 305 public holiday are the only acceptable refusals)
+    day = datetime.date.today() + datetime.timedelta(days=42)
+    for _ in range(10):
+        created = peer.service.CreatePromissory(**note, FirstActionDate=day, _soapheaders=peer.creds())
+        if created.Result.Code not in (304, 305):
+            break
+        day += datetime.timedelta(days=1)
+    assert created.Result.Code == 0, created
+    assert re.fullmatch(r"PN\d{8}", created.PromissoryNumber)
+    assert [i.Amount for i in created.Instalments.Instalment] == [amount] * 3
+    got = peer.service.GetPromissory(PromissoryNumber=created.PromissoryNumber, _soapheaders=peer.creds())
+    assert got.Result.Code == 0, got
+    assert isinstance(got.Promissory.InstalmentAmount, Decimal)
+    assert got.Promissory.InstalmentAmount == amount
+    assert str(got.Promissory.InstalmentAmount) == "1250.55"
+    assert got.Promissory.FirstActionDate == day
+    too_precise = peer.service.CreatePromissory(
+        **dict(note, ContractReference="Y" + peer.tag, InstalmentAmount=Decimal("10.555")),
+        FirstActionDate=day, _soapheaders=peer.creds(),
+    )
+    assert (too_precise.Result.Code, too_precise.Result.Field) == (121, "InstalmentAmount"), too_precise
