@@ -10,6 +10,7 @@ use crate::auth::{AuthCache, AuthConfig};
 use crate::calendar::Calendar;
 use crate::cdv::CdvTable;
 use crate::clock::Clock;
+use crate::payouts::PayoutConfig;
 use crate::store::Db;
 use crate::xml::XmlLimits;
 
@@ -33,6 +34,8 @@ pub struct AppConfig {
     pub calendar: Calendar,
     /// The CDV parameters (bundled, or the operator's file).
     pub cdv: CdvTable,
+    /// Payout limits, card BINs, processor timings and simulator rules.
+    pub payouts: PayoutConfig,
 }
 
 impl Default for AppConfig {
@@ -45,6 +48,7 @@ impl Default for AppConfig {
             auth: AuthConfig::default(),
             calendar: Calendar::south_africa(),
             cdv: CdvTable::bundled().clone(),
+            payouts: PayoutConfig::default(),
         }
     }
 }

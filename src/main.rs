@@ -8,6 +8,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => allps_ws::cli::serve(args),
+        Command::Process(args) => allps_ws::cli::process(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

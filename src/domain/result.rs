@@ -54,6 +54,76 @@ pub enum ResultCode {
     ClientNumberConflict,
     /// Another client in the branch has this ID number.
     IdNumberInUse,
+    /// A bank branch code is not six digits.
+    BankBranchCodeFormat,
+    /// A bank account number is not 1 to 11 digits (or all zeros where not allowed).
+    AccountNumberFormat,
+    /// A bank account number fails the bank's check-digit verification.
+    AccountCheckDigit,
+    /// Both Payment elements name the same account.
+    PaymentAccountRepeated,
+    /// ActionDate is not a business day.
+    ActionDateNotBusinessDay,
+    /// ActionDate is before today.
+    ActionDateInPast,
+    /// ActionDate is too far ahead.
+    ActionDateTooFar,
+    /// A card number is not 16 digits.
+    CardNumberFormat,
+    /// A card number fails its Luhn check digit.
+    CardNumberCheckDigit,
+    /// A magstripe card was assigned without its PIN mailer number.
+    PinMailerRequired,
+    /// SinceSequence is negative.
+    SinceSequenceInvalid,
+    /// MaxCount is out of range.
+    MaxCountOutOfRange,
+    /// No bank is known for the branch code.
+    BankBranchUnknown,
+    /// The account is not a registered account of the client.
+    AccountNotFound,
+    /// The credit payment does not exist in the branch.
+    PaymentNotFound,
+    /// The client has no cellphone number.
+    CellphoneMissing,
+    /// The client has no wallet request.
+    WalletNotFound,
+    /// The card is not assigned to the client.
+    CardNotAssigned,
+    /// The bank does not take the account type at the branch.
+    AccountTypeNotAccepted,
+    /// The account is disabled.
+    AccountDisabled,
+    /// The wallet is not ACTIVE.
+    WalletNotActive,
+    /// The payment total is below the minimum.
+    PaymentBelowMinimum,
+    /// The payment total is above the maximum.
+    PaymentAboveMaximum,
+    /// One account part is above the maximum per part.
+    PaymentPartAboveMaximum,
+    /// The cash amount is above the cash limit.
+    CashAboveLimit,
+    /// Today was asked for after the cut-off time.
+    ActionDatePastCutOff,
+    /// The client's date of birth is not valid.
+    ClientDateOfBirthInvalid,
+    /// The client's date of birth or gender disagrees with the SA ID number.
+    ClientIdMismatch,
+    /// A PIN mailer number was given for an EMV card.
+    PinMailerNotAllowed,
+    /// The card does not match the wallet type.
+    CardWalletTypeMismatch,
+    /// The card was replaced by another card.
+    CardReplaced,
+    /// The PaymentReference exists with other content.
+    PaymentReferenceConflict,
+    /// Another client in the branch has this cellphone number.
+    CellphoneInUse,
+    /// The card is assigned to another wallet.
+    CardAssignedElsewhere,
+    /// The card is assigned with another PIN mailer number.
+    CardPinMailerConflict,
     /// The operation is declared in the WSDL but not available on this server yet.
     NotAvailable,
 }
@@ -79,11 +149,46 @@ impl ResultCode {
         ResultCode::NameInvalid,
         ResultCode::AmountNotPositive,
         ResultCode::AmountPrecision,
+        ResultCode::BankBranchCodeFormat,
+        ResultCode::AccountNumberFormat,
+        ResultCode::AccountCheckDigit,
+        ResultCode::PaymentAccountRepeated,
+        ResultCode::ActionDateNotBusinessDay,
+        ResultCode::ActionDateInPast,
+        ResultCode::ActionDateTooFar,
+        ResultCode::CardNumberFormat,
+        ResultCode::CardNumberCheckDigit,
+        ResultCode::PinMailerRequired,
+        ResultCode::SinceSequenceInvalid,
+        ResultCode::MaxCountOutOfRange,
         ResultCode::EmployerNotFound,
         ResultCode::ClientNotFound,
+        ResultCode::BankBranchUnknown,
+        ResultCode::AccountNotFound,
+        ResultCode::PaymentNotFound,
+        ResultCode::CellphoneMissing,
+        ResultCode::WalletNotFound,
+        ResultCode::CardNotAssigned,
+        ResultCode::AccountTypeNotAccepted,
+        ResultCode::AccountDisabled,
+        ResultCode::WalletNotActive,
+        ResultCode::PaymentBelowMinimum,
+        ResultCode::PaymentAboveMaximum,
+        ResultCode::PaymentPartAboveMaximum,
+        ResultCode::CashAboveLimit,
+        ResultCode::ActionDatePastCutOff,
+        ResultCode::ClientDateOfBirthInvalid,
+        ResultCode::ClientIdMismatch,
+        ResultCode::PinMailerNotAllowed,
+        ResultCode::CardWalletTypeMismatch,
+        ResultCode::CardReplaced,
         ResultCode::EmployerCodeConflict,
         ResultCode::ClientNumberConflict,
         ResultCode::IdNumberInUse,
+        ResultCode::PaymentReferenceConflict,
+        ResultCode::CellphoneInUse,
+        ResultCode::CardAssignedElsewhere,
+        ResultCode::CardPinMailerConflict,
         ResultCode::NotAvailable,
     ];
 
@@ -113,6 +218,41 @@ impl ResultCode {
             ResultCode::EmployerCodeConflict => 400,
             ResultCode::ClientNumberConflict => 401,
             ResultCode::IdNumberInUse => 402,
+            ResultCode::BankBranchCodeFormat => 160,
+            ResultCode::AccountNumberFormat => 161,
+            ResultCode::AccountCheckDigit => 162,
+            ResultCode::PaymentAccountRepeated => 163,
+            ResultCode::ActionDateNotBusinessDay => 164,
+            ResultCode::ActionDateInPast => 165,
+            ResultCode::ActionDateTooFar => 166,
+            ResultCode::CardNumberFormat => 167,
+            ResultCode::CardNumberCheckDigit => 168,
+            ResultCode::PinMailerRequired => 169,
+            ResultCode::SinceSequenceInvalid => 170,
+            ResultCode::MaxCountOutOfRange => 171,
+            ResultCode::BankBranchUnknown => 230,
+            ResultCode::AccountNotFound => 231,
+            ResultCode::PaymentNotFound => 232,
+            ResultCode::CellphoneMissing => 233,
+            ResultCode::WalletNotFound => 234,
+            ResultCode::CardNotAssigned => 235,
+            ResultCode::AccountTypeNotAccepted => 330,
+            ResultCode::AccountDisabled => 331,
+            ResultCode::WalletNotActive => 332,
+            ResultCode::PaymentBelowMinimum => 333,
+            ResultCode::PaymentAboveMaximum => 334,
+            ResultCode::PaymentPartAboveMaximum => 335,
+            ResultCode::CashAboveLimit => 336,
+            ResultCode::ActionDatePastCutOff => 337,
+            ResultCode::ClientDateOfBirthInvalid => 338,
+            ResultCode::ClientIdMismatch => 339,
+            ResultCode::PinMailerNotAllowed => 340,
+            ResultCode::CardWalletTypeMismatch => 341,
+            ResultCode::CardReplaced => 342,
+            ResultCode::PaymentReferenceConflict => 420,
+            ResultCode::CellphoneInUse => 421,
+            ResultCode::CardAssignedElsewhere => 422,
+            ResultCode::CardPinMailerConflict => 423,
             ResultCode::NotAvailable => 500,
         }
     }
@@ -143,6 +283,41 @@ impl ResultCode {
             ResultCode::EmployerCodeConflict => "EMPLOYER_CODE_CONFLICT",
             ResultCode::ClientNumberConflict => "CLIENT_NUMBER_CONFLICT",
             ResultCode::IdNumberInUse => "ID_NUMBER_IN_USE",
+            ResultCode::BankBranchCodeFormat => "BANK_BRANCH_CODE_FORMAT",
+            ResultCode::AccountNumberFormat => "ACCOUNT_NUMBER_FORMAT",
+            ResultCode::AccountCheckDigit => "ACCOUNT_CHECK_DIGIT",
+            ResultCode::PaymentAccountRepeated => "PAYMENT_ACCOUNT_REPEATED",
+            ResultCode::ActionDateNotBusinessDay => "ACTION_DATE_NOT_BUSINESS_DAY",
+            ResultCode::ActionDateInPast => "ACTION_DATE_IN_PAST",
+            ResultCode::ActionDateTooFar => "ACTION_DATE_TOO_FAR",
+            ResultCode::CardNumberFormat => "CARD_NUMBER_FORMAT",
+            ResultCode::CardNumberCheckDigit => "CARD_NUMBER_CHECK_DIGIT",
+            ResultCode::PinMailerRequired => "PIN_MAILER_REQUIRED",
+            ResultCode::SinceSequenceInvalid => "SINCE_SEQUENCE_INVALID",
+            ResultCode::MaxCountOutOfRange => "MAX_COUNT_OUT_OF_RANGE",
+            ResultCode::BankBranchUnknown => "BANK_BRANCH_UNKNOWN",
+            ResultCode::AccountNotFound => "ACCOUNT_NOT_FOUND",
+            ResultCode::PaymentNotFound => "PAYMENT_NOT_FOUND",
+            ResultCode::CellphoneMissing => "CELLPHONE_MISSING",
+            ResultCode::WalletNotFound => "WALLET_NOT_FOUND",
+            ResultCode::CardNotAssigned => "CARD_NOT_ASSIGNED",
+            ResultCode::AccountTypeNotAccepted => "ACCOUNT_TYPE_NOT_ACCEPTED",
+            ResultCode::AccountDisabled => "ACCOUNT_DISABLED",
+            ResultCode::WalletNotActive => "WALLET_NOT_ACTIVE",
+            ResultCode::PaymentBelowMinimum => "PAYMENT_BELOW_MINIMUM",
+            ResultCode::PaymentAboveMaximum => "PAYMENT_ABOVE_MAXIMUM",
+            ResultCode::PaymentPartAboveMaximum => "PAYMENT_PART_ABOVE_MAXIMUM",
+            ResultCode::CashAboveLimit => "CASH_ABOVE_LIMIT",
+            ResultCode::ActionDatePastCutOff => "ACTION_DATE_PAST_CUT_OFF",
+            ResultCode::ClientDateOfBirthInvalid => "CLIENT_DATE_OF_BIRTH_INVALID",
+            ResultCode::ClientIdMismatch => "CLIENT_ID_MISMATCH",
+            ResultCode::PinMailerNotAllowed => "PIN_MAILER_NOT_ALLOWED",
+            ResultCode::CardWalletTypeMismatch => "CARD_WALLET_TYPE_MISMATCH",
+            ResultCode::CardReplaced => "CARD_REPLACED",
+            ResultCode::PaymentReferenceConflict => "PAYMENT_REFERENCE_CONFLICT",
+            ResultCode::CellphoneInUse => "CELLPHONE_IN_USE",
+            ResultCode::CardAssignedElsewhere => "CARD_ASSIGNED_ELSEWHERE",
+            ResultCode::CardPinMailerConflict => "CARD_PIN_MAILER_CONFLICT",
             ResultCode::NotAvailable => "NOT_AVAILABLE",
         }
     }
@@ -183,6 +358,41 @@ impl ResultCode {
                 "the ClientNumber exists in the branch with other details"
             }
             ResultCode::IdNumberInUse => "another client in the branch has this ID number",
+            ResultCode::BankBranchCodeFormat => "BankBranchCode is not six digits",
+            ResultCode::AccountNumberFormat => "AccountNumber is not 1 to 11 digits, or is all zeros where the bank does not allow it",
+            ResultCode::AccountCheckDigit => "AccountNumber fails the bank's CDV (check digit) verification for the branch and account type",
+            ResultCode::PaymentAccountRepeated => "both Payment elements name the same AccountId",
+            ResultCode::ActionDateNotBusinessDay => "ActionDate is a Saturday, Sunday or South African public holiday",
+            ResultCode::ActionDateInPast => "ActionDate is before today (South African time)",
+            ResultCode::ActionDateTooFar => "ActionDate is further ahead than the configured number of days",
+            ResultCode::CardNumberFormat => "CardNumber is not 16 digits",
+            ResultCode::CardNumberCheckDigit => "CardNumber fails its Luhn check digit",
+            ResultCode::PinMailerRequired => "a magstripe card (BIN in the configured magstripe list) needs its PinMailerNumber",
+            ResultCode::SinceSequenceInvalid => "SinceSequence is negative",
+            ResultCode::MaxCountOutOfRange => "MaxCount is not between 1 and 1000",
+            ResultCode::BankBranchUnknown => "no bank is known for BankBranchCode",
+            ResultCode::AccountNotFound => "AccountId is not a registered account of the client",
+            ResultCode::PaymentNotFound => "no credit payment with that PaymentNumber in the branch",
+            ResultCode::CellphoneMissing => "the client has no cellphone number (a wallet needs one)",
+            ResultCode::WalletNotFound => "the client has no wallet request",
+            ResultCode::CardNotAssigned => "the card was never assigned to the client's wallet",
+            ResultCode::AccountTypeNotAccepted => "the bank does not take that AccountType at that branch",
+            ResultCode::AccountDisabled => "the account is disabled",
+            ResultCode::WalletNotActive => "the client's wallet is PENDING or FAILED, not ACTIVE",
+            ResultCode::PaymentBelowMinimum => "the payment total is below the configured minimum",
+            ResultCode::PaymentAboveMaximum => "the payment total is above the configured maximum",
+            ResultCode::PaymentPartAboveMaximum => "one Payment amount is above the configured maximum per account",
+            ResultCode::CashAboveLimit => "CashAmount is above the configured cash limit",
+            ResultCode::ActionDatePastCutOff => "ActionDate is today but today's cut-off time has passed",
+            ResultCode::ClientDateOfBirthInvalid => "the client's stored date of birth is not valid (future or over 130 years ago)",
+            ResultCode::ClientIdMismatch => "the client's date of birth or gender disagrees with its SA ID number",
+            ResultCode::PinMailerNotAllowed => "a PinMailerNumber was given for an EMV card (EMV cards have none)",
+            ResultCode::CardWalletTypeMismatch => "the card's technology (EMV or magstripe) differs from the wallet's earlier card; a new wallet is needed",
+            ResultCode::CardReplaced => "the card was replaced by a later card on the wallet",
+            ResultCode::PaymentReferenceConflict => "the PaymentReference exists in the branch with other content",
+            ResultCode::CellphoneInUse => "another client in the branch has the client's cellphone number",
+            ResultCode::CardAssignedElsewhere => "the card is assigned to another wallet",
+            ResultCode::CardPinMailerConflict => "the card is assigned to this wallet with another PinMailerNumber",
             ResultCode::NotAvailable => "the operation is not available on this server yet",
         }
     }

@@ -7,6 +7,7 @@ use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::domain::{Refusal, ResultCode, allps_client_number};
 use crate::error::ServiceError;
+use crate::store::payouts::{AccountRow, accounts_of_client};
 use crate::xml::{Element, XmlWriter};
 
 /// The `GetClient` operation.
@@ -40,6 +41,7 @@ pub struct ClientView {
 #[derive(Debug)]
 pub struct GetClientResponse {
     client: ClientView,
+    accounts: Vec<AccountRow>,
 }
 
 impl Operation for GetClient {
@@ -91,7 +93,8 @@ impl Operation for GetClient {
                     format!("client {number} does not exist in branch {}", ctx.principal.branch_code),
                 )
             })?;
-        Ok(GetClientResponse { client })
+        let accounts = accounts_of_client(ctx.conn, client.id)?;
+        Ok(GetClientResponse { client, accounts })
     }
 
     fn encode(response: &GetClientResponse, w: &mut XmlWriter) {
@@ -111,7 +114,26 @@ impl Operation for GetClient {
         w.opt_leaf("EmployeeNumber", c.employee_number.as_deref());
         w.opt_leaf("Email", c.email.as_deref());
         w.close("Client");
-        w.empty("Accounts");
+        if response.accounts.is_empty() {
+            w.empty("Accounts");
+        } else {
+            w.open("Accounts");
+        }
+        for a in &response.accounts {
+            w.open("Account");
+            w.leaf_display("AccountId", a.id);
+            w.leaf("AccountKind", a.kind.as_str());
+            w.opt_leaf("BankBranchCode", a.bank_branch_code.as_deref());
+            w.opt_leaf("BankName", a.bank_name.as_deref());
+            w.leaf("AccountNumber", &a.account_number);
+            w.opt_leaf("AccountType", a.account_type.as_deref());
+            w.opt_leaf("AccountHolderName", a.holder_name.as_deref());
+            w.leaf_display("Enabled", a.enabled);
+            w.close("Account");
+        }
+        if !response.accounts.is_empty() {
+            w.close("Accounts");
+        }
         w.empty("Promissories");
     }
 }
