@@ -288,8 +288,13 @@ pub fn process(args: ProcessArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let processor = Processor::new(db.clone(), clock, config.clone(), default_gateway(&config));
     let result = runtime.block_on(async {
-        let report = processor.run_until(until).await.map_err(|e| e.to_string())?;
-        let next = crate::processor::next_due(&db).await.map_err(|e| e.to_string())?;
+        let report = processor
+            .run_until(until)
+            .await
+            .map_err(|e| e.to_string())?;
+        let next = crate::processor::next_due(&db)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok::<_, String>((report, next))
     });
     db.close();

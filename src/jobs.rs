@@ -168,7 +168,11 @@ pub fn claim_next(
         return Ok(None);
     };
     let bad = |what: &str| {
-        rusqlite::Error::InvalidColumnType(0, format!("jobs.{what} of job {id}"), rusqlite::types::Type::Text)
+        rusqlite::Error::InvalidColumnType(
+            0,
+            format!("jobs.{what} of job {id}"),
+            rusqlite::types::Type::Text,
+        )
     };
     Ok(Some(ClaimedJob {
         id,
@@ -286,9 +290,7 @@ pub fn retry(
 /// SQLite.
 pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<OffsetDateTime>> {
     let text: Option<String> = conn
-        .prepare_cached(
-            "SELECT min(due_at) FROM jobs WHERE status IN ('PENDING', 'RUNNING')",
-        )?
+        .prepare_cached("SELECT min(due_at) FROM jobs WHERE status IN ('PENDING', 'RUNNING')")?
         .query_row([], |r| r.get(0))?;
     Ok(text.as_deref().and_then(parse_timestamp))
 }
@@ -364,7 +366,9 @@ mod tests {
         let later = T0 + Duration::minutes(4);
         assert_eq!(claim_next(&c, "b", later, later, lease).unwrap(), None);
         let expired = T0 + Duration::minutes(6);
-        let b = claim_next(&c, "b", expired, expired, lease).unwrap().unwrap();
+        let b = claim_next(&c, "b", expired, expired, lease)
+            .unwrap()
+            .unwrap();
         assert_eq!(b.attempts, 2);
         assert!(!holds(&c, &a).unwrap());
         assert!(!finish(&c, &a, expired, "late").unwrap());

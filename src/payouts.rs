@@ -118,7 +118,9 @@ pub fn parse_bins(text: &str) -> Result<Vec<String>, String> {
 fn parse_money(text: &str) -> Result<Decimal, String> {
     let d = Decimal::from_str(text.trim()).map_err(|e| format!("{text:?}: {e}"))?;
     if d <= Decimal::ZERO || d.normalize().scale() > 2 {
-        return Err(format!("{text:?} is not a positive amount with at most 2 decimals"));
+        return Err(format!(
+            "{text:?} is not a positive amount with at most 2 decimals"
+        ));
     }
     let mut d = d.normalize();
     d.rescale(2);
@@ -235,7 +237,10 @@ impl PayoutArgs {
                     &self.sim_return_account_suffix,
                 )?,
                 reject_cents: self.sim_reject_cents,
-                wallet_fail_suffix: digits("--sim-wallet-fail-suffix", &self.sim_wallet_fail_suffix)?,
+                wallet_fail_suffix: digits(
+                    "--sim-wallet-fail-suffix",
+                    &self.sim_wallet_fail_suffix,
+                )?,
                 wallet_retry_suffix: digits(
                     "--sim-wallet-retry-suffix",
                     &self.sim_wallet_retry_suffix,

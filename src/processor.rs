@@ -405,7 +405,10 @@ fn client_facts(conn: &Connection, client_id: i64) -> rusqlite::Result<ClientFac
 fn load(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<Input> {
     if job.kind == JobKind::WalletCreate {
         let Some(wallet) = rows::wallet(conn, job.subject_id)? else {
-            return Ok(Input::Broken(format!("wallet request {} does not exist", job.subject_id)));
+            return Ok(Input::Broken(format!(
+                "wallet request {} does not exist",
+                job.subject_id
+            )));
         };
         if wallet.status != WalletStatus::Pending {
             return Ok(Input::Skip(format!(
@@ -439,7 +442,10 @@ fn load(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<Input> {
         });
     }
     let Some(payment) = rows::payment(conn, job.subject_id)? else {
-        return Ok(Input::Broken(format!("payment {} does not exist", job.subject_id)));
+        return Ok(Input::Broken(format!(
+            "payment {} does not exist",
+            job.subject_id
+        )));
     };
     let Some(part) = rows::parts_of(conn, payment.id)?
         .into_iter()
@@ -489,12 +495,13 @@ fn load(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<Input> {
             payment.id, part.part_number
         )));
     };
-    let holder_name = part.holder_name.clone().unwrap_or_else(|| {
-        match &client.initials {
+    let holder_name = part
+        .holder_name
+        .clone()
+        .unwrap_or_else(|| match &client.initials {
             Some(initials) => format!("{initials} {}", client.surname),
             None => format!("{} {}", client.first_name, client.surname),
-        }
-    });
+        });
     Ok(Input::Credit {
         credit: CreditInstruction {
             payment_number: crate::domain::payouts::payment_number(payment.id),
@@ -668,8 +675,15 @@ fn record(
                 })
             }
             Ok(WalletOutcome::Refused { code, reason }) => {
-                let changed =
-                    fail_wallet(conn, request.request_id, branch_id, client_id, &code, &reason, at)?;
+                let changed = fail_wallet(
+                    conn,
+                    request.request_id,
+                    branch_id,
+                    client_id,
+                    &code,
+                    &reason,
+                    at,
+                )?;
                 jobs::finish(conn, job, at, &format!("wallet refused: {code}"))?;
                 Ok(if changed {
                     Step::WalletFailed
@@ -678,9 +692,19 @@ fn record(
                 })
             }
             Err(unavailable) if job.attempts >= config.max_attempts => {
-                let reason = format!("the wallet issuer did not answer in {} attempts", job.attempts);
-                let changed =
-                    fail_wallet(conn, request.request_id, branch_id, client_id, "ISSUER", &reason, at)?;
+                let reason = format!(
+                    "the wallet issuer did not answer in {} attempts",
+                    job.attempts
+                );
+                let changed = fail_wallet(
+                    conn,
+                    request.request_id,
+                    branch_id,
+                    client_id,
+                    "ISSUER",
+                    &reason,
+                    at,
+                )?;
                 jobs::give_up(conn, job, at, &unavailable.to_string())?;
                 Ok(if changed {
                     Step::WalletFailed
@@ -694,8 +718,14 @@ fn record(
             }
         },
         (Input::Credit { part, .. }, Answer::Submitted(Ok(()))) => {
-            let moved =
-                move_part(conn, &part, PartStatus::Accepted, PartStatus::Submitted, at, None)?;
+            let moved = move_part(
+                conn,
+                &part,
+                PartStatus::Accepted,
+                PartStatus::Submitted,
+                at,
+                None,
+            )?;
             if moved {
                 jobs::enqueue(
                     conn,
@@ -709,13 +739,26 @@ fn record(
                 )?;
             }
             jobs::finish(conn, job, at, "submitted to the bank")?;
-            Ok(if moved { Step::Submitted } else { Step::NoChange })
+            Ok(if moved {
+                Step::Submitted
+            } else {
+                Step::NoChange
+            })
         }
         (Input::Credit { part, .. }, Answer::Delivery(Ok(DeliveryOutcome::Delivered))) => {
-            let moved =
-                move_part(conn, &part, PartStatus::Submitted, PartStatus::Delivered, at, None)?;
+            let moved = move_part(
+                conn,
+                &part,
+                PartStatus::Submitted,
+                PartStatus::Delivered,
+                at,
+                None,
+            )?;
             if moved {
-                replies::insert(conn, &part_reply(&part, ReplyType::PaymentDelivered, at, None))?;
+                replies::insert(
+                    conn,
+                    &part_reply(&part, ReplyType::PaymentDelivered, at, None),
+                )?;
                 jobs::enqueue(
                     conn,
                     &NewJob {
@@ -728,7 +771,11 @@ fn record(
                 )?;
             }
             jobs::finish(conn, job, at, "delivered")?;
-            Ok(if moved { Step::Delivered } else { Step::NoChange })
+            Ok(if moved {
+                Step::Delivered
+            } else {
+                Step::NoChange
+            })
         }
         (Input::Credit { part, .. }, Answer::Delivery(Ok(DeliveryOutcome::Rejected(advice)))) => {
             let moved = move_part(
@@ -746,7 +793,11 @@ fn record(
                 )?;
             }
             jobs::finish(conn, job, at, &format!("rejected: {}", advice.code))?;
-            Ok(if moved { Step::Returned } else { Step::NoChange })
+            Ok(if moved {
+                Step::Returned
+            } else {
+                Step::NoChange
+            })
         }
         (Input::Credit { part, .. }, Answer::Return(Ok(Some(advice)))) => {
             let moved = move_part(
@@ -764,7 +815,11 @@ fn record(
                 )?;
             }
             jobs::finish(conn, job, at, &format!("returned: {}", advice.code))?;
-            Ok(if moved { Step::Returned } else { Step::NoChange })
+            Ok(if moved {
+                Step::Returned
+            } else {
+                Step::NoChange
+            })
         }
         (Input::Credit { .. }, Answer::Return(Ok(None))) => {
             jobs::finish(conn, job, at, "no return")?;
@@ -780,13 +835,26 @@ fn record(
             Ok(Step::Retry)
         }
         (Input::WalletCredit { part }, _) => {
-            let moved =
-                move_part(conn, &part, PartStatus::Accepted, PartStatus::Delivered, at, None)?;
+            let moved = move_part(
+                conn,
+                &part,
+                PartStatus::Accepted,
+                PartStatus::Delivered,
+                at,
+                None,
+            )?;
             if moved {
-                replies::insert(conn, &part_reply(&part, ReplyType::PaymentDelivered, at, None))?;
+                replies::insert(
+                    conn,
+                    &part_reply(&part, ReplyType::PaymentDelivered, at, None),
+                )?;
             }
             jobs::finish(conn, job, at, "credited to the wallet")?;
-            Ok(if moved { Step::Delivered } else { Step::NoChange })
+            Ok(if moved {
+                Step::Delivered
+            } else {
+                Step::NoChange
+            })
         }
         (input, answer) => {
             let why = format!("gateway answer {answer:?} does not fit job input {input:?}");

@@ -259,23 +259,41 @@ mod tests {
             PaymentStatus::PartiallyReturned
         );
         assert_eq!(
-            payment_status(&[(R::BankAccount, S::Returned), (R::BankAccount, S::Submitted)]),
+            payment_status(&[
+                (R::BankAccount, S::Returned),
+                (R::BankAccount, S::Submitted)
+            ]),
             PaymentStatus::PartiallyReturned
         );
     }
 
     #[test]
     fn card_numbers() {
-        assert_eq!(card_number("4111 1111 1111 1111").unwrap(), "4111111111111111");
-        assert_eq!(card_number("4111111111111112"), Err(CardNumberError::CheckDigit));
+        assert_eq!(
+            card_number("4111 1111 1111 1111").unwrap(),
+            "4111111111111111"
+        );
+        assert_eq!(
+            card_number("4111111111111112"),
+            Err(CardNumberError::CheckDigit)
+        );
         assert_eq!(card_number("411111111111111"), Err(CardNumberError::Format));
-        assert_eq!(card_number("41111111111111a1"), Err(CardNumberError::Format));
+        assert_eq!(
+            card_number("41111111111111a1"),
+            Err(CardNumberError::Format)
+        );
         let bins = vec!["999999".to_string()];
         assert_eq!(
             card_technology("9999990000000001", &bins),
             CardTechnology::Magstripe
         );
-        assert_eq!(card_technology("4111111111111111", &bins), CardTechnology::Emv);
-        assert_eq!(card_technology("4111111111111111", &[]), CardTechnology::Emv);
+        assert_eq!(
+            card_technology("4111111111111111", &bins),
+            CardTechnology::Emv
+        );
+        assert_eq!(
+            card_technology("4111111111111111", &[]),
+            CardTechnology::Emv
+        );
     }
 }

@@ -359,40 +359,74 @@ impl ResultCode {
             }
             ResultCode::IdNumberInUse => "another client in the branch has this ID number",
             ResultCode::BankBranchCodeFormat => "BankBranchCode is not six digits",
-            ResultCode::AccountNumberFormat => "AccountNumber is not 1 to 11 digits, or is all zeros where the bank does not allow it",
-            ResultCode::AccountCheckDigit => "AccountNumber fails the bank's CDV (check digit) verification for the branch and account type",
+            ResultCode::AccountNumberFormat => {
+                "AccountNumber is not 1 to 11 digits, or is all zeros where the bank does not allow it"
+            }
+            ResultCode::AccountCheckDigit => {
+                "AccountNumber fails the bank's CDV (check digit) verification for the branch and account type"
+            }
             ResultCode::PaymentAccountRepeated => "both Payment elements name the same AccountId",
-            ResultCode::ActionDateNotBusinessDay => "ActionDate is a Saturday, Sunday or South African public holiday",
+            ResultCode::ActionDateNotBusinessDay => {
+                "ActionDate is a Saturday, Sunday or South African public holiday"
+            }
             ResultCode::ActionDateInPast => "ActionDate is before today (South African time)",
-            ResultCode::ActionDateTooFar => "ActionDate is further ahead than the configured number of days",
+            ResultCode::ActionDateTooFar => {
+                "ActionDate is further ahead than the configured number of days"
+            }
             ResultCode::CardNumberFormat => "CardNumber is not 16 digits",
             ResultCode::CardNumberCheckDigit => "CardNumber fails its Luhn check digit",
-            ResultCode::PinMailerRequired => "a magstripe card (BIN in the configured magstripe list) needs its PinMailerNumber",
+            ResultCode::PinMailerRequired => {
+                "a magstripe card (BIN in the configured magstripe list) needs its PinMailerNumber"
+            }
             ResultCode::SinceSequenceInvalid => "SinceSequence is negative",
             ResultCode::MaxCountOutOfRange => "MaxCount is not between 1 and 1000",
             ResultCode::BankBranchUnknown => "no bank is known for BankBranchCode",
             ResultCode::AccountNotFound => "AccountId is not a registered account of the client",
-            ResultCode::PaymentNotFound => "no credit payment with that PaymentNumber in the branch",
-            ResultCode::CellphoneMissing => "the client has no cellphone number (a wallet needs one)",
+            ResultCode::PaymentNotFound => {
+                "no credit payment with that PaymentNumber in the branch"
+            }
+            ResultCode::CellphoneMissing => {
+                "the client has no cellphone number (a wallet needs one)"
+            }
             ResultCode::WalletNotFound => "the client has no wallet request",
             ResultCode::CardNotAssigned => "the card was never assigned to the client's wallet",
-            ResultCode::AccountTypeNotAccepted => "the bank does not take that AccountType at that branch",
+            ResultCode::AccountTypeNotAccepted => {
+                "the bank does not take that AccountType at that branch"
+            }
             ResultCode::AccountDisabled => "the account is disabled",
             ResultCode::WalletNotActive => "the client's wallet is PENDING or FAILED, not ACTIVE",
             ResultCode::PaymentBelowMinimum => "the payment total is below the configured minimum",
             ResultCode::PaymentAboveMaximum => "the payment total is above the configured maximum",
-            ResultCode::PaymentPartAboveMaximum => "one Payment amount is above the configured maximum per account",
+            ResultCode::PaymentPartAboveMaximum => {
+                "one Payment amount is above the configured maximum per account"
+            }
             ResultCode::CashAboveLimit => "CashAmount is above the configured cash limit",
-            ResultCode::ActionDatePastCutOff => "ActionDate is today but today's cut-off time has passed",
-            ResultCode::ClientDateOfBirthInvalid => "the client's stored date of birth is not valid (future or over 130 years ago)",
-            ResultCode::ClientIdMismatch => "the client's date of birth or gender disagrees with its SA ID number",
-            ResultCode::PinMailerNotAllowed => "a PinMailerNumber was given for an EMV card (EMV cards have none)",
-            ResultCode::CardWalletTypeMismatch => "the card's technology (EMV or magstripe) differs from the wallet's earlier card; a new wallet is needed",
+            ResultCode::ActionDatePastCutOff => {
+                "ActionDate is today but today's cut-off time has passed"
+            }
+            ResultCode::ClientDateOfBirthInvalid => {
+                "the client's stored date of birth is not valid (future or over 130 years ago)"
+            }
+            ResultCode::ClientIdMismatch => {
+                "the client's date of birth or gender disagrees with its SA ID number"
+            }
+            ResultCode::PinMailerNotAllowed => {
+                "a PinMailerNumber was given for an EMV card (EMV cards have none)"
+            }
+            ResultCode::CardWalletTypeMismatch => {
+                "the card's technology (EMV or magstripe) differs from the wallet's earlier card; a new wallet is needed"
+            }
             ResultCode::CardReplaced => "the card was replaced by a later card on the wallet",
-            ResultCode::PaymentReferenceConflict => "the PaymentReference exists in the branch with other content",
-            ResultCode::CellphoneInUse => "another client in the branch has the client's cellphone number",
+            ResultCode::PaymentReferenceConflict => {
+                "the PaymentReference exists in the branch with other content"
+            }
+            ResultCode::CellphoneInUse => {
+                "another client in the branch has the client's cellphone number"
+            }
             ResultCode::CardAssignedElsewhere => "the card is assigned to another wallet",
-            ResultCode::CardPinMailerConflict => "the card is assigned to this wallet with another PinMailerNumber",
+            ResultCode::CardPinMailerConflict => {
+                "the card is assigned to this wallet with another PinMailerNumber"
+            }
             ResultCode::NotAvailable => "the operation is not available on this server yet",
         }
     }

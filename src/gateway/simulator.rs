@@ -80,8 +80,7 @@ impl Gateway for Simulator {
         if ends_with(&request.cellphone, &self.rules.wallet_fail_suffix) {
             return Ok(WalletOutcome::Refused {
                 code: WALLET_REFUSED_CODE.into(),
-                reason: "the cellphone number could not be verified with the mobile network"
-                    .into(),
+                reason: "the cellphone number could not be verified with the mobile network".into(),
             });
         }
         if ends_with(&request.cellphone, &self.rules.wallet_retry_suffix)
@@ -189,7 +188,8 @@ mod tests {
     fn credit_rules() {
         let sim = Simulator::default();
         assert_eq!(
-            sim.credit_delivery(&credit("62001234567", "100.00")).unwrap(),
+            sim.credit_delivery(&credit("62001234567", "100.00"))
+                .unwrap(),
             DeliveryOutcome::Delivered
         );
         assert!(matches!(
@@ -212,7 +212,8 @@ mod tests {
             ..SimulatorRules::default()
         });
         assert_eq!(
-            off.credit_delivery(&credit("62001234599", "100.13")).unwrap(),
+            off.credit_delivery(&credit("62001234599", "100.13"))
+                .unwrap(),
             DeliveryOutcome::Delivered
         );
         assert_eq!(

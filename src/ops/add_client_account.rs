@@ -69,7 +69,9 @@ pub fn check_bank_account(
                 CdvError::AccountTypeNotAccepted { .. } => {
                     (ResultCode::AccountTypeNotAccepted, "AccountType")
                 }
-                CdvError::CheckDigitFailed { .. } => (ResultCode::AccountCheckDigit, "AccountNumber"),
+                CdvError::CheckDigitFailed { .. } => {
+                    (ResultCode::AccountCheckDigit, "AccountNumber")
+                }
             };
             Err(Refusal::field(code, field, e.to_string()))
         }

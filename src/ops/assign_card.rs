@@ -68,7 +68,11 @@ impl Operation for AssignCard {
     fn decode(element: &Element) -> Result<AssignCardRequest, ServiceError> {
         let f = Fields::new(
             element,
-            &[("ClientNumber", 1), ("CardNumber", 1), ("PinMailerNumber", 1)],
+            &[
+                ("ClientNumber", 1),
+                ("CardNumber", 1),
+                ("PinMailerNumber", 1),
+            ],
         )?;
         Ok(AssignCardRequest {
             client_number: f.required_text("ClientNumber")?,
@@ -152,9 +156,9 @@ impl Operation for AssignCard {
                 ResultCode::CardWalletTypeMismatch,
                 "CardNumber",
                 format!(
-                    "the card does not match the wallet type: the wallet had a {} card and this is a {} card; a new wallet is needed",
-                    earlier.technology.as_str(),
-                    technology.as_str()
+                    "the card does not match the wallet type: this card is {} and the wallet's earlier card was {}; a new wallet is needed",
+                    technology.as_str(),
+                    earlier.technology.as_str()
                 ),
             )
             .into());

@@ -30,7 +30,11 @@ pub struct GetWalletResponse {
 /// # Errors
 ///
 /// `WALLET_NOT_FOUND` when the client never asked for one, or the store failing.
-pub fn require_wallet(ctx: &Ctx<'_>, client_id: i64, client_number: &str) -> Result<WalletRow, OpError> {
+pub fn require_wallet(
+    ctx: &Ctx<'_>,
+    client_id: i64,
+    client_number: &str,
+) -> Result<WalletRow, OpError> {
     rows::latest_wallet(ctx.conn, client_id)?.ok_or_else(|| {
         OpError::Refused(Refusal::field(
             ResultCode::WalletNotFound,

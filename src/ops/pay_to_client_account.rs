@@ -368,7 +368,11 @@ fn resolve_action_date(ctx: &Ctx<'_>, requested: Option<Date>) -> Result<Date, R
         return Err(Refusal::field(
             ResultCode::ActionDateInPast,
             "ActionDate",
-            format!("ActionDate {} is before today, {}", format_date(date), format_date(today)),
+            format!(
+                "ActionDate {} is before today, {}",
+                format_date(date),
+                format_date(today)
+            ),
         ));
     }
     if (date - today).whole_days() > config.max_days_ahead {
@@ -392,7 +396,10 @@ fn resolve_action_date(ctx: &Ctx<'_>, requested: Option<Date>) -> Result<Date, R
         return Err(Refusal::field(
             ResultCode::ActionDateNotBusinessDay,
             "ActionDate",
-            format!("ActionDate {} is {why}, not a business day", format_date(date)),
+            format!(
+                "ActionDate {} is {why}, not a business day",
+                format_date(date)
+            ),
         ));
     }
     if date == today && past_cut_off(ctx) {

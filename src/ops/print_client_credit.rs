@@ -183,11 +183,7 @@ fn part_wording(payment: &PaymentRow, part: &PartRow) -> String {
 }
 
 /// The confirmation's layout, from stored data only.
-fn spec(
-    ctx: &Ctx<'_>,
-    payment: &PaymentRow,
-    parts: &[PartRow],
-) -> Result<DocumentSpec, OpError> {
+fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<DocumentSpec, OpError> {
     let client =
         crate::store::clients::find_client(ctx.conn, payment.branch_id, &payment.client_number)?
             .ok_or_else(|| OpError::Internal(format!("payment {} has no client", payment.id)))?;
@@ -195,7 +191,9 @@ fn spec(
         .chain(parts.iter().map(|p| p.status_at.as_str()))
         .filter_map(parse_timestamp)
         .max()
-        .ok_or_else(|| OpError::Internal(format!("payment {} has no valid timestamp", payment.id)))?;
+        .ok_or_else(|| {
+            OpError::Internal(format!("payment {} has no valid timestamp", payment.id))
+        })?;
     let created = parse_timestamp(&payment.created_at).unwrap_or(issued);
     let number = payment_number(payment.id);
     let name = format!("{} {}", client.first_name, client.surname);
@@ -237,7 +235,10 @@ fn spec(
     .block(Block::Heading("Payment".into()))
     .block(Block::KeyValues(vec![
         ("Payment number".into(), number.clone()),
-        ("Payment reference".into(), payment.payment_reference.clone()),
+        (
+            "Payment reference".into(),
+            payment.payment_reference.clone(),
+        ),
         ("Accepted".into(), sast_minute(created)),
         ("Action date".into(), payment.action_date.clone()),
         ("Total amount".into(), rands(payment.total_amount)),

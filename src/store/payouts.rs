@@ -65,7 +65,8 @@ pub struct AccountRow {
     pub wallet_status: Option<WalletStatus>,
 }
 
-const ACCOUNT_COLUMNS: &str = "a.id, a.client_id, a.kind, a.bank_branch_code, a.bank_name, a.account_number, a.account_type,
+const ACCOUNT_COLUMNS: &str =
+    "a.id, a.client_id, a.kind, a.bank_branch_code, a.bank_name, a.account_number, a.account_type,
      a.holder_name, a.enabled, a.wallet_id, w.status";
 
 fn account_row(r: &Row<'_>) -> rusqlite::Result<AccountRow> {
@@ -170,7 +171,8 @@ pub struct WalletRow {
     pub account_id: Option<i64>,
 }
 
-const WALLET_COLUMNS: &str = "w.id, w.branch_id, w.client_id, w.status, w.cellphone, w.wallet_number, w.failure_code,
+const WALLET_COLUMNS: &str =
+    "w.id, w.branch_id, w.client_id, w.status, w.cellphone, w.wallet_number, w.failure_code,
      w.failure_reason, w.requested_at, w.completed_at, a.id";
 
 fn wallet_row(r: &Row<'_>) -> rusqlite::Result<WalletRow> {
@@ -238,7 +240,8 @@ pub struct CardRow {
     pub assigned_at: String,
 }
 
-const CARD_COLUMNS: &str = "c.id, c.wallet_id, w.client_id, c.card_number, c.technology, c.pin_mailer_number, c.status,
+const CARD_COLUMNS: &str =
+    "c.id, c.wallet_id, w.client_id, c.card_number, c.technology, c.pin_mailer_number, c.status,
      c.assigned_at";
 
 fn card_row(r: &Row<'_>) -> rusqlite::Result<CardRow> {
@@ -310,7 +313,8 @@ pub struct PaymentRow {
     pub created_at: String,
 }
 
-const PAYMENT_COLUMNS: &str = "p.id, p.branch_id, p.client_id, c.client_number, p.payment_reference, p.status,
+const PAYMENT_COLUMNS: &str =
+    "p.id, p.branch_id, p.client_id, c.client_number, p.payment_reference, p.status,
      p.action_date, p.requested_action_date, p.total_amount, p.cash_amount, p.created_at";
 
 fn payment_row(r: &Row<'_>) -> rusqlite::Result<PaymentRow> {
@@ -457,7 +461,10 @@ pub fn parts_of(conn: &Connection, payment_id: i64) -> rusqlite::Result<Vec<Part
 /// # Errors
 ///
 /// SQLite.
-pub fn refresh_payment_status(conn: &Connection, payment_id: i64) -> rusqlite::Result<PaymentStatus> {
+pub fn refresh_payment_status(
+    conn: &Connection,
+    payment_id: i64,
+) -> rusqlite::Result<PaymentStatus> {
     let parts: Vec<(RecipientType, PartStatus)> = parts_of(conn, payment_id)?
         .into_iter()
         .map(|p| (p.recipient_type, p.status))
