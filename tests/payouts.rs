@@ -1186,3 +1186,49 @@ fn fixture_responses_match_the_wsdl_schema() {
     }
     assert!(checked > 100, "only {checked} responses checked");
 }
+
+/// Every Result code of the payout ranges (160-199, 230-259, 330-369, 420-439) is shown
+/// by at least one fixture, and every refusal fixture leaves the store unchanged.
+#[test]
+fn every_payout_code_has_a_fixture_and_refusals_change_nothing() {
+    use allps_ws::domain::ResultCode;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut snapshots = Vec::new();
+    for op in std::fs::read_dir(&root).unwrap() {
+        let op = op.unwrap().path();
+        if !op.is_dir() {
+            continue;
+        }
+        for case in std::fs::read_dir(&op).unwrap() {
+            let snap = case.unwrap().path().join("response.snap");
+            if let Ok(text) = std::fs::read_to_string(&snap) {
+                snapshots.push((snap, text));
+            }
+        }
+    }
+    let ours = |n: u16| {
+        (160..200).contains(&n)
+            || (230..260).contains(&n)
+            || (330..370).contains(&n)
+            || (420..440).contains(&n)
+    };
+    for code in ResultCode::ALL.iter().filter(|c| ours(c.number())) {
+        let needle = format!("<Code>{}</Code>", code.number());
+        assert!(
+            snapshots.iter().any(|(_, t)| t.contains(&needle)),
+            "no fixture shows {} {}",
+            code.number(),
+            code.name()
+        );
+    }
+    for (path, text) in &snapshots {
+        let refused = text.contains("<Result>") && !text.contains("<Code>0</Code>");
+        if refused {
+            assert!(
+                text.contains("store: unchanged"),
+                "{} refuses but changes the store",
+                path.display()
+            );
+        }
+    }
+}
