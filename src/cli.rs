@@ -32,6 +32,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the SOAP server.
     Serve(ServeArgs),
+    // `admin` and `replay` take their help from their argument structs (a doc comment
+    // here would replace their long help).
+    #[allow(missing_docs)]
+    Admin(crate::admin_cli::AdminArgs),
+    #[allow(missing_docs)]
+    Replay(crate::replay::ReplayArgs),
     /// Run the payout/wallet jobs due by a given time, then exit.
     Process(ProcessArgs),
 }
@@ -154,6 +160,7 @@ pub fn init_logging(filter: &str, format: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     if format == "json" {
         builder.json().flatten_event(true).init();
