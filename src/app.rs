@@ -10,6 +10,7 @@ use crate::auth::{AuthCache, AuthConfig};
 use crate::calendar::Calendar;
 use crate::cdv::CdvTable;
 use crate::clock::Clock;
+use crate::domain::promissory::PromissoryConfig;
 use crate::payouts::PayoutConfig;
 use crate::store::Db;
 use crate::xml::XmlLimits;
@@ -36,6 +37,9 @@ pub struct AppConfig {
     pub cdv: CdvTable,
     /// Payout limits, card BINs, processor timings and simulator rules.
     pub payouts: PayoutConfig,
+    /// Promissory-note rules: lead days, tracking limits, instalment limit,
+    /// registration delay (defaults documented on [`PromissoryConfig`]).
+    pub promissory: PromissoryConfig,
 }
 
 impl Default for AppConfig {
@@ -49,6 +53,7 @@ impl Default for AppConfig {
             calendar: Calendar::south_africa(),
             cdv: CdvTable::bundled().clone(),
             payouts: PayoutConfig::default(),
+            promissory: PromissoryConfig::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::auth::AuthConfig;
 use crate::calendar::Calendar;
 use crate::cdv::CdvTable;
 use crate::clock::{Clock, ManualClock, SystemClock, format_timestamp, parse_timestamp};
+use crate::domain::promissory::PromissoryConfig;
 use crate::payouts::PayoutArgs;
 use crate::processor::{Processor, default_gateway};
 use crate::store::{self, Db, DbOptions};
@@ -28,10 +29,9 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-#[allow(clippy::large_enum_variant)] // parsed once at start-up; boxing buys nothing
 pub enum Command {
     /// Run the SOAP server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     // `admin` and `replay` take their help from their argument structs (a doc comment
     // here would replace their long help).
     #[allow(missing_docs)]
@@ -39,7 +39,7 @@ pub enum Command {
     #[allow(missing_docs)]
     Replay(crate::replay::ReplayArgs),
     /// Run the payout/wallet jobs due by a given time, then exit.
-    Process(ProcessArgs),
+    Process(Box<ProcessArgs>),
 }
 
 /// `allps-ws serve`.
@@ -105,6 +105,33 @@ pub struct ServeArgs {
     /// CDV parameter file replacing the bundled one.
     #[arg(long, env = "ALLPS_CDV_FILE")]
     pub cdv_file: Option<PathBuf>,
+    /// Business days between today and the earliest NAEDO action date.
+    #[arg(long, env = "ALLPS_NAEDO_LEAD_DAYS", default_value_t = PromissoryConfig::default().naedo_lead_days)]
+    pub naedo_lead_days: u16,
+    /// Business days between today and the earliest EFT action date.
+    #[arg(long, env = "ALLPS_EFT_LEAD_DAYS", default_value_t = PromissoryConfig::default().eft_lead_days)]
+    pub eft_lead_days: u16,
+    /// Business days between today and the earliest SOCIAL_GRANT_EFT action date.
+    #[arg(long, env = "ALLPS_SEFT_LEAD_DAYS", default_value_t = PromissoryConfig::default().social_grant_eft_lead_days)]
+    pub seft_lead_days: u16,
+    /// Most TrackingDays on a NAEDO note (0-32).
+    #[arg(long, env = "ALLPS_NAEDO_MAX_TRACKING_DAYS", default_value_t = PromissoryConfig::default().naedo_max_tracking_days)]
+    pub naedo_max_tracking_days: u8,
+    /// Most TrackingDays on an EFT note (0-32).
+    #[arg(long, env = "ALLPS_EFT_MAX_TRACKING_DAYS", default_value_t = PromissoryConfig::default().eft_max_tracking_days)]
+    pub eft_max_tracking_days: u8,
+    /// Most TrackingDays on a SOCIAL_GRANT_EFT note (0-32).
+    #[arg(long, env = "ALLPS_SEFT_MAX_TRACKING_DAYS", default_value_t = PromissoryConfig::default().social_grant_eft_max_tracking_days)]
+    pub seft_max_tracking_days: u8,
+    /// Most NumberOfInstalments on a note (1-999).
+    #[arg(long, env = "ALLPS_MAX_INSTALMENTS", default_value_t = PromissoryConfig::default().max_instalments)]
+    pub max_instalments: u16,
+    /// Latest FirstActionDate or edited ActionDate, in days after today.
+    #[arg(long, env = "ALLPS_MAX_ACTION_DAYS_AHEAD", default_value_t = PromissoryConfig::default().max_action_days_ahead)]
+    pub max_action_days_ahead: u16,
+    /// Minutes after creation at which a PENDING note counts as registered (ACTIVE).
+    #[arg(long, env = "ALLPS_REGISTRATION_DELAY_MINUTES", default_value_t = PromissoryConfig::default().registration_delay.whole_minutes().unsigned_abs())]
+    pub registration_delay_minutes: u64,
     /// Tokio worker threads (default: one per core).
     #[arg(long, env = "ALLPS_WORKERS")]
     pub workers: Option<usize>,
@@ -131,10 +158,26 @@ impl ServeArgs {
             }
             None => CdvTable::bundled().clone(),
         };
+        let promissory = PromissoryConfig {
+            naedo_lead_days: self.naedo_lead_days,
+            eft_lead_days: self.eft_lead_days,
+            social_grant_eft_lead_days: self.seft_lead_days,
+            naedo_max_tracking_days: self.naedo_max_tracking_days,
+            eft_max_tracking_days: self.eft_max_tracking_days,
+            social_grant_eft_max_tracking_days: self.seft_max_tracking_days,
+            max_instalments: self.max_instalments,
+            max_action_days_ahead: self.max_action_days_ahead,
+            registration_delay: time::Duration::minutes(
+                i64::try_from(self.registration_delay_minutes)
+                    .map_err(|_| "--registration-delay-minutes is too large".to_string())?,
+            ),
+        };
+        promissory.validate()?;
         Ok(AppConfig {
             calendar,
             cdv,
             payouts: self.payouts.config()?,
+            promissory,
             path: self.path.clone(),
             public_url: self.public_url.clone(),
             max_body_bytes: self.max_body_bytes,
@@ -312,4 +355,72 @@ pub fn process(args: ProcessArgs) -> Result<(), String> {
         None => println!("no job waiting"),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let mut argv = vec!["allps-ws", "serve"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv).expect("flags parse").command {
+            Command::Serve(a) => *a,
+            #[allow(unreachable_patterns)]
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn promissory_flags_reach_the_configuration() {
+        let defaults = serve_args(&[]).app_config().unwrap().promissory;
+        assert_eq!(defaults, PromissoryConfig::default());
+        let config = serve_args(&[
+            "--naedo-lead-days",
+            "4",
+            "--eft-lead-days",
+            "1",
+            "--seft-lead-days",
+            "5",
+            "--naedo-max-tracking-days",
+            "20",
+            "--eft-max-tracking-days",
+            "2",
+            "--seft-max-tracking-days",
+            "3",
+            "--max-instalments",
+            "12",
+            "--max-action-days-ahead",
+            "90",
+            "--registration-delay-minutes",
+            "0",
+        ])
+        .app_config()
+        .unwrap()
+        .promissory;
+        assert_eq!(
+            config,
+            PromissoryConfig {
+                naedo_lead_days: 4,
+                eft_lead_days: 1,
+                social_grant_eft_lead_days: 5,
+                naedo_max_tracking_days: 20,
+                eft_max_tracking_days: 2,
+                social_grant_eft_max_tracking_days: 3,
+                max_instalments: 12,
+                max_action_days_ahead: 90,
+                registration_delay: time::Duration::ZERO,
+            }
+        );
+        assert!(
+            serve_args(&["--naedo-max-tracking-days", "33"])
+                .app_config()
+                .is_err()
+        );
+        assert!(
+            serve_args(&["--max-instalments", "0"])
+                .app_config()
+                .is_err()
+        );
+    }
 }

@@ -631,7 +631,7 @@ async fn cards_on_an_active_wallet_and_the_receipt() {
         "<ClientNumber>C1001</ClientNumber><CardNumber>5021000000000012</CardNumber>",
     )
     .await;
-    assert_eq!(code(&early), 332);
+    assert_eq!(code(&early), 331);
     run_at(&s, &p, minutes(10)).await;
     s.clock.set(minutes(30));
     ok(

@@ -93,6 +93,9 @@ contract_enum!(
     }
 );
 
+// Declared after `contract_enum!` so the module can use it.
+pub mod promissory;
+
 /// The Allps client number for a client row: `AC` and eight digits.
 pub fn allps_client_number(client_id: i64) -> String {
     format!("AC{client_id:08}")

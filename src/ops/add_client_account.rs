@@ -1,13 +1,15 @@
 //! `AddClientAccount`: registers a bank account of a client for credit payments. The
 //! branch code must belong to a known bank and the account number must pass that bank's
 //! CDV check for the account type. The same account (branch code, number and type) for
-//! the same client returns the existing AccountId.
+//! the same client returns the existing AccountId. CDV failures answer the same codes as
+//! for CreatePromissory (`create_promissory::cdv_refusal`).
 
 use rusqlite::params;
 
+use super::create_promissory::cdv_refusal;
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation, require_client};
-use crate::cdv::{AccountType, CdvError, CdvTable};
+use crate::cdv::AccountType;
 use crate::clock::format_timestamp;
 use crate::domain::validate;
 use crate::domain::{Refusal, ResultCode};
@@ -31,51 +33,6 @@ pub struct AddClientAccountRequest {
 #[derive(Debug)]
 pub struct AddClientAccountResponse {
     account_id: i64,
-}
-
-/// What a CDV check passed: the bank's name, for storing with the account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckedAccount {
-    /// The bank the branch belongs to.
-    pub bank_name: String,
-}
-
-/// Runs the CDV check and turns its failure into the matching Result code, naming the
-/// request's fields. Shared by every operation that takes bank details.
-///
-/// # Errors
-///
-/// `BANK_BRANCH_CODE_FORMAT`, `BANK_BRANCH_UNKNOWN`, `ACCOUNT_NUMBER_FORMAT`,
-/// `ACCOUNT_TYPE_NOT_ACCEPTED` or `ACCOUNT_CHECK_DIGIT`.
-pub fn check_bank_account(
-    cdv: &CdvTable,
-    branch_code: &str,
-    account_number: &str,
-    account_type: AccountType,
-) -> Result<CheckedAccount, Refusal> {
-    match cdv.validate(branch_code, account_number, account_type) {
-        Ok(pass) => Ok(CheckedAccount {
-            bank_name: pass.bank.name.clone(),
-        }),
-        Err(e) => {
-            let (code, field) = match &e {
-                CdvError::BranchCodeFormat { .. } => {
-                    (ResultCode::BankBranchCodeFormat, "BankBranchCode")
-                }
-                CdvError::BranchUnknown { .. } => (ResultCode::BankBranchUnknown, "BankBranchCode"),
-                CdvError::AccountNumberFormat { .. } => {
-                    (ResultCode::AccountNumberFormat, "AccountNumber")
-                }
-                CdvError::AccountTypeNotAccepted { .. } => {
-                    (ResultCode::AccountTypeNotAccepted, "AccountType")
-                }
-                CdvError::CheckDigitFailed { .. } => {
-                    (ResultCode::AccountCheckDigit, "AccountNumber")
-                }
-            };
-            Err(Refusal::field(code, field, e.to_string()))
-        }
-    }
 }
 
 impl Operation for AddClientAccount {
@@ -115,18 +72,34 @@ impl Operation for AddClientAccount {
         let client = require_client(ctx, &req.client_number)?;
         let branch_code = req.bank_branch_code.trim();
         let account_number = req.account_number.trim();
+        for (field, value) in [
+            ("BankBranchCode", branch_code),
+            ("AccountNumber", account_number),
+        ] {
+            if value.is_empty() {
+                return Err(Refusal::field(
+                    ResultCode::FieldRequired,
+                    field,
+                    format!("{field} is required"),
+                )
+                .into());
+            }
+        }
         let holder = match req.account_holder_name.as_deref() {
             Some(name) if !name.trim().is_empty() => {
                 Some(validate::business_name("AccountHolderName", name, 60)?)
             }
             _ => None,
         };
-        let checked = check_bank_account(
-            &ctx.app.config.cdv,
-            branch_code,
-            account_number,
-            req.account_type,
-        )?;
+        let bank_name = ctx
+            .app
+            .config
+            .cdv
+            .validate(branch_code, account_number, req.account_type)
+            .map_err(cdv_refusal)?
+            .bank
+            .name
+            .clone();
         if let Some(id) = crate::store::payouts::find_bank_account(
             ctx.conn,
             client.id,
@@ -146,7 +119,7 @@ impl Operation for AddClientAccount {
                 ctx.principal.branch_id,
                 client.id,
                 branch_code,
-                checked.bank_name,
+                bank_name,
                 account_number,
                 req.account_type.as_str(),
                 holder,

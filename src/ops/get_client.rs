@@ -5,9 +5,11 @@ use rusqlite::{OptionalExtension, params};
 
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
+use crate::domain::promissory::{NoteStatus, NoteStream, promissory_number};
 use crate::domain::{Refusal, ResultCode, allps_client_number};
 use crate::error::ServiceError;
 use crate::store::payouts::{AccountRow, accounts_of_client};
+use crate::store::promissory::notes_of_client;
 use crate::xml::{Element, XmlWriter};
 
 /// The `GetClient` operation.
@@ -42,6 +44,8 @@ pub struct ClientView {
 pub struct GetClientResponse {
     client: ClientView,
     accounts: Vec<AccountRow>,
+    /// The client's notes, oldest first: number, stream, effective status.
+    promissories: Vec<(String, NoteStream, NoteStatus)>,
 }
 
 impl Operation for GetClient {
@@ -94,7 +98,22 @@ impl Operation for GetClient {
                 )
             })?;
         let accounts = accounts_of_client(ctx.conn, client.id)?;
-        Ok(GetClientResponse { client, accounts })
+        let delay = ctx.app.config.promissory.registration_delay;
+        let promissories = notes_of_client(ctx.conn, client.id)?
+            .into_iter()
+            .map(|n| {
+                (
+                    promissory_number(n.id),
+                    n.stream,
+                    n.status_at(ctx.now, delay),
+                )
+            })
+            .collect();
+        Ok(GetClientResponse {
+            client,
+            accounts,
+            promissories,
+        })
     }
 
     fn encode(response: &GetClientResponse, w: &mut XmlWriter) {
@@ -134,6 +153,18 @@ impl Operation for GetClient {
         if !response.accounts.is_empty() {
             w.close("Accounts");
         }
-        w.empty("Promissories");
+        if response.promissories.is_empty() {
+            w.empty("Promissories");
+        } else {
+            w.open("Promissories");
+            for (number, stream, status) in &response.promissories {
+                w.open("Promissory");
+                w.leaf("PromissoryNumber", number);
+                w.leaf("PaymentStream", stream.as_str());
+                w.leaf("Status", status.as_str());
+                w.close("Promissory");
+            }
+            w.close("Promissories");
+        }
     }
 }

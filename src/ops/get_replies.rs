@@ -7,6 +7,7 @@
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::domain::payouts::payment_number;
+use crate::domain::promissory::promissory_number;
 use crate::domain::{Refusal, ResultCode};
 use crate::error::ServiceError;
 use crate::store::replies::{self, ReplyRow};
@@ -33,12 +34,6 @@ pub struct GetRepliesResponse {
 pub const DEFAULT_MAX_COUNT: i64 = 100;
 /// The largest MaxCount.
 pub const MAX_MAX_COUNT: i64 = 1000;
-
-/// The PromissoryNumber of a promissory note row as the replies feed shows it: `PN` and
-/// eight digits, the same shape as the other Allps numbers (`AC…`, `CP…`).
-pub fn promissory_number(promissory_id: i64) -> String {
-    format!("PN{promissory_id:08}")
-}
 
 impl Operation for GetReplies {
     const NAME: &'static str = "GetReplies";

@@ -359,7 +359,7 @@ fn resolve_action_date(ctx: &Ctx<'_>, requested: Option<Date>) -> Result<Date, R
         };
         return date.ok_or_else(|| {
             Refusal::new(
-                ResultCode::ActionDateNotBusinessDay,
+                ResultCode::ActionDateTooFar,
                 "no business day follows today in the calendar",
             )
         });
@@ -386,15 +386,20 @@ fn resolve_action_date(ctx: &Ctx<'_>, requested: Option<Date>) -> Result<Date, R
         ));
     }
     if let Some(reason) = calendar.non_business_reason(date) {
-        let why = match reason {
-            crate::calendar::NonBusinessDay::PublicHoliday { name } => {
-                format!("a public holiday ({name})")
+        let (code, why) = match reason {
+            crate::calendar::NonBusinessDay::PublicHoliday { name } => (
+                ResultCode::ActionDatePublicHoliday,
+                format!("a public holiday ({name})"),
+            ),
+            crate::calendar::NonBusinessDay::Saturday => {
+                (ResultCode::ActionDateWeekend, "a Saturday".to_string())
             }
-            crate::calendar::NonBusinessDay::Saturday => "a Saturday".to_string(),
-            crate::calendar::NonBusinessDay::Sunday => "a Sunday".to_string(),
+            crate::calendar::NonBusinessDay::Sunday => {
+                (ResultCode::ActionDateWeekend, "a Sunday".to_string())
+            }
         };
         return Err(Refusal::field(
-            ResultCode::ActionDateNotBusinessDay,
+            code,
             "ActionDate",
             format!(
                 "ActionDate {} is {why}, not a business day",

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod clients;
 pub mod payouts;
+pub mod promissory;
 pub mod replies;
 
 use std::panic::AssertUnwindSafe;
@@ -27,6 +28,7 @@ use tokio::sync::{Semaphore, oneshot};
 pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0001_core.sql"),
     include_str!("schema/0002_replies.sql"),
+    include_str!("schema/0003_promissory.sql"),
     include_str!("schema/0004_payouts.sql"),
 ];
 
