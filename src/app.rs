@@ -11,6 +11,7 @@ use crate::calendar::Calendar;
 use crate::cdv::CdvTable;
 use crate::clock::Clock;
 use crate::domain::promissory::PromissoryConfig;
+use crate::payouts::PayoutConfig;
 use crate::store::Db;
 use crate::xml::XmlLimits;
 
@@ -34,6 +35,8 @@ pub struct AppConfig {
     pub calendar: Calendar,
     /// The CDV parameters (bundled, or the operator's file).
     pub cdv: CdvTable,
+    /// Payout limits, card BINs, processor timings and simulator rules.
+    pub payouts: PayoutConfig,
     /// Promissory-note rules: lead days, tracking limits, instalment limit,
     /// registration delay (defaults documented on [`PromissoryConfig`]).
     pub promissory: PromissoryConfig,
@@ -49,6 +52,7 @@ impl Default for AppConfig {
             auth: AuthConfig::default(),
             calendar: Calendar::south_africa(),
             cdv: CdvTable::bundled().clone(),
+            payouts: PayoutConfig::default(),
             promissory: PromissoryConfig::default(),
         }
     }

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `admin`, `replay` (and later `process`). Every flag has an
+//! The command line: `serve`, `admin`, `replay` and `process`. Every flag has an
 //! environment variable. Parsing lives here (and in the library) so tests can check it.
 
 use std::net::SocketAddr;
@@ -13,6 +13,8 @@ use crate::calendar::Calendar;
 use crate::cdv::CdvTable;
 use crate::clock::{Clock, ManualClock, SystemClock, format_timestamp, parse_timestamp};
 use crate::domain::promissory::PromissoryConfig;
+use crate::payouts::PayoutArgs;
+use crate::processor::{Processor, default_gateway};
 use crate::store::{self, Db, DbOptions};
 use crate::xml::XmlLimits;
 
@@ -36,6 +38,8 @@ pub enum Command {
     Admin(crate::admin_cli::AdminArgs),
     #[allow(missing_docs)]
     Replay(crate::replay::ReplayArgs),
+    /// Run the payout/wallet jobs due by a given time, then exit.
+    Process(Box<ProcessArgs>),
 }
 
 /// `allps-ws serve`.
@@ -131,6 +135,9 @@ pub struct ServeArgs {
     /// Tokio worker threads (default: one per core).
     #[arg(long, env = "ALLPS_WORKERS")]
     pub workers: Option<usize>,
+    /// Payouts, wallets, cards and the background processor.
+    #[command(flatten)]
+    pub payouts: PayoutArgs,
 }
 
 impl ServeArgs {
@@ -169,6 +176,7 @@ impl ServeArgs {
         Ok(AppConfig {
             calendar,
             cdv,
+            payouts: self.payouts.config()?,
             promissory,
             path: self.path.clone(),
             public_url: self.public_url.clone(),
@@ -260,13 +268,93 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             .await
             .map_err(|e| format!("listening on {}: {e}", args.listen))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let processor = Processor::new(
+            db.clone(),
+            clock.clone(),
+            config.payouts.clone(),
+            default_gateway(&config.payouts),
+        );
+        let (stop_processor, stop) = tokio::sync::watch::channel(false);
+        let processor = tokio::spawn(processor.serve(stop));
         let app = App::new(db, clock, config);
         eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
         tracing::info!(address = %local, db = %args.db.display(), "listening");
-        crate::server::run(listener, app, crate::server::shutdown_signal())
+        let shutdown = async move {
+            crate::server::shutdown_signal().await;
+            // Stop the processor (it finishes the job in hand) before the store closes.
+            let _ = stop_processor.send(true);
+            let _ = processor.await;
+        };
+        crate::server::run(listener, app, shutdown)
             .await
             .map_err(|e| e.to_string())
     })
+}
+
+/// `allps-ws process`.
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    /// SQLite database file.
+    #[arg(long, env = "ALLPS_DB", default_value = "allps.db")]
+    pub db: PathBuf,
+    /// Run the jobs due at or before this RFC 3339 instant (default: now).
+    #[arg(long, env = "ALLPS_PROCESS_UNTIL")]
+    pub until: Option<String>,
+    /// Log filter (tracing EnvFilter syntax).
+    #[arg(long, env = "ALLPS_LOG", default_value = "warn")]
+    pub log_level: String,
+    /// Payout timings and simulator rules (as for `serve`).
+    #[command(flatten)]
+    pub payouts: PayoutArgs,
+}
+
+/// Runs `process`: every job due by `--until` (and the jobs they queue that fall due by
+/// then), as the server's processor would, then prints what it did.
+///
+/// # Errors
+///
+/// A bad `--until`, the database, or the store failing.
+pub fn process(args: ProcessArgs) -> Result<(), String> {
+    init_logging(&args.log_level, "text");
+    let config = args.payouts.config()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let until = match &args.until {
+        Some(text) => {
+            parse_timestamp(text).ok_or_else(|| format!("--until {text} is not RFC 3339"))?
+        }
+        None => clock.now(),
+    };
+    let db = Db::open(
+        &args.db,
+        &DbOptions {
+            readers: 1,
+            ..DbOptions::default()
+        },
+    )
+    .map_err(|e| format!("opening {}: {e}", args.db.display()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let processor = Processor::new(db.clone(), clock, config.clone(), default_gateway(&config));
+    let result = runtime.block_on(async {
+        let report = processor
+            .run_until(until)
+            .await
+            .map_err(|e| e.to_string())?;
+        let next = crate::processor::next_due(&db)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((report, next))
+    });
+    db.close();
+    let (report, next) = result?;
+    println!("processed until {}: {report}", format_timestamp(until));
+    match next {
+        Some(at) => println!("next job due at {}", format_timestamp(at)),
+        None => println!("no job waiting"),
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => allps_ws::cli::serve(*args),
+        Command::Process(args) => allps_ws::cli::process(*args),
         Command::Admin(args) => allps_ws::admin_cli::run(args),
         Command::Replay(args) => match allps_ws::replay::run(args) {
             // The report (cases, diffs, summary) is already printed.

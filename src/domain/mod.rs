@@ -45,6 +45,8 @@ macro_rules! contract_enum {
     };
 }
 
+pub mod payouts;
+
 contract_enum!(
     /// How often an employer pays its employees.
     PayFrequency {

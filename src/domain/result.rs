@@ -100,6 +100,62 @@ pub enum ResultCode {
     PromissoryNotPrintable,
     /// The ContractReference is used in the branch by a note with other details.
     ContractReferenceConflict,
+    /// Both Payment elements name the same account.
+    PaymentAccountRepeated,
+    /// ActionDate is before today.
+    ActionDateInPast,
+    /// A card number is not 16 digits.
+    CardNumberFormat,
+    /// A card number fails its Luhn check digit.
+    CardNumberCheckDigit,
+    /// A magstripe card was assigned without its PIN mailer number.
+    PinMailerRequired,
+    /// SinceSequence is negative.
+    SinceSequenceInvalid,
+    /// MaxCount is out of range.
+    MaxCountOutOfRange,
+    /// The account is not a registered account of the client.
+    AccountNotFound,
+    /// The credit payment does not exist in the branch.
+    PaymentNotFound,
+    /// The client has no cellphone number.
+    CellphoneMissing,
+    /// The client has no wallet request.
+    WalletNotFound,
+    /// The card is not assigned to the client.
+    CardNotAssigned,
+    /// The account is disabled.
+    AccountDisabled,
+    /// The wallet is not ACTIVE.
+    WalletNotActive,
+    /// The payment total is below the minimum.
+    PaymentBelowMinimum,
+    /// The payment total is above the maximum.
+    PaymentAboveMaximum,
+    /// One account part is above the maximum per part.
+    PaymentPartAboveMaximum,
+    /// The cash amount is above the cash limit.
+    CashAboveLimit,
+    /// Today was asked for after the cut-off time.
+    ActionDatePastCutOff,
+    /// The client's date of birth is not valid.
+    ClientDateOfBirthInvalid,
+    /// The client's date of birth or gender disagrees with the SA ID number.
+    ClientIdMismatch,
+    /// A PIN mailer number was given for an EMV card.
+    PinMailerNotAllowed,
+    /// The card does not match the wallet type.
+    CardWalletTypeMismatch,
+    /// The card was replaced by another card.
+    CardReplaced,
+    /// The PaymentReference exists with other content.
+    PaymentReferenceConflict,
+    /// Another client in the branch has this cellphone number.
+    CellphoneInUse,
+    /// The card is assigned to another wallet.
+    CardAssignedElsewhere,
+    /// The card is assigned with another PIN mailer number.
+    CardPinMailerConflict,
     /// The operation is declared in the WSDL but not available on this server yet.
     NotAvailable,
 }
@@ -131,11 +187,23 @@ impl ResultCode {
         ResultCode::NumberOfInstalmentsOutOfRange,
         ResultCode::AmountTooLarge,
         ResultCode::EditNothingRequested,
+        ResultCode::PaymentAccountRepeated,
+        ResultCode::ActionDateInPast,
+        ResultCode::CardNumberFormat,
+        ResultCode::CardNumberCheckDigit,
+        ResultCode::PinMailerRequired,
+        ResultCode::SinceSequenceInvalid,
+        ResultCode::MaxCountOutOfRange,
         ResultCode::EmployerNotFound,
         ResultCode::ClientNotFound,
         ResultCode::BankBranchUnknown,
         ResultCode::PromissoryNotFound,
         ResultCode::InstalmentNotFound,
+        ResultCode::AccountNotFound,
+        ResultCode::PaymentNotFound,
+        ResultCode::CellphoneMissing,
+        ResultCode::WalletNotFound,
+        ResultCode::CardNotAssigned,
         ResultCode::AccountTypeNotAccepted,
         ResultCode::SocialGrantEftNotAllowed,
         ResultCode::ActionDateBeforeCutOff,
@@ -149,10 +217,26 @@ impl ResultCode {
         ResultCode::AmountNotEditable,
         ResultCode::ActionDateOutOfSequence,
         ResultCode::PromissoryNotPrintable,
+        ResultCode::AccountDisabled,
+        ResultCode::WalletNotActive,
+        ResultCode::PaymentBelowMinimum,
+        ResultCode::PaymentAboveMaximum,
+        ResultCode::PaymentPartAboveMaximum,
+        ResultCode::CashAboveLimit,
+        ResultCode::ActionDatePastCutOff,
+        ResultCode::ClientDateOfBirthInvalid,
+        ResultCode::ClientIdMismatch,
+        ResultCode::PinMailerNotAllowed,
+        ResultCode::CardWalletTypeMismatch,
+        ResultCode::CardReplaced,
         ResultCode::EmployerCodeConflict,
         ResultCode::ClientNumberConflict,
         ResultCode::IdNumberInUse,
         ResultCode::ContractReferenceConflict,
+        ResultCode::PaymentReferenceConflict,
+        ResultCode::CellphoneInUse,
+        ResultCode::CardAssignedElsewhere,
+        ResultCode::CardPinMailerConflict,
         ResultCode::NotAvailable,
     ];
 
@@ -205,6 +289,34 @@ impl ResultCode {
             ResultCode::ActionDateOutOfSequence => 311,
             ResultCode::PromissoryNotPrintable => 312,
             ResultCode::ContractReferenceConflict => 410,
+            ResultCode::PaymentAccountRepeated => 160,
+            ResultCode::ActionDateInPast => 161,
+            ResultCode::CardNumberFormat => 162,
+            ResultCode::CardNumberCheckDigit => 163,
+            ResultCode::PinMailerRequired => 164,
+            ResultCode::SinceSequenceInvalid => 165,
+            ResultCode::MaxCountOutOfRange => 166,
+            ResultCode::AccountNotFound => 230,
+            ResultCode::PaymentNotFound => 231,
+            ResultCode::CellphoneMissing => 232,
+            ResultCode::WalletNotFound => 233,
+            ResultCode::CardNotAssigned => 234,
+            ResultCode::AccountDisabled => 330,
+            ResultCode::WalletNotActive => 331,
+            ResultCode::PaymentBelowMinimum => 332,
+            ResultCode::PaymentAboveMaximum => 333,
+            ResultCode::PaymentPartAboveMaximum => 334,
+            ResultCode::CashAboveLimit => 335,
+            ResultCode::ActionDatePastCutOff => 336,
+            ResultCode::ClientDateOfBirthInvalid => 337,
+            ResultCode::ClientIdMismatch => 338,
+            ResultCode::PinMailerNotAllowed => 339,
+            ResultCode::CardWalletTypeMismatch => 340,
+            ResultCode::CardReplaced => 341,
+            ResultCode::PaymentReferenceConflict => 420,
+            ResultCode::CellphoneInUse => 421,
+            ResultCode::CardAssignedElsewhere => 422,
+            ResultCode::CardPinMailerConflict => 423,
             ResultCode::NotAvailable => 500,
         }
     }
@@ -258,6 +370,34 @@ impl ResultCode {
             ResultCode::ActionDateOutOfSequence => "ACTION_DATE_OUT_OF_SEQUENCE",
             ResultCode::PromissoryNotPrintable => "PROMISSORY_NOT_PRINTABLE",
             ResultCode::ContractReferenceConflict => "CONTRACT_REFERENCE_CONFLICT",
+            ResultCode::PaymentAccountRepeated => "PAYMENT_ACCOUNT_REPEATED",
+            ResultCode::ActionDateInPast => "ACTION_DATE_IN_PAST",
+            ResultCode::CardNumberFormat => "CARD_NUMBER_FORMAT",
+            ResultCode::CardNumberCheckDigit => "CARD_NUMBER_CHECK_DIGIT",
+            ResultCode::PinMailerRequired => "PIN_MAILER_REQUIRED",
+            ResultCode::SinceSequenceInvalid => "SINCE_SEQUENCE_INVALID",
+            ResultCode::MaxCountOutOfRange => "MAX_COUNT_OUT_OF_RANGE",
+            ResultCode::AccountNotFound => "ACCOUNT_NOT_FOUND",
+            ResultCode::PaymentNotFound => "PAYMENT_NOT_FOUND",
+            ResultCode::CellphoneMissing => "CELLPHONE_MISSING",
+            ResultCode::WalletNotFound => "WALLET_NOT_FOUND",
+            ResultCode::CardNotAssigned => "CARD_NOT_ASSIGNED",
+            ResultCode::AccountDisabled => "ACCOUNT_DISABLED",
+            ResultCode::WalletNotActive => "WALLET_NOT_ACTIVE",
+            ResultCode::PaymentBelowMinimum => "PAYMENT_BELOW_MINIMUM",
+            ResultCode::PaymentAboveMaximum => "PAYMENT_ABOVE_MAXIMUM",
+            ResultCode::PaymentPartAboveMaximum => "PAYMENT_PART_ABOVE_MAXIMUM",
+            ResultCode::CashAboveLimit => "CASH_ABOVE_LIMIT",
+            ResultCode::ActionDatePastCutOff => "ACTION_DATE_PAST_CUT_OFF",
+            ResultCode::ClientDateOfBirthInvalid => "CLIENT_DATE_OF_BIRTH_INVALID",
+            ResultCode::ClientIdMismatch => "CLIENT_ID_MISMATCH",
+            ResultCode::PinMailerNotAllowed => "PIN_MAILER_NOT_ALLOWED",
+            ResultCode::CardWalletTypeMismatch => "CARD_WALLET_TYPE_MISMATCH",
+            ResultCode::CardReplaced => "CARD_REPLACED",
+            ResultCode::PaymentReferenceConflict => "PAYMENT_REFERENCE_CONFLICT",
+            ResultCode::CellphoneInUse => "CELLPHONE_IN_USE",
+            ResultCode::CardAssignedElsewhere => "CARD_ASSIGNED_ELSEWHERE",
+            ResultCode::CardPinMailerConflict => "CARD_PIN_MAILER_CONFLICT",
             ResultCode::NotAvailable => "NOT_AVAILABLE",
         }
     }
@@ -331,7 +471,7 @@ impl ResultCode {
                 "an action date is inside the stream's registration cut-off (before the N-th business day after today), or an instalment to edit already falls due inside it"
             }
             ResultCode::ActionDateTooFar => {
-                "an action date is more than the configured number of days after today (default 365)"
+                "an action date is more than the configured number of days after today (promissory notes: default 365; credit payments: default 60)"
             }
             ResultCode::ActionDateWeekend => "an action date is a Saturday or a Sunday",
             ResultCode::ActionDatePublicHoliday => {
@@ -356,6 +496,64 @@ impl ResultCode {
             ResultCode::PromissoryNotPrintable => "only ACTIVE, PENDING and CANCELLED notes print",
             ResultCode::ContractReferenceConflict => {
                 "the ContractReference is used in the branch by a note with other details"
+            }
+            ResultCode::PaymentAccountRepeated => "both Payment elements name the same AccountId",
+            ResultCode::ActionDateInPast => "ActionDate is before today (South African time)",
+            ResultCode::CardNumberFormat => "CardNumber is not 16 digits",
+            ResultCode::CardNumberCheckDigit => "CardNumber fails its Luhn check digit",
+            ResultCode::PinMailerRequired => {
+                "a magstripe card (BIN in the configured magstripe list) needs its PinMailerNumber"
+            }
+            ResultCode::SinceSequenceInvalid => "SinceSequence is negative",
+            ResultCode::MaxCountOutOfRange => "MaxCount is not between 1 and 1000",
+            ResultCode::AccountNotFound => "AccountId is not a registered account of the client",
+            ResultCode::PaymentNotFound => {
+                "no credit payment with that PaymentNumber in the branch"
+            }
+            ResultCode::CellphoneMissing => {
+                "the client has no cellphone number (a wallet needs one)"
+            }
+            ResultCode::WalletNotFound => "the client has no wallet request",
+            ResultCode::CardNotAssigned => "the card was never assigned to the client's wallet",
+            ResultCode::AccountDisabled => "the account is disabled",
+            ResultCode::WalletNotActive => "the client's wallet is PENDING or FAILED, not ACTIVE",
+            ResultCode::PaymentBelowMinimum => {
+                "the payment total is below the configured minimum (default 10.00)"
+            }
+            ResultCode::PaymentAboveMaximum => {
+                "the payment total is above the configured maximum (default 100 000.00)"
+            }
+            ResultCode::PaymentPartAboveMaximum => {
+                "one Payment amount is above the configured maximum per account (default 50 000.00)"
+            }
+            ResultCode::CashAboveLimit => {
+                "CashAmount is above the configured cash limit (default 5 000.00)"
+            }
+            ResultCode::ActionDatePastCutOff => {
+                "ActionDate is today but today's same-day cut-off (default 15:00) has passed"
+            }
+            ResultCode::ClientDateOfBirthInvalid => {
+                "the client's stored date of birth is not valid (future or over 130 years ago)"
+            }
+            ResultCode::ClientIdMismatch => {
+                "the client's date of birth or gender disagrees with its SA ID number"
+            }
+            ResultCode::PinMailerNotAllowed => {
+                "a PinMailerNumber was given for an EMV card (EMV cards have none)"
+            }
+            ResultCode::CardWalletTypeMismatch => {
+                "the card's technology (EMV or magstripe) differs from the wallet's earlier card; a new wallet is needed"
+            }
+            ResultCode::CardReplaced => "the card was replaced by a later card on the wallet",
+            ResultCode::PaymentReferenceConflict => {
+                "the PaymentReference exists in the branch with other content"
+            }
+            ResultCode::CellphoneInUse => {
+                "another client in the branch has the client's cellphone number"
+            }
+            ResultCode::CardAssignedElsewhere => "the card is assigned to another wallet",
+            ResultCode::CardPinMailerConflict => {
+                "the card is assigned to this wallet with another PinMailerNumber"
             }
             ResultCode::NotAvailable => "the operation is not available on this server yet",
         }
