@@ -10,6 +10,8 @@ use crate::auth::{AuthCache, AuthConfig};
 use crate::calendar::Calendar;
 use crate::cdv::CdvTable;
 use crate::clock::Clock;
+use crate::domain::promissory::PromissoryConfig;
+use crate::payouts::PayoutConfig;
 use crate::store::Db;
 use crate::xml::XmlLimits;
 
@@ -33,6 +35,11 @@ pub struct AppConfig {
     pub calendar: Calendar,
     /// The CDV parameters (bundled, or the operator's file).
     pub cdv: CdvTable,
+    /// Payout limits, card BINs, processor timings and simulator rules.
+    pub payouts: PayoutConfig,
+    /// Promissory-note rules: lead days, tracking limits, instalment limit,
+    /// registration delay (defaults documented on [`PromissoryConfig`]).
+    pub promissory: PromissoryConfig,
 }
 
 impl Default for AppConfig {
@@ -45,6 +52,8 @@ impl Default for AppConfig {
             auth: AuthConfig::default(),
             calendar: Calendar::south_africa(),
             cdv: CdvTable::bundled().clone(),
+            payouts: PayoutConfig::default(),
+            promissory: PromissoryConfig::default(),
         }
     }
 }

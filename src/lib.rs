@@ -8,6 +8,7 @@
 //! the [`store`] → the response or fault envelope. Business rules live in [`domain`],
 //! [`calendar`] and [`cdv`]; printable documents in [`document`]. See ARCHITECTURE.md.
 
+pub mod admin_cli;
 pub mod app;
 pub mod auth;
 pub mod calendar;
@@ -17,10 +18,15 @@ pub mod clock;
 pub mod document;
 pub mod domain;
 pub mod error;
+pub mod gateway;
 pub mod http;
+pub mod jobs;
 pub mod logwriter;
 pub mod mask;
 pub mod ops;
+pub mod payouts;
+pub mod processor;
+pub mod replay;
 pub mod server;
 pub mod soap;
 pub mod store;

@@ -9,6 +9,9 @@
 
 pub mod admin;
 pub mod clients;
+pub mod payouts;
+pub mod promissory;
+pub mod replies;
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
@@ -28,6 +31,8 @@ use tokio::sync::oneshot;
 pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0001_core.sql"),
     include_str!("schema/0002_replies.sql"),
+    include_str!("schema/0003_promissory.sql"),
+    include_str!("schema/0004_payouts.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.
