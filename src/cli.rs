@@ -93,7 +93,7 @@ pub struct ServeArgs {
     /// Freeze the clock at this RFC 3339 instant (tests, fixture replay).
     #[arg(long, env = "ALLPS_FIXED_TIME")]
     pub fixed_time: Option<String>,
-    /// Reader threads, each with its own read-only connection (default: one per core).
+    /// Reader threads, each with its own read-only connection (default: half the cores).
     #[arg(long, env = "ALLPS_READERS", default_value_t = store::default_readers())]
     pub readers: usize,
     /// Most write requests committed in one transaction.

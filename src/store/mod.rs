@@ -81,11 +81,14 @@ impl Default for DbOptions {
     }
 }
 
-/// One reader thread per core: reads are short CPU work, and more threads than cores
-/// only add wake-ups and context switches (measured: 4 reader threads on 2 cores cost
-/// ~57 CPU-us per GetClient, 2 threads ~50).
+/// Half the cores (at least one): a read is about a third of a request's CPU, the rest
+/// runs on the tokio workers (one per core), and extra reader threads mostly add
+/// wake-ups and context switches. Measured on 2 cores, GetClient at ~40k req/s: one
+/// reader ~32 server CPU-us/req, two readers ~37 (waking on every submit: ~40). The
+/// cost of one reader: a long read (a document render) holds up the reads queued behind
+/// it; raise `--readers` if printing is heavy.
 pub fn default_readers() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 /// Counters for the benchmark and the shutdown log line.
@@ -301,8 +304,13 @@ where
 /// Why not `spawn_blocking` and a connection pool: under load every read then paid a
 /// futex wake of a blocking-pool thread, a semaphore, a pool mutex and a thread switch
 /// (perf: ~15-20% of the server's CPU on GetClient). Here a reader thread that finds
-/// work keeps going without sleeping, and a submit only wakes a thread (a syscall) when
-/// one is actually idle.
+/// work keeps going without sleeping, and a submit wakes a sleeping thread (a syscall
+/// and a context switch) only when no reader is awake or more than [`WAKE_BACKLOG`]
+/// jobs wait per awake reader: one busy reader absorbs a steady stream on its own, and
+/// helpers join when work piles up (e.g. behind a slow document render).
+/// Jobs waiting per awake reader before a sleeping reader is woken to help.
+const WAKE_BACKLOG: usize = 4;
+
 struct ReadQueue {
     state: Mutex<ReadState>,
     ready: Condvar,
@@ -310,6 +318,8 @@ struct ReadQueue {
 
 struct ReadState {
     jobs: VecDeque<Box<dyn ReadJob>>,
+    /// Reader threads in all.
+    threads: usize,
     /// Reader threads waiting on `ready`.
     idle: usize,
     /// Set by [`Db::close`]: no new jobs; threads exit once the queue is empty.
@@ -329,7 +339,8 @@ impl ReadQueue {
             return;
         }
         state.jobs.push_back(job);
-        let wake = state.idle > 0;
+        let awake = state.threads - state.idle;
+        let wake = state.idle > 0 && state.jobs.len() > WAKE_BACKLOG * awake;
         drop(state);
         if wake {
             self.ready.notify_one();
@@ -430,6 +441,7 @@ impl Db {
         let queue = Arc::new(ReadQueue {
             state: Mutex::new(ReadState {
                 jobs: VecDeque::new(),
+                threads: conns.len(),
                 idle: 0,
                 closed: false,
             }),
