@@ -21,7 +21,7 @@ pub enum FaultCode {
     LimitDepth,
     /// Too many elements.
     LimitElements,
-    /// Too many attributes on one element.
+    /// Too many attributes on one element, or namespace declarations in scope.
     LimitAttributes,
     /// An element's text is too long.
     LimitText,
@@ -143,7 +143,9 @@ impl FaultCode {
             FaultCode::LimitBodySize => "the body exceeds `--max-body-bytes` (HTTP 413)",
             FaultCode::LimitDepth => "elements nest deeper than `--max-depth`",
             FaultCode::LimitElements => "more elements than `--max-elements`",
-            FaultCode::LimitAttributes => "an element has more attributes than `--max-attributes`",
+            FaultCode::LimitAttributes => {
+                "an element has more attributes than `--max-attributes`, or more than 128 namespace declarations are in scope"
+            }
             FaultCode::LimitText => "an element's text exceeds `--max-text-bytes`",
             FaultCode::ContentType => {
                 "Content-Type is neither text/xml nor application/soap+xml (HTTP 415)"
@@ -230,7 +232,9 @@ impl From<XmlError> for ServiceError {
             XmlError::Entity(_) => FaultCode::EntityForbidden,
             XmlError::TooDeep(_) => FaultCode::LimitDepth,
             XmlError::TooManyElements(_) => FaultCode::LimitElements,
-            XmlError::TooManyAttributes(_) => FaultCode::LimitAttributes,
+            XmlError::TooManyAttributes(_) | XmlError::TooManyNamespaces(_) => {
+                FaultCode::LimitAttributes
+            }
             XmlError::TextTooLong(_) => FaultCode::LimitText,
         };
         ServiceError::fault(code, e.to_string())

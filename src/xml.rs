@@ -6,11 +6,16 @@
 //! [`XmlLimits`] while it reads. [`XmlWriter`] writes escaped, indented output.
 
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
+use quick_xml::name::{NamespaceError, ResolveResult};
 use quick_xml::reader::NsReader;
 
 /// The `xsi` namespace (for `xsi:nil` and `xsi:type`).
 pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// Most namespace declarations in scope at once (quick-xml's resolver enforces it while
+/// reading a start tag, before [`XmlLimits::max_attributes`] is looked at). Real SOAP
+/// stacks declare a handful.
+pub const MAX_NAMESPACE_BINDINGS: usize = 128;
 
 /// Bounds on what one request body may contain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +71,9 @@ pub enum XmlError {
     /// An element's text is longer than allowed.
     #[error("an element's text is longer than {0} bytes")]
     TextTooLong(usize),
+    /// More namespace declarations are in scope than allowed.
+    #[error("more than {0} namespace declarations are in scope")]
+    TooManyNamespaces(usize),
 }
 
 /// An attribute, resolved to its namespace.
@@ -133,6 +141,9 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let text = std::str::from_utf8(body).map_err(|_| XmlError::NotUtf8)?;
     let mut reader = NsReader::from_str(text);
+    reader
+        .resolver_mut()
+        .set_max_namespace_bindings(MAX_NAMESPACE_BINDINGS);
     let config = reader.config_mut();
     config.expand_empty_elements = true;
     config.check_end_names = true;
@@ -149,6 +160,9 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                     _ => None,
                 };
                 (ns, event)
+            }
+            Err(quick_xml::Error::Namespace(NamespaceError::TooManyBindings(limit))) => {
+                return Err(XmlError::TooManyNamespaces(limit));
             }
             Err(e) => {
                 return Err(XmlError::Malformed(describe(&e, reader.buffer_position())));
@@ -500,6 +514,37 @@ mod tests {
             Err(XmlError::TextTooLong(4))
         );
         assert!(parse(b"<a><b>1234</b></a>", &limits).is_ok());
+    }
+
+    #[test]
+    fn namespace_declarations_are_a_limit_not_malformation() {
+        // Regression: quick-xml's own bound on bindings in scope surfaced as
+        // XML_MALFORMED, with advice about quick-xml's API in the message.
+        let decls: String = (0..200)
+            .map(|i| format!(" xmlns:p{i}=\"urn:{i}\""))
+            .collect();
+        assert_eq!(
+            parse_default(&format!("<a{decls}/>")),
+            Err(XmlError::TooManyNamespaces(MAX_NAMESPACE_BINDINGS))
+        );
+        // Spread over nested elements, each well under the attribute limit.
+        let mut nested = String::new();
+        for level in 0..10 {
+            nested.push_str("<e");
+            for i in 0..20 {
+                nested.push_str(&format!(" xmlns:l{level}p{i}=\"urn:{i}\""));
+            }
+            nested.push('>');
+        }
+        nested.push_str(&"</e>".repeat(10));
+        assert_eq!(
+            parse_default(&nested),
+            Err(XmlError::TooManyNamespaces(MAX_NAMESPACE_BINDINGS))
+        );
+        let fine: String = (0..40)
+            .map(|i| format!(" xmlns:p{i}=\"urn:{i}\""))
+            .collect();
+        assert!(parse_default(&format!("<a{fine}/>")).is_ok());
     }
 
     #[test]
