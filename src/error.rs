@@ -55,6 +55,8 @@ pub enum FaultCode {
     InternalError,
     /// The server is shutting down or overloaded.
     Unavailable,
+    /// The request body did not arrive in time.
+    RequestTimeout,
 }
 
 impl FaultCode {
@@ -84,6 +86,7 @@ impl FaultCode {
         FaultCode::ComputerNotAllowed,
         FaultCode::InternalError,
         FaultCode::Unavailable,
+        FaultCode::RequestTimeout,
     ];
 
     /// The wire spelling.
@@ -113,6 +116,7 @@ impl FaultCode {
             FaultCode::ComputerNotAllowed => "COMPUTER_NOT_ALLOWED",
             FaultCode::InternalError => "INTERNAL_ERROR",
             FaultCode::Unavailable => "UNAVAILABLE",
+            FaultCode::RequestTimeout => "REQUEST_TIMEOUT",
         }
     }
 
@@ -127,6 +131,7 @@ impl FaultCode {
             FaultCode::LimitBodySize => Some(413),
             FaultCode::ContentType => Some(415),
             FaultCode::Unavailable => Some(503),
+            FaultCode::RequestTimeout => Some(408),
             _ => None,
         }
     }
@@ -174,6 +179,9 @@ impl FaultCode {
             }
             FaultCode::InternalError => "the server failed; the log has the request id and cause",
             FaultCode::Unavailable => "the server is shutting down (HTTP 503)",
+            FaultCode::RequestTimeout => {
+                "the request body did not arrive within `--body-timeout-secs` (HTTP 408)"
+            }
         }
     }
 }

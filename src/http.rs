@@ -89,9 +89,24 @@ where
     if declared.is_some_and(|n| n > max as u64) {
         return finish(app, request_id, started, version, None, Err(too_large(max)));
     }
-    let body = match Limited::new(request.into_body(), max).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => {
+    // Bounded in size (413 the moment the limit is passed) and in time (408 when the
+    // whole body has not arrived within the body timeout: a client trickling bytes must
+    // not hold a request open for ever).
+    let timeout = app.config.body_read_timeout;
+    let read = Limited::new(request.into_body(), max).collect();
+    let body = match tokio::time::timeout(timeout, read).await {
+        Err(_elapsed) => {
+            let error = ServiceError::fault(
+                FaultCode::RequestTimeout,
+                format!(
+                    "the request body did not arrive within {} seconds",
+                    timeout.as_secs_f64()
+                ),
+            );
+            return finish(app, request_id, started, version, None, Err(error));
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
             {
