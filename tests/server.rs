@@ -575,3 +575,118 @@ fn a_body_that_never_finishes_gets_408() {
     assert_eq!(response.status, 408);
     assert!(request(server.addr, &post(&get_client("C1001"))).is_ok());
 }
+
+#[test]
+fn sigterm_finishes_in_flight_requests_refuses_new_ones_and_closes_the_store() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let dir = temp_dir("shutdown");
+    let db = dir.join("allps.db");
+    let mut server = Proc::start(&db, &["--log-level", "info"]);
+    let addr = server.addr;
+    assert!(request(addr, &post(&add_employer("EMP1"))).is_ok());
+
+    // A slow upload: headers and half the body in, the handler waiting for the rest.
+    let slow_body = add_client("SLOW1", "EMP1", "SLOWPASS1");
+    let mut slow = Conn::open(addr);
+    slow.send(&head_declaring(slow_body.len(), &["Expect: 100-continue"]))
+        .unwrap();
+    assert_eq!(slow.read().unwrap().status, 100);
+    let half = slow_body.len() / 2;
+    slow.send(&slow_body.as_bytes()[..half]).unwrap();
+
+    // Writers adding clients as fast as they can over keep-alive connections.
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let anomalies = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..6 {
+        let (acked, anomalies, stop) = (acked.clone(), anomalies.clone(), stop.clone());
+        writers.push(std::thread::spawn(move || {
+            let mut n = 0;
+            'connections: while !stop.load(Ordering::Relaxed) {
+                let Ok(mut conn) = Conn::try_open(addr) else {
+                    break; // refused: the listener is gone
+                };
+                loop {
+                    n += 1;
+                    let number = format!("W{w}N{n}");
+                    let body = add_client(&number, "EMP1", &format!("PW{w}X{n}"));
+                    match conn.roundtrip(&post(&body)) {
+                        Ok(r) if r.is_ok() => acked.lock().unwrap().push(number),
+                        Ok(r)
+                            if r.status == 503
+                                && r.fault_code().as_deref() == Some("UNAVAILABLE") =>
+                        {
+                            continue 'connections;
+                        }
+                        Ok(r) => anomalies.lock().unwrap().push(format!(
+                            "{number}: {} {}",
+                            r.status,
+                            r.text()
+                        )),
+                        // The server closed an idle keep-alive connection before reading
+                        // the request: nothing was done, nothing acknowledged.
+                        Err(_) => continue 'connections,
+                    }
+                    if stop.load(Ordering::Relaxed) {
+                        break 'connections;
+                    }
+                }
+            }
+        }));
+    }
+    assert!(wait_until(Duration::from_secs(20), || acked
+        .lock()
+        .unwrap()
+        .len()
+        >= 30));
+
+    server.signal("TERM");
+    // New connections are refused promptly, while the slow upload keeps the process up.
+    assert!(
+        wait_until(Duration::from_secs(5), || std::net::TcpStream::connect(
+            addr
+        )
+        .is_err()),
+        "the listener still accepts after SIGTERM"
+    );
+    assert!(server.running(), "exited with a request in flight");
+    // The in-flight request completes with a proper answer.
+    slow.send(&slow_body.as_bytes()[half..]).unwrap();
+    let response = slow.read().unwrap();
+    assert!(response.is_ok(), "{}", response.text());
+    assert_eq!(response.header("connection"), Some("close"));
+
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let status = server.wait_exit(Duration::from_secs(15));
+    assert!(status.success(), "exit status {status:?}");
+    let log = server.stderr_after_exit().join("\n");
+    assert!(log.contains("store closed"), "{log}");
+    let anomalies = anomalies.lock().unwrap();
+    assert!(anomalies.is_empty(), "{anomalies:#?}");
+
+    // The store was closed cleanly: WAL folded back, file intact, every answer kept.
+    let wal = dir.join("allps.db-wal");
+    let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal_len, 0, "the WAL was not checkpointed");
+    assert_eq!(integrity_check(&db), "ok");
+    let conn = open_db(&db);
+    let mut acked = acked.lock().unwrap().clone();
+    acked.push("SLOW1".into());
+    let mut find = conn
+        .prepare("SELECT count(*) FROM clients WHERE client_number = ?1")
+        .unwrap();
+    for number in &acked {
+        let n: i64 = find.query_row([number], |r| r.get(0)).unwrap();
+        assert_eq!(n, 1, "acknowledged client {number} is missing");
+    }
+    eprintln!(
+        "shutdown: {} acknowledged AddClient calls all stored",
+        acked.len()
+    );
+}

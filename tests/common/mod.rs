@@ -151,11 +151,19 @@ pub struct Conn {
 impl Conn {
     /// Opens a connection.
     pub fn open(addr: SocketAddr) -> Conn {
-        let stream = connect(addr);
-        Conn {
-            writer: stream.try_clone().unwrap(),
+        Conn::try_open(addr).expect("connect")
+    }
+
+    /// Opens a connection, or says why not.
+    pub fn try_open(addr: SocketAddr) -> std::io::Result<Conn> {
+        let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
+        stream.set_read_timeout(Some(IO_TIMEOUT))?;
+        stream.set_write_timeout(Some(IO_TIMEOUT))?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            writer: stream.try_clone()?,
             reader: BufReader::new(stream),
-        }
+        })
     }
 
     /// Writes bytes.
