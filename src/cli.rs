@@ -159,6 +159,7 @@ pub fn init_logging(filter: &str, format: &str) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     if format == "json" {
         builder.json().flatten_event(true).init();

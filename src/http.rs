@@ -20,6 +20,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use crate::app::{App, WSDL};
 use crate::error::{FaultCode, ServiceError};
 use crate::ops::{self, Reply};
+use crate::reqlog::{self, Caller};
 use crate::soap::{self, SoapVersion};
 
 /// Bodies larger than this are parsed on a blocking thread rather than the async one.
@@ -36,38 +37,53 @@ where
 {
     let started = Instant::now();
     let request_id = app.next_request_id.fetch_add(1, Ordering::Relaxed);
+    let method = request.method().clone();
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or("").to_string();
+    // Everything but a SOAP POST: answered here, logged as a plain HTTP line.
+    let http = |response: Response<Full<Bytes>>| {
+        tracing::info!(
+            request_id,
+            method = %method,
+            path = clip(&path, 100).as_ref(),
+            outcome = "http",
+            status = response.status().as_u16(),
+            duration_us = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        response
+    };
 
-    if request.method() == Method::GET || request.method() == Method::HEAD {
-        if (path == app.config.path && query.eq_ignore_ascii_case("wsdl")) || path == "/wsdl" {
-            let response = wsdl_response(app, &request);
-            return answer_unread(app, request, response);
-        }
-        if path == "/health" {
-            return answer_unread(app, request, plain(StatusCode::OK, "ok\n"));
-        }
-        if path == app.config.path {
-            let response = plain(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "POST SOAP requests here; GET ?wsdl for the service description\n",
-            );
-            return answer_unread(app, request, response);
-        }
-        return answer_unread(app, request, plain(StatusCode::NOT_FOUND, "not found\n"));
+    if method == Method::GET || method == Method::HEAD {
+        let response =
+            if (path == app.config.path && query.eq_ignore_ascii_case("wsdl")) || path == "/wsdl" {
+                wsdl_response(app, &request)
+            } else if path == "/health" {
+                plain(StatusCode::OK, "ok\n")
+            } else if path == app.config.path {
+                plain(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "POST SOAP requests here; GET ?wsdl for the service description\n",
+                )
+            } else {
+                plain(StatusCode::NOT_FOUND, "not found\n")
+            };
+        return http(answer_unread(app, request, response));
     }
     if path != app.config.path {
-        return answer_unread(app, request, plain(StatusCode::NOT_FOUND, "not found\n"));
+        let response = plain(StatusCode::NOT_FOUND, "not found\n");
+        return http(answer_unread(app, request, response));
     }
-    if request.method() != Method::POST {
+    if method != Method::POST {
         let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "only POST and GET ?wsdl\n");
         response.headers_mut().insert(
             hyper::header::ALLOW,
             "GET, POST".parse().expect("static header"),
         );
-        return answer_unread(app, request, response);
+        return http(answer_unread(app, request, response));
     }
 
+    let anonymous = Caller::default();
     let content_type = request
         .headers()
         .get(CONTENT_TYPE)
@@ -78,20 +94,27 @@ where
             FaultCode::ContentType,
             "Content-Type must be text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)",
         );
-        let response = finish(app, request_id, started, SoapVersion::V11, None, Err(error));
+        let response = finish(
+            request_id,
+            started,
+            SoapVersion::V11,
+            None,
+            &anonymous,
+            Err(error),
+        );
         return answer_unread(app, request, response);
     };
+    let refuse =
+        |error: ServiceError| finish(request_id, started, version, None, &anonymous, Err(error));
     if app.shutting_down.load(Ordering::Relaxed) {
         let error = ServiceError::fault(FaultCode::Unavailable, "the server is shutting down");
-        let response = finish(app, request_id, started, version, None, Err(error));
-        return answer_unread(app, request, response);
+        return answer_unread(app, request, refuse(error));
     }
 
     let max = app.config.max_body_bytes;
     if declared_length(request.headers()).is_some_and(|n| n > max as u64) {
         // Refused on the declaration alone: nothing read, and no `100 Continue` sent.
-        let response = finish(app, request_id, started, version, None, Err(too_large(max)));
-        return answer_unread(app, request, response);
+        return answer_unread(app, request, refuse(too_large(max)));
     }
     // Bounded in size (413 the moment the limit is passed) and in time (408 when the
     // whole body has not arrived within the body timeout: a client trickling bytes must
@@ -108,21 +131,20 @@ where
                 ),
             );
             // The client is too slow to be worth draining: hyper closes the connection.
-            let mut response = finish(app, request_id, started, version, None, Err(error));
+            let mut response = refuse(error);
             close_after(&mut response);
             return response;
         }
         Ok(Ok(body)) => body,
         Ok(Err(BodyError::TooLarge)) => {
-            let response = finish(app, request_id, started, version, None, Err(too_large(max)));
-            return drain_after(app, incoming, response);
+            return drain_after(app, incoming, refuse(too_large(max)));
         }
         Ok(Err(BodyError::Failed(e))) => {
             tracing::debug!(request_id, error = %e, "request body read failed");
-            return plain(
+            return http(plain(
                 StatusCode::BAD_REQUEST,
                 "the request body could not be read\n",
-            );
+            ));
         }
     };
 
@@ -134,21 +156,30 @@ where
     } else {
         soap::parse_envelope(version, &body, &limits)
     };
-    let (operation, outcome) = match parsed {
+    let (operation, caller, outcome) = match parsed {
         Ok(envelope) => {
             let name = envelope.operation.name.clone();
-            (Some(name), ops::dispatch(app, &envelope).await)
+            let (caller, outcome) = reqlog::scope(ops::dispatch(app, &envelope)).await;
+            (Some(name), caller, outcome)
         }
-        Err(e) => (None, Err(e)),
+        Err(e) => (None, anonymous, Err(e)),
     };
     finish(
-        app,
         request_id,
         started,
         version,
         operation.as_deref(),
+        &caller,
         outcome,
     )
+}
+
+/// `value` cut to `max` characters, for logging attacker-chosen text.
+fn clip(value: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &value[..end]).into(),
+        None => value.into(),
+    }
 }
 
 /// Most bytes of an unread request body swallowed after an early answer. A client that
@@ -276,30 +307,43 @@ fn too_large(max: usize) -> ServiceError {
     )
 }
 
+/// Turns the outcome into the response and writes the request's one log line: request
+/// id, SOAP version, operation, organisation, branch, user (see [`crate::reqlog`] for
+/// what may be logged), `result` and `result_name` or `fault`, HTTP status, duration.
 fn finish(
-    app: &App,
     request_id: u64,
     started: Instant,
     version: SoapVersion,
     operation: Option<&str>,
+    caller: &Caller,
     outcome: Result<Reply, ServiceError>,
 ) -> Response<Full<Bytes>> {
-    let _ = app;
     let elapsed_us = started.elapsed().as_micros() as u64;
-    let op = operation.unwrap_or("-");
+    let op = clip(operation.unwrap_or("-"), reqlog::MAX_FIELD_CHARS);
     match outcome {
         Ok(reply) => {
-            let p = reply.principal.as_ref();
+            let authenticated;
+            let who = match &reply.principal {
+                Some(p) => {
+                    authenticated = Caller {
+                        org: Some(p.org_code.clone()),
+                        branch: Some(p.branch_code.clone()),
+                        user: Some(p.user_name.clone()),
+                    };
+                    &authenticated
+                }
+                None => caller,
+            };
             tracing::info!(
                 request_id,
                 soap = version.as_str(),
-                op,
-                org = p.map_or("-", |p| p.org_code.as_str()),
-                branch = p.map_or("-", |p| p.branch_code.as_str()),
-                user = p.map_or("-", |p| p.user_name.as_str()),
+                op = op.as_ref(),
+                org = who.org(),
+                branch = who.branch(),
+                user = who.user(),
                 outcome = "result",
-                code = reply.result.number(),
-                name = reply.result.name(),
+                result = reply.result.number(),
+                result_name = reply.result.name(),
                 status = 200,
                 duration_us = elapsed_us,
                 "request"
@@ -311,7 +355,7 @@ fn finish(
             let message = match &error {
                 ServiceError::Fault { message, .. } => message.clone(),
                 ServiceError::Internal(detail) => {
-                    tracing::error!(request_id, op, error = %detail, "internal error");
+                    tracing::error!(request_id, op = op.as_ref(), error = %detail, "internal error");
                     format!("internal error (request {request_id})")
                 }
             };
@@ -319,9 +363,12 @@ fn finish(
             tracing::info!(
                 request_id,
                 soap = version.as_str(),
-                op,
+                op = op.as_ref(),
+                org = caller.org(),
+                branch = caller.branch(),
+                user = caller.user(),
                 outcome = "fault",
-                code = code.as_str(),
+                fault = code.as_str(),
                 status,
                 duration_us = elapsed_us,
                 "request"

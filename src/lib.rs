@@ -20,6 +20,7 @@ pub mod error;
 pub mod http;
 pub mod mask;
 pub mod ops;
+pub mod reqlog;
 pub mod server;
 pub mod soap;
 pub mod store;
