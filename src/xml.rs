@@ -181,6 +181,12 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                     return Err(XmlError::TooDeep(limits.max_depth));
                 }
                 let ns = element_ns.expect("computed for every start tag")?;
+                if !is_qname(start.name().as_ref()) {
+                    return Err(XmlError::Malformed(format!(
+                        "'{}' is not an element name",
+                        clip_name(start.name().as_ref())
+                    )));
+                }
                 let name = start.local_name().as_ref().to_string();
                 let mut attrs = Vec::new();
                 let mut count = 0usize;
@@ -192,6 +198,12 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                         return Err(XmlError::TooManyAttributes(limits.max_attributes));
                     }
                     let key = attr.key;
+                    if !is_qname(key.as_ref()) {
+                        return Err(XmlError::Malformed(format!(
+                            "'{}' is not an attribute name",
+                            clip_name(key.as_ref())
+                        )));
+                    }
                     if key.as_namespace_binding().is_some() {
                         continue;
                     }
@@ -314,6 +326,33 @@ fn namespace(
         ResolveResult::Unknown(p) => Err(XmlError::UnboundPrefix(
             prefix.map(|p| p.as_ref().to_string()).unwrap_or(p),
         )),
+    }
+}
+
+/// Whether `name` is a namespace-aware XML name: `local` or `prefix:local`, each part
+/// starting with a letter, `_` or a non-ASCII character and going on with letters,
+/// digits, `_`, `-`, `.` or non-ASCII characters. (quick-xml does not check names, so
+/// `<>` or `<a"b>` would otherwise pass.) Non-ASCII is taken on trust: a slightly
+/// lenient reading of the XML Name production.
+fn is_qname(name: &str) -> bool {
+    fn ncname(part: &str) -> bool {
+        let mut chars = part.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_' || !c.is_ascii())
+            && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.') || !c.is_ascii())
+    }
+    match name.split_once(':') {
+        Some((prefix, local)) => ncname(prefix) && ncname(local),
+        None => ncname(name),
+    }
+}
+
+/// A name for an error message: at most 40 characters.
+fn clip_name(name: &str) -> String {
+    match name.char_indices().nth(40) {
+        Some((end, _)) => format!("{}…", &name[..end]),
+        None => name.to_string(),
     }
 }
 
@@ -514,6 +553,48 @@ mod tests {
             Err(XmlError::TextTooLong(4))
         );
         assert!(parse(b"<a><b>1234</b></a>", &limits).is_ok());
+    }
+
+    #[test]
+    fn names_must_be_xml_names() {
+        // Regression (found by fuzz/xml_parse): quick-xml reads `<>Y</>` as an element
+        // with an empty name.
+        for bad in [
+            "<>Y</>",
+            "<a><></></a>",
+            "<:a/>",
+            "<p:/>",
+            "<a:b:c xmlns:a=\"urn:x\"/>",
+            "<1a/>",
+            "<a\"b/>",
+            "<a =\"1\"/>",
+            "<a 1=\"1\"/>",
+            "<a b:=\"1\"/>",
+        ] {
+            // Both are XML_MALFORMED on the wire.
+            assert!(
+                matches!(
+                    parse_default(bad),
+                    Err(XmlError::Malformed(_) | XmlError::UnboundPrefix(_))
+                ),
+                "{bad}: {:?}",
+                parse_default(bad)
+            );
+        }
+        for good in [
+            "<a/>",
+            "<_a.b-c1/>",
+            "<p:a xmlns:p=\"urn:x\" p:b=\"1\" c-d=\"2\"/>",
+            "<naïve/>",
+            "<名前/>",
+        ] {
+            assert!(parse_default(good).is_ok(), "{good}");
+        }
+        let long = format!("<a{}\"/>", "\"".repeat(100));
+        let Err(XmlError::Malformed(message)) = parse_default(&long) else {
+            panic!("accepted")
+        };
+        assert!(message.len() < 100, "{message}");
     }
 
     #[test]
