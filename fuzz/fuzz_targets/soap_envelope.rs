@@ -15,11 +15,22 @@ fuzz_target!(|data: &[u8]| {
             Ok(envelope) => {
                 assert!(!envelope.operation.name.is_empty());
                 // The operation name is echoed in UNKNOWN_OPERATION messages.
-                let message = format!("{} is not an operation", envelope.operation.qualified_name());
-                soap::fault_envelope(version, allps_ws::error::FaultCode::UnknownOperation, &message)
+                let message = format!(
+                    "{} is not an operation",
+                    envelope.operation.qualified_name()
+                );
+                soap::fault_envelope(
+                    version,
+                    allps_ws::error::FaultCode::UnknownOperation,
+                    &message,
+                )
             }
-            Err(ServiceError::Fault { code, message }) => soap::fault_envelope(version, code, &message),
-            Err(ServiceError::Internal(detail)) => panic!("internal error from the parser: {detail}"),
+            Err(ServiceError::Fault { code, message }) => {
+                soap::fault_envelope(version, code, &message)
+            }
+            Err(ServiceError::Internal(detail)) => {
+                panic!("internal error from the parser: {detail}")
+            }
         };
         let parsed = xml::parse(answer.as_bytes(), &XmlLimits::default())
             .unwrap_or_else(|e| panic!("our own fault is not well-formed: {e}\n{answer}"));
