@@ -14,14 +14,14 @@
 //! process crash (the OS survives) loses no committed write. It cannot prove fsync
 //! ordering against a power cut.
 
-mod common;
+mod net;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use net::*;
 
 const CLIENTS: usize = 16;
 

@@ -8,11 +8,11 @@
 //! `request` line carrying request id, operation, organisation, branch, user, result
 //! or fault, status and duration; no password, SessionId or full ID number appears.
 
-mod common;
+mod net;
 
 use std::time::Duration;
 
-use common::*;
+use net::*;
 use serde_json::Value;
 
 const WRONG_PASSWORD: &str = "Wr0ng-S3cret-pw";

@@ -5,12 +5,12 @@
 //! Most tests run `server::run` in this process on a port-0 listener (fast, and the same
 //! TCP path); the shutdown test runs the binary, since it needs a signal and a file store.
 
-mod common;
+mod net;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::*;
+use net::*;
 
 #[test]
 fn http10_closes_unless_keep_alive_is_asked_for() {
