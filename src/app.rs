@@ -11,6 +11,8 @@ use crate::auth::{AuthCache, AuthConfig};
 use crate::calendar::Calendar;
 use crate::cdv::CdvTable;
 use crate::clock::Clock;
+use crate::domain::promissory::PromissoryConfig;
+use crate::payouts::PayoutConfig;
 use crate::store::Db;
 use crate::xml::XmlLimits;
 
@@ -43,6 +45,11 @@ pub struct AppConfig {
     pub body_read_timeout: Duration,
     /// How long shutdown waits for in-flight requests before closing the store anyway.
     pub drain_timeout: Duration,
+    /// Payout limits, card BINs, processor timings and simulator rules.
+    pub payouts: PayoutConfig,
+    /// Promissory-note rules: lead days, tracking limits, instalment limit,
+    /// registration delay (defaults documented on [`PromissoryConfig`]).
+    pub promissory: PromissoryConfig,
 }
 
 impl Default for AppConfig {
@@ -58,6 +65,8 @@ impl Default for AppConfig {
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
             drain_timeout: Duration::from_secs(30),
+            payouts: PayoutConfig::default(),
+            promissory: PromissoryConfig::default(),
         }
     }
 }

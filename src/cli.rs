@@ -1,4 +1,4 @@
-//! The command line: `serve`, `admin`, `replay` (and later `process`). Every flag has an
+//! The command line: `serve`, `admin`, `replay` and `process`. Every flag has an
 //! environment variable. Parsing lives here (and in the library) so tests can check it.
 
 use std::net::SocketAddr;
@@ -13,6 +13,9 @@ use crate::auth::AuthConfig;
 use crate::calendar::Calendar;
 use crate::cdv::CdvTable;
 use crate::clock::{Clock, ManualClock, SystemClock, format_timestamp, parse_timestamp};
+use crate::domain::promissory::PromissoryConfig;
+use crate::payouts::PayoutArgs;
+use crate::processor::{Processor, default_gateway};
 use crate::store::{self, Db, DbOptions};
 use crate::xml::XmlLimits;
 
@@ -29,7 +32,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the SOAP server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    // `admin` and `replay` take their help from their argument structs (a doc comment
+    // here would replace their long help).
+    #[allow(missing_docs)]
+    Admin(crate::admin_cli::AdminArgs),
+    #[allow(missing_docs)]
+    Replay(crate::replay::ReplayArgs),
+    /// Run the payout/wallet jobs due by a given time, then exit.
+    Process(Box<ProcessArgs>),
 }
 
 /// `allps-ws serve`.
@@ -105,9 +116,39 @@ pub struct ServeArgs {
     /// CDV parameter file replacing the bundled one.
     #[arg(long, env = "ALLPS_CDV_FILE")]
     pub cdv_file: Option<PathBuf>,
+    /// Business days between today and the earliest NAEDO action date.
+    #[arg(long, env = "ALLPS_NAEDO_LEAD_DAYS", default_value_t = PromissoryConfig::default().naedo_lead_days)]
+    pub naedo_lead_days: u16,
+    /// Business days between today and the earliest EFT action date.
+    #[arg(long, env = "ALLPS_EFT_LEAD_DAYS", default_value_t = PromissoryConfig::default().eft_lead_days)]
+    pub eft_lead_days: u16,
+    /// Business days between today and the earliest SOCIAL_GRANT_EFT action date.
+    #[arg(long, env = "ALLPS_SEFT_LEAD_DAYS", default_value_t = PromissoryConfig::default().social_grant_eft_lead_days)]
+    pub seft_lead_days: u16,
+    /// Most TrackingDays on a NAEDO note (0-32).
+    #[arg(long, env = "ALLPS_NAEDO_MAX_TRACKING_DAYS", default_value_t = PromissoryConfig::default().naedo_max_tracking_days)]
+    pub naedo_max_tracking_days: u8,
+    /// Most TrackingDays on an EFT note (0-32).
+    #[arg(long, env = "ALLPS_EFT_MAX_TRACKING_DAYS", default_value_t = PromissoryConfig::default().eft_max_tracking_days)]
+    pub eft_max_tracking_days: u8,
+    /// Most TrackingDays on a SOCIAL_GRANT_EFT note (0-32).
+    #[arg(long, env = "ALLPS_SEFT_MAX_TRACKING_DAYS", default_value_t = PromissoryConfig::default().social_grant_eft_max_tracking_days)]
+    pub seft_max_tracking_days: u8,
+    /// Most NumberOfInstalments on a note (1-999).
+    #[arg(long, env = "ALLPS_MAX_INSTALMENTS", default_value_t = PromissoryConfig::default().max_instalments)]
+    pub max_instalments: u16,
+    /// Latest FirstActionDate or edited ActionDate, in days after today.
+    #[arg(long, env = "ALLPS_MAX_ACTION_DAYS_AHEAD", default_value_t = PromissoryConfig::default().max_action_days_ahead)]
+    pub max_action_days_ahead: u16,
+    /// Minutes after creation at which a PENDING note counts as registered (ACTIVE).
+    #[arg(long, env = "ALLPS_REGISTRATION_DELAY_MINUTES", default_value_t = PromissoryConfig::default().registration_delay.whole_minutes().unsigned_abs())]
+    pub registration_delay_minutes: u64,
     /// Tokio worker threads (default: one per core).
     #[arg(long, env = "ALLPS_WORKERS")]
     pub workers: Option<usize>,
+    /// Payouts, wallets, cards and the background processor.
+    #[command(flatten)]
+    pub payouts: PayoutArgs,
 }
 
 impl ServeArgs {
@@ -128,9 +169,26 @@ impl ServeArgs {
             }
             None => CdvTable::bundled().clone(),
         };
+        let promissory = PromissoryConfig {
+            naedo_lead_days: self.naedo_lead_days,
+            eft_lead_days: self.eft_lead_days,
+            social_grant_eft_lead_days: self.seft_lead_days,
+            naedo_max_tracking_days: self.naedo_max_tracking_days,
+            eft_max_tracking_days: self.eft_max_tracking_days,
+            social_grant_eft_max_tracking_days: self.seft_max_tracking_days,
+            max_instalments: self.max_instalments,
+            max_action_days_ahead: self.max_action_days_ahead,
+            registration_delay: time::Duration::minutes(
+                i64::try_from(self.registration_delay_minutes)
+                    .map_err(|_| "--registration-delay-minutes is too large".to_string())?,
+            ),
+        };
+        promissory.validate()?;
         Ok(AppConfig {
             calendar,
             cdv,
+            payouts: self.payouts.config()?,
+            promissory,
             path: self.path.clone(),
             public_url: self.public_url.clone(),
             max_body_bytes: self.max_body_bytes,
@@ -224,11 +282,159 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             .await
             .map_err(|e| format!("listening on {}: {e}", args.listen))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let processor = Processor::new(
+            db.clone(),
+            clock.clone(),
+            config.payouts.clone(),
+            default_gateway(&config.payouts),
+        );
+        let (stop_processor, stop) = tokio::sync::watch::channel(false);
+        let processor = tokio::spawn(processor.serve(stop));
         let app = App::new(db, clock, config);
         eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
         tracing::info!(address = %local, db = %args.db.display(), "listening");
-        crate::server::run(listener, app, crate::server::shutdown_signal())
+        let shutdown = async move {
+            crate::server::shutdown_signal().await;
+            // Stop the processor (it finishes the job in hand) before the store closes.
+            let _ = stop_processor.send(true);
+            let _ = processor.await;
+        };
+        crate::server::run(listener, app, shutdown)
             .await
             .map_err(|e| e.to_string())
     })
+}
+
+/// `allps-ws process`.
+#[derive(Debug, Args)]
+pub struct ProcessArgs {
+    /// SQLite database file.
+    #[arg(long, env = "ALLPS_DB", default_value = "allps.db")]
+    pub db: PathBuf,
+    /// Run the jobs due at or before this RFC 3339 instant (default: now).
+    #[arg(long, env = "ALLPS_PROCESS_UNTIL")]
+    pub until: Option<String>,
+    /// Log filter (tracing EnvFilter syntax).
+    #[arg(long, env = "ALLPS_LOG", default_value = "warn")]
+    pub log_level: String,
+    /// Payout timings and simulator rules (as for `serve`).
+    #[command(flatten)]
+    pub payouts: PayoutArgs,
+}
+
+/// Runs `process`: every job due by `--until` (and the jobs they queue that fall due by
+/// then), as the server's processor would, then prints what it did.
+///
+/// # Errors
+///
+/// A bad `--until`, the database, or the store failing.
+pub fn process(args: ProcessArgs) -> Result<(), String> {
+    init_logging(&args.log_level, "text");
+    let config = args.payouts.config()?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let until = match &args.until {
+        Some(text) => {
+            parse_timestamp(text).ok_or_else(|| format!("--until {text} is not RFC 3339"))?
+        }
+        None => clock.now(),
+    };
+    let db = Db::open(
+        &args.db,
+        &DbOptions {
+            readers: 1,
+            ..DbOptions::default()
+        },
+    )
+    .map_err(|e| format!("opening {}: {e}", args.db.display()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let processor = Processor::new(db.clone(), clock, config.clone(), default_gateway(&config));
+    let result = runtime.block_on(async {
+        let report = processor
+            .run_until(until)
+            .await
+            .map_err(|e| e.to_string())?;
+        let next = crate::processor::next_due(&db)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((report, next))
+    });
+    db.close();
+    let (report, next) = result?;
+    println!("processed until {}: {report}", format_timestamp(until));
+    match next {
+        Some(at) => println!("next job due at {}", format_timestamp(at)),
+        None => println!("no job waiting"),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let mut argv = vec!["allps-ws", "serve"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv).expect("flags parse").command {
+            Command::Serve(a) => *a,
+            #[allow(unreachable_patterns)]
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn promissory_flags_reach_the_configuration() {
+        let defaults = serve_args(&[]).app_config().unwrap().promissory;
+        assert_eq!(defaults, PromissoryConfig::default());
+        let config = serve_args(&[
+            "--naedo-lead-days",
+            "4",
+            "--eft-lead-days",
+            "1",
+            "--seft-lead-days",
+            "5",
+            "--naedo-max-tracking-days",
+            "20",
+            "--eft-max-tracking-days",
+            "2",
+            "--seft-max-tracking-days",
+            "3",
+            "--max-instalments",
+            "12",
+            "--max-action-days-ahead",
+            "90",
+            "--registration-delay-minutes",
+            "0",
+        ])
+        .app_config()
+        .unwrap()
+        .promissory;
+        assert_eq!(
+            config,
+            PromissoryConfig {
+                naedo_lead_days: 4,
+                eft_lead_days: 1,
+                social_grant_eft_lead_days: 5,
+                naedo_max_tracking_days: 20,
+                eft_max_tracking_days: 2,
+                social_grant_eft_max_tracking_days: 3,
+                max_instalments: 12,
+                max_action_days_ahead: 90,
+                registration_delay: time::Duration::ZERO,
+            }
+        );
+        assert!(
+            serve_args(&["--naedo-max-tracking-days", "33"])
+                .app_config()
+                .is_err()
+        );
+        assert!(
+            serve_args(&["--max-instalments", "0"])
+                .app_config()
+                .is_err()
+        );
+    }
 }

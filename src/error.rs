@@ -186,6 +186,31 @@ impl FaultCode {
     }
 }
 
+impl FaultCode {
+    /// Renders the README's Markdown table of every fault code.
+    pub fn markdown_table() -> String {
+        let mut out = String::from(
+            "| Detail code | SOAP 1.1 faultcode | SOAP 1.2 Code | HTTP (1.1 / 1.2) | Meaning |\n|---|---|---|---|---|\n",
+        );
+        for code in FaultCode::ALL {
+            let (v11, v12) = match code {
+                FaultCode::VersionMismatch => ("VersionMismatch", "VersionMismatch"),
+                FaultCode::MustUnderstand => ("MustUnderstand", "MustUnderstand"),
+                c if c.is_server_side() => ("Server", "Receiver"),
+                _ => ("Client", "Sender"),
+            };
+            let s11 = crate::soap::SoapVersion::V11.fault_status(*code);
+            let s12 = crate::soap::SoapVersion::V12.fault_status(*code);
+            out.push_str(&format!(
+                "| `{}` | {v11} | {v12} | {s11} / {s12} | {} |\n",
+                code.as_str(),
+                code.meaning()
+            ));
+        }
+        out
+    }
+}
+
 impl std::fmt::Display for FaultCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

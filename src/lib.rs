@@ -8,6 +8,7 @@
 //! the [`store`] → the response or fault envelope. Business rules live in [`domain`],
 //! [`calendar`] and [`cdv`]; printable documents in [`document`]. See ARCHITECTURE.md.
 
+pub mod admin_cli;
 pub mod app;
 pub mod auth;
 pub mod calendar;
@@ -17,9 +18,14 @@ pub mod clock;
 pub mod document;
 pub mod domain;
 pub mod error;
+pub mod gateway;
 pub mod http;
+pub mod jobs;
 pub mod mask;
 pub mod ops;
+pub mod payouts;
+pub mod processor;
+pub mod replay;
 pub mod reqlog;
 pub mod server;
 pub mod soap;

@@ -1,19 +1,29 @@
 //! The `allps-ws` binary: parses the command line and runs the subcommand.
 
+use std::process::ExitCode;
+
 use clap::Parser;
 
 use allps_ws::cli::{Cli, Command};
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => allps_ws::cli::serve(args),
+        Command::Serve(args) => allps_ws::cli::serve(*args),
+        Command::Process(args) => allps_ws::cli::process(*args),
+        Command::Admin(args) => allps_ws::admin_cli::run(args),
+        Command::Replay(args) => match allps_ws::replay::run(args) {
+            // The report (cases, diffs, summary) is already printed.
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(message) => Err(message),
+        },
     };
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("allps-ws: {message}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
     }
 }

@@ -6,6 +6,8 @@
 //! name order, each of which must succeed), `headers.txt` (`Name: value` lines replacing
 //! the default Content-Type) and `clock.txt` (an RFC 3339 instant to move the clock to).
 //! `{{SESSION}}` in a request is replaced by the SessionId of a fresh `demo` Login.
+//! `replay.skip` (first line: the reason) is read only by `allps-ws replay`, for a case
+//! that cannot pass on one server whose store accumulates across cases.
 //!
 //! Update snapshots with `INSTA_UPDATE=always cargo test --test fixtures`; run one
 //! operation with `INSTA_GLOB_FILTER='add_client/*'`.

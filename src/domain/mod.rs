@@ -45,6 +45,8 @@ macro_rules! contract_enum {
     };
 }
 
+pub mod payouts;
+
 contract_enum!(
     /// How often an employer pays its employees.
     PayFrequency {
@@ -90,6 +92,9 @@ contract_enum!(
         UsbSignaturePad => "USB_SIGNATURE_PAD",
     }
 );
+
+// Declared after `contract_enum!` so the module can use it.
+pub mod promissory;
 
 /// The Allps client number for a client row: `AC` and eight digits.
 pub fn allps_client_number(client_id: i64) -> String {

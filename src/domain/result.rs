@@ -54,6 +54,108 @@ pub enum ResultCode {
     ClientNumberConflict,
     /// Another client in the branch has this ID number.
     IdNumberInUse,
+    /// BankBranchCode is not six digits.
+    BankBranchCodeFormat,
+    /// An account number is not 1 to 11 digits, or all zeros where the bank needs a number.
+    AccountNumberFormat,
+    /// An account number fails its bank's check-digit verification (CDV).
+    AccountCheckDigitFailed,
+    /// NumberOfInstalments is below 1 or above the configured limit.
+    NumberOfInstalmentsOutOfRange,
+    /// An amount has more than 13 digits.
+    AmountTooLarge,
+    /// EditInstalment named none of ActionDate, Amount and TrackingDays.
+    EditNothingRequested,
+    /// No bank is known for the branch code.
+    BankBranchUnknown,
+    /// The promissory note does not exist in the branch.
+    PromissoryNotFound,
+    /// The note has no instalment with that number.
+    InstalmentNotFound,
+    /// The bank does not accept the account type at that branch.
+    AccountTypeNotAccepted,
+    /// SOCIAL_GRANT_EFT was asked for an account at a bank that does not offer it.
+    SocialGrantEftNotAllowed,
+    /// An action date is before the stream's registration cut-off.
+    ActionDateBeforeCutOff,
+    /// An action date is too far in the future.
+    ActionDateTooFar,
+    /// An action date is a Saturday or Sunday.
+    ActionDateWeekend,
+    /// An action date is a South African public holiday.
+    ActionDatePublicHoliday,
+    /// TrackingDays is outside the stream's limits.
+    TrackingDaysNotAllowed,
+    /// The note is COMPLETED and cannot be cancelled.
+    PromissoryNotCancellable,
+    /// The note is not PENDING or ACTIVE, so its instalments cannot change.
+    PromissoryNotEditable,
+    /// The instalment is no longer PENDING (presented, collected, unpaid, tracking or cancelled).
+    InstalmentAlreadyPresented,
+    /// Amounts change only on EFT and SOCIAL_GRANT_EFT notes.
+    AmountNotEditable,
+    /// An edited action date is not between the neighbouring instalments' dates.
+    ActionDateOutOfSequence,
+    /// Only ACTIVE, PENDING and CANCELLED notes print.
+    PromissoryNotPrintable,
+    /// The ContractReference is used in the branch by a note with other details.
+    ContractReferenceConflict,
+    /// Both Payment elements name the same account.
+    PaymentAccountRepeated,
+    /// ActionDate is before today.
+    ActionDateInPast,
+    /// A card number is not 16 digits.
+    CardNumberFormat,
+    /// A card number fails its Luhn check digit.
+    CardNumberCheckDigit,
+    /// A magstripe card was assigned without its PIN mailer number.
+    PinMailerRequired,
+    /// SinceSequence is negative.
+    SinceSequenceInvalid,
+    /// MaxCount is out of range.
+    MaxCountOutOfRange,
+    /// The account is not a registered account of the client.
+    AccountNotFound,
+    /// The credit payment does not exist in the branch.
+    PaymentNotFound,
+    /// The client has no cellphone number.
+    CellphoneMissing,
+    /// The client has no wallet request.
+    WalletNotFound,
+    /// The card is not assigned to the client.
+    CardNotAssigned,
+    /// The account is disabled.
+    AccountDisabled,
+    /// The wallet is not ACTIVE.
+    WalletNotActive,
+    /// The payment total is below the minimum.
+    PaymentBelowMinimum,
+    /// The payment total is above the maximum.
+    PaymentAboveMaximum,
+    /// One account part is above the maximum per part.
+    PaymentPartAboveMaximum,
+    /// The cash amount is above the cash limit.
+    CashAboveLimit,
+    /// Today was asked for after the cut-off time.
+    ActionDatePastCutOff,
+    /// The client's date of birth is not valid.
+    ClientDateOfBirthInvalid,
+    /// The client's date of birth or gender disagrees with the SA ID number.
+    ClientIdMismatch,
+    /// A PIN mailer number was given for an EMV card.
+    PinMailerNotAllowed,
+    /// The card does not match the wallet type.
+    CardWalletTypeMismatch,
+    /// The card was replaced by another card.
+    CardReplaced,
+    /// The PaymentReference exists with other content.
+    PaymentReferenceConflict,
+    /// Another client in the branch has this cellphone number.
+    CellphoneInUse,
+    /// The card is assigned to another wallet.
+    CardAssignedElsewhere,
+    /// The card is assigned with another PIN mailer number.
+    CardPinMailerConflict,
     /// The operation is declared in the WSDL but not available on this server yet.
     NotAvailable,
 }
@@ -79,11 +181,62 @@ impl ResultCode {
         ResultCode::NameInvalid,
         ResultCode::AmountNotPositive,
         ResultCode::AmountPrecision,
+        ResultCode::BankBranchCodeFormat,
+        ResultCode::AccountNumberFormat,
+        ResultCode::AccountCheckDigitFailed,
+        ResultCode::NumberOfInstalmentsOutOfRange,
+        ResultCode::AmountTooLarge,
+        ResultCode::EditNothingRequested,
+        ResultCode::PaymentAccountRepeated,
+        ResultCode::ActionDateInPast,
+        ResultCode::CardNumberFormat,
+        ResultCode::CardNumberCheckDigit,
+        ResultCode::PinMailerRequired,
+        ResultCode::SinceSequenceInvalid,
+        ResultCode::MaxCountOutOfRange,
         ResultCode::EmployerNotFound,
         ResultCode::ClientNotFound,
+        ResultCode::BankBranchUnknown,
+        ResultCode::PromissoryNotFound,
+        ResultCode::InstalmentNotFound,
+        ResultCode::AccountNotFound,
+        ResultCode::PaymentNotFound,
+        ResultCode::CellphoneMissing,
+        ResultCode::WalletNotFound,
+        ResultCode::CardNotAssigned,
+        ResultCode::AccountTypeNotAccepted,
+        ResultCode::SocialGrantEftNotAllowed,
+        ResultCode::ActionDateBeforeCutOff,
+        ResultCode::ActionDateTooFar,
+        ResultCode::ActionDateWeekend,
+        ResultCode::ActionDatePublicHoliday,
+        ResultCode::TrackingDaysNotAllowed,
+        ResultCode::PromissoryNotCancellable,
+        ResultCode::PromissoryNotEditable,
+        ResultCode::InstalmentAlreadyPresented,
+        ResultCode::AmountNotEditable,
+        ResultCode::ActionDateOutOfSequence,
+        ResultCode::PromissoryNotPrintable,
+        ResultCode::AccountDisabled,
+        ResultCode::WalletNotActive,
+        ResultCode::PaymentBelowMinimum,
+        ResultCode::PaymentAboveMaximum,
+        ResultCode::PaymentPartAboveMaximum,
+        ResultCode::CashAboveLimit,
+        ResultCode::ActionDatePastCutOff,
+        ResultCode::ClientDateOfBirthInvalid,
+        ResultCode::ClientIdMismatch,
+        ResultCode::PinMailerNotAllowed,
+        ResultCode::CardWalletTypeMismatch,
+        ResultCode::CardReplaced,
         ResultCode::EmployerCodeConflict,
         ResultCode::ClientNumberConflict,
         ResultCode::IdNumberInUse,
+        ResultCode::ContractReferenceConflict,
+        ResultCode::PaymentReferenceConflict,
+        ResultCode::CellphoneInUse,
+        ResultCode::CardAssignedElsewhere,
+        ResultCode::CardPinMailerConflict,
         ResultCode::NotAvailable,
     ];
 
@@ -113,6 +266,57 @@ impl ResultCode {
             ResultCode::EmployerCodeConflict => 400,
             ResultCode::ClientNumberConflict => 401,
             ResultCode::IdNumberInUse => 402,
+            ResultCode::BankBranchCodeFormat => 130,
+            ResultCode::AccountNumberFormat => 131,
+            ResultCode::AccountCheckDigitFailed => 132,
+            ResultCode::NumberOfInstalmentsOutOfRange => 133,
+            ResultCode::AmountTooLarge => 134,
+            ResultCode::EditNothingRequested => 135,
+            ResultCode::BankBranchUnknown => 210,
+            ResultCode::PromissoryNotFound => 211,
+            ResultCode::InstalmentNotFound => 212,
+            ResultCode::AccountTypeNotAccepted => 300,
+            ResultCode::SocialGrantEftNotAllowed => 301,
+            ResultCode::ActionDateBeforeCutOff => 302,
+            ResultCode::ActionDateTooFar => 303,
+            ResultCode::ActionDateWeekend => 304,
+            ResultCode::ActionDatePublicHoliday => 305,
+            ResultCode::TrackingDaysNotAllowed => 306,
+            ResultCode::PromissoryNotCancellable => 307,
+            ResultCode::PromissoryNotEditable => 308,
+            ResultCode::InstalmentAlreadyPresented => 309,
+            ResultCode::AmountNotEditable => 310,
+            ResultCode::ActionDateOutOfSequence => 311,
+            ResultCode::PromissoryNotPrintable => 312,
+            ResultCode::ContractReferenceConflict => 410,
+            ResultCode::PaymentAccountRepeated => 160,
+            ResultCode::ActionDateInPast => 161,
+            ResultCode::CardNumberFormat => 162,
+            ResultCode::CardNumberCheckDigit => 163,
+            ResultCode::PinMailerRequired => 164,
+            ResultCode::SinceSequenceInvalid => 165,
+            ResultCode::MaxCountOutOfRange => 166,
+            ResultCode::AccountNotFound => 230,
+            ResultCode::PaymentNotFound => 231,
+            ResultCode::CellphoneMissing => 232,
+            ResultCode::WalletNotFound => 233,
+            ResultCode::CardNotAssigned => 234,
+            ResultCode::AccountDisabled => 330,
+            ResultCode::WalletNotActive => 331,
+            ResultCode::PaymentBelowMinimum => 332,
+            ResultCode::PaymentAboveMaximum => 333,
+            ResultCode::PaymentPartAboveMaximum => 334,
+            ResultCode::CashAboveLimit => 335,
+            ResultCode::ActionDatePastCutOff => 336,
+            ResultCode::ClientDateOfBirthInvalid => 337,
+            ResultCode::ClientIdMismatch => 338,
+            ResultCode::PinMailerNotAllowed => 339,
+            ResultCode::CardWalletTypeMismatch => 340,
+            ResultCode::CardReplaced => 341,
+            ResultCode::PaymentReferenceConflict => 420,
+            ResultCode::CellphoneInUse => 421,
+            ResultCode::CardAssignedElsewhere => 422,
+            ResultCode::CardPinMailerConflict => 423,
             ResultCode::NotAvailable => 500,
         }
     }
@@ -143,6 +347,57 @@ impl ResultCode {
             ResultCode::EmployerCodeConflict => "EMPLOYER_CODE_CONFLICT",
             ResultCode::ClientNumberConflict => "CLIENT_NUMBER_CONFLICT",
             ResultCode::IdNumberInUse => "ID_NUMBER_IN_USE",
+            ResultCode::BankBranchCodeFormat => "BANK_BRANCH_CODE_FORMAT",
+            ResultCode::AccountNumberFormat => "ACCOUNT_NUMBER_FORMAT",
+            ResultCode::AccountCheckDigitFailed => "ACCOUNT_CHECK_DIGIT_FAILED",
+            ResultCode::NumberOfInstalmentsOutOfRange => "NUMBER_OF_INSTALMENTS_OUT_OF_RANGE",
+            ResultCode::AmountTooLarge => "AMOUNT_TOO_LARGE",
+            ResultCode::EditNothingRequested => "EDIT_NOTHING_REQUESTED",
+            ResultCode::BankBranchUnknown => "BANK_BRANCH_UNKNOWN",
+            ResultCode::PromissoryNotFound => "PROMISSORY_NOT_FOUND",
+            ResultCode::InstalmentNotFound => "INSTALMENT_NOT_FOUND",
+            ResultCode::AccountTypeNotAccepted => "ACCOUNT_TYPE_NOT_ACCEPTED",
+            ResultCode::SocialGrantEftNotAllowed => "SOCIAL_GRANT_EFT_NOT_ALLOWED",
+            ResultCode::ActionDateBeforeCutOff => "ACTION_DATE_BEFORE_CUT_OFF",
+            ResultCode::ActionDateTooFar => "ACTION_DATE_TOO_FAR",
+            ResultCode::ActionDateWeekend => "ACTION_DATE_WEEKEND",
+            ResultCode::ActionDatePublicHoliday => "ACTION_DATE_PUBLIC_HOLIDAY",
+            ResultCode::TrackingDaysNotAllowed => "TRACKING_DAYS_NOT_ALLOWED",
+            ResultCode::PromissoryNotCancellable => "PROMISSORY_NOT_CANCELLABLE",
+            ResultCode::PromissoryNotEditable => "PROMISSORY_NOT_EDITABLE",
+            ResultCode::InstalmentAlreadyPresented => "INSTALMENT_ALREADY_PRESENTED",
+            ResultCode::AmountNotEditable => "AMOUNT_NOT_EDITABLE",
+            ResultCode::ActionDateOutOfSequence => "ACTION_DATE_OUT_OF_SEQUENCE",
+            ResultCode::PromissoryNotPrintable => "PROMISSORY_NOT_PRINTABLE",
+            ResultCode::ContractReferenceConflict => "CONTRACT_REFERENCE_CONFLICT",
+            ResultCode::PaymentAccountRepeated => "PAYMENT_ACCOUNT_REPEATED",
+            ResultCode::ActionDateInPast => "ACTION_DATE_IN_PAST",
+            ResultCode::CardNumberFormat => "CARD_NUMBER_FORMAT",
+            ResultCode::CardNumberCheckDigit => "CARD_NUMBER_CHECK_DIGIT",
+            ResultCode::PinMailerRequired => "PIN_MAILER_REQUIRED",
+            ResultCode::SinceSequenceInvalid => "SINCE_SEQUENCE_INVALID",
+            ResultCode::MaxCountOutOfRange => "MAX_COUNT_OUT_OF_RANGE",
+            ResultCode::AccountNotFound => "ACCOUNT_NOT_FOUND",
+            ResultCode::PaymentNotFound => "PAYMENT_NOT_FOUND",
+            ResultCode::CellphoneMissing => "CELLPHONE_MISSING",
+            ResultCode::WalletNotFound => "WALLET_NOT_FOUND",
+            ResultCode::CardNotAssigned => "CARD_NOT_ASSIGNED",
+            ResultCode::AccountDisabled => "ACCOUNT_DISABLED",
+            ResultCode::WalletNotActive => "WALLET_NOT_ACTIVE",
+            ResultCode::PaymentBelowMinimum => "PAYMENT_BELOW_MINIMUM",
+            ResultCode::PaymentAboveMaximum => "PAYMENT_ABOVE_MAXIMUM",
+            ResultCode::PaymentPartAboveMaximum => "PAYMENT_PART_ABOVE_MAXIMUM",
+            ResultCode::CashAboveLimit => "CASH_ABOVE_LIMIT",
+            ResultCode::ActionDatePastCutOff => "ACTION_DATE_PAST_CUT_OFF",
+            ResultCode::ClientDateOfBirthInvalid => "CLIENT_DATE_OF_BIRTH_INVALID",
+            ResultCode::ClientIdMismatch => "CLIENT_ID_MISMATCH",
+            ResultCode::PinMailerNotAllowed => "PIN_MAILER_NOT_ALLOWED",
+            ResultCode::CardWalletTypeMismatch => "CARD_WALLET_TYPE_MISMATCH",
+            ResultCode::CardReplaced => "CARD_REPLACED",
+            ResultCode::PaymentReferenceConflict => "PAYMENT_REFERENCE_CONFLICT",
+            ResultCode::CellphoneInUse => "CELLPHONE_IN_USE",
+            ResultCode::CardAssignedElsewhere => "CARD_ASSIGNED_ELSEWHERE",
+            ResultCode::CardPinMailerConflict => "CARD_PIN_MAILER_CONFLICT",
             ResultCode::NotAvailable => "NOT_AVAILABLE",
         }
     }
@@ -183,6 +438,123 @@ impl ResultCode {
                 "the ClientNumber exists in the branch with other details"
             }
             ResultCode::IdNumberInUse => "another client in the branch has this ID number",
+            ResultCode::BankBranchCodeFormat => "BankBranchCode is not six digits",
+            ResultCode::AccountNumberFormat => {
+                "AccountNumber is not 1 to 11 digits (or is all zeros)"
+            }
+            ResultCode::AccountCheckDigitFailed => {
+                "AccountNumber fails the bank's check-digit verification (CDV)"
+            }
+            ResultCode::NumberOfInstalmentsOutOfRange => {
+                "NumberOfInstalments is below 1 or above the configured limit (`--max-instalments`, default 60)"
+            }
+            ResultCode::AmountTooLarge => "an amount is above 99 999 999 999.99 (13 digits)",
+            ResultCode::EditNothingRequested => {
+                "EditInstalment gave none of ActionDate, Amount and TrackingDays"
+            }
+            ResultCode::BankBranchUnknown => {
+                "no bank is known for BankBranchCode (CDV parameter file)"
+            }
+            ResultCode::PromissoryNotFound => {
+                "no promissory note with that PromissoryNumber in the branch"
+            }
+            ResultCode::InstalmentNotFound => {
+                "the note has no instalment with that InstalmentNumber"
+            }
+            ResultCode::AccountTypeNotAccepted => {
+                "the bank does not accept that AccountType at that branch"
+            }
+            ResultCode::SocialGrantEftNotAllowed => {
+                "SOCIAL_GRANT_EFT only for banks that offer it (Access Bank SA, formerly Bank of Athens, and Grindrod)"
+            }
+            ResultCode::ActionDateBeforeCutOff => {
+                "an action date is inside the stream's registration cut-off (before the N-th business day after today), or an instalment to edit already falls due inside it"
+            }
+            ResultCode::ActionDateTooFar => {
+                "an action date is more than the configured number of days after today (promissory notes: default 365; credit payments: default 60)"
+            }
+            ResultCode::ActionDateWeekend => "an action date is a Saturday or a Sunday",
+            ResultCode::ActionDatePublicHoliday => {
+                "an action date is a South African public holiday (the message names it)"
+            }
+            ResultCode::TrackingDaysNotAllowed => {
+                "TrackingDays outside the stream's limits (NAEDO 0-32; EFT and SOCIAL_GRANT_EFT 0)"
+            }
+            ResultCode::PromissoryNotCancellable => "a COMPLETED note cannot be cancelled",
+            ResultCode::PromissoryNotEditable => {
+                "instalments change only on PENDING or ACTIVE notes"
+            }
+            ResultCode::InstalmentAlreadyPresented => {
+                "the instalment is no longer PENDING (already presented, or cancelled)"
+            }
+            ResultCode::AmountNotEditable => {
+                "amounts change only on EFT and SOCIAL_GRANT_EFT notes"
+            }
+            ResultCode::ActionDateOutOfSequence => {
+                "an edited ActionDate must fall after the previous and before the next instalment's date"
+            }
+            ResultCode::PromissoryNotPrintable => "only ACTIVE, PENDING and CANCELLED notes print",
+            ResultCode::ContractReferenceConflict => {
+                "the ContractReference is used in the branch by a note with other details"
+            }
+            ResultCode::PaymentAccountRepeated => "both Payment elements name the same AccountId",
+            ResultCode::ActionDateInPast => "ActionDate is before today (South African time)",
+            ResultCode::CardNumberFormat => "CardNumber is not 16 digits",
+            ResultCode::CardNumberCheckDigit => "CardNumber fails its Luhn check digit",
+            ResultCode::PinMailerRequired => {
+                "a magstripe card (BIN in the configured magstripe list) needs its PinMailerNumber"
+            }
+            ResultCode::SinceSequenceInvalid => "SinceSequence is negative",
+            ResultCode::MaxCountOutOfRange => "MaxCount is not between 1 and 1000",
+            ResultCode::AccountNotFound => "AccountId is not a registered account of the client",
+            ResultCode::PaymentNotFound => {
+                "no credit payment with that PaymentNumber in the branch"
+            }
+            ResultCode::CellphoneMissing => {
+                "the client has no cellphone number (a wallet needs one)"
+            }
+            ResultCode::WalletNotFound => "the client has no wallet request",
+            ResultCode::CardNotAssigned => "the card was never assigned to the client's wallet",
+            ResultCode::AccountDisabled => "the account is disabled",
+            ResultCode::WalletNotActive => "the client's wallet is PENDING or FAILED, not ACTIVE",
+            ResultCode::PaymentBelowMinimum => {
+                "the payment total is below the configured minimum (default 10.00)"
+            }
+            ResultCode::PaymentAboveMaximum => {
+                "the payment total is above the configured maximum (default 100 000.00)"
+            }
+            ResultCode::PaymentPartAboveMaximum => {
+                "one Payment amount is above the configured maximum per account (default 50 000.00)"
+            }
+            ResultCode::CashAboveLimit => {
+                "CashAmount is above the configured cash limit (default 5 000.00)"
+            }
+            ResultCode::ActionDatePastCutOff => {
+                "ActionDate is today but today's same-day cut-off (default 15:00) has passed"
+            }
+            ResultCode::ClientDateOfBirthInvalid => {
+                "the client's stored date of birth is not valid (future or over 130 years ago)"
+            }
+            ResultCode::ClientIdMismatch => {
+                "the client's date of birth or gender disagrees with its SA ID number"
+            }
+            ResultCode::PinMailerNotAllowed => {
+                "a PinMailerNumber was given for an EMV card (EMV cards have none)"
+            }
+            ResultCode::CardWalletTypeMismatch => {
+                "the card's technology (EMV or magstripe) differs from the wallet's earlier card; a new wallet is needed"
+            }
+            ResultCode::CardReplaced => "the card was replaced by a later card on the wallet",
+            ResultCode::PaymentReferenceConflict => {
+                "the PaymentReference exists in the branch with other content"
+            }
+            ResultCode::CellphoneInUse => {
+                "another client in the branch has the client's cellphone number"
+            }
+            ResultCode::CardAssignedElsewhere => "the card is assigned to another wallet",
+            ResultCode::CardPinMailerConflict => {
+                "the card is assigned to this wallet with another PinMailerNumber"
+            }
             ResultCode::NotAvailable => "the operation is not available on this server yet",
         }
     }

@@ -5,8 +5,11 @@ use rusqlite::{OptionalExtension, params};
 
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
+use crate::domain::promissory::{NoteStatus, NoteStream, promissory_number};
 use crate::domain::{Refusal, ResultCode, allps_client_number};
 use crate::error::ServiceError;
+use crate::store::payouts::{AccountRow, accounts_of_client};
+use crate::store::promissory::notes_of_client;
 use crate::xml::{Element, XmlWriter};
 
 /// The `GetClient` operation.
@@ -40,6 +43,9 @@ pub struct ClientView {
 #[derive(Debug)]
 pub struct GetClientResponse {
     client: ClientView,
+    accounts: Vec<AccountRow>,
+    /// The client's notes, oldest first: number, stream, effective status.
+    promissories: Vec<(String, NoteStream, NoteStatus)>,
 }
 
 impl Operation for GetClient {
@@ -91,7 +97,23 @@ impl Operation for GetClient {
                     format!("client {number} does not exist in branch {}", ctx.principal.branch_code),
                 )
             })?;
-        Ok(GetClientResponse { client })
+        let accounts = accounts_of_client(ctx.conn, client.id)?;
+        let delay = ctx.app.config.promissory.registration_delay;
+        let promissories = notes_of_client(ctx.conn, client.id)?
+            .into_iter()
+            .map(|n| {
+                (
+                    promissory_number(n.id),
+                    n.stream,
+                    n.status_at(ctx.now, delay),
+                )
+            })
+            .collect();
+        Ok(GetClientResponse {
+            client,
+            accounts,
+            promissories,
+        })
     }
 
     fn encode(response: &GetClientResponse, w: &mut XmlWriter) {
@@ -111,7 +133,38 @@ impl Operation for GetClient {
         w.opt_leaf("EmployeeNumber", c.employee_number.as_deref());
         w.opt_leaf("Email", c.email.as_deref());
         w.close("Client");
-        w.empty("Accounts");
-        w.empty("Promissories");
+        if response.accounts.is_empty() {
+            w.empty("Accounts");
+        } else {
+            w.open("Accounts");
+        }
+        for a in &response.accounts {
+            w.open("Account");
+            w.leaf_display("AccountId", a.id);
+            w.leaf("AccountKind", a.kind.as_str());
+            w.opt_leaf("BankBranchCode", a.bank_branch_code.as_deref());
+            w.opt_leaf("BankName", a.bank_name.as_deref());
+            w.leaf("AccountNumber", &a.account_number);
+            w.opt_leaf("AccountType", a.account_type.as_deref());
+            w.opt_leaf("AccountHolderName", a.holder_name.as_deref());
+            w.leaf_display("Enabled", a.enabled);
+            w.close("Account");
+        }
+        if !response.accounts.is_empty() {
+            w.close("Accounts");
+        }
+        if response.promissories.is_empty() {
+            w.empty("Promissories");
+        } else {
+            w.open("Promissories");
+            for (number, stream, status) in &response.promissories {
+                w.open("Promissory");
+                w.leaf("PromissoryNumber", number);
+                w.leaf("PaymentStream", stream.as_str());
+                w.leaf("Status", status.as_str());
+                w.close("Promissory");
+            }
+            w.close("Promissories");
+        }
     }
 }

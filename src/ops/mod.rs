@@ -5,9 +5,24 @@
 //! transaction for reads) and writes the response envelope.
 
 mod add_client;
+mod add_client_account;
 mod add_employer;
+mod assign_card;
+mod cancel_promissory;
+mod create_promissory;
+mod create_wallet;
+mod edit_instalment;
 mod get_client;
+mod get_client_credit;
+mod get_promissory;
+mod get_replies;
+mod get_wallet;
 mod login;
+mod notes;
+mod pay_to_client_account;
+mod print_card_issue_receipt;
+mod print_client_credit;
+mod print_promissory;
 pub mod wire;
 
 use std::sync::Arc;
@@ -26,9 +41,23 @@ use crate::store;
 use crate::xml::{Element, XmlWriter};
 
 pub use add_client::AddClient;
+pub use add_client_account::AddClientAccount;
 pub use add_employer::AddEmployer;
+pub use assign_card::AssignCard;
+pub use cancel_promissory::CancelPromissory;
+pub use create_promissory::CreatePromissory;
+pub use create_wallet::CreateWallet;
+pub use edit_instalment::EditInstalment;
 pub use get_client::GetClient;
+pub use get_client_credit::GetClientCredit;
+pub use get_promissory::GetPromissory;
+pub use get_replies::GetReplies;
+pub use get_wallet::GetWallet;
 pub use login::Login;
+pub use pay_to_client_account::PayToClientAccount;
+pub use print_card_issue_receipt::PrintCardIssueReceipt;
+pub use print_client_credit::PrintClientCredit;
+pub use print_promissory::PrintPromissory;
 
 /// Every operation of the WSDL, in contract order.
 pub const OPERATIONS: &[&str] = &[
@@ -79,6 +108,9 @@ pub enum OpError {
     Refused(Refusal),
     /// SQLite failed; the request becomes an internal-error fault.
     Storage(rusqlite::Error),
+    /// Something else failed inside the server (e.g. rendering a document); an
+    /// internal-error fault whose text is only logged.
+    Internal(String),
 }
 
 impl From<Refusal> for OpError {
@@ -159,6 +191,20 @@ pub async fn dispatch(app: &Arc<App>, env: &Envelope) -> Result<Reply, ServiceEr
         AddEmployer::NAME => run::<AddEmployer>(app, env).await,
         AddClient::NAME => run::<AddClient>(app, env).await,
         GetClient::NAME => run::<GetClient>(app, env).await,
+        AddClientAccount::NAME => run::<AddClientAccount>(app, env).await,
+        PayToClientAccount::NAME => run::<PayToClientAccount>(app, env).await,
+        GetClientCredit::NAME => run::<GetClientCredit>(app, env).await,
+        PrintClientCredit::NAME => run::<PrintClientCredit>(app, env).await,
+        CreateWallet::NAME => run::<CreateWallet>(app, env).await,
+        GetWallet::NAME => run::<GetWallet>(app, env).await,
+        AssignCard::NAME => run::<AssignCard>(app, env).await,
+        PrintCardIssueReceipt::NAME => run::<PrintCardIssueReceipt>(app, env).await,
+        GetReplies::NAME => run::<GetReplies>(app, env).await,
+        CreatePromissory::NAME => run::<CreatePromissory>(app, env).await,
+        GetPromissory::NAME => run::<GetPromissory>(app, env).await,
+        CancelPromissory::NAME => run::<CancelPromissory>(app, env).await,
+        EditInstalment::NAME => run::<EditInstalment>(app, env).await,
+        PrintPromissory::NAME => run::<PrintPromissory>(app, env).await,
         name => match OPERATIONS.iter().find(|n| **n == name) {
             Some(known) => run_unavailable(app, env, known).await,
             None => Err(ServiceError::fault(
@@ -259,6 +305,7 @@ fn attempt<Op: Operation>(
         Ok(response) => Ok(response),
         Err(OpError::Refused(r)) => Err(r),
         Err(OpError::Storage(e)) => return Err(ServiceError::from(e)),
+        Err(OpError::Internal(message)) => return Err(ServiceError::Internal(message)),
     };
     Ok(Outcome::Done { result, principal })
 }

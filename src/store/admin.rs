@@ -95,6 +95,19 @@ fn user_id(conn: &Connection, org: &str, user: &str) -> Result<i64, AdminError> 
     .ok_or_else(|| AdminError::NotFound(format!("user {org}/{user}")))
 }
 
+/// Whether a user exists in an organisation.
+///
+/// # Errors
+///
+/// Unknown organisation.
+pub fn user_exists(conn: &Connection, org: &str, user: &str) -> Result<bool, AdminError> {
+    match user_id(conn, org, user) {
+        Ok(_) => Ok(true),
+        Err(AdminError::NotFound(what)) if what.starts_with("user ") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 fn bump(conn: &Connection, user_id: i64) -> Result<(), AdminError> {
     conn.execute(
         "UPDATE users SET auth_version = auth_version + 1 WHERE id = ?1",
@@ -314,7 +327,7 @@ pub fn unlock_user(conn: &Connection, org: &str, user: &str) -> Result<(), Admin
 ///
 /// # Errors
 ///
-/// Unknown organisation, user or right.
+/// Unknown organisation, user or right, or revoking a right the user does not hold.
 pub fn set_right(
     conn: &Connection,
     org: &str,
@@ -336,10 +349,15 @@ pub fn set_right(
             params![id, right],
         )?;
     } else {
-        conn.execute(
+        let removed = conn.execute(
             "DELETE FROM user_rights WHERE user_id = ?1 AND right_code = ?2",
             params![id, right],
         )?;
+        if removed == 0 {
+            return Err(AdminError::NotFound(format!(
+                "right {right} held by {org}/{user}"
+            )));
+        }
     }
     bump(conn, id)
 }
@@ -348,7 +366,7 @@ pub fn set_right(
 ///
 /// # Errors
 ///
-/// Unknown organisation, user or branch.
+/// Unknown organisation, user or branch, or removing an allocation that does not exist.
 pub fn set_branch_allocation(
     conn: &Connection,
     org: &str,
@@ -365,10 +383,15 @@ pub fn set_branch_allocation(
             params![uid, bid],
         )?;
     } else {
-        conn.execute(
+        let removed = conn.execute(
             "DELETE FROM user_branches WHERE user_id = ?1 AND branch_id = ?2",
             params![uid, bid],
         )?;
+        if removed == 0 {
+            return Err(AdminError::NotFound(format!(
+                "allocation of {org}/{user} to branch {branch}"
+            )));
+        }
         conn.execute(
             "DELETE FROM sessions WHERE user_id = ?1 AND branch_id = ?2",
             params![uid, bid],
@@ -382,7 +405,7 @@ pub fn set_branch_allocation(
 ///
 /// # Errors
 ///
-/// Unknown organisation or user, or an empty name.
+/// Unknown organisation or user, an empty name, or unbinding a computer not bound.
 pub fn set_computer(
     conn: &Connection,
     org: &str,
@@ -403,10 +426,15 @@ pub fn set_computer(
             params![uid, computer],
         )?;
     } else {
-        conn.execute(
+        let removed = conn.execute(
             "DELETE FROM user_computers WHERE user_id = ?1 AND computer_name = ?2",
             params![uid, computer],
         )?;
+        if removed == 0 {
+            return Err(AdminError::NotFound(format!(
+                "computer {computer} bound to {org}/{user}"
+            )));
+        }
     }
     bump(conn, uid)
 }

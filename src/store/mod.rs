@@ -8,6 +8,9 @@
 
 pub mod admin;
 pub mod clients;
+pub mod payouts;
+pub mod promissory;
+pub mod replies;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -25,6 +28,8 @@ use tokio::sync::{Semaphore, oneshot};
 pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0001_core.sql"),
     include_str!("schema/0002_replies.sql"),
+    include_str!("schema/0003_promissory.sql"),
+    include_str!("schema/0004_payouts.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.

@@ -1,0 +1,778 @@
+//! `allps-ws admin`: the operator's commands for organisations, branches, users,
+//! passwords, rights, branch allocations and computers, and `seed-fixtures` for replay
+//! set-ups. Each command runs in one IMMEDIATE transaction on its own connection
+//! ([`store::open_connection`]: WAL, foreign keys, busy timeout, migrations), so it is
+//! safe beside a running server; every user change goes through [`store::admin`], which
+//! bumps `users.auth_version`, so the server applies it on the next call.
+//!
+//! Passwords come only from standard input (`--password-stdin`) or a no-echo prompt,
+//! never from the command line, and are never printed or logged.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::auth::hash_password;
+use crate::clock::format_timestamp;
+use crate::store::admin::{self as store_admin, AdminError, RIGHTS};
+use crate::store::open_connection;
+
+/// The shortest password `admin` accepts.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// The longest password `admin` accepts.
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// How long an admin command waits for the server's writer to release the database.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `allps-ws admin`.
+#[derive(Debug, Args)]
+#[command(
+    about = "Manage organisations, branches, users, passwords, rights, branch allocations and computers",
+    long_about = "Manage organisations, branches, users, passwords, rights, branch allocations and \
+computers in an allps-ws database.\n\nEvery command runs in one transaction and is safe while \
+`allps-ws serve` runs on the same database: the server applies the change on its next call \
+(a changed password, disabled user, revoked right, removed branch or bound computer also \
+invalidates the server's cached credentials and, where it matters, the user's sessions).\n\n\
+Passwords are read from standard input with --password-stdin (one line) or from a prompt \
+that does not echo; never from the command line.",
+    after_help = "Examples:\n  allps-ws admin --db allps.db org add DEMO --name \"Demo Lender\"\n  \
+allps-ws admin --db allps.db branch add --org DEMO BR001 --name \"Main\"\n  \
+allps-ws admin --db allps.db user add --org DEMO alice --branch BR001 --right WEB_SERVICES\n  \
+printf '%s\\n' \"$PASSWORD\" | allps-ws admin --db allps.db user passwd --org DEMO alice --password-stdin\n  \
+allps-ws admin --db allps.db computer add --org DEMO alice LENDER-PC01\n  \
+allps-ws admin --db allps.db user list --org DEMO"
+)]
+pub struct AdminArgs {
+    /// SQLite database file (the one `serve --db` uses).
+    #[arg(long, env = "ALLPS_DB", default_value = "allps.db", global = true)]
+    pub db: PathBuf,
+    /// What to manage.
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+/// The nouns of `admin`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Organisations (legal entities): add, list, enable, disable.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// An organisation's branches: add, list, enable, disable.
+    #[command(subcommand)]
+    Branch(BranchCommand),
+    /// Integration users: add, passwd, enable, disable, unlock, list, allocate, deallocate.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Rights: list the known rights, grant or revoke one.
+    #[command(subcommand)]
+    Right(RightCommand),
+    /// Computers a user is bound to (a user with none may call from any computer).
+    #[command(subcommand)]
+    Computer(ComputerCommand),
+    /// Create the fixture principals and run the fixtures' base.sql into an empty
+    /// database, so that `allps-ws replay` can run the bundled fixtures against a server
+    /// on it (start that server with `--fixed-time 2026-11-23T08:00:00Z`).
+    SeedFixtures(SeedArgs),
+}
+
+/// `admin org ...`.
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        /// Organisation code (1-20 letters, digits, - or _), e.g. DEMO.
+        code: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List organisations.
+    List,
+    /// Enable an organisation.
+    Enable {
+        /// Organisation code.
+        code: String,
+    },
+    /// Disable an organisation: none of its users can call until it is enabled again.
+    Disable {
+        /// Organisation code.
+        code: String,
+    },
+}
+
+/// `admin branch ...`.
+#[derive(Debug, Subcommand)]
+pub enum BranchCommand {
+    /// Add a branch to an organisation.
+    Add {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// Branch code (1-20 letters, digits, - or _), e.g. BR001.
+        code: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List an organisation's branches.
+    List {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+    },
+    /// Enable a branch.
+    Enable {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// Branch code.
+        code: String,
+    },
+    /// Disable a branch: calls acting in it are refused (BRANCH_NOT_ALLOWED).
+    Disable {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// Branch code.
+        code: String,
+    },
+}
+
+/// Where a new password comes from.
+#[derive(Debug, Args)]
+pub struct PasswordSource {
+    /// Read the password from standard input (one line; the newline is stripped).
+    /// Without it the password is prompted for twice on the terminal, without echo.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `admin user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user (password from --password-stdin or a prompt).
+    Add {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// User name (1-50 characters, no spaces).
+        user: String,
+        /// Allocate these branches at once (repeatable).
+        #[arg(long = "branch", value_name = "BRANCH")]
+        branches: Vec<String>,
+        /// Grant these rights at once (repeatable), e.g. WEB_SERVICES.
+        #[arg(long = "right", value_name = "RIGHT")]
+        rights: Vec<String>,
+        /// Where the password comes from.
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Set a user's password; clears any lockout and ends the user's sessions.
+    Passwd {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        user: String,
+        /// Where the password comes from.
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// Enable a user.
+    Enable {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        user: String,
+    },
+    /// Disable a user (USER_DISABLED from the next call) and end the user's sessions.
+    Disable {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        user: String,
+    },
+    /// Clear a lockout and the failed-attempt count.
+    Unlock {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        user: String,
+    },
+    /// List an organisation's users with their state, rights, branches and computers.
+    List {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+    },
+    /// Allocate a branch to a user (the user may then act in it).
+    Allocate {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        user: String,
+        /// Branch code.
+        branch: String,
+    },
+    /// Remove a branch allocation (BRANCH_NOT_ALLOWED from the next call; sessions in
+    /// that branch end).
+    Deallocate {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        user: String,
+        /// Branch code.
+        branch: String,
+    },
+}
+
+/// `admin right ...`.
+#[derive(Debug, Subcommand)]
+pub enum RightCommand {
+    /// List the rights that can be granted, with their descriptions.
+    List,
+    /// Grant a right to a user.
+    Grant {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        user: String,
+        /// Right code (see `right list`), e.g. WEB_SERVICES.
+        right: String,
+    },
+    /// Revoke a right from a user (RIGHT_MISSING from the next call).
+    Revoke {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        user: String,
+        /// Right code.
+        right: String,
+    },
+}
+
+/// `admin computer ...`.
+#[derive(Debug, Subcommand)]
+pub enum ComputerCommand {
+    /// Bind a user to a computer name (compared without regard to case). Once a user
+    /// has computers, calls with any other ComputerName fault COMPUTER_NOT_ALLOWED.
+    Add {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        user: String,
+        /// Computer name as the client sends it in ComputerName.
+        computer: String,
+    },
+    /// Remove a computer binding.
+    Remove {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+        /// User name.
+        user: String,
+        /// Computer name.
+        computer: String,
+    },
+    /// List the computer bindings of an organisation's users.
+    List {
+        /// Organisation code.
+        #[arg(long)]
+        org: String,
+    },
+}
+
+/// `admin seed-fixtures`.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// The fixtures directory holding base.sql.
+    #[arg(long, env = "ALLPS_FIXTURES", default_value = "fixtures")]
+    pub fixtures: PathBuf,
+}
+
+/// Runs an admin command; the returned text is the operator's error message.
+///
+/// # Errors
+///
+/// Refusals (unknown or duplicate names, a weak password, no password on standard
+/// input) and database failures, as text.
+pub fn run(args: AdminArgs) -> Result<(), String> {
+    let db = args.db.as_path();
+    let creates = matches!(
+        args.command,
+        AdminCommand::Org(OrgCommand::Add { .. }) | AdminCommand::SeedFixtures(_)
+    );
+    if !creates && !matches!(args.command, AdminCommand::Right(RightCommand::List)) && !db.exists()
+    {
+        return Err(format!(
+            "database {} does not exist (check --db / ALLPS_DB; `admin org add` or `serve` creates one)",
+            db.display()
+        ));
+    }
+    let mut out = std::io::stdout().lock();
+    let result = match args.command {
+        AdminCommand::Org(c) => org(db, c, &mut out),
+        AdminCommand::Branch(c) => branch(db, c, &mut out),
+        AdminCommand::User(c) => user(db, c, &mut out),
+        AdminCommand::Right(c) => right(db, c, &mut out),
+        AdminCommand::Computer(c) => computer(db, c, &mut out),
+        AdminCommand::SeedFixtures(a) => seed_fixtures(db, &a, &mut out),
+    };
+    out.flush().map_err(|e| e.to_string())?;
+    result
+}
+
+type Out<'a> = std::io::StdoutLock<'a>;
+
+fn now() -> String {
+    format_timestamp(time::OffsetDateTime::now_utc())
+}
+
+/// Opens the database and runs `f` in one IMMEDIATE transaction, committed only on `Ok`.
+fn in_tx<T>(db: &Path, f: impl FnOnce(&Connection) -> Result<T, AdminError>) -> Result<T, String> {
+    let mut conn =
+        open_connection(db, BUSY_TIMEOUT).map_err(|e| format!("opening {}: {e}", db.display()))?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| format!("starting a transaction on {}: {e}", db.display()))?;
+    let value = f(&tx).map_err(|e| e.to_string())?;
+    tx.commit()
+        .map_err(|e| format!("committing to {}: {e}", db.display()))?;
+    Ok(value)
+}
+
+fn say(out: &mut Out<'_>, line: &str) -> Result<(), String> {
+    writeln!(out, "{line}").map_err(|e| e.to_string())
+}
+
+/// Writes rows as left-aligned columns under a header; the last column is not padded.
+fn table(out: &mut Out<'_>, header: &[&str], rows: &[Vec<String>]) -> Result<(), String> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let cells: Vec<&str> = cells.collect();
+        let mut text = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                let pad = widths[i] - cell.chars().count() + 2;
+                text.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        text
+    };
+    say(out, &line(&mut header.iter().copied()))?;
+    for row in rows {
+        say(out, &line(&mut row.iter().map(String::as_str)))?;
+    }
+    Ok(())
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+fn list_or_dash(items: &[String]) -> String {
+    if items.is_empty() {
+        "-".into()
+    } else {
+        items.join(",")
+    }
+}
+
+fn org(db: &Path, command: OrgCommand, out: &mut Out<'_>) -> Result<(), String> {
+    match command {
+        OrgCommand::Add { code, name } => {
+            let name = non_blank("--name", &name)?;
+            in_tx(db, |c| {
+                store_admin::add_organisation(c, &code, &name, &now())
+            })?;
+            say(out, &format!("organisation {code} added"))
+        }
+        OrgCommand::List => {
+            let rows = in_tx(db, store_admin::list_organisations)?;
+            let rows: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|(code, name, enabled)| vec![code, yes_no(enabled), name])
+                .collect();
+            table(out, &["CODE", "ENABLED", "NAME"], &rows)
+        }
+        OrgCommand::Enable { code } => {
+            in_tx(db, |c| {
+                store_admin::set_organisation_enabled(c, &code, true)
+            })?;
+            say(out, &format!("organisation {code} enabled"))
+        }
+        OrgCommand::Disable { code } => {
+            in_tx(db, |c| {
+                store_admin::set_organisation_enabled(c, &code, false)
+            })?;
+            say(out, &format!("organisation {code} disabled"))
+        }
+    }
+}
+
+fn non_blank(what: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > 100 {
+        return Err(format!("{what} must be 1-100 characters"));
+    }
+    Ok(value.to_string())
+}
+
+fn branch(db: &Path, command: BranchCommand, out: &mut Out<'_>) -> Result<(), String> {
+    match command {
+        BranchCommand::Add { org, code, name } => {
+            let name = non_blank("--name", &name)?;
+            in_tx(db, |c| {
+                store_admin::add_branch(c, &org, &code, &name, &now())
+            })?;
+            say(out, &format!("branch {org}/{code} added"))
+        }
+        BranchCommand::List { org } => {
+            let rows = in_tx(db, |c| store_admin::list_branches(c, &org))?;
+            let rows: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|(code, name, enabled)| vec![code, yes_no(enabled), name])
+                .collect();
+            table(out, &["CODE", "ENABLED", "NAME"], &rows)
+        }
+        BranchCommand::Enable { org, code } => {
+            in_tx(db, |c| {
+                store_admin::set_branch_enabled(c, &org, &code, true)
+            })?;
+            say(out, &format!("branch {org}/{code} enabled"))
+        }
+        BranchCommand::Disable { org, code } => {
+            in_tx(db, |c| {
+                store_admin::set_branch_enabled(c, &org, &code, false)
+            })?;
+            say(out, &format!("branch {org}/{code} disabled"))
+        }
+    }
+}
+
+fn user(db: &Path, command: UserCommand, out: &mut Out<'_>) -> Result<(), String> {
+    match command {
+        UserCommand::Add {
+            org,
+            user,
+            branches,
+            rights,
+            password,
+        } => {
+            // Refuse what can be refused before asking for a password.
+            in_tx(db, |c| {
+                store_admin::organisation_id(c, &org)?;
+                if store_admin::user_exists(c, &org, &user)? {
+                    return Err(AdminError::Exists(format!("user {org}/{user}")));
+                }
+                Ok(())
+            })?;
+            let hash = hash_password(&new_password(&password, &org, &user)?);
+            in_tx(db, |c| {
+                store_admin::add_user(c, &org, &user, &hash, &now())?;
+                for branch in &branches {
+                    store_admin::set_branch_allocation(c, &org, &user, branch, true)?;
+                }
+                for right in &rights {
+                    store_admin::set_right(c, &org, &user, right, true)?;
+                }
+                Ok(())
+            })?;
+            let mut line = format!("user {org}/{user} added");
+            if !branches.is_empty() {
+                line.push_str(&format!("; branches {}", branches.join(",")));
+            }
+            if !rights.is_empty() {
+                line.push_str(&format!("; rights {}", rights.join(",")));
+            }
+            say(out, &line)
+        }
+        UserCommand::Passwd {
+            org,
+            user,
+            password,
+        } => {
+            in_tx(db, |c| {
+                if store_admin::user_exists(c, &org, &user)? {
+                    Ok(())
+                } else {
+                    Err(AdminError::NotFound(format!("user {org}/{user}")))
+                }
+            })?;
+            let hash = hash_password(&new_password(&password, &org, &user)?);
+            in_tx(db, |c| store_admin::set_password(c, &org, &user, &hash))?;
+            say(
+                out,
+                &format!("password of {org}/{user} changed; lockout cleared, sessions ended"),
+            )
+        }
+        UserCommand::Enable { org, user } => {
+            in_tx(db, |c| store_admin::set_user_enabled(c, &org, &user, true))?;
+            say(out, &format!("user {org}/{user} enabled"))
+        }
+        UserCommand::Disable { org, user } => {
+            in_tx(db, |c| store_admin::set_user_enabled(c, &org, &user, false))?;
+            say(out, &format!("user {org}/{user} disabled; sessions ended"))
+        }
+        UserCommand::Unlock { org, user } => {
+            in_tx(db, |c| store_admin::unlock_user(c, &org, &user))?;
+            say(out, &format!("user {org}/{user} unlocked"))
+        }
+        UserCommand::List { org } => {
+            let users = in_tx(db, |c| store_admin::list_users(c, &org))?;
+            let rows: Vec<Vec<String>> = users
+                .into_iter()
+                .map(|u| {
+                    vec![
+                        u.user_name,
+                        yes_no(u.enabled),
+                        u.locked_until.unwrap_or_else(|| "-".into()),
+                        u.failed_attempts.to_string(),
+                        list_or_dash(&u.rights),
+                        list_or_dash(&u.branches),
+                        list_or_dash(&u.computers),
+                    ]
+                })
+                .collect();
+            table(
+                out,
+                &[
+                    "USER",
+                    "ENABLED",
+                    "LOCKED_UNTIL",
+                    "FAILED",
+                    "RIGHTS",
+                    "BRANCHES",
+                    "COMPUTERS",
+                ],
+                &rows,
+            )
+        }
+        UserCommand::Allocate { org, user, branch } => {
+            in_tx(db, |c| {
+                store_admin::set_branch_allocation(c, &org, &user, &branch, true)
+            })?;
+            say(
+                out,
+                &format!("user {org}/{user} allocated to branch {branch}"),
+            )
+        }
+        UserCommand::Deallocate { org, user, branch } => {
+            in_tx(db, |c| {
+                store_admin::set_branch_allocation(c, &org, &user, &branch, false)
+            })?;
+            say(
+                out,
+                &format!("user {org}/{user} no longer allocated to branch {branch}"),
+            )
+        }
+    }
+}
+
+fn right(db: &Path, command: RightCommand, out: &mut Out<'_>) -> Result<(), String> {
+    match command {
+        RightCommand::List => {
+            let rows: Vec<Vec<String>> = RIGHTS
+                .iter()
+                .map(|(code, description)| vec![code.to_string(), description.to_string()])
+                .collect();
+            table(out, &["CODE", "DESCRIPTION"], &rows)
+        }
+        RightCommand::Grant { org, user, right } => {
+            in_tx(db, |c| store_admin::set_right(c, &org, &user, &right, true))?;
+            say(out, &format!("right {right} granted to {org}/{user}"))
+        }
+        RightCommand::Revoke { org, user, right } => {
+            in_tx(db, |c| {
+                store_admin::set_right(c, &org, &user, &right, false)
+            })?;
+            say(out, &format!("right {right} revoked from {org}/{user}"))
+        }
+    }
+}
+
+fn computer(db: &Path, command: ComputerCommand, out: &mut Out<'_>) -> Result<(), String> {
+    match command {
+        ComputerCommand::Add {
+            org,
+            user,
+            computer,
+        } => {
+            in_tx(db, |c| {
+                store_admin::set_computer(c, &org, &user, &computer, true)
+            })?;
+            say(
+                out,
+                &format!("user {org}/{user} bound to computer {computer}"),
+            )
+        }
+        ComputerCommand::Remove {
+            org,
+            user,
+            computer,
+        } => {
+            in_tx(db, |c| {
+                store_admin::set_computer(c, &org, &user, &computer, false)
+            })?;
+            say(
+                out,
+                &format!("user {org}/{user} no longer bound to computer {computer}"),
+            )
+        }
+        ComputerCommand::List { org } => {
+            let users = in_tx(db, |c| store_admin::list_users(c, &org))?;
+            let rows: Vec<Vec<String>> = users
+                .into_iter()
+                .flat_map(|u| {
+                    let name = u.user_name;
+                    u.computers
+                        .into_iter()
+                        .map(move |computer| vec![name.clone(), computer])
+                })
+                .collect();
+            table(out, &["USER", "COMPUTER"], &rows)
+        }
+    }
+}
+
+fn seed_fixtures(db: &Path, args: &SeedArgs, out: &mut Out<'_>) -> Result<(), String> {
+    let base = args.fixtures.join("base.sql");
+    let sql =
+        std::fs::read_to_string(&base).map_err(|e| format!("reading {}: {e}", base.display()))?;
+    in_tx(db, |c| {
+        let organisations: i64 =
+            c.query_row("SELECT count(*) FROM organisations", [], |r| r.get(0))?;
+        if organisations > 0 {
+            return Err(AdminError::Invalid(format!(
+                "{} already has organisations; seed-fixtures needs an empty database \
+                 (base.sql uses fixed row ids)",
+                db.display()
+            )));
+        }
+        crate::testing::seed_principals(c, crate::testing::FIXED_NOW)?;
+        c.execute_batch(&sql)
+            .map_err(|e| AdminError::Invalid(format!("{}: {e}", base.display())))
+    })?;
+    say(
+        out,
+        &format!(
+            "seeded {}: fixture principals (organisations DEMO and OTHER; users demo, noright, \
+             disabled, bound, nobranch, locked; password {}) and {}",
+            db.display(),
+            crate::testing::PASSWORD,
+            base.display()
+        ),
+    )
+}
+
+/// Reads a new password (from standard input or a no-echo prompt) and checks the policy.
+fn new_password(source: &PasswordSource, org: &str, user: &str) -> Result<String, String> {
+    let password = if source.password_stdin {
+        let mut line = String::new();
+        let read = std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| format!("reading the password from standard input: {e}"))?;
+        if read == 0 {
+            return Err(
+                "--password-stdin: standard input is empty; send the password as one line".into(),
+            );
+        }
+        if line.ends_with('\n') {
+            line.pop();
+            if line.ends_with('\r') {
+                line.pop();
+            }
+        }
+        line
+    } else {
+        if !std::io::stdin().is_terminal() {
+            return Err(
+                "standard input is not a terminal: pass --password-stdin and send the password \
+                 as one line on standard input (passwords are never taken from the command line)"
+                    .into(),
+            );
+        }
+        let first = rpassword::prompt_password(format!("New password for {org}/{user}: "))
+            .map_err(|e| format!("reading the password: {e}"))?;
+        check_password_policy(&first, user)?;
+        let second = rpassword::prompt_password("Repeat it: ")
+            .map_err(|e| format!("reading the password: {e}"))?;
+        if first != second {
+            return Err("the passwords do not match".into());
+        }
+        first
+    };
+    check_password_policy(&password, user)?;
+    Ok(password)
+}
+
+/// The password policy: 10-128 characters, no control characters, no leading or
+/// trailing whitespace (clients trim it), not the user name.
+///
+/// # Errors
+///
+/// Which rule the password breaks (never the password itself).
+pub fn check_password_policy(password: &str, user: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "the password is too short: use at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(format!(
+            "the password is too long: use at most {MAX_PASSWORD_CHARS} characters"
+        ));
+    }
+    if password.chars().any(char::is_control) {
+        return Err("the password must not contain control characters".into());
+    }
+    if password.trim() != password {
+        return Err("the password must not start or end with whitespace".into());
+    }
+    if password.eq_ignore_ascii_case(user) {
+        return Err("the password must not be the user name".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_policy() {
+        assert!(check_password_policy("correct-horse", "alice").is_ok());
+        assert!(
+            check_password_policy("short", "alice")
+                .unwrap_err()
+                .contains("at least 10")
+        );
+        assert!(check_password_policy(" leading-space", "alice").is_err());
+        assert!(check_password_policy("tab\tinside-it", "alice").is_err());
+        assert!(check_password_policy("alice-admin", "alice-admin").is_err());
+        assert!(check_password_policy(&"x".repeat(129), "alice").is_err());
+        assert!(check_password_policy("ünïcödé-pässwörd", "alice").is_ok());
+    }
+}

@@ -1,0 +1,148 @@
+//! The one interface to the outside world: [`Gateway`]. The processor (never a request
+//! handler) calls it for the work Allps hands to others: SDV EFT credits to the
+//! recipient banks (submission, delivery report, return check) and wallet creation at
+//! the wallet issuer. DebiCheck mandate requests join this trait when they are built.
+//!
+//! Every call carries the stable identifiers of what it is about (wallet request id,
+//! payment number and part number), so a real implementation can make it idempotent at
+//! the far end: the processor may repeat a call after a crash between the call and the
+//! commit of its outcome, and must get the same answer.
+//!
+//! The default implementation is [`Simulator`]: deterministic outcomes decided by
+//! documented, configurable rules ([`SimulatorRules`]) so integrators can produce a
+//! return, a rejection or a failed wallet on purpose.
+
+mod simulator;
+
+pub use simulator::{Simulator, SimulatorRules};
+
+use rust_decimal::Decimal;
+use time::Date;
+
+/// A wallet to create at the issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletRequest {
+    /// The WalletRequestId: the issuer's idempotency key.
+    pub request_id: i64,
+    /// Which attempt this is (1 for the first call).
+    pub attempt: u32,
+    /// The Allps branch code the wallet is homed at.
+    pub branch_code: String,
+    /// The client's cellphone, `0821234567`.
+    pub cellphone: String,
+    /// First name(s).
+    pub first_name: String,
+    /// Surname.
+    pub surname: String,
+    /// `SA_ID` or `PASSPORT`.
+    pub id_type: String,
+    /// ID or passport number.
+    pub id_number: String,
+    /// Date of birth.
+    pub date_of_birth: Date,
+    /// `M` or `F`.
+    pub gender: String,
+}
+
+/// The issuer's answer to a wallet request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalletOutcome {
+    /// The wallet exists with this number (not a bank account number).
+    Created {
+        /// The wallet number.
+        wallet_number: String,
+    },
+    /// The issuer refused the request for good.
+    Refused {
+        /// The issuer's reason code.
+        code: String,
+        /// The reason in words.
+        reason: String,
+    },
+}
+
+/// One account part of a credit payment as the bank sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditInstruction {
+    /// The PaymentNumber (`CP00000001`).
+    pub payment_number: String,
+    /// The part's number within the payment.
+    pub part_number: i64,
+    /// Which attempt of this call this is (1 for the first).
+    pub attempt: u32,
+    /// The recipient's bank branch code.
+    pub branch_code: String,
+    /// The recipient's account number.
+    pub account_number: String,
+    /// `CURRENT`, `SAVINGS`, ...
+    pub account_type: String,
+    /// The account holder's name as registered (or the client's name).
+    pub holder_name: String,
+    /// The amount in rand.
+    pub amount: Decimal,
+    /// The payment's action date.
+    pub action_date: Date,
+}
+
+/// What the recipient bank reported about a submitted credit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// The credit reached the recipient bank. It may still be returned later.
+    Delivered,
+    /// The recipient bank rejected the credit; the money did not arrive.
+    Rejected(ReturnAdvice),
+}
+
+/// A return (or rejection) of a credit by the recipient bank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnAdvice {
+    /// The bank's reason code (ACB style, e.g. `12`).
+    pub code: String,
+    /// The reason in words (e.g. `ACCOUNT CLOSED`).
+    pub reason: String,
+}
+
+/// A call that could not be answered now (network, far end down); the processor
+/// retries it with backoff.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("gateway unavailable: {0}")]
+pub struct GatewayUnavailable(pub String);
+
+/// The outside world, as the processor talks to it. Calls are blocking; the processor
+/// runs them on a blocking thread.
+pub trait Gateway: Send + Sync + 'static {
+    /// Asks the wallet issuer to create a wallet.
+    ///
+    /// # Errors
+    ///
+    /// [`GatewayUnavailable`] when the issuer cannot answer now.
+    fn create_wallet(&self, request: &WalletRequest) -> Result<WalletOutcome, GatewayUnavailable>;
+
+    /// Hands a credit to the bank for payment on its action date.
+    ///
+    /// # Errors
+    ///
+    /// [`GatewayUnavailable`] when the bank cannot take it now.
+    fn submit_credit(&self, credit: &CreditInstruction) -> Result<(), GatewayUnavailable>;
+
+    /// The delivery report of a submitted credit.
+    ///
+    /// # Errors
+    ///
+    /// [`GatewayUnavailable`] when no report can be fetched now.
+    fn credit_delivery(
+        &self,
+        credit: &CreditInstruction,
+    ) -> Result<DeliveryOutcome, GatewayUnavailable>;
+
+    /// Whether the recipient bank returned a delivered credit (checked once, a
+    /// configured time after delivery).
+    ///
+    /// # Errors
+    ///
+    /// [`GatewayUnavailable`] when no answer can be fetched now.
+    fn credit_return(
+        &self,
+        credit: &CreditInstruction,
+    ) -> Result<Option<ReturnAdvice>, GatewayUnavailable>;
+}

@@ -1,0 +1,394 @@
+//! The durable job queue: work the processor does later, stored in the `jobs` table so it
+//! survives restarts. A job is one step of one subject (a wallet request, or one part of
+//! a credit payment), due at an instant on the injected clock.
+//!
+//! Exactly-once rules:
+//!
+//! - **Enqueue is idempotent**: `(kind, subject_id, part_number)` is unique, so a step is
+//!   queued at most once however often the code that queues it runs.
+//! - **Claim under a lease**: [`claim_next`] atomically (one write transaction; SQLite
+//!   allows one writer, across processes too) takes the earliest due job that is PENDING,
+//!   or RUNNING with an expired lease, marks it RUNNING for this owner until
+//!   `now + lease`, and counts the attempt. Two processors (the server's and
+//!   `allps-ws process`) never hold the same job at once.
+//! - **Fenced completion**: the outcome is recorded by [`finish`], [`retry`] or
+//!   [`give_up`] only while the caller still holds the lease it claimed (same owner and
+//!   attempt count), in the same transaction as the job's effects, so a processor whose
+//!   lease was taken over records nothing. Effects are also written to be idempotent
+//!   (guarded on the subject's current state).
+//! - **Crash recovery**: a processor that dies after claiming leaves the job RUNNING;
+//!   when its lease expires another claim takes it over and repeats the gateway call,
+//!   whose far end is idempotent on the request's identifiers.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use time::{Duration, OffsetDateTime};
+
+use crate::clock::{format_timestamp, parse_timestamp};
+
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// Ask the wallet issuer to create a wallet (subject: wallet request id).
+    WalletCreate,
+    /// Hand a bank part to the bank (subject: payment id, part number).
+    CreditSubmit,
+    /// Fetch a submitted bank part's delivery report.
+    CreditDelivery,
+    /// Check whether the recipient bank returned a delivered bank part.
+    CreditReturnCheck,
+    /// Credit a wallet part inside Allps on the action date.
+    WalletCredit,
+}
+
+impl JobKind {
+    /// Every kind.
+    pub const ALL: &'static [JobKind] = &[
+        JobKind::WalletCreate,
+        JobKind::CreditSubmit,
+        JobKind::CreditDelivery,
+        JobKind::CreditReturnCheck,
+        JobKind::WalletCredit,
+    ];
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::WalletCreate => "WALLET_CREATE",
+            JobKind::CreditSubmit => "CREDIT_SUBMIT",
+            JobKind::CreditDelivery => "CREDIT_DELIVERY",
+            JobKind::CreditReturnCheck => "CREDIT_RETURN_CHECK",
+            JobKind::WalletCredit => "WALLET_CREDIT",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(text: &str) -> Option<JobKind> {
+        JobKind::ALL.iter().copied().find(|k| k.as_str() == text)
+    }
+}
+
+/// A job to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// What to do.
+    pub kind: JobKind,
+    /// The wallet request or payment id.
+    pub subject_id: i64,
+    /// The payment part, or 0.
+    pub part_number: i64,
+    /// When it becomes due.
+    pub due_at: OffsetDateTime,
+}
+
+/// A job this processor holds the lease of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedJob {
+    /// Row id.
+    pub id: i64,
+    /// What to do.
+    pub kind: JobKind,
+    /// The wallet request or payment id.
+    pub subject_id: i64,
+    /// The payment part, or 0.
+    pub part_number: i64,
+    /// When it was due: the instant its simulated effects happen at.
+    pub due_at: OffsetDateTime,
+    /// Attempts so far, this one included (1 on the first claim).
+    pub attempts: u32,
+    /// Who holds the lease.
+    pub owner: String,
+}
+
+/// Queues a job; does nothing if the same step is already queued (or done).
+/// Returns whether a row was added.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn enqueue(conn: &Connection, job: &NewJob, now: OffsetDateTime) -> rusqlite::Result<bool> {
+    let added = conn
+        .prepare_cached(
+            "INSERT INTO jobs (kind, subject_id, part_number, status, due_at, created_at)
+             VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5)
+             ON CONFLICT (kind, subject_id, part_number) DO NOTHING",
+        )?
+        .execute(params![
+            job.kind.as_str(),
+            job.subject_id,
+            job.part_number,
+            format_timestamp(job.due_at),
+            format_timestamp(now)
+        ])?;
+    Ok(added == 1)
+}
+
+/// Claims the earliest job due at or before `until` that is PENDING, or RUNNING under a
+/// lease that expired before `now`; it becomes RUNNING for `owner` until `now + lease`.
+///
+/// # Errors
+///
+/// SQLite; a stored job with an unknown kind or malformed time is reported as
+/// `InvalidColumnType`.
+pub fn claim_next(
+    conn: &Connection,
+    owner: &str,
+    until: OffsetDateTime,
+    now: OffsetDateTime,
+    lease: Duration,
+) -> rusqlite::Result<Option<ClaimedJob>> {
+    let row = conn
+        .prepare_cached(
+            "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
+             WHERE id = (SELECT id FROM jobs
+                         WHERE due_at <= ?3
+                           AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+                         ORDER BY due_at, id LIMIT 1)
+             RETURNING id, kind, subject_id, part_number, due_at, attempts",
+        )?
+        .query_row(
+            params![
+                owner,
+                format_timestamp(now + lease),
+                format_timestamp(until),
+                format_timestamp(now)
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, u32>(5)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((id, kind, subject_id, part_number, due_at, attempts)) = row else {
+        return Ok(None);
+    };
+    let bad = |what: &str| {
+        rusqlite::Error::InvalidColumnType(
+            0,
+            format!("jobs.{what} of job {id}"),
+            rusqlite::types::Type::Text,
+        )
+    };
+    Ok(Some(ClaimedJob {
+        id,
+        kind: JobKind::parse(&kind).ok_or_else(|| bad("kind"))?,
+        subject_id,
+        part_number,
+        due_at: parse_timestamp(&due_at).ok_or_else(|| bad("due_at"))?,
+        attempts,
+        owner: owner.to_string(),
+    }))
+}
+
+/// Whether `job`'s lease is still held by its claimer (nobody took it over).
+///
+/// # Errors
+///
+/// SQLite.
+pub fn holds(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM jobs WHERE id = ?1 AND status = 'RUNNING' AND lease_owner = ?2 AND attempts = ?3",
+        )?
+        .query_row(params![job.id, job.owner, job.attempts], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn end(
+    conn: &Connection,
+    job: &ClaimedJob,
+    status: &str,
+    at: OffsetDateTime,
+    outcome: Option<&str>,
+    error: Option<&str>,
+) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE jobs SET status = ?1, finished_at = ?2, outcome = ?3, last_error = coalesce(?4, last_error),
+                             lease_owner = NULL, lease_until = NULL
+             WHERE id = ?5 AND status = 'RUNNING' AND lease_owner = ?6 AND attempts = ?7",
+        )?
+        .execute(params![
+            status,
+            format_timestamp(at),
+            outcome,
+            error,
+            job.id,
+            job.owner,
+            job.attempts
+        ])?;
+    Ok(changed == 1)
+}
+
+/// Marks a held job DONE at `at` with a short description of what it did. Returns
+/// false (and changes nothing) if the lease is no longer held.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn finish(
+    conn: &Connection,
+    job: &ClaimedJob,
+    at: OffsetDateTime,
+    outcome: &str,
+) -> rusqlite::Result<bool> {
+    end(conn, job, "DONE", at, Some(outcome), None)
+}
+
+/// Marks a held job FAILED (gave up after its attempts) at `at`. Returns false if the
+/// lease is no longer held.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn give_up(
+    conn: &Connection,
+    job: &ClaimedJob,
+    at: OffsetDateTime,
+    error: &str,
+) -> rusqlite::Result<bool> {
+    end(conn, job, "FAILED", at, Some("gave up"), Some(error))
+}
+
+/// Puts a held job back to PENDING, due again at `next_due`, remembering the error.
+/// Returns false if the lease is no longer held.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn retry(
+    conn: &Connection,
+    job: &ClaimedJob,
+    next_due: OffsetDateTime,
+    error: &str,
+) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE jobs SET status = 'PENDING', due_at = ?1, last_error = ?2, lease_owner = NULL, lease_until = NULL
+             WHERE id = ?3 AND status = 'RUNNING' AND lease_owner = ?4 AND attempts = ?5",
+        )?
+        .execute(params![
+            format_timestamp(next_due),
+            error,
+            job.id,
+            job.owner,
+            job.attempts
+        ])?;
+    Ok(changed == 1)
+}
+
+/// The earliest due instant of a job not yet finished, if any.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<OffsetDateTime>> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT min(due_at) FROM jobs WHERE status IN ('PENDING', 'RUNNING')")?
+        .query_row([], |r| r.get(0))?;
+    Ok(text.as_deref().and_then(parse_timestamp))
+}
+
+/// Jobs per status, for reports.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
+    conn.prepare_cached("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store;
+    use time::macros::datetime;
+
+    fn conn() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        store::migrate(&mut c).unwrap();
+        c
+    }
+
+    const T0: OffsetDateTime = datetime!(2026-11-23 08:00 UTC);
+
+    fn job(subject: i64, due: OffsetDateTime) -> NewJob {
+        NewJob {
+            kind: JobKind::WalletCreate,
+            subject_id: subject,
+            part_number: 0,
+            due_at: due,
+        }
+    }
+
+    #[test]
+    fn enqueue_is_idempotent_and_claims_follow_due_order() {
+        let c = conn();
+        assert!(enqueue(&c, &job(2, T0 + Duration::minutes(5)), T0).unwrap());
+        assert!(enqueue(&c, &job(1, T0 + Duration::minutes(1)), T0).unwrap());
+        assert!(!enqueue(&c, &job(1, T0 + Duration::minutes(9)), T0).unwrap());
+        let lease = Duration::minutes(5);
+        assert_eq!(claim_next(&c, "a", T0, T0, lease).unwrap(), None);
+        let first = claim_next(&c, "a", T0 + Duration::hours(1), T0, lease)
+            .unwrap()
+            .unwrap();
+        assert_eq!((first.subject_id, first.attempts), (1, 1));
+        let second = claim_next(&c, "b", T0 + Duration::hours(1), T0, lease)
+            .unwrap()
+            .unwrap();
+        assert_eq!(second.subject_id, 2);
+        // Both are leased: nothing else to claim.
+        assert_eq!(
+            claim_next(&c, "c", T0 + Duration::hours(1), T0, lease).unwrap(),
+            None
+        );
+        assert!(finish(&c, &first, T0, "done").unwrap());
+        assert!(!finish(&c, &first, T0, "again").unwrap());
+        assert_eq!(next_due(&c).unwrap(), Some(T0 + Duration::minutes(5)));
+    }
+
+    #[test]
+    fn an_expired_lease_is_taken_over_and_the_old_holder_is_fenced() {
+        let c = conn();
+        enqueue(&c, &job(1, T0), T0).unwrap();
+        let lease = Duration::minutes(5);
+        let a = claim_next(&c, "a", T0, T0, lease).unwrap().unwrap();
+        assert!(holds(&c, &a).unwrap());
+        // Before the lease expires nobody else gets it.
+        let later = T0 + Duration::minutes(4);
+        assert_eq!(claim_next(&c, "b", later, later, lease).unwrap(), None);
+        let expired = T0 + Duration::minutes(6);
+        let b = claim_next(&c, "b", expired, expired, lease)
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.attempts, 2);
+        assert!(!holds(&c, &a).unwrap());
+        assert!(!finish(&c, &a, expired, "late").unwrap());
+        assert!(!retry(&c, &a, expired, "late").unwrap());
+        assert!(holds(&c, &b).unwrap());
+        assert!(retry(&c, &b, expired + Duration::minutes(2), "unavailable").unwrap());
+        let c2 = claim_next(&c, "c", expired + Duration::minutes(2), expired, lease)
+            .unwrap()
+            .unwrap();
+        assert_eq!(c2.attempts, 3);
+        assert!(give_up(&c, &c2, expired, "still unavailable").unwrap());
+        assert_eq!(next_due(&c).unwrap(), None);
+        let counts = counts(&c).unwrap();
+        assert_eq!(counts, vec![("FAILED".to_string(), 1)]);
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in JobKind::ALL {
+            assert_eq!(JobKind::parse(k.as_str()), Some(*k));
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! `AssignCard`: links a FEZA card to the client's ACTIVE wallet.
+//!
+//! - The card number is a 16-digit PAN with a valid Luhn check digit.
+//! - A card is a magstripe card when its number starts with a configured magstripe BIN
+//!   prefix (`--magstripe-bins`), else EMV (every card ordered since 22 November 2017).
+//!   A magstripe card comes with a numbered PIN mailer, which must be given; an EMV card
+//!   has none, so a PinMailerNumber for it is refused.
+//! - A card belongs to one wallet only. Assigning the same card to the same wallet again
+//!   (with the same PIN mailer) is an idempotent success.
+//! - A wallet has one current card; a new card replaces it (the old one can no longer be
+//!   assigned or printed for). All of a wallet's cards share one technology: an EMV card
+//!   cannot be linked to a wallet that had a magstripe card (a new wallet is needed), nor
+//!   the other way round.
+
+use rusqlite::params;
+
+use super::get_wallet::require_wallet;
+use super::wire::Fields;
+use super::{Ctx, OpError, Operation, require_client};
+use crate::clock::format_timestamp;
+use crate::domain::payouts::{CardNumberError, CardTechnology, WalletStatus, card_technology};
+use crate::domain::{Refusal, ResultCode, validate};
+use crate::error::ServiceError;
+use crate::store::payouts as rows;
+use crate::xml::{Element, XmlWriter};
+
+/// The `AssignCard` operation.
+pub struct AssignCard;
+
+/// A decoded `AssignCard` request.
+#[derive(Debug)]
+pub struct AssignCardRequest {
+    client_number: String,
+    card_number: String,
+    pin_mailer_number: Option<String>,
+}
+
+/// `AssignCard` answers only its Result.
+#[derive(Debug)]
+pub struct AssignCardResponse;
+
+/// Checks a CardNumber field.
+///
+/// # Errors
+///
+/// `CARD_NUMBER_FORMAT` or `CARD_NUMBER_CHECK_DIGIT`.
+pub fn check_card_number(text: &str) -> Result<String, Refusal> {
+    crate::domain::payouts::card_number(text.trim()).map_err(|e| match e {
+        CardNumberError::Format => Refusal::field(
+            ResultCode::CardNumberFormat,
+            "CardNumber",
+            "CardNumber must be the 16 digits of the card",
+        ),
+        CardNumberError::CheckDigit => Refusal::field(
+            ResultCode::CardNumberCheckDigit,
+            "CardNumber",
+            "CardNumber fails its check digit; check the number on the card",
+        ),
+    })
+}
+
+impl Operation for AssignCard {
+    const NAME: &'static str = "AssignCard";
+    const WRITES: bool = true;
+    type Request = AssignCardRequest;
+    type Response = AssignCardResponse;
+
+    fn decode(element: &Element) -> Result<AssignCardRequest, ServiceError> {
+        let f = Fields::new(
+            element,
+            &[
+                ("ClientNumber", 1),
+                ("CardNumber", 1),
+                ("PinMailerNumber", 1),
+            ],
+        )?;
+        Ok(AssignCardRequest {
+            client_number: f.required_text("ClientNumber")?,
+            card_number: f.required_text("CardNumber")?,
+            pin_mailer_number: f.text("PinMailerNumber")?,
+        })
+    }
+
+    fn handle(ctx: &Ctx<'_>, req: AssignCardRequest) -> Result<AssignCardResponse, OpError> {
+        let client = require_client(ctx, &req.client_number)?;
+        let card = check_card_number(&req.card_number)?;
+        let mailer = match req.pin_mailer_number.as_deref() {
+            Some(m) if !m.trim().is_empty() => {
+                Some(validate::alphanumeric("PinMailerNumber", m, 20)?)
+            }
+            _ => None,
+        };
+        let wallet = require_wallet(ctx, client.id, &client.client_number)?;
+        if wallet.status != WalletStatus::Active {
+            return Err(Refusal::field(
+                ResultCode::WalletNotActive,
+                "ClientNumber",
+                format!(
+                    "client {}'s wallet is {}; a card can be assigned once it is ACTIVE",
+                    client.client_number,
+                    wallet.status.as_str()
+                ),
+            )
+            .into());
+        }
+        let technology = card_technology(&card, &ctx.app.config.payouts.magstripe_bins);
+        if let Some(existing) = rows::find_card(ctx.conn, &card)? {
+            if existing.wallet_id != wallet.id {
+                return Err(Refusal::field(
+                    ResultCode::CardAssignedElsewhere,
+                    "CardNumber",
+                    "the card is assigned to another wallet; a card belongs to one wallet only",
+                )
+                .into());
+            }
+            if !existing.active {
+                return Err(Refusal::field(
+                    ResultCode::CardReplaced,
+                    "CardNumber",
+                    "the card was replaced by a later card on this wallet and cannot be assigned again",
+                )
+                .into());
+            }
+            if existing.pin_mailer_number != mailer {
+                return Err(Refusal::field(
+                    ResultCode::CardPinMailerConflict,
+                    "PinMailerNumber",
+                    "the card is already assigned to this wallet with another PIN mailer number",
+                )
+                .into());
+            }
+            return Ok(AssignCardResponse);
+        }
+        match (technology, &mailer) {
+            (CardTechnology::Emv, Some(_)) => {
+                return Err(Refusal::field(
+                    ResultCode::PinMailerNotAllowed,
+                    "PinMailerNumber",
+                    "EMV FEZA cards have no PIN mailer; leave PinMailerNumber out",
+                )
+                .into());
+            }
+            (CardTechnology::Magstripe, None) => {
+                return Err(Refusal::field(
+                    ResultCode::PinMailerRequired,
+                    "PinMailerNumber",
+                    "a magstripe FEZA card is assigned with the number of its PIN mailer",
+                )
+                .into());
+            }
+            _ => {}
+        }
+        let history = rows::cards_of_wallet(ctx.conn, wallet.id)?;
+        if let Some(earlier) = history.iter().find(|c| c.technology != technology) {
+            return Err(Refusal::field(
+                ResultCode::CardWalletTypeMismatch,
+                "CardNumber",
+                format!(
+                    "the card does not match the wallet type: this card is {} and the wallet's earlier card was {}; a new wallet is needed",
+                    technology.as_str(),
+                    earlier.technology.as_str()
+                ),
+            )
+            .into());
+        }
+        let now = format_timestamp(ctx.now);
+        ctx.conn
+            .prepare_cached(
+                "UPDATE wallet_cards SET status = 'REPLACED', replaced_at = ?1
+                 WHERE wallet_id = ?2 AND status = 'ACTIVE'",
+            )?
+            .execute(params![now, wallet.id])?;
+        ctx.conn
+            .prepare_cached(
+                "INSERT INTO wallet_cards (wallet_id, card_number, technology, pin_mailer_number, status,
+                                           assigned_by, assigned_at)
+                 VALUES (?1, ?2, ?3, ?4, 'ACTIVE', ?5, ?6)",
+            )?
+            .execute(params![
+                wallet.id,
+                card,
+                technology.as_str(),
+                mailer,
+                ctx.principal.user_id,
+                now
+            ])?;
+        tracing::debug!(
+            client_number = %client.client_number,
+            card = %crate::mask::card_number(&card),
+            technology = technology.as_str(),
+            "card assigned"
+        );
+        Ok(AssignCardResponse)
+    }
+
+    fn encode(_response: &AssignCardResponse, _w: &mut XmlWriter) {}
+}

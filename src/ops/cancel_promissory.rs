@@ -1,0 +1,89 @@
+//! `CancelPromissory`: stops every instalment of a note not yet presented (PENDING →
+//! CANCELLED) and records when, why and by whom. Instalments already presented
+//! (PRESENTED, TRACKING, COLLECTED, UNPAID) are left to the collection engine.
+//! Cancelling a CANCELLED note answers it again (Code 0, nothing changes); a COMPLETED
+//! note cannot be cancelled.
+
+use super::notes::{register_due, require_note};
+use super::wire::Fields;
+use super::{Ctx, OpError, Operation};
+use crate::domain::promissory::{NoteStatus, promissory_number};
+use crate::domain::{Refusal, ResultCode, validate};
+use crate::error::ServiceError;
+use crate::store::promissory;
+use crate::xml::{Element, XmlWriter};
+
+/// The `CancelPromissory` operation.
+pub struct CancelPromissory;
+
+/// A decoded `CancelPromissory` request.
+#[derive(Debug)]
+pub struct CancelPromissoryRequest {
+    promissory_number: String,
+    reason: Option<String>,
+}
+
+/// The note's status after the call (CANCELLED).
+#[derive(Debug)]
+pub struct CancelPromissoryResponse {
+    status: NoteStatus,
+}
+
+impl Operation for CancelPromissory {
+    const NAME: &'static str = "CancelPromissory";
+    const WRITES: bool = true;
+    type Request = CancelPromissoryRequest;
+    type Response = CancelPromissoryResponse;
+
+    fn decode(element: &Element) -> Result<CancelPromissoryRequest, ServiceError> {
+        let f = Fields::new(element, &[("PromissoryNumber", 1), ("Reason", 1)])?;
+        Ok(CancelPromissoryRequest {
+            promissory_number: f.required_text("PromissoryNumber")?,
+            reason: f.text("Reason")?,
+        })
+    }
+
+    fn handle(
+        ctx: &Ctx<'_>,
+        req: CancelPromissoryRequest,
+    ) -> Result<CancelPromissoryResponse, OpError> {
+        register_due(ctx)?;
+        let reason = validate::optional("Reason", req.reason.as_deref(), 100)?;
+        let note = require_note(ctx, &req.promissory_number)?;
+        match note.status {
+            NoteStatus::Cancelled => {}
+            NoteStatus::Completed => {
+                return Err(Refusal::field(
+                    ResultCode::PromissoryNotCancellable,
+                    "PromissoryNumber",
+                    format!(
+                        "promissory note {} is COMPLETED: every instalment was collected",
+                        promissory_number(note.id)
+                    ),
+                )
+                .into());
+            }
+            NoteStatus::Pending | NoteStatus::Active => {
+                let stopped = promissory::cancel(
+                    ctx.conn,
+                    note.id,
+                    ctx.now,
+                    reason.as_deref(),
+                    ctx.principal.user_id,
+                )?;
+                tracing::info!(
+                    promissory = %promissory_number(note.id),
+                    instalments_stopped = stopped,
+                    "promissory note cancelled"
+                );
+            }
+        }
+        Ok(CancelPromissoryResponse {
+            status: NoteStatus::Cancelled,
+        })
+    }
+
+    fn encode(response: &CancelPromissoryResponse, w: &mut XmlWriter) {
+        w.leaf("Status", response.status.as_str());
+    }
+}

@@ -1,0 +1,118 @@
+//! `GetClientCredit`: a credit payment of the branch and the status of each of its parts,
+//! as known on the Allps side (not at the recipient bank).
+
+use super::wire::Fields;
+use super::{Ctx, OpError, Operation};
+use crate::clock::{SAST, format_date, parse_timestamp};
+use crate::domain::payouts::{parse_payment_number, payment_number};
+use crate::domain::{Refusal, ResultCode, validate};
+use crate::error::ServiceError;
+use crate::store::payouts::{self as rows, PartRow, PaymentRow, money_text};
+use crate::xml::{Element, XmlWriter};
+
+/// The `GetClientCredit` operation.
+pub struct GetClientCredit;
+
+/// A decoded `GetClientCredit` request.
+#[derive(Debug)]
+pub struct GetClientCreditRequest {
+    payment_number: String,
+}
+
+/// The payment and its parts.
+#[derive(Debug)]
+pub struct GetClientCreditResponse {
+    payment: PaymentRow,
+    parts: Vec<PartRow>,
+}
+
+/// The branch's payment with this PaymentNumber, and its parts.
+///
+/// # Errors
+///
+/// `FIELD_REQUIRED` / `FIELD_TOO_LONG` for a blank or long number, `PAYMENT_NOT_FOUND`
+/// when the branch has no such payment, or the store failing.
+pub fn require_payment(ctx: &Ctx<'_>, text: &str) -> Result<(PaymentRow, Vec<PartRow>), OpError> {
+    let number = validate::required("PaymentNumber", text, 20)?;
+    let not_found = || {
+        OpError::Refused(Refusal::field(
+            ResultCode::PaymentNotFound,
+            "PaymentNumber",
+            format!(
+                "payment {number} does not exist in branch {}",
+                ctx.principal.branch_code
+            ),
+        ))
+    };
+    let id = parse_payment_number(&number).ok_or_else(not_found)?;
+    let payment =
+        rows::find_payment(ctx.conn, ctx.principal.branch_id, id)?.ok_or_else(not_found)?;
+    let parts = rows::parts_of(ctx.conn, payment.id)?;
+    Ok((payment, parts))
+}
+
+/// The South African date of a stored timestamp (the date part of the text if it
+/// cannot be parsed, which the store never holds).
+pub fn sast_date(timestamp: &str) -> String {
+    parse_timestamp(timestamp)
+        .map(|t| format_date(t.to_offset(SAST).date()))
+        .unwrap_or_else(|| timestamp.chars().take(10).collect())
+}
+
+impl Operation for GetClientCredit {
+    const NAME: &'static str = "GetClientCredit";
+    const WRITES: bool = false;
+    type Request = GetClientCreditRequest;
+    type Response = GetClientCreditResponse;
+
+    fn decode(element: &Element) -> Result<GetClientCreditRequest, ServiceError> {
+        let f = Fields::new(element, &[("PaymentNumber", 1)])?;
+        Ok(GetClientCreditRequest {
+            payment_number: f.required_text("PaymentNumber")?,
+        })
+    }
+
+    fn handle(
+        ctx: &Ctx<'_>,
+        req: GetClientCreditRequest,
+    ) -> Result<GetClientCreditResponse, OpError> {
+        let (payment, parts) = require_payment(ctx, &req.payment_number)?;
+        Ok(GetClientCreditResponse { payment, parts })
+    }
+
+    fn encode(response: &GetClientCreditResponse, w: &mut XmlWriter) {
+        let p = &response.payment;
+        w.open("CreditPayment");
+        w.leaf("PaymentNumber", &payment_number(p.id));
+        w.leaf("ClientNumber", &p.client_number);
+        w.leaf("PaymentReference", &p.payment_reference);
+        w.leaf("Status", p.status.as_str());
+        w.leaf("ActionDate", &p.action_date);
+        w.leaf("TotalAmount", &money_text(p.total_amount));
+        w.opt_leaf("CashAmount", p.cash_amount.map(money_text).as_deref());
+        w.leaf("CreatedAt", &p.created_at);
+        w.open("Parts");
+        for part in &response.parts {
+            w.open("Part");
+            w.leaf_display("PartNumber", part.part_number);
+            w.leaf("RecipientType", part.recipient_type.as_str());
+            if let Some(id) = part.account_id {
+                w.leaf_display("AccountId", id);
+            }
+            w.opt_leaf("AccountNumber", part.account_number.as_deref());
+            w.leaf("Amount", &money_text(part.amount));
+            w.leaf("Status", part.status.as_str());
+            w.leaf("StatusDate", &sast_date(&part.status_at));
+            let reason = match (&part.return_code, &part.return_reason) {
+                (Some(code), Some(text)) => Some(format!("{code} {text}")),
+                (None, Some(text)) => Some(text.clone()),
+                (Some(code), None) => Some(code.clone()),
+                (None, None) => None,
+            };
+            w.opt_leaf("ReturnReason", reason.as_deref());
+            w.close("Part");
+        }
+        w.close("Parts");
+        w.close("CreditPayment");
+    }
+}

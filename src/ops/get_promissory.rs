@@ -1,0 +1,120 @@
+//! `GetPromissory`: one note of the branch, its instalments and each instalment's
+//! replies (collection outcomes from the `replies` table). A read: the status is the
+//! effective one (a PENDING note past its registration delay reads ACTIVE).
+
+use super::notes::{require_note, write_instalment_fields};
+use super::wire::Fields;
+use super::{Ctx, OpError, Operation};
+use crate::clock::{format_date, format_timestamp};
+use crate::domain::promissory::{NoteStatus, promissory_number};
+use crate::error::ServiceError;
+use crate::store::promissory::{self, InstalmentRow, NoteRow, ReplyRow};
+use crate::xml::{Element, XmlWriter};
+
+/// The `GetPromissory` operation.
+pub struct GetPromissory;
+
+/// A decoded `GetPromissory` request.
+#[derive(Debug)]
+pub struct GetPromissoryRequest {
+    promissory_number: String,
+}
+
+/// The note, its instalments and their replies.
+#[derive(Debug)]
+pub struct GetPromissoryResponse {
+    note: NoteRow,
+    status: NoteStatus,
+    instalments: Vec<InstalmentRow>,
+    replies: Vec<ReplyRow>,
+}
+
+impl Operation for GetPromissory {
+    const NAME: &'static str = "GetPromissory";
+    const WRITES: bool = false;
+    type Request = GetPromissoryRequest;
+    type Response = GetPromissoryResponse;
+
+    fn decode(element: &Element) -> Result<GetPromissoryRequest, ServiceError> {
+        let f = Fields::new(element, &[("PromissoryNumber", 1)])?;
+        Ok(GetPromissoryRequest {
+            promissory_number: f.required_text("PromissoryNumber")?,
+        })
+    }
+
+    fn handle(ctx: &Ctx<'_>, req: GetPromissoryRequest) -> Result<GetPromissoryResponse, OpError> {
+        let note = require_note(ctx, &req.promissory_number)?;
+        let status = note.status_at(ctx.now, ctx.app.config.promissory.registration_delay);
+        let instalments = promissory::instalments(ctx.conn, note.id)?;
+        let replies = promissory::replies(ctx.conn, note.id)?;
+        Ok(GetPromissoryResponse {
+            note,
+            status,
+            instalments,
+            replies,
+        })
+    }
+
+    fn encode(response: &GetPromissoryResponse, w: &mut XmlWriter) {
+        let n = &response.note;
+        let number = promissory_number(n.id);
+        w.open("Promissory");
+        w.leaf("PromissoryNumber", &number);
+        w.leaf("ClientNumber", &n.client_number);
+        w.leaf("ContractReference", &n.contract_reference);
+        w.leaf("PaymentStream", n.stream.as_str());
+        w.leaf("Status", response.status.as_str());
+        w.leaf("BankBranchCode", &n.bank_branch_code);
+        w.leaf("AccountNumber", &n.account_number);
+        w.leaf("AccountType", n.account_type.as_str());
+        w.leaf_display("InstalmentAmount", n.instalment_amount);
+        w.leaf_display("NumberOfInstalments", n.number_of_instalments);
+        w.leaf("Frequency", n.frequency.as_str());
+        w.leaf("FirstActionDate", &format_date(n.first_action_date));
+        w.leaf_display("TrackingDays", n.tracking_days);
+        w.leaf_display("CreatedWithoutCardOrPin", n.created_without_card_or_pin);
+        w.leaf_display("TransactionFeesRecoverable", n.transaction_fees_recoverable);
+        w.leaf("CreatedAt", &format_timestamp(n.created_at));
+        w.opt_leaf(
+            "CancelledAt",
+            n.cancelled_at.map(format_timestamp).as_deref(),
+        );
+        w.opt_leaf("CancelReason", n.cancel_reason.as_deref());
+        w.close("Promissory");
+        if response.instalments.is_empty() {
+            w.empty("Instalments");
+            return;
+        }
+        w.open("Instalments");
+        for i in &response.instalments {
+            w.open("Instalment");
+            write_instalment_fields(w, i);
+            let replies: Vec<&ReplyRow> = response
+                .replies
+                .iter()
+                .filter(|r| r.instalment_number == i.number)
+                .collect();
+            if replies.is_empty() {
+                w.empty("Replies");
+            } else {
+                w.open("Replies");
+                for r in replies {
+                    w.open("Reply");
+                    w.leaf_display("Sequence", r.sequence);
+                    w.leaf("ReplyType", &r.reply_type);
+                    w.leaf("OccurredAt", &r.occurred_at);
+                    w.leaf("ClientNumber", &n.client_number);
+                    w.leaf("PromissoryNumber", &number);
+                    w.leaf_display("InstalmentNumber", r.instalment_number);
+                    w.opt_leaf("Amount", r.amount.as_deref());
+                    w.opt_leaf("ReasonCode", r.reason_code.as_deref());
+                    w.opt_leaf("ReasonText", r.reason_text.as_deref());
+                    w.close("Reply");
+                }
+                w.close("Replies");
+            }
+            w.close("Instalment");
+        }
+        w.close("Instalments");
+    }
+}

@@ -1,0 +1,71 @@
+//! What the five promissory-note operations share: finding a note of the caller's branch
+//! from its PromissoryNumber, the registration step every write takes first, and the
+//! wire form of an instalment.
+
+use super::{Ctx, OpError};
+use crate::domain::promissory::parse_promissory_number;
+use crate::domain::{Refusal, ResultCode, validate};
+use crate::store::promissory::{self, InstalmentRow, NoteRow};
+use crate::xml::XmlWriter;
+
+/// Registers due notes (PENDING → ACTIVE) inside the request's transaction. Every
+/// promissory write calls it before reading a note, so what it reads is current.
+///
+/// # Errors
+///
+/// The store failing.
+pub fn register_due(ctx: &Ctx<'_>) -> Result<(), OpError> {
+    promissory::activate_due(
+        ctx.conn,
+        ctx.now,
+        ctx.app.config.promissory.registration_delay,
+    )?;
+    Ok(())
+}
+
+/// The note of the caller's branch with this PromissoryNumber.
+///
+/// # Errors
+///
+/// `FIELD_REQUIRED` for a blank number, `PROMISSORY_NOT_FOUND` when the branch has no
+/// such note (including numbers that are not of the `PN` form), or the store failing.
+pub fn require_note(ctx: &Ctx<'_>, number: &str) -> Result<NoteRow, OpError> {
+    let number = validate::required("PromissoryNumber", number, 20)?;
+    let not_found = || {
+        OpError::Refused(Refusal::field(
+            ResultCode::PromissoryNotFound,
+            "PromissoryNumber",
+            format!(
+                "promissory note {number} does not exist in branch {}",
+                ctx.principal.branch_code
+            ),
+        ))
+    };
+    let id = parse_promissory_number(&number).ok_or_else(not_found)?;
+    promissory::find_note(ctx.conn, ctx.principal.branch_id, id)?.ok_or_else(not_found)
+}
+
+/// Writes the children of an `InstalmentType` (or the first five of an
+/// `InstalmentDetailType`), in WSDL order.
+pub fn write_instalment_fields(w: &mut XmlWriter, i: &InstalmentRow) {
+    w.leaf_display("InstalmentNumber", i.number);
+    w.leaf("ActionDate", &crate::clock::format_date(i.action_date));
+    w.leaf_display("Amount", i.amount);
+    w.leaf_display("TrackingDays", i.tracking_days);
+    w.leaf("Status", i.status.as_str());
+}
+
+/// Writes `<Instalments>` of `InstalmentType` elements.
+pub fn write_instalments(w: &mut XmlWriter, instalments: &[InstalmentRow]) {
+    if instalments.is_empty() {
+        w.empty("Instalments");
+        return;
+    }
+    w.open("Instalments");
+    for i in instalments {
+        w.open("Instalment");
+        write_instalment_fields(w, i);
+        w.close("Instalment");
+    }
+    w.close("Instalments");
+}

@@ -1,0 +1,325 @@
+//! `PrintClientCredit`: the credit payment confirmation handed to the client, as a PDF.
+//! It shows the payment as the Allps side sees it, worded per recipient type: a wallet
+//! part's funds are available once credited; a bank part was accepted, submitted or
+//! delivered, and a delivered bank part may still be returned by the recipient bank; a
+//! returned part did not reach the account; the cash part was paid at the branch. The
+//! document is deterministic: its issue instant is the payment's latest stored status
+//! change, never the wall clock, so the same stored state always prints the same bytes.
+
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+
+use super::get_client_credit::{require_payment, sast_date};
+use super::wire::Fields;
+use super::{Ctx, OpError, Operation};
+use crate::clock::{SAST, parse_timestamp};
+use crate::document::{self, Block, Column, DocumentSpec};
+use crate::domain::allps_client_number;
+use crate::domain::payouts::{PartStatus, RecipientType, payment_number};
+use crate::error::ServiceError;
+use crate::store::payouts::{PartRow, PaymentRow};
+use crate::xml::{Element, XmlWriter};
+
+/// The `PrintClientCredit` operation.
+pub struct PrintClientCredit;
+
+/// A decoded `PrintClientCredit` request.
+#[derive(Debug)]
+pub struct PrintClientCreditRequest {
+    payment_number: String,
+}
+
+/// A rendered document as the response carries it.
+#[derive(Debug)]
+pub struct PrintedDocument {
+    /// File name offered to the client.
+    pub file_name: String,
+    /// `application/pdf`.
+    pub content_type: &'static str,
+    /// Base64 of the PDF.
+    pub content: String,
+    /// SHA-256 of the PDF, lower-case hex.
+    pub sha256: String,
+}
+
+impl PrintedDocument {
+    /// Renders a spec.
+    ///
+    /// # Errors
+    ///
+    /// An invalid spec: a programming error, answered as an internal error.
+    pub fn render(spec: &DocumentSpec) -> Result<PrintedDocument, OpError> {
+        let doc = document::render(spec)
+            .map_err(|e| OpError::Internal(format!("rendering {}: {e}", spec.file_name)))?;
+        Ok(PrintedDocument {
+            file_name: doc.file_name.clone(),
+            content_type: doc.content_type,
+            content: doc.base64(),
+            sha256: doc.sha256_hex,
+        })
+    }
+
+    /// Writes the `Document` element.
+    pub fn encode(&self, w: &mut XmlWriter) {
+        w.open("Document");
+        w.leaf("FileName", &self.file_name);
+        w.leaf("ContentType", self.content_type);
+        w.leaf("Content", &self.content);
+        w.leaf("Sha256", &self.sha256);
+        w.close("Document");
+    }
+}
+
+/// The confirmation document.
+#[derive(Debug)]
+pub struct PrintClientCreditResponse {
+    document: PrintedDocument,
+}
+
+/// `R 1 250.00`: rand with a space between thousands.
+pub fn rands(amount: Decimal) -> String {
+    let mut a = amount;
+    a.rescale(2);
+    let text = a.abs().to_string();
+    let (whole, cents) = text.split_once('.').unwrap_or((&text, "00"));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(' ');
+        }
+        grouped.push(c);
+    }
+    let sign = if amount.is_sign_negative() && !amount.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}R {grouped}.{cents}")
+}
+
+/// `2026-11-23 10:00` in South African time.
+pub fn sast_minute(at: OffsetDateTime) -> String {
+    let t = at.to_offset(SAST);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+fn title_case(text: &str) -> String {
+    let lower = text.replace('_', " ").to_lowercase();
+    let mut chars = lower.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn recipient_label(part: &PartRow) -> String {
+    match part.recipient_type {
+        RecipientType::BankAccount => format!(
+            "Bank account\n{} {}\n{} account",
+            part.bank_name.as_deref().unwrap_or("Bank"),
+            part.bank_branch_code.as_deref().unwrap_or(""),
+            title_case(part.account_type.as_deref().unwrap_or(""))
+        ),
+        RecipientType::Wallet => "Allps wallet".into(),
+        RecipientType::Cash => "Cash at the branch".into(),
+    }
+}
+
+fn part_wording(payment: &PaymentRow, part: &PartRow) -> String {
+    let amount = rands(part.amount);
+    let number = part.account_number.as_deref().unwrap_or("");
+    let on = sast_date(&part.status_at);
+    let action = &payment.action_date;
+    match (part.recipient_type, part.status) {
+        (RecipientType::Cash, _) => {
+            format!("{amount} was paid to the client in cash at the branch on {on}.")
+        }
+        (RecipientType::Wallet, PartStatus::Delivered) => format!(
+            "{amount} was credited to the client's Allps wallet {number} on {on}. The funds are \
+             available to the client now."
+        ),
+        (RecipientType::Wallet, _) => format!(
+            "{amount} will be credited to the client's Allps wallet {number} on {action}. The funds \
+             will be available to the client from then."
+        ),
+        (RecipientType::BankAccount, status) => {
+            let bank = part.bank_name.as_deref().unwrap_or("the bank");
+            match status {
+                PartStatus::Accepted => format!(
+                    "{amount} to {bank} account {number} was accepted for payment on {action}. It has \
+                     not yet been submitted to the bank."
+                ),
+                PartStatus::Submitted => format!(
+                    "{amount} to {bank} account {number} was submitted to the bank on {on} for payment \
+                     on {action}. The recipient bank has not yet reported delivery."
+                ),
+                PartStatus::Delivered => format!(
+                    "{amount} was delivered to {bank} account {number} on {on}. This confirms delivery \
+                     from the Allps side only: the recipient bank may still return the payment, on the \
+                     payment date or a few days later, in which case the amount does not reach the \
+                     account."
+                ),
+                PartStatus::Returned => {
+                    let reason = match (&part.return_code, &part.return_reason) {
+                        (Some(code), Some(text)) => format!(" (reason {code}: {text})"),
+                        _ => String::new(),
+                    };
+                    format!(
+                        "{amount} to {bank} account {number} was returned by the recipient bank on \
+                         {on}{reason}. The amount was not paid into the account."
+                    )
+                }
+                PartStatus::PaidAtBranch => format!("{amount} was paid at the branch on {on}."),
+            }
+        }
+    }
+}
+
+/// The confirmation's layout, from stored data only.
+fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<DocumentSpec, OpError> {
+    let client =
+        crate::store::clients::find_client(ctx.conn, payment.branch_id, &payment.client_number)?
+            .ok_or_else(|| OpError::Internal(format!("payment {} has no client", payment.id)))?;
+    let issued = std::iter::once(payment.created_at.as_str())
+        .chain(parts.iter().map(|p| p.status_at.as_str()))
+        .filter_map(parse_timestamp)
+        .max()
+        .ok_or_else(|| {
+            OpError::Internal(format!("payment {} has no valid timestamp", payment.id))
+        })?;
+    let created = parse_timestamp(&payment.created_at).unwrap_or(issued);
+    let number = payment_number(payment.id);
+    let name = format!("{} {}", client.first_name, client.surname);
+    let rows = parts
+        .iter()
+        .map(|p| {
+            vec![
+                p.part_number.to_string(),
+                recipient_label(p),
+                p.account_number.clone().unwrap_or_else(|| "-".into()),
+                rands(p.amount),
+                format!(
+                    "{}\n{}",
+                    p.status.as_str().replace('_', " "),
+                    sast_date(&p.status_at)
+                ),
+            ]
+        })
+        .collect();
+    let mut spec = DocumentSpec::new(
+        format!("client-credit-{number}.pdf"),
+        "Client Credit Payment Confirmation",
+        issued,
+    )
+    .with_subtitle(format!(
+        "Payment {number} - reference {}",
+        payment.payment_reference
+    ))
+    .with_footer(format!("Allps-i credit payment {number}"))
+    .with_author("Allps-i")
+    .block(Block::Heading("Client".into()))
+    .block(Block::KeyValues(vec![
+        ("Client".into(), name.clone()),
+        ("Client number".into(), client.client_number.clone()),
+        ("Allps client number".into(), allps_client_number(client.id)),
+        ("Identity number".into(), client.id_number.clone()),
+        ("Employer".into(), client.employer_name.clone()),
+    ]))
+    .block(Block::Heading("Payment".into()))
+    .block(Block::KeyValues(vec![
+        ("Payment number".into(), number.clone()),
+        (
+            "Payment reference".into(),
+            payment.payment_reference.clone(),
+        ),
+        ("Accepted".into(), sast_minute(created)),
+        ("Action date".into(), payment.action_date.clone()),
+        ("Total amount".into(), rands(payment.total_amount)),
+        (
+            "Status (Allps side)".into(),
+            payment.status.as_str().replace('_', " "),
+        ),
+        ("Status as at".into(), sast_minute(issued)),
+    ]))
+    .block(Block::Heading("Payment parts".into()))
+    .block(Block::Table {
+        columns: vec![
+            Column::right("Part", 0.5),
+            Column::new("Paid to", 1.8),
+            Column::new("Account / wallet", 1.5),
+            Column::right("Amount", 1.1),
+            Column::new("Status", 1.3),
+        ],
+        rows,
+    })
+    .block(Block::Heading("What this means".into()));
+    for part in parts {
+        spec.push(Block::Paragraph(format!(
+            "Part {}: {}",
+            part.part_number,
+            part_wording(payment, part)
+        )));
+    }
+    spec.push(Block::Notice(format!(
+        "This confirmation reflects the payment status on the Allps side as at {} (South African \
+         time). It does not show the status at the recipient bank.",
+        sast_minute(issued)
+    )));
+    spec.push(Block::Signatures(vec![
+        format!("Client: {name}"),
+        format!("For the lender, branch {}", ctx.principal.branch_code),
+    ]));
+    Ok(spec)
+}
+
+impl Operation for PrintClientCredit {
+    const NAME: &'static str = "PrintClientCredit";
+    const WRITES: bool = false;
+    type Request = PrintClientCreditRequest;
+    type Response = PrintClientCreditResponse;
+
+    fn decode(element: &Element) -> Result<PrintClientCreditRequest, ServiceError> {
+        let f = Fields::new(element, &[("PaymentNumber", 1)])?;
+        Ok(PrintClientCreditRequest {
+            payment_number: f.required_text("PaymentNumber")?,
+        })
+    }
+
+    fn handle(
+        ctx: &Ctx<'_>,
+        req: PrintClientCreditRequest,
+    ) -> Result<PrintClientCreditResponse, OpError> {
+        let (payment, parts) = require_payment(ctx, &req.payment_number)?;
+        let spec = spec(ctx, &payment, &parts)?;
+        Ok(PrintClientCreditResponse {
+            document: PrintedDocument::render(&spec)?,
+        })
+    }
+
+    fn encode(response: &PrintClientCreditResponse, w: &mut XmlWriter) {
+        response.document.encode(w);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn rand_formatting() {
+        let d = |s| Decimal::from_str(s).unwrap();
+        assert_eq!(rands(d("1250")), "R 1 250.00");
+        assert_eq!(rands(d("0.5")), "R 0.50");
+        assert_eq!(rands(d("100000.13")), "R 100 000.13");
+        assert_eq!(rands(d("999.99")), "R 999.99");
+        assert_eq!(title_case("SUBSCRIPTION_SHARE"), "Subscription share");
+    }
+}

@@ -1,0 +1,454 @@
+//! `PrintPromissory`: the documents the payer signs, as a PDF. For a PENDING or ACTIVE
+//! note: the promissory note and debit-order authority (parties, the debit account with
+//! its number masked, the payment instruction, the instalment schedule, the promise to
+//! pay, the authority, the fees clause and signature blocks). For a CANCELLED note: the
+//! cancellation notice instead. COMPLETED notes do not print (seed).
+//!
+//! The PDF is deterministic: its date is the note's `created_at` (the notice's:
+//! `cancelled_at`), never the wall clock, and nothing transient (the note's status) is
+//! printed on the signing documents, so the same note prints the same bytes.
+
+use rust_decimal::Decimal;
+use time::{Date, OffsetDateTime};
+
+use super::notes::require_note;
+use super::wire::Fields;
+use super::{Ctx, OpError, Operation};
+use crate::clock::{SAST, format_date};
+use crate::document::{self, Block, Column, Document, DocumentSpec};
+use crate::domain::promissory::{Frequency, InstalmentStatus, NoteStatus, promissory_number};
+use crate::domain::{Refusal, ResultCode, allps_client_number};
+use crate::error::ServiceError;
+use crate::mask;
+use crate::store::clients::{ClientRow, find_client};
+use crate::store::promissory::{self, InstalmentRow, NoteRow};
+use crate::xml::{Element, XmlWriter};
+
+/// The `PrintPromissory` operation.
+pub struct PrintPromissory;
+
+/// A decoded `PrintPromissory` request.
+#[derive(Debug)]
+pub struct PrintPromissoryRequest {
+    promissory_number: String,
+}
+
+/// The rendered document.
+#[derive(Debug)]
+pub struct PrintPromissoryResponse {
+    document: Document,
+}
+
+impl Operation for PrintPromissory {
+    const NAME: &'static str = "PrintPromissory";
+    const WRITES: bool = false;
+    type Request = PrintPromissoryRequest;
+    type Response = PrintPromissoryResponse;
+
+    fn decode(element: &Element) -> Result<PrintPromissoryRequest, ServiceError> {
+        let f = Fields::new(element, &[("PromissoryNumber", 1)])?;
+        Ok(PrintPromissoryRequest {
+            promissory_number: f.required_text("PromissoryNumber")?,
+        })
+    }
+
+    fn handle(
+        ctx: &Ctx<'_>,
+        req: PrintPromissoryRequest,
+    ) -> Result<PrintPromissoryResponse, OpError> {
+        let note = require_note(ctx, &req.promissory_number)?;
+        let status = note.status_at(ctx.now, ctx.app.config.promissory.registration_delay);
+        if !status.printable() {
+            return Err(Refusal::field(
+                ResultCode::PromissoryNotPrintable,
+                "PromissoryNumber",
+                format!(
+                    "promissory note {} is {status}: only ACTIVE, PENDING and CANCELLED notes print",
+                    promissory_number(note.id)
+                ),
+            )
+            .into());
+        }
+        let client = find_client(ctx.conn, note.branch_id, &note.client_number)?
+            .ok_or(OpError::Storage(rusqlite::Error::QueryReturnedNoRows))?;
+        let (organisation, branch) = promissory::branch_names(ctx.conn, note.branch_id)?;
+        let instalments = promissory::instalments(ctx.conn, note.id)?;
+        let paper = Paper {
+            note: &note,
+            client: &client,
+            creditor: format!("{organisation}, {branch} ({})", ctx.principal.branch_code),
+            organisation,
+            instalments: &instalments,
+        };
+        let spec = if status == NoteStatus::Cancelled {
+            paper.cancellation_notice()
+        } else {
+            paper.note_and_authority()
+        };
+        let document = document::render(&spec)
+            .map_err(|e| OpError::Internal(format!("rendering {}: {e}", spec.file_name)))?;
+        Ok(PrintPromissoryResponse { document })
+    }
+
+    fn encode(response: &PrintPromissoryResponse, w: &mut XmlWriter) {
+        let d = &response.document;
+        w.open("Document");
+        w.leaf("FileName", &d.file_name);
+        w.leaf("ContentType", d.content_type);
+        w.leaf("Content", &d.base64());
+        w.leaf("Sha256", &d.sha256_hex);
+        w.close("Document");
+    }
+}
+
+/// Everything a printed note shows.
+struct Paper<'a> {
+    note: &'a NoteRow,
+    client: &'a ClientRow,
+    organisation: String,
+    creditor: String,
+    instalments: &'a [InstalmentRow],
+}
+
+impl Paper<'_> {
+    fn number(&self) -> String {
+        promissory_number(self.note.id)
+    }
+
+    fn payer(&self) -> String {
+        format!("{} {}", self.client.first_name, self.client.surname)
+    }
+
+    fn total(&self) -> Decimal {
+        self.instalments.iter().map(|i| i.amount).sum()
+    }
+
+    fn parties(&self) -> Vec<Block> {
+        let c = self.client;
+        let id_kind = if c.id_type == "SA_ID" {
+            "SA identity number"
+        } else {
+            "passport"
+        };
+        let mut rows = vec![
+            ("Payer (debtor)".to_string(), self.payer()),
+            (
+                "Identity".to_string(),
+                format!("{} ({id_kind})", c.id_number),
+            ),
+            ("Date of birth".to_string(), c.date_of_birth.clone()),
+            (
+                "Client number".to_string(),
+                format!("{} (Allps {})", c.client_number, allps_client_number(c.id)),
+            ),
+        ];
+        if let Some(cell) = &c.cellphone {
+            rows.push(("Cellphone".to_string(), cell.clone()));
+        }
+        rows.push((
+            "Employer".to_string(),
+            format!("{} ({})", c.employer_name, c.employer_code),
+        ));
+        rows.push(("Creditor".to_string(), self.creditor.clone()));
+        vec![Block::Heading("Parties".into()), Block::KeyValues(rows)]
+    }
+
+    fn account(&self, heading: &str) -> Vec<Block> {
+        let n = self.note;
+        vec![
+            Block::Heading(heading.into()),
+            Block::KeyValues(vec![
+                ("Bank".into(), n.bank_name.clone()),
+                ("Branch code".into(), n.bank_branch_code.clone()),
+                (
+                    "Account number".into(),
+                    mask::account_number(&n.account_number),
+                ),
+                ("Account type".into(), words(n.account_type.as_str())),
+                ("Account holder".into(), self.payer()),
+            ]),
+        ]
+    }
+
+    fn note_and_authority(&self) -> DocumentSpec {
+        let n = self.note;
+        let number = self.number();
+        let total = rands(self.total());
+        let count = self.instalments.len();
+        let frequency = frequency_word(n.frequency);
+        let tracking = if n.tracking_days == 0 {
+            "Instructions are not tracked: an instalment returned unpaid is not presented again \
+             automatically."
+                .to_string()
+        } else {
+            format!(
+                "If the account does not hold enough funds on an action date, the instruction may \
+                 be tracked and presented again within {} days.",
+                n.tracking_days
+            )
+        };
+        let mut spec = DocumentSpec::new(
+            format!("promissory-note-{number}.pdf"),
+            "Promissory Note and Debit Order Authority",
+            n.created_at,
+        )
+        .with_subtitle(format!(
+            "Promissory note {number} - contract reference {} - {}",
+            n.contract_reference,
+            n.stream.description()
+        ))
+        .with_footer(format!("Allps-i promissory note {number}"))
+        .with_author(self.organisation.clone());
+        for b in self.parties() {
+            spec.push(b);
+        }
+        for b in self.account("Bank account to be debited") {
+            spec.push(b);
+        }
+        spec.push(Block::Heading("Payment instruction".into()));
+        spec.push(Block::KeyValues(vec![
+            ("Promissory number".into(), number.clone()),
+            ("Contract reference".into(), n.contract_reference.clone()),
+            ("Payment stream".into(), n.stream.description().into()),
+            ("Instalment amount".into(), rands(n.instalment_amount)),
+            ("Number of instalments".into(), count.to_string()),
+            ("Frequency".into(), words(n.frequency.as_str())),
+            ("First action date".into(), long_date(n.first_action_date)),
+            ("Total of instalments".into(), total.clone()),
+            (
+                "Tracking days".into(),
+                if n.tracking_days == 0 {
+                    "none".into()
+                } else {
+                    n.tracking_days.to_string()
+                },
+            ),
+            ("Created".into(), sast(n.created_at)),
+        ]));
+        spec.push(Block::Heading("Instalment schedule".into()));
+        spec.push(Block::Table {
+            columns: vec![
+                Column::right("No.", 0.6),
+                Column::new("Action date", 1.6),
+                Column::right("Amount", 1.4),
+                Column::right("Tracking days", 1.2),
+            ],
+            rows: self
+                .instalments
+                .iter()
+                .map(|i| {
+                    vec![
+                        i.number.to_string(),
+                        long_date(i.action_date),
+                        rands(i.amount),
+                        i.tracking_days.to_string(),
+                    ]
+                })
+                .collect(),
+        });
+        spec.push(Block::Heading("Promissory note".into()));
+        spec.push(Block::Paragraph(format!(
+            "I, {payer}, {id_kind} {id}, promise to pay {creditor} the sum of {total} in {count} \
+             {frequency} instalment(s), on the action dates and in the amounts of the schedule \
+             above.",
+            payer = self.payer(),
+            id_kind = if self.client.id_type == "SA_ID" {
+                "identity number"
+            } else {
+                "passport number"
+            },
+            id = self.client.id_number,
+            creditor = self.organisation,
+        )));
+        spec.push(Block::Heading("Debit order authority".into()));
+        spec.push(Block::Paragraph(format!(
+            "I authorise {creditor}, through Allps-i, to issue and deliver payment instructions \
+             to my bank for collection from the account above, under the {stream}, on the action \
+             dates and for the amounts in the schedule. An action date that is not a business day \
+             is moved to the previous business day. {tracking} I may cancel this authority by \
+             notice to the creditor: the cancellation stops every instalment not yet presented, \
+             but does not cancel any amount I still owe.",
+            creditor = self.organisation,
+            stream = n.stream.description(),
+        )));
+        spec.push(Block::Notice(format!(
+            "Fees: this promissory note was created without the payer's card or PIN, so the \
+             payer's presence was not verified. Intecon transaction fees therefore cannot be \
+             recovered from the payer{}.",
+            if n.transaction_fees_recoverable {
+                ""
+            } else {
+                " and are not part of the instalments"
+            }
+        )));
+        spec.push(Block::Signatures(vec![
+            format!("Payer: {}", self.payer()),
+            format!("For the creditor: {}", self.organisation),
+            "Witness 1".into(),
+            "Witness 2".into(),
+        ]));
+        spec
+    }
+
+    fn cancellation_notice(&self) -> DocumentSpec {
+        let n = self.note;
+        let number = self.number();
+        let cancelled_at = n.cancelled_at.unwrap_or(n.created_at);
+        let stopped = self
+            .instalments
+            .iter()
+            .filter(|i| i.status == InstalmentStatus::Cancelled)
+            .count();
+        let presented = self.instalments.len() - stopped;
+        let mut spec = DocumentSpec::new(
+            format!("promissory-cancellation-{number}.pdf"),
+            "Cancellation of Promissory Note and Debit Order Authority",
+            cancelled_at,
+        )
+        .with_subtitle(format!(
+            "Promissory note {number} - contract reference {} - {}",
+            n.contract_reference,
+            n.stream.description()
+        ))
+        .with_footer(format!("Allps-i cancellation of promissory note {number}"))
+        .with_author(self.organisation.clone());
+        spec.push(Block::Notice(format!(
+            "CANCELLED: promissory note {number} and its debit order authority were cancelled on \
+             {}. No instalment that had not been presented will be presented for collection.",
+            sast(cancelled_at)
+        )));
+        for b in self.parties() {
+            spec.push(b);
+        }
+        for b in self.account("Bank account of the cancelled debit order") {
+            spec.push(b);
+        }
+        spec.push(Block::Heading("Cancellation".into()));
+        spec.push(Block::KeyValues(vec![
+            ("Cancelled".into(), sast(cancelled_at)),
+            (
+                "Reason".into(),
+                n.cancel_reason
+                    .clone()
+                    .unwrap_or_else(|| "none given".into()),
+            ),
+            ("Instalments stopped".into(), stopped.to_string()),
+            (
+                "Instalments already presented".into(),
+                presented.to_string(),
+            ),
+            ("Note created".into(), sast(n.created_at)),
+        ]));
+        spec.push(Block::Heading("Instalments at cancellation".into()));
+        spec.push(Block::Table {
+            columns: vec![
+                Column::right("No.", 0.6),
+                Column::new("Action date", 1.6),
+                Column::right("Amount", 1.3),
+                Column::new("Status", 1.3),
+            ],
+            rows: self
+                .instalments
+                .iter()
+                .map(|i| {
+                    vec![
+                        i.number.to_string(),
+                        long_date(i.action_date),
+                        rands(i.amount),
+                        i.status.as_str().to_string(),
+                    ]
+                })
+                .collect(),
+        });
+        spec.push(Block::Paragraph(
+            "The cancellation withdraws the debit order authority; it does not cancel any amount \
+             the payer still owes under the loan agreement. Instalments already presented keep \
+             their outcome."
+                .into(),
+        ));
+        spec.push(Block::Signatures(vec![
+            format!("Payer: {}", self.payer()),
+            format!("For the creditor: {}", self.organisation),
+        ]));
+        spec
+    }
+}
+
+/// `SUBSCRIPTION_SHARE` → `Subscription share`.
+fn words(code: &str) -> String {
+    let lower = code.replace('_', " ").to_lowercase();
+    let mut chars = lower.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn frequency_word(f: Frequency) -> &'static str {
+    match f {
+        Frequency::Monthly => "monthly",
+        Frequency::Fortnightly => "fortnightly",
+        Frequency::Weekly => "weekly",
+    }
+}
+
+/// `2026-11-26 (Thu)`.
+fn long_date(d: Date) -> String {
+    let weekday = d.weekday().to_string();
+    format!("{} ({})", format_date(d), &weekday[..3])
+}
+
+/// An instant in South African time: `2026-11-23 10:00 SAST`.
+fn sast(at: OffsetDateTime) -> String {
+    let t = at.to_offset(SAST);
+    format!(
+        "{} {:02}:{:02} SAST",
+        format_date(t.date()),
+        t.hour(),
+        t.minute()
+    )
+}
+
+/// Rand with space digit grouping: `R 10 200.00`.
+pub fn rands(amount: Decimal) -> String {
+    let mut a = amount;
+    a.rescale(2);
+    let text = a.abs().to_string();
+    let (whole, cents) = text.split_once('.').unwrap_or((&text, "00"));
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(' ');
+        }
+        grouped.push(c);
+    }
+    let sign = if a.is_sign_negative() && !a.is_zero() {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}R {grouped}.{cents}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn formats() {
+        let d = |s| Decimal::from_str(s).unwrap();
+        assert_eq!(rands(d("850")), "R 850.00");
+        assert_eq!(rands(d("10200.5")), "R 10 200.50");
+        assert_eq!(rands(d("1234567.89")), "R 1 234 567.89");
+        assert_eq!(rands(d("0.1")), "R 0.10");
+        assert_eq!(long_date(date!(2026 - 11 - 26)), "2026-11-26 (Thu)");
+        assert_eq!(
+            sast(datetime!(2026-11-23 22:30 UTC)),
+            "2026-11-24 00:30 SAST"
+        );
+        assert_eq!(words("SUBSCRIPTION_SHARE"), "Subscription share");
+        assert_eq!(words("SAVINGS"), "Savings");
+    }
+}

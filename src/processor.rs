@@ -1,0 +1,880 @@
+//! The processor: runs the due jobs of the queue ([`crate::jobs`]) against the
+//! [`Gateway`] and records their outcomes: wallet creation, submission, delivery and return
+//! of bank parts, and the crediting of wallet parts. Each outcome that the outside world
+//! reports becomes a reply in the branch's feed in the same transaction as the state
+//! change it reports.
+//!
+//! One job at a time, earliest due first, in three steps:
+//!
+//! 1. **claim** (one write transaction): take the job under a lease and load what the
+//!    gateway call needs; a subject no longer in the expected state is finished as a
+//!    no-op;
+//! 2. **call** the gateway on a blocking thread, outside any transaction;
+//! 3. **record** (one write transaction): only if the lease is still held, apply the
+//!    outcome guarded on the subject's current state (so it can never apply twice), write
+//!    the reply, queue the next step, and finish or reschedule the job.
+//!
+//! Time: a job's effects happen at its due instant (the simulated outside world answers
+//! exactly when due), so `process --until T` is deterministic, and the jobs a step queues
+//! that fall due before `T` run in the same call. Leases run on the processor's clock.
+//!
+//! The server runs [`Processor::serve`] as one background task (every poll interval, all
+//! jobs due by the clock's now); `allps-ws process --until T` runs [`Processor::run_until`]
+//! once. Both can run against the same database at the same time.
+
+use std::sync::Arc;
+
+use rusqlite::{Connection, params};
+use rust_decimal::Decimal;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::clock::{Clock, format_timestamp, parse_date};
+use crate::domain::payouts::{PartStatus, RecipientType, ReplyType, WalletStatus};
+use crate::gateway::{
+    CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, WalletOutcome,
+    WalletRequest,
+};
+use crate::jobs::{self, ClaimedJob, JobKind, NewJob};
+use crate::payouts::PayoutConfig;
+use crate::store::payouts::{self as rows};
+use crate::store::replies::{self, NewReply};
+use crate::store::{Db, DbError};
+
+/// The processor failed to talk to its store (the job stays leased and is taken over
+/// when the lease expires).
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The store is closed, a commit failed, or a transaction panicked.
+    #[error("store: {0}")]
+    Store(#[from] DbError),
+    /// SQLite failed inside a transaction.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The gateway call panicked.
+    #[error("gateway call panicked: {0}")]
+    Gateway(String),
+}
+
+/// What a run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ProcessReport {
+    /// Jobs claimed.
+    pub jobs: u64,
+    /// Wallets created.
+    pub wallets_created: u64,
+    /// Wallet requests that failed.
+    pub wallets_failed: u64,
+    /// Bank parts submitted.
+    pub parts_submitted: u64,
+    /// Parts delivered (bank) or credited (wallet).
+    pub parts_delivered: u64,
+    /// Bank parts returned or rejected.
+    pub parts_returned: u64,
+    /// Gateway calls that will be retried.
+    pub retries: u64,
+    /// Jobs whose lease was taken over before their outcome was recorded.
+    pub fenced: u64,
+}
+
+impl ProcessReport {
+    fn add(&mut self, step: Step) {
+        self.jobs += 1;
+        match step {
+            Step::WalletCreated => self.wallets_created += 1,
+            Step::WalletFailed => self.wallets_failed += 1,
+            Step::Submitted => self.parts_submitted += 1,
+            Step::Delivered => self.parts_delivered += 1,
+            Step::Returned => self.parts_returned += 1,
+            Step::Retry => self.retries += 1,
+            Step::Fenced => self.fenced += 1,
+            Step::NoChange => {}
+        }
+    }
+}
+
+impl std::fmt::Display for ProcessReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} jobs: {} wallets created, {} wallets failed, {} parts submitted, {} delivered, {} returned, {} retries, {} taken over",
+            self.jobs,
+            self.wallets_created,
+            self.wallets_failed,
+            self.parts_submitted,
+            self.parts_delivered,
+            self.parts_returned,
+            self.retries,
+            self.fenced
+        )
+    }
+}
+
+/// What recording one job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    WalletCreated,
+    WalletFailed,
+    Submitted,
+    Delivered,
+    Returned,
+    Retry,
+    Fenced,
+    NoChange,
+}
+
+/// Where a part's reply goes and what it says.
+#[derive(Debug, Clone)]
+struct PartContext {
+    branch_id: i64,
+    client_id: i64,
+    payment_id: i64,
+    part_number: i64,
+    amount: Decimal,
+    wallet_number: Option<String>,
+}
+
+/// Which gateway call a credit job makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CreditStage {
+    Submit,
+    Delivery,
+    ReturnCheck,
+}
+
+/// What a claimed job needs for its gateway call.
+#[derive(Debug)]
+enum Input {
+    Wallet {
+        request: WalletRequest,
+        branch_id: i64,
+        client_id: i64,
+    },
+    Credit {
+        credit: CreditInstruction,
+        part: PartContext,
+        stage: CreditStage,
+    },
+    /// A wallet part: credited inside Allps, no gateway call.
+    WalletCredit { part: PartContext },
+    /// The subject is no longer in the state this step expects (already done): the job
+    /// finishes without effect.
+    Skip(String),
+    /// The stored data cannot be used (never expected): the job gives up.
+    Broken(String),
+}
+
+/// The gateway's answer.
+#[derive(Debug)]
+enum Answer {
+    Wallet(Result<WalletOutcome, GatewayUnavailable>),
+    Submitted(Result<(), GatewayUnavailable>),
+    Delivery(Result<DeliveryOutcome, GatewayUnavailable>),
+    Return(Result<Option<ReturnAdvice>, GatewayUnavailable>),
+    /// No gateway call was made.
+    NoCall,
+}
+
+type GatewayCall = Box<dyn FnOnce(&dyn Gateway) -> Answer + Send>;
+
+/// Runs due jobs against a gateway.
+pub struct Processor {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    config: PayoutConfig,
+    gateway: Arc<dyn Gateway>,
+    owner: String,
+}
+
+impl std::fmt::Debug for Processor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Processor")
+            .field("owner", &self.owner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Processor {
+    /// A processor with a fresh lease-owner identity (process id and a random suffix).
+    pub fn new(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        config: PayoutConfig,
+        gateway: Arc<dyn Gateway>,
+    ) -> Processor {
+        let mut bytes = [0u8; 6];
+        getrandom::fill(&mut bytes).expect("the OS random source works");
+        let owner = format!("{}-{}", std::process::id(), crate::auth::hex(&bytes));
+        Processor {
+            db,
+            clock,
+            config,
+            gateway,
+            owner,
+        }
+    }
+
+    /// This processor's lease-owner identity.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Runs every job due at or before `until` (including jobs those jobs queue that are
+    /// due by then), earliest first.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError`] when the store fails; jobs already recorded stay recorded.
+    pub async fn run_until(&self, until: OffsetDateTime) -> Result<ProcessReport, ProcessError> {
+        self.run_until_or(until, || false).await
+    }
+
+    /// [`Processor::run_until`], stopping early (between jobs) once `stop` says so.
+    ///
+    /// # Errors
+    ///
+    /// As [`Processor::run_until`].
+    pub async fn run_until_or(
+        &self,
+        until: OffsetDateTime,
+        stop: impl Fn() -> bool,
+    ) -> Result<ProcessReport, ProcessError> {
+        let mut report = ProcessReport::default();
+        while !stop() {
+            match self.run_one(until).await? {
+                Some(step) => report.add(step),
+                None => break,
+            }
+        }
+        Ok(report)
+    }
+
+    /// Claims, calls and records the earliest job due by `until`; `None` when nothing is
+    /// due.
+    async fn run_one(&self, until: OffsetDateTime) -> Result<Option<Step>, ProcessError> {
+        let Some((job, input)) = self.claim(until).await? else {
+            return Ok(None);
+        };
+        let answer = self.call(&input).await?;
+        let config = self.config.clone();
+        let step = self
+            .db
+            .write(move |conn| record(conn, &job, input, answer, &config))
+            .await??;
+        Ok(Some(step))
+    }
+
+    /// Step 1 alone: claims the earliest job due by `until` and loads its input, as a
+    /// processor does before calling the gateway, and returns the claimed job. Tests use
+    /// it to stop a processor part-way, as a crash between claim and record would.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError`] when the store fails.
+    pub async fn claim_only(
+        &self,
+        until: OffsetDateTime,
+    ) -> Result<Option<ClaimedJob>, ProcessError> {
+        Ok(self.claim(until).await?.map(|(job, _)| job))
+    }
+
+    async fn claim(
+        &self,
+        until: OffsetDateTime,
+    ) -> Result<Option<(ClaimedJob, Input)>, ProcessError> {
+        let owner = self.owner.clone();
+        let now = self.clock.now();
+        let lease = self.config.lease;
+        let claimed = self
+            .db
+            .write(move |conn| -> rusqlite::Result<_> {
+                let Some(job) = jobs::claim_next(conn, &owner, until, now, lease)? else {
+                    return Ok(None);
+                };
+                let input = load(conn, &job)?;
+                Ok(Some((job, input)))
+            })
+            .await??;
+        if let Some((job, _)) = &claimed {
+            tracing::debug!(
+                job = job.id,
+                kind = job.kind.as_str(),
+                subject = job.subject_id,
+                part = job.part_number,
+                attempt = job.attempts,
+                "job claimed"
+            );
+        }
+        Ok(claimed)
+    }
+
+    async fn call(&self, input: &Input) -> Result<Answer, ProcessError> {
+        let call: GatewayCall = match input {
+            Input::Wallet { request, .. } => {
+                let request = request.clone();
+                Box::new(move |g| Answer::Wallet(g.create_wallet(&request)))
+            }
+            Input::Credit { credit, stage, .. } => {
+                let credit = credit.clone();
+                match stage {
+                    CreditStage::Submit => {
+                        Box::new(move |g| Answer::Submitted(g.submit_credit(&credit)))
+                    }
+                    CreditStage::Delivery => {
+                        Box::new(move |g| Answer::Delivery(g.credit_delivery(&credit)))
+                    }
+                    CreditStage::ReturnCheck => {
+                        Box::new(move |g| Answer::Return(g.credit_return(&credit)))
+                    }
+                }
+            }
+            Input::WalletCredit { .. } | Input::Skip(_) | Input::Broken(_) => {
+                return Ok(Answer::NoCall);
+            }
+        };
+        let gateway = self.gateway.clone();
+        tokio::task::spawn_blocking(move || call(gateway.as_ref()))
+            .await
+            .map_err(|e| ProcessError::Gateway(e.to_string()))
+    }
+
+    /// The server's background loop: every poll interval, runs the jobs due by the
+    /// clock's now, until `stop` turns true (checked between jobs too).
+    pub async fn serve(self, mut stop: watch::Receiver<bool>) {
+        tracing::info!(owner = %self.owner, "processor started");
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            let watcher = stop.clone();
+            match self
+                .run_until_or(self.clock.now(), || *watcher.borrow())
+                .await
+            {
+                Ok(report) if report.jobs > 0 => {
+                    tracing::info!(%report, "processor ran due jobs");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "processor run failed; retrying next poll"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.config.poll_interval) => {}
+                changed = stop.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::info!(owner = %self.owner, "processor stopped");
+    }
+}
+
+/// The client details a wallet request and a credit carry.
+struct ClientFacts {
+    branch_code: String,
+    first_name: String,
+    surname: String,
+    initials: Option<String>,
+    id_type: String,
+    id_number: String,
+    date_of_birth: String,
+    gender: String,
+}
+
+fn client_facts(conn: &Connection, client_id: i64) -> rusqlite::Result<ClientFacts> {
+    conn.prepare_cached(
+        "SELECT b.code, c.first_name, c.surname, c.initials, c.id_type, c.id_number, c.date_of_birth, c.gender
+         FROM clients c JOIN branches b ON b.id = c.branch_id WHERE c.id = ?1",
+    )?
+    .query_row([client_id], |r| {
+        Ok(ClientFacts {
+            branch_code: r.get(0)?,
+            first_name: r.get(1)?,
+            surname: r.get(2)?,
+            initials: r.get(3)?,
+            id_type: r.get(4)?,
+            id_number: r.get(5)?,
+            date_of_birth: r.get(6)?,
+            gender: r.get(7)?,
+        })
+    })
+}
+
+/// Loads what a claimed job's gateway call needs.
+fn load(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<Input> {
+    if job.kind == JobKind::WalletCreate {
+        let Some(wallet) = rows::wallet(conn, job.subject_id)? else {
+            return Ok(Input::Broken(format!(
+                "wallet request {} does not exist",
+                job.subject_id
+            )));
+        };
+        if wallet.status != WalletStatus::Pending {
+            return Ok(Input::Skip(format!(
+                "wallet request {} is already {}",
+                wallet.id,
+                wallet.status.as_str()
+            )));
+        }
+        let client = client_facts(conn, wallet.client_id)?;
+        let Some(date_of_birth) = parse_date(&client.date_of_birth) else {
+            return Ok(Input::Broken(format!(
+                "client {} has an invalid date of birth",
+                wallet.client_id
+            )));
+        };
+        return Ok(Input::Wallet {
+            request: WalletRequest {
+                request_id: wallet.id,
+                attempt: job.attempts,
+                branch_code: client.branch_code,
+                cellphone: wallet.cellphone,
+                first_name: client.first_name,
+                surname: client.surname,
+                id_type: client.id_type,
+                id_number: client.id_number,
+                date_of_birth,
+                gender: client.gender,
+            },
+            branch_id: wallet.branch_id,
+            client_id: wallet.client_id,
+        });
+    }
+    let Some(payment) = rows::payment(conn, job.subject_id)? else {
+        return Ok(Input::Broken(format!(
+            "payment {} does not exist",
+            job.subject_id
+        )));
+    };
+    let Some(part) = rows::parts_of(conn, payment.id)?
+        .into_iter()
+        .find(|p| p.part_number == job.part_number)
+    else {
+        return Ok(Input::Broken(format!(
+            "payment {} has no part {}",
+            payment.id, job.part_number
+        )));
+    };
+    let expected = match job.kind {
+        JobKind::CreditSubmit | JobKind::WalletCredit => PartStatus::Accepted,
+        JobKind::CreditDelivery => PartStatus::Submitted,
+        JobKind::CreditReturnCheck => PartStatus::Delivered,
+        JobKind::WalletCreate => unreachable!("handled above"),
+    };
+    if part.status != expected {
+        return Ok(Input::Skip(format!(
+            "payment {} part {} is already {}",
+            payment.id,
+            part.part_number,
+            part.status.as_str()
+        )));
+    }
+    let context = PartContext {
+        branch_id: payment.branch_id,
+        client_id: payment.client_id,
+        payment_id: payment.id,
+        part_number: part.part_number,
+        amount: part.amount,
+        wallet_number: (part.recipient_type == RecipientType::Wallet)
+            .then(|| part.account_number.clone())
+            .flatten(),
+    };
+    if job.kind == JobKind::WalletCredit {
+        return Ok(Input::WalletCredit { part: context });
+    }
+    let client = client_facts(conn, payment.client_id)?;
+    let (Some(branch_code), Some(account_number), Some(account_type), Some(action_date)) = (
+        part.bank_branch_code.clone(),
+        part.account_number.clone(),
+        part.account_type.clone(),
+        parse_date(&payment.action_date),
+    ) else {
+        return Ok(Input::Broken(format!(
+            "payment {} part {} is not a bank part",
+            payment.id, part.part_number
+        )));
+    };
+    let holder_name = part
+        .holder_name
+        .clone()
+        .unwrap_or_else(|| match &client.initials {
+            Some(initials) => format!("{initials} {}", client.surname),
+            None => format!("{} {}", client.first_name, client.surname),
+        });
+    Ok(Input::Credit {
+        credit: CreditInstruction {
+            payment_number: crate::domain::payouts::payment_number(payment.id),
+            part_number: part.part_number,
+            attempt: job.attempts,
+            branch_code,
+            account_number,
+            account_type,
+            holder_name,
+            amount: part.amount,
+            action_date,
+        },
+        part: context,
+        stage: match job.kind {
+            JobKind::CreditSubmit => CreditStage::Submit,
+            JobKind::CreditDelivery => CreditStage::Delivery,
+            _ => CreditStage::ReturnCheck,
+        },
+    })
+}
+
+/// Moves a part from `from` to `to` at `at`; false if it was no longer `from`.
+fn move_part(
+    conn: &Connection,
+    part: &PartContext,
+    from: PartStatus,
+    to: PartStatus,
+    at: OffsetDateTime,
+    advice: Option<&ReturnAdvice>,
+) -> rusqlite::Result<bool> {
+    let at = format_timestamp(at);
+    let changed = conn
+        .prepare_cached(
+            "UPDATE credit_payment_parts
+             SET status = ?1, status_at = ?2,
+                 submitted_at = CASE WHEN ?1 = 'SUBMITTED' THEN ?2 ELSE submitted_at END,
+                 delivered_at = CASE WHEN ?1 = 'DELIVERED' THEN ?2 ELSE delivered_at END,
+                 returned_at = CASE WHEN ?1 = 'RETURNED' THEN ?2 ELSE returned_at END,
+                 return_code = coalesce(?3, return_code),
+                 return_reason = coalesce(?4, return_reason)
+             WHERE payment_id = ?5 AND part_number = ?6 AND status = ?7",
+        )?
+        .execute(params![
+            to.as_str(),
+            at,
+            advice.map(|a| a.code.as_str()),
+            advice.map(|a| a.reason.as_str()),
+            part.payment_id,
+            part.part_number,
+            from.as_str()
+        ])?;
+    if changed == 1 {
+        rows::refresh_payment_status(conn, part.payment_id)?;
+    }
+    Ok(changed == 1)
+}
+
+fn part_reply<'a>(
+    part: &'a PartContext,
+    reply_type: ReplyType,
+    at: OffsetDateTime,
+    advice: Option<&'a ReturnAdvice>,
+) -> NewReply<'a> {
+    NewReply {
+        client_id: Some(part.client_id),
+        payment_id: Some(part.payment_id),
+        part_number: Some(part.part_number),
+        wallet_number: part.wallet_number.as_deref(),
+        amount: Some(part.amount),
+        reason_code: advice.map(|a| a.code.as_str()),
+        reason_text: advice.map(|a| a.reason.as_str()),
+        ..NewReply::new(part.branch_id, reply_type, at)
+    }
+}
+
+fn fail_wallet(
+    conn: &Connection,
+    wallet_id: i64,
+    branch_id: i64,
+    client_id: i64,
+    code: &str,
+    reason: &str,
+    at: OffsetDateTime,
+) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE wallets SET status = 'FAILED', failure_code = ?1, failure_reason = ?2, completed_at = ?3
+             WHERE id = ?4 AND status = 'PENDING'",
+        )?
+        .execute(params![code, reason, format_timestamp(at), wallet_id])?;
+    if changed == 1 {
+        replies::insert(
+            conn,
+            &NewReply {
+                client_id: Some(client_id),
+                reason_code: Some(code),
+                reason_text: Some(reason),
+                ..NewReply::new(branch_id, ReplyType::WalletFailed, at)
+            },
+        )?;
+    }
+    Ok(changed == 1)
+}
+
+/// Step 3: records a job's outcome if its lease is still held.
+fn record(
+    conn: &Connection,
+    job: &ClaimedJob,
+    input: Input,
+    answer: Answer,
+    config: &PayoutConfig,
+) -> rusqlite::Result<Step> {
+    if !jobs::holds(conn, job)? {
+        tracing::warn!(job = job.id, "job lease taken over; outcome discarded");
+        return Ok(Step::Fenced);
+    }
+    let at = job.due_at;
+    let retry_at = at + config.backoff(job.attempts);
+    match (input, answer) {
+        (Input::Skip(why), _) => {
+            jobs::finish(conn, job, at, &format!("nothing to do: {why}"))?;
+            Ok(Step::NoChange)
+        }
+        (Input::Broken(why), _) => {
+            tracing::error!(job = job.id, problem = %why, "job cannot run");
+            jobs::give_up(conn, job, at, &why)?;
+            Ok(Step::NoChange)
+        }
+        (
+            Input::Wallet {
+                request,
+                branch_id,
+                client_id,
+            },
+            Answer::Wallet(result),
+        ) => match result {
+            Ok(WalletOutcome::Created { wallet_number }) => {
+                let changed = conn
+                    .prepare_cached(
+                        "UPDATE wallets SET status = 'ACTIVE', wallet_number = ?1, completed_at = ?2
+                         WHERE id = ?3 AND status = 'PENDING'",
+                    )?
+                    .execute(params![wallet_number, format_timestamp(at), request.request_id])?;
+                if changed == 1 {
+                    conn.prepare_cached(
+                        "INSERT INTO client_accounts (branch_id, client_id, kind, account_number, wallet_id, enabled,
+                                                      created_at)
+                         VALUES (?1, ?2, 'WALLET', ?3, ?4, 1, ?5)",
+                    )?
+                    .execute(params![
+                        branch_id,
+                        client_id,
+                        wallet_number,
+                        request.request_id,
+                        format_timestamp(at)
+                    ])?;
+                    replies::insert(
+                        conn,
+                        &NewReply {
+                            client_id: Some(client_id),
+                            wallet_number: Some(&wallet_number),
+                            ..NewReply::new(branch_id, ReplyType::WalletCreated, at)
+                        },
+                    )?;
+                }
+                jobs::finish(conn, job, at, &format!("wallet {wallet_number} created"))?;
+                Ok(if changed == 1 {
+                    Step::WalletCreated
+                } else {
+                    Step::NoChange
+                })
+            }
+            Ok(WalletOutcome::Refused { code, reason }) => {
+                let changed = fail_wallet(
+                    conn,
+                    request.request_id,
+                    branch_id,
+                    client_id,
+                    &code,
+                    &reason,
+                    at,
+                )?;
+                jobs::finish(conn, job, at, &format!("wallet refused: {code}"))?;
+                Ok(if changed {
+                    Step::WalletFailed
+                } else {
+                    Step::NoChange
+                })
+            }
+            Err(unavailable) if job.attempts >= config.max_attempts => {
+                let reason = format!(
+                    "the wallet issuer did not answer in {} attempts",
+                    job.attempts
+                );
+                let changed = fail_wallet(
+                    conn,
+                    request.request_id,
+                    branch_id,
+                    client_id,
+                    "ISSUER",
+                    &reason,
+                    at,
+                )?;
+                jobs::give_up(conn, job, at, &unavailable.to_string())?;
+                Ok(if changed {
+                    Step::WalletFailed
+                } else {
+                    Step::NoChange
+                })
+            }
+            Err(unavailable) => {
+                jobs::retry(conn, job, retry_at, &unavailable.to_string())?;
+                Ok(Step::Retry)
+            }
+        },
+        (Input::Credit { part, .. }, Answer::Submitted(Ok(()))) => {
+            let moved = move_part(
+                conn,
+                &part,
+                PartStatus::Accepted,
+                PartStatus::Submitted,
+                at,
+                None,
+            )?;
+            if moved {
+                jobs::enqueue(
+                    conn,
+                    &NewJob {
+                        kind: JobKind::CreditDelivery,
+                        subject_id: part.payment_id,
+                        part_number: part.part_number,
+                        due_at: at + config.delivery_delay,
+                    },
+                    at,
+                )?;
+            }
+            jobs::finish(conn, job, at, "submitted to the bank")?;
+            Ok(if moved {
+                Step::Submitted
+            } else {
+                Step::NoChange
+            })
+        }
+        (Input::Credit { part, .. }, Answer::Delivery(Ok(DeliveryOutcome::Delivered))) => {
+            let moved = move_part(
+                conn,
+                &part,
+                PartStatus::Submitted,
+                PartStatus::Delivered,
+                at,
+                None,
+            )?;
+            if moved {
+                replies::insert(
+                    conn,
+                    &part_reply(&part, ReplyType::PaymentDelivered, at, None),
+                )?;
+                jobs::enqueue(
+                    conn,
+                    &NewJob {
+                        kind: JobKind::CreditReturnCheck,
+                        subject_id: part.payment_id,
+                        part_number: part.part_number,
+                        due_at: at + config.return_delay,
+                    },
+                    at,
+                )?;
+            }
+            jobs::finish(conn, job, at, "delivered")?;
+            Ok(if moved {
+                Step::Delivered
+            } else {
+                Step::NoChange
+            })
+        }
+        (Input::Credit { part, .. }, Answer::Delivery(Ok(DeliveryOutcome::Rejected(advice)))) => {
+            let moved = move_part(
+                conn,
+                &part,
+                PartStatus::Submitted,
+                PartStatus::Returned,
+                at,
+                Some(&advice),
+            )?;
+            if moved {
+                replies::insert(
+                    conn,
+                    &part_reply(&part, ReplyType::PaymentReturned, at, Some(&advice)),
+                )?;
+            }
+            jobs::finish(conn, job, at, &format!("rejected: {}", advice.code))?;
+            Ok(if moved {
+                Step::Returned
+            } else {
+                Step::NoChange
+            })
+        }
+        (Input::Credit { part, .. }, Answer::Return(Ok(Some(advice)))) => {
+            let moved = move_part(
+                conn,
+                &part,
+                PartStatus::Delivered,
+                PartStatus::Returned,
+                at,
+                Some(&advice),
+            )?;
+            if moved {
+                replies::insert(
+                    conn,
+                    &part_reply(&part, ReplyType::PaymentReturned, at, Some(&advice)),
+                )?;
+            }
+            jobs::finish(conn, job, at, &format!("returned: {}", advice.code))?;
+            Ok(if moved {
+                Step::Returned
+            } else {
+                Step::NoChange
+            })
+        }
+        (Input::Credit { .. }, Answer::Return(Ok(None))) => {
+            jobs::finish(conn, job, at, "no return")?;
+            Ok(Step::NoChange)
+        }
+        (
+            Input::Credit { .. },
+            Answer::Submitted(Err(e)) | Answer::Delivery(Err(e)) | Answer::Return(Err(e)),
+        ) => {
+            // Money in flight is never dropped: credit steps retry until the bank answers.
+            tracing::warn!(job = job.id, attempt = job.attempts, error = %e, "bank call failed; will retry");
+            jobs::retry(conn, job, retry_at, &e.to_string())?;
+            Ok(Step::Retry)
+        }
+        (Input::WalletCredit { part }, _) => {
+            let moved = move_part(
+                conn,
+                &part,
+                PartStatus::Accepted,
+                PartStatus::Delivered,
+                at,
+                None,
+            )?;
+            if moved {
+                replies::insert(
+                    conn,
+                    &part_reply(&part, ReplyType::PaymentDelivered, at, None),
+                )?;
+            }
+            jobs::finish(conn, job, at, "credited to the wallet")?;
+            Ok(if moved {
+                Step::Delivered
+            } else {
+                Step::NoChange
+            })
+        }
+        (input, answer) => {
+            let why = format!("gateway answer {answer:?} does not fit job input {input:?}");
+            tracing::error!(job = job.id, problem = %why, "job cannot run");
+            jobs::give_up(conn, job, at, &why)?;
+            Ok(Step::NoChange)
+        }
+    }
+}
+
+/// How long until the next job is due (for reports); `None` when none is waiting.
+///
+/// # Errors
+///
+/// [`ProcessError`] when the store fails.
+pub async fn next_due(db: &Db) -> Result<Option<OffsetDateTime>, ProcessError> {
+    Ok(db.write(jobs::next_due).await??)
+}
+
+/// The default gateway for a configuration: the simulator.
+pub fn default_gateway(config: &PayoutConfig) -> Arc<dyn Gateway> {
+    Arc::new(crate::gateway::Simulator::new(config.simulator.clone()))
+}
