@@ -190,4 +190,5 @@ fn kill_9_under_concurrent_writes_loses_nothing_acknowledged() {
         all_acked.len(),
         timings.len()
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -183,4 +183,5 @@ fn one_masked_structured_line_per_request() {
         .find(|v| v["message"] == "client added")
         .expect("the debug line for AddClient");
     assert_eq!(added["id_number"], "*********4089");
+    let _ = std::fs::remove_dir_all(&dir);
 }

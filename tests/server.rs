@@ -693,4 +693,7 @@ fn sigterm_finishes_in_flight_requests_refuses_new_ones_and_closes_the_store() {
         "shutdown: {} acknowledged AddClient calls all stored",
         acked.len()
     );
+    drop(find);
+    drop(conn);
+    let _ = std::fs::remove_dir_all(&dir);
 }
