@@ -28,6 +28,7 @@
 //! its default features off) and its `lopdf` object model for the document
 //! information dictionary, the trailer `/ID`, stream compression and saving.
 
+pub mod format;
 mod layout;
 mod pdf;
 mod text;

@@ -4,10 +4,11 @@
 //! Deterministic: issued at the assignment's stored time.
 
 use super::assign_card::check_card_number;
-use super::print_client_credit::{PrintedDocument, sast_minute};
+use super::print_client_credit::PrintedDocument;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
 use crate::clock::parse_timestamp;
+use crate::document::format::sast_minute;
 use crate::document::{Block, DocumentSpec};
 use crate::domain::allps_client_number;
 use crate::domain::payouts::CardTechnology;

@@ -6,13 +6,11 @@
 //! document is deterministic: its issue instant is the payment's latest stored status
 //! change, never the wall clock, so the same stored state always prints the same bytes.
 
-use rust_decimal::Decimal;
-use time::OffsetDateTime;
-
 use super::get_client_credit::{require_payment, sast_date};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
-use crate::clock::{SAST, parse_timestamp};
+use crate::clock::parse_timestamp;
+use crate::document::format::{rands, sast_minute};
 use crate::document::{self, Block, Column, DocumentSpec};
 use crate::domain::allps_client_number;
 use crate::domain::payouts::{PartStatus, RecipientType, payment_number};
@@ -74,40 +72,6 @@ impl PrintedDocument {
 #[derive(Debug)]
 pub struct PrintClientCreditResponse {
     document: PrintedDocument,
-}
-
-/// `R 1 250.00`: rand with a space between thousands.
-pub fn rands(amount: Decimal) -> String {
-    let mut a = amount;
-    a.rescale(2);
-    let text = a.abs().to_string();
-    let (whole, cents) = text.split_once('.').unwrap_or((&text, "00"));
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(' ');
-        }
-        grouped.push(c);
-    }
-    let sign = if amount.is_sign_negative() && !amount.is_zero() {
-        "-"
-    } else {
-        ""
-    };
-    format!("{sign}R {grouped}.{cents}")
-}
-
-/// `2026-11-23 10:00` in South African time.
-pub fn sast_minute(at: OffsetDateTime) -> String {
-    let t = at.to_offset(SAST);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute()
-    )
 }
 
 fn title_case(text: &str) -> String {
@@ -311,15 +275,9 @@ impl Operation for PrintClientCredit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
 
     #[test]
-    fn rand_formatting() {
-        let d = |s| Decimal::from_str(s).unwrap();
-        assert_eq!(rands(d("1250")), "R 1 250.00");
-        assert_eq!(rands(d("0.5")), "R 0.50");
-        assert_eq!(rands(d("100000.13")), "R 100 000.13");
-        assert_eq!(rands(d("999.99")), "R 999.99");
+    fn words() {
         assert_eq!(title_case("SUBSCRIPTION_SHARE"), "Subscription share");
     }
 }
