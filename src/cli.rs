@@ -104,8 +104,8 @@ pub struct ServeArgs {
     /// Freeze the clock at this RFC 3339 instant (tests, fixture replay).
     #[arg(long, env = "ALLPS_FIXED_TIME")]
     pub fixed_time: Option<String>,
-    /// Read-only connections in the pool.
-    #[arg(long, env = "ALLPS_READERS", default_value_t = 4)]
+    /// Reader threads, each with its own read-only connection (default: half the cores).
+    #[arg(long, env = "ALLPS_READERS", default_value_t = store::default_readers())]
     pub readers: usize,
     /// Most write requests committed in one transaction.
     #[arg(long, env = "ALLPS_MAX_BATCH", default_value_t = 256)]
@@ -210,13 +210,17 @@ impl ServeArgs {
     }
 }
 
-/// Sets up logging: one line per request, text or JSON, to stderr.
-pub fn init_logging(filter: &str, format: &str) {
+/// Sets up logging: one line per request, text or JSON, to stderr, written in batches
+/// by a background thread ([`crate::logwriter`]). Keep the guard until the process ends.
+pub fn init_logging(filter: &str, format: &str) -> crate::logwriter::LogFlushGuard {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = crate::logwriter::LogWriter::start();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
+        // Colour only on a terminal: escape codes in a log file or a collector are noise
+        // (and cost formatting time on every line).
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false);
     if format == "json" {
@@ -224,6 +228,7 @@ pub fn init_logging(filter: &str, format: &str) {
     } else {
         builder.init();
     }
+    guard
 }
 
 /// Runs `serve` until SIGINT / SIGTERM.
@@ -232,7 +237,7 @@ pub fn init_logging(filter: &str, format: &str) {
 ///
 /// Start-up failures (database, address in use), as text for the operator.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
-    init_logging(&args.log_level, &args.log_format);
+    let _log_guard = init_logging(&args.log_level, &args.log_format);
     let config = args.app_config()?;
     let clock: Arc<dyn Clock> = match &args.fixed_time {
         Some(text) => Arc::new(ManualClock::new(
@@ -291,6 +296,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         let (stop_processor, stop) = tokio::sync::watch::channel(false);
         let processor = tokio::spawn(processor.serve(stop));
         let app = App::new(db, clock, config);
+        tokio::spawn(crate::server::log_stats_on_sigusr1(app.db.clone()));
         eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
         tracing::info!(address = %local, db = %args.db.display(), "listening");
         let shutdown = async move {
@@ -329,7 +335,7 @@ pub struct ProcessArgs {
 ///
 /// A bad `--until`, the database, or the store failing.
 pub fn process(args: ProcessArgs) -> Result<(), String> {
-    init_logging(&args.log_level, "text");
+    let _log_guard = init_logging(&args.log_level, "text");
     let config = args.payouts.config()?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let until = match &args.until {

@@ -21,6 +21,7 @@ pub mod error;
 pub mod gateway;
 pub mod http;
 pub mod jobs;
+pub mod logwriter;
 pub mod mask;
 pub mod ops;
 pub mod payouts;

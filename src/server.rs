@@ -77,9 +77,38 @@ pub async fn run(
         commits = stats.commits.load(Ordering::Relaxed),
         writes = stats.writes.load(Ordering::Relaxed),
         reads = stats.reads.load(Ordering::Relaxed),
+        checkpoints = stats.checkpoints.load(Ordering::Relaxed),
         "store closed"
     );
     Ok(())
+}
+
+/// Logs the store counters (commits, writes, reads since start) each time the process
+/// receives SIGUSR1, so an operator or `bench/run.sh` can read writes-per-commit of a
+/// window without an HTTP endpoint. Runs until the runtime stops.
+pub async fn log_stats_on_sigusr1(db: crate::store::Db) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
+            tracing::warn!("cannot install the SIGUSR1 handler; store stats only at shutdown");
+            return;
+        };
+        while usr1.recv().await.is_some() {
+            let stats = db.stats();
+            tracing::info!(
+                commits = stats.commits.load(Ordering::Relaxed),
+                writes = stats.writes.load(Ordering::Relaxed),
+                reads = stats.reads.load(Ordering::Relaxed),
+                checkpoints = stats.checkpoints.load(Ordering::Relaxed),
+                "store stats"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = db;
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -301,7 +301,15 @@ fn attempt<Op: Operation>(
         now,
         app,
     };
-    let result = match store::savepoint(conn, |_| Op::handle(&ctx, request))? {
+    // A writing handler runs in a savepoint so a refusal leaves nothing behind. A
+    // read-only one (on a read-only connection) has nothing to undo: skipping the two
+    // statements saves ~2 us per read.
+    let handled = if Op::WRITES {
+        store::savepoint(conn, |_| Op::handle(&ctx, request))?
+    } else {
+        Op::handle(&ctx, request)
+    };
+    let result = match handled {
         Ok(response) => Ok(response),
         Err(OpError::Refused(r)) => Err(r),
         Err(OpError::Storage(e)) => return Err(ServiceError::from(e)),

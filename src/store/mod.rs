@@ -1,8 +1,9 @@
 //! The SQLite store: opening and migrating the database, and [`Db`], the one handle the
 //! server uses. Writes go to a single writer thread that commits the requests waiting
 //! together in one IMMEDIATE transaction (group commit), each in its own SAVEPOINT, and
-//! answers nobody before that commit is durable. Reads run on a small pool of read-only
-//! connections on blocking threads (WAL lets them run beside the writer).
+//! answers nobody before that commit is durable. Reads run on a few dedicated reader
+//! threads, each owning one read-only connection and taking jobs from a shared queue
+//! (WAL lets them run beside the writer).
 //!
 //! Nothing outside this module opens a `rusqlite::Connection` for the server.
 
@@ -12,16 +13,18 @@ pub mod payouts;
 pub mod promissory;
 pub mod replies;
 
+use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::oneshot;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 /// Append only: a released migration never changes.
@@ -60,7 +63,7 @@ pub enum DbError {
 /// Tuning for [`Db::open`].
 #[derive(Debug, Clone)]
 pub struct DbOptions {
-    /// Read-only connections in the pool.
+    /// Reader threads, each with its own read-only connection.
     pub readers: usize,
     /// Most write requests committed together.
     pub max_batch: usize,
@@ -71,11 +74,21 @@ pub struct DbOptions {
 impl Default for DbOptions {
     fn default() -> Self {
         DbOptions {
-            readers: 4,
+            readers: default_readers(),
             max_batch: 256,
             busy_timeout: Duration::from_secs(5),
         }
     }
+}
+
+/// Half the cores (at least one): a read is about a third of a request's CPU, the rest
+/// runs on the tokio workers (one per core), and extra reader threads mostly add
+/// wake-ups and context switches. Measured on 2 cores, GetClient at ~40k req/s: one
+/// reader ~32 server CPU-us/req, two readers ~37 (waking on every submit: ~40). The
+/// cost of one reader: a long read (a document render) holds up the reads queued behind
+/// it; raise `--readers` if printing is heavy.
+pub fn default_readers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 /// Counters for the benchmark and the shutdown log line.
@@ -87,7 +100,13 @@ pub struct DbStats {
     pub writes: AtomicU64,
     /// Read requests served.
     pub reads: AtomicU64,
+    /// WAL checkpoints run by the checkpointer thread.
+    pub checkpoints: AtomicU64,
 }
+
+/// WAL frames (pages) after which the writer asks the checkpointer thread to copy the
+/// log back into the database file: SQLite's own auto-checkpoint threshold.
+pub const CHECKPOINT_PAGES: i32 = 1000;
 
 /// Opens (creating if needed) a database file with the server's pragmas, and migrates it.
 ///
@@ -103,6 +122,13 @@ pub fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection
 
 fn configure(conn: &Connection, busy_timeout: Duration, file: bool) -> Result<(), DbError> {
     conn.busy_timeout(busy_timeout)?;
+    // The query planner stability guarantee. Without it, the bundled SQLite (built with
+    // STAT4) marks some bound parameters as "re-plan when rebound", and rusqlite clears
+    // the bindings of every cached statement when it goes back to the cache, so such a
+    // statement was parsed and planned again on every execution: prepare_cached bought
+    // nothing, and re-preparing was ~30% of the server's CPU under GetClient load. Our
+    // queries are equality lookups on unique keys, whose plans never depend on values.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     if file {
         let mode: String =
@@ -150,13 +176,20 @@ pub fn savepoint<T, E>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<T, E>,
 ) -> Result<Result<T, E>, rusqlite::Error> {
-    conn.execute_batch("SAVEPOINT op")?;
+    // Cached statements: `execute_batch` would parse these again on every request, and
+    // on the writer thread every microsecond is taken from the whole batch.
+    exec_cached(conn, "SAVEPOINT op")?;
     let result = f(conn);
-    match &result {
-        Ok(_) => conn.execute_batch("RELEASE op")?,
-        Err(_) => conn.execute_batch("ROLLBACK TO op; RELEASE op")?,
+    if result.is_err() {
+        exec_cached(conn, "ROLLBACK TO op")?;
     }
+    exec_cached(conn, "RELEASE op")?;
     Ok(result)
+}
+
+/// Runs one parameterless statement through the connection's statement cache.
+fn exec_cached(conn: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 trait Job: Send {
@@ -227,11 +260,126 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// A read handed to a reader thread.
+trait ReadJob: Send {
+    fn run(self: Box<Self>, conn: &Connection);
+    fn abort(self: Box<Self>, error: DbError);
+}
+
+struct ReadTask<F, T> {
+    f: F,
+    reply: oneshot::Sender<Result<T, DbError>>,
+}
+
+impl<F, T> ReadJob for ReadTask<F, T>
+where
+    F: FnOnce(&Connection) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &Connection) {
+        let ReadTask { f, reply } = *self;
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            exec_cached(conn, "BEGIN")?;
+            let value = f(conn);
+            exec_cached(conn, "COMMIT")?;
+            Ok::<T, rusqlite::Error>(value)
+        }));
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        let _ = reply.send(match result {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(DbError::Sqlite(e)),
+            Err(panic) => Err(DbError::Panicked(panic_text(&panic))),
+        });
+    }
+
+    fn abort(self: Box<Self>, error: DbError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+/// The queue the reader threads share.
+///
+/// Why not `spawn_blocking` and a connection pool: under load every read then paid a
+/// futex wake of a blocking-pool thread, a semaphore, a pool mutex and a thread switch
+/// (perf: ~15-20% of the server's CPU on GetClient). Here a reader thread that finds
+/// work keeps going without sleeping, and a submit wakes a sleeping thread (a syscall
+/// and a context switch) only when no reader is awake or more than [`WAKE_BACKLOG`]
+/// jobs wait per awake reader: one busy reader absorbs a steady stream on its own, and
+/// helpers join when work piles up (e.g. behind a slow document render).
+/// Jobs waiting per awake reader before a sleeping reader is woken to help.
+const WAKE_BACKLOG: usize = 4;
+
+struct ReadQueue {
+    state: Mutex<ReadState>,
+    ready: Condvar,
+}
+
+struct ReadState {
+    jobs: VecDeque<Box<dyn ReadJob>>,
+    /// Reader threads in all.
+    threads: usize,
+    /// Reader threads waiting on `ready`.
+    idle: usize,
+    /// Set by [`Db::close`]: no new jobs; threads exit once the queue is empty.
+    closed: bool,
+}
+
+impl ReadQueue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ReadState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn submit(&self, job: Box<dyn ReadJob>) {
+        let mut state = self.lock();
+        if state.closed {
+            drop(state);
+            job.abort(DbError::Closed);
+            return;
+        }
+        state.jobs.push_back(job);
+        let awake = state.threads - state.idle;
+        let wake = state.idle > 0 && state.jobs.len() > WAKE_BACKLOG * awake;
+        drop(state);
+        if wake {
+            self.ready.notify_one();
+        }
+    }
+
+    /// The next job, blocking while there is none; `None` once closed and drained.
+    fn next(&self) -> Option<Box<dyn ReadJob>> {
+        let mut state = self.lock();
+        loop {
+            if let Some(job) = state.jobs.pop_front() {
+                return Some(job);
+            }
+            if state.closed {
+                return None;
+            }
+            state.idle += 1;
+            state = self.ready.wait(state).unwrap_or_else(|e| e.into_inner());
+            state.idle -= 1;
+        }
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+}
+
+fn reader_loop(conn: Connection, queue: &ReadQueue) {
+    while let Some(job) = queue.next() {
+        job.run(&conn);
+    }
+}
+
 enum Readers {
-    /// Read-only connections to a database file.
-    Pool {
-        conns: Mutex<Vec<Connection>>,
-        permits: Semaphore,
+    /// Reader threads, each with its own read-only connection to the database file.
+    Threads {
+        queue: Arc<ReadQueue>,
+        threads: Mutex<Vec<JoinHandle<()>>>,
     },
     /// An in-memory database has one connection: reads go through the writer.
     ViaWriter,
@@ -240,9 +388,20 @@ enum Readers {
 struct Inner {
     writer: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
     writer_thread: Mutex<Option<JoinHandle<()>>>,
+    checkpointer: Mutex<Option<JoinHandle<()>>>,
     readers: Readers,
     stats: Arc<DbStats>,
     path: Option<PathBuf>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // A Db dropped without `close`: let the reader threads finish and exit (the
+        // writer exits by itself when its channel's last sender goes).
+        if let Readers::Threads { queue, .. } = &self.readers {
+            queue.close();
+        }
+    }
 }
 
 /// The server's handle on the store. Cheap to clone.
@@ -267,7 +426,9 @@ impl Db {
     ///
     /// Anything [`open_connection`] reports.
     pub fn open(path: &Path, options: &DbOptions) -> Result<Db, DbError> {
-        let writer = open_connection(path, options.busy_timeout)?;
+        let mut writer = open_connection(path, options.busy_timeout)?;
+        let stats = Arc::new(DbStats::default());
+        let checkpointer = start_checkpointer(&mut writer, path, options.busy_timeout, &stats)?;
         let mut conns = Vec::with_capacity(options.readers);
         for _ in 0..options.readers.max(1) {
             let conn = Connection::open_with_flags(
@@ -277,15 +438,37 @@ impl Db {
             configure(&conn, options.busy_timeout, false)?;
             conns.push(conn);
         }
-        let readers = Readers::Pool {
-            permits: Semaphore::new(conns.len()),
-            conns: Mutex::new(conns),
+        let queue = Arc::new(ReadQueue {
+            state: Mutex::new(ReadState {
+                jobs: VecDeque::new(),
+                threads: conns.len(),
+                idle: 0,
+                closed: false,
+            }),
+            ready: Condvar::new(),
+        });
+        let threads = conns
+            .into_iter()
+            .enumerate()
+            .map(|(i, conn)| {
+                let queue = queue.clone();
+                std::thread::Builder::new()
+                    .name(format!("allps-reader-{i}"))
+                    .spawn(move || reader_loop(conn, &queue))
+                    .expect("spawning a reader thread")
+            })
+            .collect();
+        let readers = Readers::Threads {
+            queue,
+            threads: Mutex::new(threads),
         };
         Ok(Db::start(
             writer,
             readers,
             options.max_batch,
             Some(path.to_owned()),
+            stats,
+            Some(checkpointer),
         ))
     }
 
@@ -298,12 +481,25 @@ impl Db {
         let mut conn = Connection::open_in_memory()?;
         configure(&conn, Duration::from_secs(5), false)?;
         migrate(&mut conn)?;
-        Ok(Db::start(conn, Readers::ViaWriter, 256, None))
+        Ok(Db::start(
+            conn,
+            Readers::ViaWriter,
+            256,
+            None,
+            Arc::new(DbStats::default()),
+            None,
+        ))
     }
 
-    fn start(conn: Connection, readers: Readers, max_batch: usize, path: Option<PathBuf>) -> Db {
+    fn start(
+        conn: Connection,
+        readers: Readers,
+        max_batch: usize,
+        path: Option<PathBuf>,
+        stats: Arc<DbStats>,
+        checkpointer: Option<JoinHandle<()>>,
+    ) -> Db {
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
-        let stats = Arc::new(DbStats::default());
         let thread_stats = stats.clone();
         let handle = std::thread::Builder::new()
             .name("allps-writer".into())
@@ -313,6 +509,7 @@ impl Db {
             inner: Arc::new(Inner {
                 writer: Mutex::new(Some(tx)),
                 writer_thread: Mutex::new(Some(handle)),
+                checkpointer: Mutex::new(checkpointer),
                 readers,
                 stats,
                 path,
@@ -371,7 +568,8 @@ impl Db {
         rx.blocking_recv().unwrap_or(Err(DbError::Closed))
     }
 
-    /// Runs `f` in one read transaction on a read-only connection, off the async threads.
+    /// Runs `f` in one read transaction on a reader thread's read-only connection, off
+    /// the async threads.
     ///
     /// # Errors
     ///
@@ -390,36 +588,10 @@ impl Db {
                     Ok(v) => v,
                     Err(never) => match never {},
                 }),
-            Readers::Pool { permits, .. } => {
-                let _permit = permits.acquire().await.map_err(|_| DbError::Closed)?;
-                let inner = self.inner.clone();
-                let joined = tokio::task::spawn_blocking(move || {
-                    let Readers::Pool { conns, .. } = &inner.readers else {
-                        unreachable!("checked above")
-                    };
-                    let conn = conns
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .pop()
-                        .expect("a permit guarantees a connection");
-                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        conn.execute_batch("BEGIN")?;
-                        let value = f(&conn);
-                        conn.execute_batch("COMMIT")?;
-                        Ok::<T, rusqlite::Error>(value)
-                    }));
-                    if !conn.is_autocommit() {
-                        let _ = conn.execute_batch("ROLLBACK");
-                    }
-                    conns.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
-                    match result {
-                        Ok(Ok(v)) => Ok(v),
-                        Ok(Err(e)) => Err(DbError::Sqlite(e)),
-                        Err(panic) => Err(DbError::Panicked(panic_text(&panic))),
-                    }
-                })
-                .await;
-                joined.unwrap_or_else(|e| Err(DbError::Panicked(e.to_string())))
+            Readers::Threads { queue, .. } => {
+                let (reply, rx) = oneshot::channel();
+                queue.submit(Box::new(ReadTask { f, reply }));
+                rx.await.unwrap_or(Err(DbError::Closed))
             }
         }
     }
@@ -441,11 +613,67 @@ impl Db {
         if let Some(handle) = handle {
             let _ = handle.join();
         }
-        if let Readers::Pool { conns, permits } = &self.inner.readers {
-            permits.close();
-            conns.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        // The writer's connection (and with it the checkpointer's signal) is gone now.
+        let checkpointer = self
+            .inner
+            .checkpointer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(handle) = checkpointer {
+            let _ = handle.join();
+        }
+        if let Readers::Threads { queue, threads } = &self.inner.readers {
+            queue.close();
+            let handles = std::mem::take(&mut *threads.lock().unwrap_or_else(|e| e.into_inner()));
+            for handle in handles {
+                let _ = handle.join();
+            }
         }
     }
+}
+
+/// Moves WAL checkpoints off the writer thread.
+///
+/// SQLite's auto-checkpoint runs inside the COMMIT of whichever connection crosses the
+/// threshold: here always the writer, so every ~1000 pages a whole batch of callers
+/// waited while ~4 MB were copied into the database file and it was fsynced (tens of
+/// ms when the disk is busy: the AddClient p99). Instead, the writer's WAL hook (which
+/// replaces the auto-checkpoint hook) only signals a checkpointer thread with its own
+/// connection, which runs PASSIVE checkpoints beside the writer; SQLite restarts the log
+/// at a later write once it has been copied back. Durability is unchanged: every
+/// commit still fsyncs the WAL (`synchronous=FULL`) before anyone is answered.
+fn start_checkpointer(
+    writer: &mut Connection,
+    path: &Path,
+    busy_timeout: Duration,
+    stats: &Arc<DbStats>,
+) -> Result<JoinHandle<()>, DbError> {
+    let conn = Connection::open(path)?;
+    configure(&conn, busy_timeout, true)?;
+    let (signal, wake) = mpsc::sync_channel::<()>(1);
+    writer.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages| {
+        if pages >= CHECKPOINT_PAGES {
+            // A full channel means a checkpoint is already due: nothing to add.
+            let _ = signal.try_send(());
+        }
+        Ok(())
+    }))?;
+    let stats = stats.clone();
+    Ok(std::thread::Builder::new()
+        .name("allps-checkpointer".into())
+        .spawn(move || {
+            // Ends when the writer's connection (holding the sender) is dropped.
+            while wake.recv().is_ok() {
+                match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0)) {
+                    Ok(_) => {
+                        stats.checkpoints.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
+                }
+            }
+        })
+        .expect("spawning the checkpointer thread"))
 }
 
 fn writer_loop(
@@ -463,7 +691,7 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = exec_cached(&conn, "BEGIN IMMEDIATE") {
             let text = e.to_string();
             for job in batch.drain(..) {
                 job.abort(DbError::CommitFailed(text.clone()));
@@ -471,7 +699,7 @@ fn writer_loop(
             continue;
         }
         let done: Vec<Box<dyn Done>> = batch.drain(..).map(|job| job.run(&conn)).collect();
-        let committed = conn.execute_batch("COMMIT").map_err(|e| {
+        let committed = exec_cached(&conn, "COMMIT").map_err(|e| {
             let _ = conn.execute_batch("ROLLBACK");
             e.to_string()
         });
@@ -553,6 +781,89 @@ mod tests {
         ));
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reader_threads_serve_concurrent_reads_survive_panics_and_close() {
+        let path = temp_path("readers");
+        let db = Db::open(
+            &path,
+            &DbOptions {
+                readers: 2,
+                ..DbOptions::default()
+            },
+        )
+        .unwrap();
+        db.write(|c| c.execute_batch("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (7)"))
+            .await
+            .unwrap()
+            .unwrap();
+        let panicked = db.read(|_| -> i64 { panic!("reader boom") }).await;
+        assert!(matches!(panicked, Err(DbError::Panicked(ref m)) if m == "reader boom"));
+        let mut tasks = Vec::new();
+        for i in 0..200i64 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                db.read(move |c| {
+                    // Each read is its own transaction: nothing is left open.
+                    assert!(!c.is_autocommit());
+                    c.query_row("SELECT v + ?1 FROM t", [i], |r| r.get::<_, i64>(0))
+                        .unwrap()
+                })
+                .await
+                .unwrap()
+            }));
+        }
+        for (i, t) in tasks.into_iter().enumerate() {
+            assert_eq!(t.await.unwrap(), 7 + i as i64);
+        }
+        assert_eq!(db.stats().reads.load(Ordering::Relaxed), 201);
+        db.close();
+        assert!(matches!(db.read(|_| ()).await, Err(DbError::Closed)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn checkpoints_run_off_the_writer_and_lose_nothing() {
+        let path = temp_path("checkpoint");
+        let db = Db::open(&path, &DbOptions::default()).unwrap();
+        db.write(|c| c.execute_batch("CREATE TABLE t (v INTEGER, pad BLOB)"))
+            .await
+            .unwrap()
+            .unwrap();
+        // ~2 KB a row: 4,000 rows are ~2,000 WAL pages, twice the checkpoint threshold.
+        let mut tasks = Vec::new();
+        for i in 0..4000i64 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                db.write(move |c| {
+                    c.execute("INSERT INTO t (v, pad) VALUES (?1, zeroblob(2000))", [i])
+                })
+                .await
+                .unwrap()
+                .unwrap()
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        // The checkpointer runs on its own thread: give it a moment.
+        for _ in 0..100 {
+            if db.stats().checkpoints.load(Ordering::Relaxed) > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(db.stats().checkpoints.load(Ordering::Relaxed) > 0);
+        db.close();
+        let wal = path.with_extension("db-wal");
+        assert!(std::fs::metadata(&wal).map_or(0, |m| m.len()) == 0);
+        let conn = open_connection(&path, Duration::from_secs(1)).unwrap();
+        let (n, sum): (i64, i64) = conn
+            .query_row("SELECT count(*), sum(v) FROM t", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((n, sum), (4000, 3999 * 4000 / 2));
+    }
+
     #[tokio::test]
     async fn a_panicking_handler_rolls_back_and_the_writer_survives() {
         let db = Db::open_in_memory().unwrap();
@@ -575,6 +886,36 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(n, 0);
+    }
+
+    #[test]
+    fn cached_statements_are_not_prepared_again_on_every_use() {
+        let path = temp_path("reprepare");
+        let conn = open_connection(&path, Duration::from_secs(1)).unwrap();
+        conn.execute_batch(
+            "INSERT INTO organisations (id, code, name, created_at) VALUES (1, 'O', 'O', 'x');
+             INSERT INTO users (id, organisation_id, user_name, password_hash, created_at)
+             VALUES (1, 1, 'u', 'h', 'x');",
+        )
+        .unwrap();
+        // The shape of the credential lookup: a join with a bound value filtered after
+        // the index, the kind of statement STAT4 marks for re-planning on every rebind.
+        let sql = "SELECT u.id FROM users u JOIN organisations o ON o.id = u.organisation_id
+                   WHERE o.code = ?1 AND u.user_name = ?2";
+        for _ in 0..5 {
+            let id: i64 = conn
+                .prepare_cached(sql)
+                .unwrap()
+                .query_row(["O", "u"], |r| r.get(0))
+                .unwrap();
+            assert_eq!(id, 1);
+        }
+        let statement = conn.prepare_cached(sql).unwrap();
+        assert_eq!(
+            statement.get_status(rusqlite::StatementStatus::RePrepare),
+            0
+        );
+        assert_eq!(statement.get_status(rusqlite::StatementStatus::Run), 5);
     }
 
     #[test]
