@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
@@ -35,6 +36,15 @@ pub struct AppConfig {
     pub calendar: Calendar,
     /// The CDV parameters (bundled, or the operator's file).
     pub cdv: CdvTable,
+    /// How long a client may take to send a request's headers, counted from when the
+    /// server starts waiting for them; an idle keep-alive connection is closed after it
+    /// too. Silent close, no response (hyper's behaviour).
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's whole body once its headers are
+    /// in; after it the request is answered `REQUEST_TIMEOUT` (HTTP 408).
+    pub body_read_timeout: Duration,
+    /// How long shutdown waits for in-flight requests before closing the store anyway.
+    pub drain_timeout: Duration,
     /// Payout limits, card BINs, processor timings and simulator rules.
     pub payouts: PayoutConfig,
     /// Promissory-note rules: lead days, tracking limits, instalment limit,
@@ -52,6 +62,9 @@ impl Default for AppConfig {
             auth: AuthConfig::default(),
             calendar: Calendar::south_africa(),
             cdv: CdvTable::bundled().clone(),
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(30),
             payouts: PayoutConfig::default(),
             promissory: PromissoryConfig::default(),
         }

@@ -116,6 +116,10 @@ pub enum AuthStep {
         record_failure: Option<i64>,
         /// Spend one argon2 verification before answering.
         dummy_verify: bool,
+        /// The credentials named a user that exists in the named organisation, so the
+        /// request log may carry its name. (A name that matches no user may be a
+        /// password typed into the wrong field; it is never logged.)
+        user_exists: bool,
     },
     /// The password must be checked against this hash (off the async threads), then
     /// [`authorize`] called again.
@@ -129,11 +133,13 @@ pub enum AuthStep {
     },
 }
 
+/// A specific refusal of a caller whose user is known (a right password, or a session).
 fn denied(code: FaultCode, message: &str) -> AuthStep {
     AuthStep::Denied {
         error: ServiceError::fault(code, message),
         record_failure: None,
         dummy_verify: false,
+        user_exists: true,
     }
 }
 
@@ -299,6 +305,7 @@ pub fn authorize(
         error: ServiceError::from(e),
         record_failure: None,
         dummy_verify: false,
+        user_exists: false,
     };
     match input {
         AuthInput::Credentials(c) => {
@@ -404,21 +411,22 @@ fn authorize_credentials(
             },
         )
         .optional()?;
-    let generic = || AuthStep::Denied {
+    let generic = |user_exists| AuthStep::Denied {
         error: ServiceError::fault(FaultCode::AuthFailed, AUTH_FAILED_TEXT),
         record_failure: None,
         dummy_verify: true,
+        user_exists,
     };
     let Some(user) = user else {
-        return Err(generic().into());
+        return Err(generic(false).into());
     };
     if !user.org_enabled {
-        return Err(generic().into());
+        return Err(generic(true).into());
     }
     if let Some(until) = user.locked_until.as_deref().and_then(parse_timestamp)
         && until > now
     {
-        return Err(generic().into());
+        return Err(generic(true).into());
     }
     if !cache.matches(user.id, &c.password, &user.password_hash, user.auth_version) {
         return Err(AuthStep::VerifyPassword {
@@ -558,11 +566,14 @@ fn authorize_session(
             ))
         })
         .optional()?;
-    let invalid = || {
-        denied(
+    let invalid = || AuthStep::Denied {
+        error: ServiceError::fault(
             FaultCode::SessionInvalid,
             "the session is unknown, expired or ended",
-        )
+        ),
+        record_failure: None,
+        dummy_verify: false,
+        user_exists: false,
     };
     let Some((
         user_id,

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -81,6 +82,16 @@ pub struct ServeArgs {
     /// Longest text of one element, in bytes.
     #[arg(long, env = "ALLPS_MAX_TEXT_BYTES", default_value_t = XmlLimits::default().max_text_bytes)]
     pub max_text_bytes: usize,
+    /// Seconds a client may take to send a request's headers (also how long an idle
+    /// keep-alive connection is kept); the connection is closed after it.
+    #[arg(long, env = "ALLPS_HEADER_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body (408 REQUEST_TIMEOUT after it).
+    #[arg(long, env = "ALLPS_BODY_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+    /// Seconds shutdown waits for in-flight requests before closing the store anyway.
+    #[arg(long, env = "ALLPS_DRAIN_TIMEOUT_SECS", default_value_t = 30)]
+    pub drain_timeout_secs: u64,
     /// Failed password attempts in a row that lock a user (0 never locks).
     #[arg(long, env = "ALLPS_LOCKOUT_THRESHOLD", default_value_t = 5)]
     pub lockout_threshold: u32,
@@ -192,6 +203,9 @@ impl ServeArgs {
                 lockout_duration: time::Duration::minutes(self.lockout_minutes),
                 session_ttl: time::Duration::hours(self.session_hours),
             },
+            header_read_timeout: Duration::from_secs(self.header_timeout_secs),
+            body_read_timeout: Duration::from_secs(self.body_timeout_secs),
+            drain_timeout: Duration::from_secs(self.drain_timeout_secs),
         })
     }
 }

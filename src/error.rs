@@ -21,7 +21,7 @@ pub enum FaultCode {
     LimitDepth,
     /// Too many elements.
     LimitElements,
-    /// Too many attributes on one element.
+    /// Too many attributes on one element, or namespace declarations in scope.
     LimitAttributes,
     /// An element's text is too long.
     LimitText,
@@ -55,6 +55,8 @@ pub enum FaultCode {
     InternalError,
     /// The server is shutting down or overloaded.
     Unavailable,
+    /// The request body did not arrive in time.
+    RequestTimeout,
 }
 
 impl FaultCode {
@@ -84,6 +86,7 @@ impl FaultCode {
         FaultCode::ComputerNotAllowed,
         FaultCode::InternalError,
         FaultCode::Unavailable,
+        FaultCode::RequestTimeout,
     ];
 
     /// The wire spelling.
@@ -113,6 +116,7 @@ impl FaultCode {
             FaultCode::ComputerNotAllowed => "COMPUTER_NOT_ALLOWED",
             FaultCode::InternalError => "INTERNAL_ERROR",
             FaultCode::Unavailable => "UNAVAILABLE",
+            FaultCode::RequestTimeout => "REQUEST_TIMEOUT",
         }
     }
 
@@ -127,6 +131,7 @@ impl FaultCode {
             FaultCode::LimitBodySize => Some(413),
             FaultCode::ContentType => Some(415),
             FaultCode::Unavailable => Some(503),
+            FaultCode::RequestTimeout => Some(408),
             _ => None,
         }
     }
@@ -143,7 +148,9 @@ impl FaultCode {
             FaultCode::LimitBodySize => "the body exceeds `--max-body-bytes` (HTTP 413)",
             FaultCode::LimitDepth => "elements nest deeper than `--max-depth`",
             FaultCode::LimitElements => "more elements than `--max-elements`",
-            FaultCode::LimitAttributes => "an element has more attributes than `--max-attributes`",
+            FaultCode::LimitAttributes => {
+                "an element has more attributes than `--max-attributes`, or more than 128 namespace declarations are in scope"
+            }
             FaultCode::LimitText => "an element's text exceeds `--max-text-bytes`",
             FaultCode::ContentType => {
                 "Content-Type is neither text/xml nor application/soap+xml (HTTP 415)"
@@ -172,6 +179,9 @@ impl FaultCode {
             }
             FaultCode::InternalError => "the server failed; the log has the request id and cause",
             FaultCode::Unavailable => "the server is shutting down (HTTP 503)",
+            FaultCode::RequestTimeout => {
+                "the request body did not arrive within `--body-timeout-secs` (HTTP 408)"
+            }
         }
     }
 }
@@ -255,7 +265,9 @@ impl From<XmlError> for ServiceError {
             XmlError::Entity(_) => FaultCode::EntityForbidden,
             XmlError::TooDeep(_) => FaultCode::LimitDepth,
             XmlError::TooManyElements(_) => FaultCode::LimitElements,
-            XmlError::TooManyAttributes(_) => FaultCode::LimitAttributes,
+            XmlError::TooManyAttributes(_) | XmlError::TooManyNamespaces(_) => {
+                FaultCode::LimitAttributes
+            }
             XmlError::TextTooLong(_) => FaultCode::LimitText,
         };
         ServiceError::fault(code, e.to_string())

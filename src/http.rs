@@ -1,22 +1,26 @@
 //! The HTTP edge: [`handle`] takes one hyper request and always returns a response. It
-//! serves the WSDL, checks method, path and Content-Type, bounds the body (413 before
-//! reading past the limit), parses the SOAP envelope, dispatches, turns every
-//! [`ServiceError`] into a version-correct fault, and writes the one log line per request.
-//! It needs no socket, so tests call it directly.
+//! serves the WSDL, checks method, path and Content-Type, bounds the body in size (413
+//! on the declared length, or the moment the bytes read pass the limit) and in time
+//! (408), parses the SOAP envelope, dispatches, turns every [`ServiceError`] into a
+//! version-correct fault, and writes the one log line per request. An answer given
+//! before the body was read closes the connection, and the rest of the body is drained
+//! (bounded) so a client still sending sees the answer rather than a reset. It needs no
+//! socket, so tests call it directly.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::app::{App, WSDL};
 use crate::error::{FaultCode, ServiceError};
 use crate::ops::{self, Reply};
+use crate::reqlog::{self, Caller};
 use crate::soap::{self, SoapVersion};
 
 /// Bodies larger than this are parsed on a blocking thread rather than the async one.
@@ -33,36 +37,53 @@ where
 {
     let started = Instant::now();
     let request_id = app.next_request_id.fetch_add(1, Ordering::Relaxed);
+    let method = request.method().clone();
     let path = request.uri().path().to_string();
     let query = request.uri().query().unwrap_or("").to_string();
+    // Everything but a SOAP POST: answered here, logged as a plain HTTP line.
+    let http = |response: Response<Full<Bytes>>| {
+        tracing::info!(
+            request_id,
+            method = %method,
+            path = clip(&path, 100).as_ref(),
+            outcome = "http",
+            status = response.status().as_u16(),
+            duration_us = started.elapsed().as_micros() as u64,
+            "request"
+        );
+        response
+    };
 
-    if request.method() == Method::GET || request.method() == Method::HEAD {
-        if (path == app.config.path && query.eq_ignore_ascii_case("wsdl")) || path == "/wsdl" {
-            return wsdl_response(app, &request);
-        }
-        if path == "/health" {
-            return plain(StatusCode::OK, "ok\n");
-        }
-        if path == app.config.path {
-            return plain(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "POST SOAP requests here; GET ?wsdl for the service description\n",
-            );
-        }
-        return plain(StatusCode::NOT_FOUND, "not found\n");
+    if method == Method::GET || method == Method::HEAD {
+        let response =
+            if (path == app.config.path && query.eq_ignore_ascii_case("wsdl")) || path == "/wsdl" {
+                wsdl_response(app, &request)
+            } else if path == "/health" {
+                plain(StatusCode::OK, "ok\n")
+            } else if path == app.config.path {
+                plain(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "POST SOAP requests here; GET ?wsdl for the service description\n",
+                )
+            } else {
+                plain(StatusCode::NOT_FOUND, "not found\n")
+            };
+        return http(answer_unread(app, request, response));
     }
     if path != app.config.path {
-        return plain(StatusCode::NOT_FOUND, "not found\n");
+        let response = plain(StatusCode::NOT_FOUND, "not found\n");
+        return http(answer_unread(app, request, response));
     }
-    if request.method() != Method::POST {
+    if method != Method::POST {
         let mut response = plain(StatusCode::METHOD_NOT_ALLOWED, "only POST and GET ?wsdl\n");
         response.headers_mut().insert(
             hyper::header::ALLOW,
             "GET, POST".parse().expect("static header"),
         );
-        return response;
+        return http(answer_unread(app, request, response));
     }
 
+    let anonymous = Caller::default();
     let content_type = request
         .headers()
         .get(CONTENT_TYPE)
@@ -73,35 +94,57 @@ where
             FaultCode::ContentType,
             "Content-Type must be text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)",
         );
-        return finish(app, request_id, started, SoapVersion::V11, None, Err(error));
+        let response = finish(
+            request_id,
+            started,
+            SoapVersion::V11,
+            None,
+            &anonymous,
+            Err(error),
+        );
+        return answer_unread(app, request, response);
     };
+    let refuse =
+        |error: ServiceError| finish(request_id, started, version, None, &anonymous, Err(error));
     if app.shutting_down.load(Ordering::Relaxed) {
         let error = ServiceError::fault(FaultCode::Unavailable, "the server is shutting down");
-        return finish(app, request_id, started, version, None, Err(error));
+        return answer_unread(app, request, refuse(error));
     }
 
     let max = app.config.max_body_bytes;
-    let declared = request
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max as u64) {
-        return finish(app, request_id, started, version, None, Err(too_large(max)));
+    if declared_length(request.headers()).is_some_and(|n| n > max as u64) {
+        // Refused on the declaration alone: nothing read, and no `100 Continue` sent.
+        return answer_unread(app, request, refuse(too_large(max)));
     }
-    let body = match Limited::new(request.into_body(), max).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                return finish(app, request_id, started, version, None, Err(too_large(max)));
-            }
+    // Bounded in size (413 the moment the limit is passed) and in time (408 when the
+    // whole body has not arrived within the body timeout: a client trickling bytes must
+    // not hold a request open for ever).
+    let timeout = app.config.body_read_timeout;
+    let mut incoming = Box::pin(request.into_body());
+    let body = match tokio::time::timeout(timeout, read_body(incoming.as_mut(), max)).await {
+        Err(_elapsed) => {
+            let error = ServiceError::fault(
+                FaultCode::RequestTimeout,
+                format!(
+                    "the request body did not arrive within {} seconds",
+                    timeout.as_secs_f64()
+                ),
+            );
+            // The client is too slow to be worth draining: hyper closes the connection.
+            let mut response = refuse(error);
+            close_after(&mut response);
+            return response;
+        }
+        Ok(Ok(body)) => body,
+        Ok(Err(BodyError::TooLarge)) => {
+            return drain_after(app, incoming, refuse(too_large(max)));
+        }
+        Ok(Err(BodyError::Failed(e))) => {
             tracing::debug!(request_id, error = %e, "request body read failed");
-            return plain(
+            return http(plain(
                 StatusCode::BAD_REQUEST,
                 "the request body could not be read\n",
-            );
+            ));
         }
     };
 
@@ -113,21 +156,148 @@ where
     } else {
         soap::parse_envelope(version, &body, &limits)
     };
-    let (operation, outcome) = match parsed {
+    let (operation, caller, outcome) = match parsed {
         Ok(envelope) => {
             let name = envelope.operation.name.clone();
-            (Some(name), ops::dispatch(app, &envelope).await)
+            let (caller, outcome) = reqlog::scope(ops::dispatch(app, &envelope)).await;
+            (Some(name), caller, outcome)
         }
-        Err(e) => (None, Err(e)),
+        Err(e) => (None, anonymous, Err(e)),
     };
     finish(
-        app,
         request_id,
         started,
         version,
         operation.as_deref(),
+        &caller,
         outcome,
     )
+}
+
+/// `value` cut to `max` characters, for logging attacker-chosen text.
+fn clip(value: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match value.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &value[..end]).into(),
+        None => value.into(),
+    }
+}
+
+/// Most bytes of an unread request body swallowed after an early answer. A client that
+/// sends its whole body before reading (most do, unless they use `Expect: 100-continue`)
+/// then reads the answer instead of a connection reset. Past this, or past the body
+/// timeout, the connection is simply closed.
+pub const DRAIN_MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+enum BodyError {
+    TooLarge,
+    Failed(String),
+}
+
+/// Reads the whole body, refusing it the moment it passes `max` bytes.
+async fn read_body<B>(mut body: std::pin::Pin<&mut B>, max: usize) -> Result<Bytes, BodyError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let mut first: Option<Bytes> = None;
+    let mut rest: Vec<u8> = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| BodyError::Failed(e.into().to_string()))?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        total = total.saturating_add(data.len());
+        if total > max {
+            return Err(BodyError::TooLarge);
+        }
+        match &first {
+            None if rest.is_empty() => first = Some(data),
+            _ => {
+                if let Some(first) = first.take() {
+                    rest.reserve(first.len() + data.len());
+                    rest.extend_from_slice(&first);
+                }
+                rest.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(match first {
+        Some(only) => only,
+        None => Bytes::from(rest),
+    })
+}
+
+fn declared_length(headers: &hyper::HeaderMap) -> Option<u64> {
+    headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// Marks a response as the connection's last.
+fn close_after(response: &mut Response<Full<Bytes>>) {
+    response
+        .headers_mut()
+        .insert(CONNECTION, "close".parse().expect("static header"));
+}
+
+/// Sends `response` to a request whose body was not read. A client waiting for
+/// `100 Continue` has sent nothing and will send nothing, so the body is left alone;
+/// otherwise it is drained (bounded) after the answer.
+fn answer_unread<B>(
+    app: &App,
+    request: Request<B>,
+    response: Response<Full<Bytes>>,
+) -> Response<Full<Bytes>>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send + Sync + 'static,
+{
+    if request.body().is_end_stream() {
+        return response;
+    }
+    let expects_continue = request
+        .headers()
+        .get(EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let too_big = declared_length(request.headers()).is_some_and(|n| n > DRAIN_MAX_BYTES);
+    if expects_continue || too_big {
+        let mut response = response;
+        close_after(&mut response);
+        return response;
+    }
+    drain_after(app, Box::pin(request.into_body()), response)
+}
+
+/// Answers now and swallows the rest of the body in the background (at most
+/// [`DRAIN_MAX_BYTES`], within the body timeout), then lets the connection close.
+fn drain_after<B>(
+    app: &App,
+    mut body: std::pin::Pin<Box<B>>,
+    mut response: Response<Full<Bytes>>,
+) -> Response<Full<Bytes>>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Send,
+{
+    close_after(&mut response);
+    let deadline = app.config.body_read_timeout;
+    tokio::spawn(async move {
+        let drain = async {
+            let mut seen = 0u64;
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Some(data) = frame.data_ref() {
+                    seen += data.len() as u64;
+                    if seen > DRAIN_MAX_BYTES {
+                        break;
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(deadline, drain).await;
+    });
+    response
 }
 
 fn too_large(max: usize) -> ServiceError {
@@ -137,30 +307,43 @@ fn too_large(max: usize) -> ServiceError {
     )
 }
 
+/// Turns the outcome into the response and writes the request's one log line: request
+/// id, SOAP version, operation, organisation, branch, user (see [`crate::reqlog`] for
+/// what may be logged), `result` and `result_name` or `fault`, HTTP status, duration.
 fn finish(
-    app: &App,
     request_id: u64,
     started: Instant,
     version: SoapVersion,
     operation: Option<&str>,
+    caller: &Caller,
     outcome: Result<Reply, ServiceError>,
 ) -> Response<Full<Bytes>> {
-    let _ = app;
     let elapsed_us = started.elapsed().as_micros() as u64;
-    let op = operation.unwrap_or("-");
+    let op = clip(operation.unwrap_or("-"), reqlog::MAX_FIELD_CHARS);
     match outcome {
         Ok(reply) => {
-            let p = reply.principal.as_ref();
+            let authenticated;
+            let who = match &reply.principal {
+                Some(p) => {
+                    authenticated = Caller {
+                        org: Some(p.org_code.clone()),
+                        branch: Some(p.branch_code.clone()),
+                        user: Some(p.user_name.clone()),
+                    };
+                    &authenticated
+                }
+                None => caller,
+            };
             tracing::info!(
                 request_id,
                 soap = version.as_str(),
-                op,
-                org = p.map_or("-", |p| p.org_code.as_str()),
-                branch = p.map_or("-", |p| p.branch_code.as_str()),
-                user = p.map_or("-", |p| p.user_name.as_str()),
+                op = op.as_ref(),
+                org = who.org(),
+                branch = who.branch(),
+                user = who.user(),
                 outcome = "result",
-                code = reply.result.number(),
-                name = reply.result.name(),
+                result = reply.result.number(),
+                result_name = reply.result.name(),
                 status = 200,
                 duration_us = elapsed_us,
                 "request"
@@ -172,7 +355,7 @@ fn finish(
             let message = match &error {
                 ServiceError::Fault { message, .. } => message.clone(),
                 ServiceError::Internal(detail) => {
-                    tracing::error!(request_id, op, error = %detail, "internal error");
+                    tracing::error!(request_id, op = op.as_ref(), error = %detail, "internal error");
                     format!("internal error (request {request_id})")
                 }
             };
@@ -180,9 +363,12 @@ fn finish(
             tracing::info!(
                 request_id,
                 soap = version.as_str(),
-                op,
+                op = op.as_ref(),
+                org = caller.org(),
+                branch = caller.branch(),
+                user = caller.user(),
                 outcome = "fault",
-                code = code.as_str(),
+                fault = code.as_str(),
                 status,
                 duration_us = elapsed_us,
                 "request"

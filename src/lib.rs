@@ -27,6 +27,7 @@ pub mod ops;
 pub mod payouts;
 pub mod processor;
 pub mod replay;
+pub mod reqlog;
 pub mod server;
 pub mod soap;
 pub mod store;

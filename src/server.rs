@@ -17,9 +17,6 @@ use tokio::net::TcpListener;
 use crate::app::App;
 use crate::http;
 
-/// How long shutdown waits for in-flight requests.
-pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Serves until `shutdown` completes, then drains connections and closes the store.
 ///
 /// # Errors
@@ -45,6 +42,7 @@ pub async fn run(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let header_read_timeout = app.config.header_read_timeout;
                 let app = app.clone();
                 let service = service_fn(move |request| {
                     let app = app.clone();
@@ -52,7 +50,7 @@ pub async fn run(
                 });
                 let connection = http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(30))
+                    .header_read_timeout(header_read_timeout)
                     .keep_alive(true)
                     .serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
@@ -70,7 +68,7 @@ pub async fn run(
     tracing::info!("shutting down: draining in-flight requests");
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(DRAIN_TIMEOUT) => tracing::warn!("drain timed out; closing anyway"),
+        () = tokio::time::sleep(app.config.drain_timeout) => tracing::warn!("drain timed out; closing anyway"),
     }
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || db.close()).await.ok();

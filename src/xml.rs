@@ -6,11 +6,16 @@
 //! [`XmlLimits`] while it reads. [`XmlWriter`] writes escaped, indented output.
 
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
+use quick_xml::name::{NamespaceError, ResolveResult};
 use quick_xml::reader::NsReader;
 
 /// The `xsi` namespace (for `xsi:nil` and `xsi:type`).
 pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// Most namespace declarations in scope at once (quick-xml's resolver enforces it while
+/// reading a start tag, before [`XmlLimits::max_attributes`] is looked at). Real SOAP
+/// stacks declare a handful.
+pub const MAX_NAMESPACE_BINDINGS: usize = 128;
 
 /// Bounds on what one request body may contain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +71,9 @@ pub enum XmlError {
     /// An element's text is longer than allowed.
     #[error("an element's text is longer than {0} bytes")]
     TextTooLong(usize),
+    /// More namespace declarations are in scope than allowed.
+    #[error("more than {0} namespace declarations are in scope")]
+    TooManyNamespaces(usize),
 }
 
 /// An attribute, resolved to its namespace.
@@ -133,6 +141,9 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let text = std::str::from_utf8(body).map_err(|_| XmlError::NotUtf8)?;
     let mut reader = NsReader::from_str(text);
+    reader
+        .resolver_mut()
+        .set_max_namespace_bindings(MAX_NAMESPACE_BINDINGS);
     let config = reader.config_mut();
     config.expand_empty_elements = true;
     config.check_end_names = true;
@@ -149,6 +160,9 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                     _ => None,
                 };
                 (ns, event)
+            }
+            Err(quick_xml::Error::Namespace(NamespaceError::TooManyBindings(limit))) => {
+                return Err(XmlError::TooManyNamespaces(limit));
             }
             Err(e) => {
                 return Err(XmlError::Malformed(describe(&e, reader.buffer_position())));
@@ -167,6 +181,12 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                     return Err(XmlError::TooDeep(limits.max_depth));
                 }
                 let ns = element_ns.expect("computed for every start tag")?;
+                if !is_qname(start.name().as_ref()) {
+                    return Err(XmlError::Malformed(format!(
+                        "'{}' is not an element name",
+                        clip_name(start.name().as_ref())
+                    )));
+                }
                 let name = start.local_name().as_ref().to_string();
                 let mut attrs = Vec::new();
                 let mut count = 0usize;
@@ -178,6 +198,12 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                         return Err(XmlError::TooManyAttributes(limits.max_attributes));
                     }
                     let key = attr.key;
+                    if !is_qname(key.as_ref()) {
+                        return Err(XmlError::Malformed(format!(
+                            "'{}' is not an attribute name",
+                            clip_name(key.as_ref())
+                        )));
+                    }
                     if key.as_namespace_binding().is_some() {
                         continue;
                     }
@@ -300,6 +326,33 @@ fn namespace(
         ResolveResult::Unknown(p) => Err(XmlError::UnboundPrefix(
             prefix.map(|p| p.as_ref().to_string()).unwrap_or(p),
         )),
+    }
+}
+
+/// Whether `name` is a namespace-aware XML name: `local` or `prefix:local`, each part
+/// starting with a letter, `_` or a non-ASCII character and going on with letters,
+/// digits, `_`, `-`, `.` or non-ASCII characters. (quick-xml does not check names, so
+/// `<>` or `<a"b>` would otherwise pass.) Non-ASCII is taken on trust: a slightly
+/// lenient reading of the XML Name production.
+fn is_qname(name: &str) -> bool {
+    fn ncname(part: &str) -> bool {
+        let mut chars = part.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_' || !c.is_ascii())
+            && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.') || !c.is_ascii())
+    }
+    match name.split_once(':') {
+        Some((prefix, local)) => ncname(prefix) && ncname(local),
+        None => ncname(name),
+    }
+}
+
+/// A name for an error message: at most 40 characters.
+fn clip_name(name: &str) -> String {
+    match name.char_indices().nth(40) {
+        Some((end, _)) => format!("{}…", &name[..end]),
+        None => name.to_string(),
     }
 }
 
@@ -500,6 +553,79 @@ mod tests {
             Err(XmlError::TextTooLong(4))
         );
         assert!(parse(b"<a><b>1234</b></a>", &limits).is_ok());
+    }
+
+    #[test]
+    fn names_must_be_xml_names() {
+        // Regression (found by fuzz/xml_parse): quick-xml reads `<>Y</>` as an element
+        // with an empty name.
+        for bad in [
+            "<>Y</>",
+            "<a><></></a>",
+            "<:a/>",
+            "<p:/>",
+            "<a:b:c xmlns:a=\"urn:x\"/>",
+            "<1a/>",
+            "<a\"b/>",
+            "<a =\"1\"/>",
+            "<a 1=\"1\"/>",
+            "<a b:=\"1\"/>",
+        ] {
+            // Both are XML_MALFORMED on the wire.
+            assert!(
+                matches!(
+                    parse_default(bad),
+                    Err(XmlError::Malformed(_) | XmlError::UnboundPrefix(_))
+                ),
+                "{bad}: {:?}",
+                parse_default(bad)
+            );
+        }
+        for good in [
+            "<a/>",
+            "<_a.b-c1/>",
+            "<p:a xmlns:p=\"urn:x\" p:b=\"1\" c-d=\"2\"/>",
+            "<naïve/>",
+            "<名前/>",
+        ] {
+            assert!(parse_default(good).is_ok(), "{good}");
+        }
+        let long = format!("<a{}\"/>", "\"".repeat(100));
+        let Err(XmlError::Malformed(message)) = parse_default(&long) else {
+            panic!("accepted")
+        };
+        assert!(message.len() < 100, "{message}");
+    }
+
+    #[test]
+    fn namespace_declarations_are_a_limit_not_malformation() {
+        // Regression: quick-xml's own bound on bindings in scope surfaced as
+        // XML_MALFORMED, with advice about quick-xml's API in the message.
+        let decls: String = (0..200)
+            .map(|i| format!(" xmlns:p{i}=\"urn:{i}\""))
+            .collect();
+        assert_eq!(
+            parse_default(&format!("<a{decls}/>")),
+            Err(XmlError::TooManyNamespaces(MAX_NAMESPACE_BINDINGS))
+        );
+        // Spread over nested elements, each well under the attribute limit.
+        let mut nested = String::new();
+        for level in 0..10 {
+            nested.push_str("<e");
+            for i in 0..20 {
+                nested.push_str(&format!(" xmlns:l{level}p{i}=\"urn:{i}\""));
+            }
+            nested.push('>');
+        }
+        nested.push_str(&"</e>".repeat(10));
+        assert_eq!(
+            parse_default(&nested),
+            Err(XmlError::TooManyNamespaces(MAX_NAMESPACE_BINDINGS))
+        );
+        let fine: String = (0..40)
+            .map(|i| format!(" xmlns:p{i}=\"urn:{i}\""))
+            .collect();
+        assert!(parse_default(&format!("<a{fine}/>")).is_ok());
     }
 
     #[test]

@@ -35,6 +35,7 @@ use crate::auth::{self, AuthInput, AuthStep, Credentials, Principal};
 use crate::clock::SAST;
 use crate::domain::{Refusal, ResultCode, TerminalType};
 use crate::error::{FaultCode, ServiceError};
+use crate::reqlog;
 use crate::soap::{self, Envelope, TNS};
 use crate::store;
 use crate::xml::{Element, XmlWriter};
@@ -366,15 +367,20 @@ async fn write_small(
 ///
 /// Faults.
 pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply, ServiceError> {
+    note_header_claim(env);
     let mut request = Op::decode(&env.operation)?;
     let input = match Op::credentials(&request) {
         Some(c) => AuthInput::Credentials(c),
         None => auth_input(env)?,
     };
+    if let AuthInput::Credentials(c) = &input {
+        reqlog::note_claim(&c.org_code, &c.branch_code);
+    }
     let mut verified = false;
     loop {
         match execute::<Op>(app, &input, request).await? {
             Outcome::Done { result, principal } => {
+                reqlog::note_principal(&principal);
                 if principal.reset_failures {
                     let user = principal.user_id;
                     write_small(app, move |c| auth::reset_failures(c, user)).await?;
@@ -399,6 +405,7 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                         "password check for a session".into(),
                     ));
                 };
+                reqlog::note_user(&c.user_name);
                 if verified {
                     return Err(ServiceError::Internal(
                         "credentials changed during the call".into(),
@@ -426,9 +433,17 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                     error,
                     record_failure,
                     dummy_verify,
+                    user_exists,
                 },
                 _,
             ) => {
+                if let AuthInput::Credentials(c) = &input {
+                    if user_exists {
+                        reqlog::note_user(&c.user_name);
+                    } else {
+                        reqlog::note_unknown_user();
+                    }
+                }
                 if dummy_verify && let AuthInput::Credentials(c) = &input {
                     spend_argon2(app, c.password.clone(), auth::dummy_hash().to_string()).await?;
                 }
@@ -442,6 +457,22 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
             }
         }
     }
+}
+
+/// Notes the organisation and branch an `AuthHeader` claims, before anything else can
+/// fail, so even a schema fault's log line says whose request it was.
+fn note_header_claim(env: &Envelope) {
+    let Some(header) = env.header("AuthHeader") else {
+        return;
+    };
+    let text = |name: &str| {
+        header
+            .children
+            .iter()
+            .find(|c| c.is(TNS, name))
+            .map_or("", |c| c.text.as_str())
+    };
+    reqlog::note_claim(text("OrgCode"), text("BranchCode"));
 }
 
 fn render<Op: Operation>(

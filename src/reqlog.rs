@@ -1,0 +1,133 @@
+//! Who a request was, for its one log line: the organisation, branch and user it
+//! claimed and, as authentication proceeds, what of that turned out to be true.
+//! [`crate::ops`] notes it while a request runs (a task-local record, so no signature
+//! changes); [`crate::http`] writes it.
+//!
+//! What may be logged:
+//! - `org` and `branch`: as the caller sent them (AuthHeader or Login body), or the
+//!   principal's once authenticated. Codes, not secrets.
+//! - `user`: the principal's user name once authenticated; on a refusal, the attempted
+//!   name only when a user of that name exists in the named organisation (wrong
+//!   password, locked, disabled, no right, branch not allocated). A name that matches
+//!   no user may be a password typed into the wrong field, so it is logged as `?`.
+//! - never a password, a SessionId, or a request body value; ID, account and card
+//!   numbers elsewhere only through [`crate::mask`].
+//!
+//! Every value is cut to [`MAX_FIELD_CHARS`] so a hostile header cannot bloat the log.
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use crate::auth::Principal;
+
+/// Longest value logged for one identity field.
+pub const MAX_FIELD_CHARS: usize = 64;
+
+/// The identity fields of a request's log line; `None` prints as `-`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    /// Organisation code.
+    pub org: Option<String>,
+    /// Branch code.
+    pub branch: Option<String>,
+    /// User name, or `?` for a name that matches no user.
+    pub user: Option<String>,
+}
+
+impl Caller {
+    /// The organisation for the log line.
+    pub fn org(&self) -> &str {
+        self.org.as_deref().unwrap_or("-")
+    }
+
+    /// The branch for the log line.
+    pub fn branch(&self) -> &str {
+        self.branch.as_deref().unwrap_or("-")
+    }
+
+    /// The user for the log line.
+    pub fn user(&self) -> &str {
+        self.user.as_deref().unwrap_or("-")
+    }
+}
+
+tokio::task_local! {
+    static CALLER: RefCell<Caller>;
+}
+
+/// Runs `f` (one request's dispatch) with a fresh record, and returns what was noted.
+pub async fn scope<F: Future>(f: F) -> (Caller, F::Output) {
+    CALLER
+        .scope(RefCell::new(Caller::default()), async move {
+            let output = f.await;
+            (CALLER.with(|c| c.take()), output)
+        })
+        .await
+}
+
+fn note(update: impl FnOnce(&mut Caller)) {
+    // Outside a scope (a handler called directly by a test) there is nothing to note.
+    let _ = CALLER.try_with(|c| update(&mut c.borrow_mut()));
+}
+
+fn clip(value: &str) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    Some(match value.char_indices().nth(MAX_FIELD_CHARS) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_string(),
+    })
+}
+
+/// The organisation and branch a request claims.
+pub fn note_claim(org: &str, branch: &str) {
+    note(|c| {
+        c.org = clip(org);
+        c.branch = clip(branch);
+    });
+}
+
+/// The attempted user exists: its name may be logged.
+pub fn note_user(user: &str) {
+    note(|c| c.user = clip(user));
+}
+
+/// The attempted user name matches no user: logged as `?`.
+pub fn note_unknown_user() {
+    note(|c| c.user = Some("?".into()));
+}
+
+/// The caller is authenticated.
+pub fn note_principal(p: &Principal) {
+    note(|c| {
+        c.org = clip(&p.org_code);
+        c.branch = clip(&p.branch_code);
+        c.user = clip(&p.user_name);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn notes_inside_a_scope_only() {
+        note_user("outside");
+        let (caller, value) = scope(async {
+            note_claim("DEMO", &"B".repeat(200));
+            note_unknown_user();
+            7
+        })
+        .await;
+        assert_eq!(value, 7);
+        assert_eq!(caller.org(), "DEMO");
+        assert_eq!(caller.user(), "?");
+        let branch = caller.branch.unwrap();
+        assert_eq!(branch.chars().count(), MAX_FIELD_CHARS + 1);
+        assert!(branch.ends_with('…'));
+        let (empty, ()) = scope(async {}).await;
+        assert_eq!((empty.org(), empty.branch(), empty.user()), ("-", "-", "-"));
+    }
+}
