@@ -7,7 +7,7 @@
 
 use std::process::ExitCode;
 
-use allps_ws::document::{render, sample_spec};
+use allps_ws::documents::{render, sample_spec};
 use time::macros::datetime;
 
 fn main() -> ExitCode {

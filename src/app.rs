@@ -8,13 +8,13 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::auth::{AuthCache, AuthConfig};
-use crate::calendar::Calendar;
-use crate::cdv::CdvTable;
 use crate::clock::Clock;
+use crate::domain::calendar::Calendar;
+use crate::domain::cdv::CdvTable;
 use crate::domain::promissory::PromissoryConfig;
-use crate::payouts::PayoutConfig;
+use crate::engine::payouts::PayoutConfig;
 use crate::store::Db;
-use crate::xml::XmlLimits;
+use crate::wire::xml::XmlLimits;
 
 /// The bundled WSDL, served with only its `soap:address` locations rewritten.
 pub const WSDL: &str = include_str!("../wsdl/allps.wsdl");

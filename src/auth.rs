@@ -17,8 +17,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::clock::{format_timestamp, parse_timestamp};
 use crate::domain::TerminalType;
-use crate::error::{FaultCode, ServiceError};
 use crate::store::admin::RIGHT_WEB_SERVICES;
+use crate::wire::fault::{FaultCode, ServiceError};
 
 /// Full credentials, from the `AuthHeader` or a `Login` request.
 #[derive(Clone)]

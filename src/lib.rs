@@ -2,34 +2,22 @@
 //! Amplifin) that micro-lenders' debtor-management systems call to register employers,
 //! clients, promissory notes, accounts, payouts, wallets and cards.
 //!
-//! A request travels: [`server`] (TCP, hyper) → [`http::handle`] (method, path, body
-//! bounds, WSDL) → [`soap::parse_envelope`] (namespace-aware, bounded [`xml`]) →
-//! [`ops::dispatch`] → [`auth`] and the operation's handler inside one transaction of
-//! the [`store`] → the response or fault envelope. Business rules live in [`domain`],
-//! [`calendar`] and [`cdv`]; printable documents in [`document`]. See ARCHITECTURE.md.
+//! The folders are the layers. A request travels: [`wire`] (TCP, hyper, the bounded XML
+//! reader, SOAP envelopes and faults) → [`ops`] (one file per operation: decode, the
+//! handler, encode; [`auth`] first) → [`domain`] (business rules: calendar, CDV, IDs,
+//! money, schedules; no wire, no store) → [`store`] (every SQL statement). Work done
+//! later runs in [`engine`] (jobs, processor, gateway); printable documents in
+//! [`documents`]; the command line (serve, admin, replay, process) in [`cli`]. See
+//! ARCHITECTURE.md.
 
-pub mod admin_cli;
 pub mod app;
 pub mod auth;
-pub mod calendar;
-pub mod cdv;
 pub mod cli;
 pub mod clock;
-pub mod document;
+pub mod documents;
 pub mod domain;
-pub mod error;
-pub mod gateway;
-pub mod http;
-pub mod jobs;
-pub mod logwriter;
-pub mod mask;
+pub mod engine;
 pub mod ops;
-pub mod payouts;
-pub mod processor;
-pub mod replay;
-pub mod reqlog;
-pub mod server;
-pub mod soap;
 pub mod store;
 pub mod testing;
-pub mod xml;
+pub mod wire;

@@ -15,8 +15,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => allps_ws::cli::serve(*args),
         Command::Process(args) => allps_ws::cli::process(*args),
-        Command::Admin(args) => allps_ws::admin_cli::run(args),
-        Command::Replay(args) => match allps_ws::replay::run(args) {
+        Command::Admin(args) => allps_ws::cli::admin::run(args),
+        Command::Replay(args) => match allps_ws::cli::replay::run(args) {
             // The report (cases, diffs, summary) is already printed.
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,

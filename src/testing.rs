@@ -146,7 +146,7 @@ impl TestService {
             builder = builder.header(*name, *value);
         }
         let request = builder.body(Full::new(body.into())).expect("request");
-        let response = crate::http::handle(&self.app, request).await;
+        let response = crate::wire::http::handle(&self.app, request).await;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -169,7 +169,7 @@ impl TestService {
 
     /// POSTs a SOAP envelope, choosing the Content-Type from its envelope namespace.
     pub async fn post(&self, body: &str) -> TestResponse {
-        let content_type = if body.contains(crate::soap::SOAP12_NS) {
+        let content_type = if body.contains(crate::wire::soap::SOAP12_NS) {
             "application/soap+xml; charset=utf-8"
         } else {
             "text/xml; charset=utf-8"

@@ -3,7 +3,7 @@
 //! equal the server's operation table.
 
 use allps_ws::domain::ResultCode;
-use allps_ws::error::FaultCode;
+use allps_ws::wire::fault::FaultCode;
 
 fn section<'a>(text: &'a str, name: &str) -> &'a str {
     let start_marker = format!("<!-- {name}:start -->\n");

@@ -90,7 +90,8 @@ async fn run_case(case: &Path, request_path: &Path) -> String {
             service.post_with(&refs, request.clone()).await
         }
         None => {
-            let soap12 = String::from_utf8_lossy(&request).contains(allps_ws::soap::SOAP12_NS);
+            let soap12 =
+                String::from_utf8_lossy(&request).contains(allps_ws::wire::soap::SOAP12_NS);
             let content_type = if soap12 {
                 "application/soap+xml; charset=utf-8"
             } else {

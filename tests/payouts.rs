@@ -17,12 +17,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use allps_ws::app::{App, AppConfig};
 use allps_ws::clock::{Clock, ManualClock, format_timestamp};
-use allps_ws::gateway::{
+use allps_ws::engine::gateway::{
     CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, Simulator,
     WalletOutcome, WalletRequest,
 };
-use allps_ws::payouts::PayoutConfig;
-use allps_ws::processor::{ProcessReport, Processor};
+use allps_ws::engine::payouts::PayoutConfig;
+use allps_ws::engine::processor::{ProcessReport, Processor};
 use allps_ws::store::{Db, DbOptions};
 use allps_ws::testing::{FIXED_NOW, TestService, seed_principals};
 use base64::Engine as _;
@@ -751,7 +751,7 @@ async fn concurrent_identical_payments_over_a_socket() {
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let app = s.app.clone();
-    let server = tokio::spawn(allps_ws::server::run(listener, app, async move {
+    let server = tokio::spawn(allps_ws::wire::server::run(listener, app, async move {
         let _ = stopped.await;
     }));
     let body = envelope(

@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use allps_ws::app::AppConfig;
 use allps_ws::auth::AuthConfig;
 use allps_ws::testing::TestService;
-use allps_ws::xml::{self, XmlLimits};
+use allps_ws::wire::xml::{self, XmlLimits};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use libfuzzer_sys::fuzz_target;
@@ -50,8 +50,8 @@ fn harness() -> &'static Harness {
 fuzz_target!(|data: &[u8]| {
     let h = harness();
     let soap12 = data
-        .windows(allps_ws::soap::SOAP12_NS.len())
-        .any(|w| w == allps_ws::soap::SOAP12_NS.as_bytes());
+        .windows(allps_ws::wire::soap::SOAP12_NS.len())
+        .any(|w| w == allps_ws::wire::soap::SOAP12_NS.as_bytes());
     let content_type = if soap12 {
         "application/soap+xml; charset=utf-8"
     } else {
@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
         .body(Full::new(Bytes::copy_from_slice(data)))
         .expect("request");
     let (status, content_type, body) = h.runtime.block_on(async {
-        let response = allps_ws::http::handle(&h.service.app, request).await;
+        let response = allps_ws::wire::http::handle(&h.service.app, request).await;
         let status = response.status().as_u16();
         let content_type = response
             .headers()

@@ -3,9 +3,9 @@
 //! caller's input) is a well-formed envelope that parses back.
 #![no_main]
 
-use allps_ws::error::ServiceError;
-use allps_ws::soap::{self, SoapVersion};
-use allps_ws::xml::{self, XmlLimits};
+use allps_ws::wire::fault::ServiceError;
+use allps_ws::wire::soap::{self, SoapVersion};
+use allps_ws::wire::xml::{self, XmlLimits};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
                 );
                 soap::fault_envelope(
                     version,
-                    allps_ws::error::FaultCode::UnknownOperation,
+                    allps_ws::wire::fault::FaultCode::UnknownOperation,
                     &message,
                 )
             }

@@ -2,7 +2,7 @@
 //! respects the limits it was given.
 #![no_main]
 
-use allps_ws::xml::{self, Element, XmlLimits};
+use allps_ws::wire::xml::{self, Element, XmlLimits};
 use libfuzzer_sys::fuzz_target;
 
 const LIMITS: XmlLimits = XmlLimits {

@@ -2,6 +2,9 @@
 //! formats, money rules, and the field validators every operation shares. Nothing here
 //! knows XML, HTTP or SQL.
 
+pub mod calendar;
+pub mod cdv;
+pub mod mask;
 pub mod result;
 pub mod validate;
 

@@ -18,8 +18,8 @@ use rust_decimal::Decimal;
 use time::{Date, Duration, Month, OffsetDateTime};
 
 use super::{Refusal, ResultCode};
-use crate::calendar::{Calendar, NonBusinessDay};
 use crate::clock::format_date;
+use crate::domain::calendar::{Calendar, NonBusinessDay};
 
 contract_enum!(
     /// The stream a note collects through (WSDL `NoteStream`; `CreatePromissory` takes

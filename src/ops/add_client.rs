@@ -11,8 +11,8 @@ use super::{Ctx, OpError, Operation};
 use crate::clock::{format_date, format_timestamp};
 use crate::domain::validate;
 use crate::domain::{Gender, IdType, Refusal, ResultCode, allps_client_number};
-use crate::error::ServiceError;
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `AddClient` operation.
 pub struct AddClient;
@@ -312,7 +312,7 @@ impl Operation for AddClient {
         let id = ctx.conn.last_insert_rowid();
         tracing::debug!(
             client_number = %client_number,
-            id_number = %crate::mask::id_number(&details.id_number),
+            id_number = %crate::domain::mask::id_number(&details.id_number),
             "client added"
         );
         Ok(AddClientResponse {

@@ -9,12 +9,12 @@ use rusqlite::params;
 use super::create_promissory::cdv_refusal;
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation, require_client};
-use crate::cdv::AccountType;
 use crate::clock::format_timestamp;
+use crate::domain::cdv::AccountType;
 use crate::domain::validate;
 use crate::domain::{Refusal, ResultCode};
-use crate::error::ServiceError;
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `AddClientAccount` operation.
 pub struct AddClientAccount;
@@ -129,7 +129,7 @@ impl Operation for AddClientAccount {
         let account_id = ctx.conn.last_insert_rowid();
         tracing::debug!(
             client_number = %client.client_number,
-            account = %crate::mask::account_number(account_number),
+            account = %crate::domain::mask::account_number(account_number),
             account_id,
             "client account added"
         );

@@ -9,8 +9,8 @@ use super::{Ctx, OpError, Operation};
 use crate::clock::format_timestamp;
 use crate::domain::validate;
 use crate::domain::{PayFrequency, Refusal, ResultCode};
-use crate::error::ServiceError;
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `AddEmployer` operation.
 pub struct AddEmployer;

@@ -20,9 +20,9 @@ use super::{Ctx, OpError, Operation, require_client};
 use crate::clock::format_timestamp;
 use crate::domain::payouts::{CardNumberError, CardTechnology, WalletStatus, card_technology};
 use crate::domain::{Refusal, ResultCode, validate};
-use crate::error::ServiceError;
 use crate::store::payouts as rows;
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `AssignCard` operation.
 pub struct AssignCard;
@@ -186,7 +186,7 @@ impl Operation for AssignCard {
             ])?;
         tracing::debug!(
             client_number = %client.client_number,
-            card = %crate::mask::card_number(&card),
+            card = %crate::domain::mask::card_number(&card),
             technology = technology.as_str(),
             "card assigned"
         );

@@ -9,9 +9,9 @@ use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::domain::promissory::{NoteStatus, promissory_number};
 use crate::domain::{Refusal, ResultCode, validate};
-use crate::error::ServiceError;
 use crate::store::promissory;
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `CancelPromissory` operation.
 pub struct CancelPromissory;

@@ -15,16 +15,16 @@ use time::Date;
 use super::notes::{register_due, write_instalments};
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation, require_client};
-use crate::cdv::{AccountType, CdvError};
+use crate::domain::cdv::{AccountType, CdvError};
+use crate::domain::mask;
 use crate::domain::promissory::{
     Frequency, NoteStatus, NoteStream, check_action_date, check_instalment_amount,
     promissory_number, schedule,
 };
 use crate::domain::{Refusal, ResultCode, validate};
-use crate::error::ServiceError;
-use crate::mask;
 use crate::store::promissory::{self, InstalmentRow, NewNote, NoteRow};
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `CreatePromissory` operation.
 pub struct CreatePromissory;

@@ -15,11 +15,11 @@ use super::{Ctx, OpError, Operation, require_client};
 use crate::clock::{format_timestamp, parse_date};
 use crate::domain::payouts::WalletStatus;
 use crate::domain::{Gender, Refusal, ResultCode, validate};
-use crate::error::ServiceError;
-use crate::jobs::{self, JobKind, NewJob};
+use crate::engine::jobs::{self, JobKind, NewJob};
 use crate::store::clients::ClientRow;
 use crate::store::payouts as rows;
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `CreateWallet` operation.
 pub struct CreateWallet;

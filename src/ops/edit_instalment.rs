@@ -18,9 +18,9 @@ use crate::domain::promissory::{
     check_action_date, check_instalment_amount, earliest_action_date, promissory_number,
 };
 use crate::domain::{Refusal, ResultCode};
-use crate::error::ServiceError;
 use crate::store::promissory::{self, InstalmentRow};
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `EditInstalment` operation.
 pub struct EditInstalment;

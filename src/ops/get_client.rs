@@ -7,10 +7,10 @@ use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::domain::promissory::{NoteStatus, NoteStream, promissory_number};
 use crate::domain::{Refusal, ResultCode, allps_client_number};
-use crate::error::ServiceError;
 use crate::store::payouts::{AccountRow, accounts_of_client};
 use crate::store::promissory::notes_of_client;
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `GetClient` operation.
 pub struct GetClient;

@@ -6,9 +6,9 @@ use super::{Ctx, OpError, Operation};
 use crate::clock::{SAST, format_date, parse_timestamp};
 use crate::domain::payouts::{parse_payment_number, payment_number};
 use crate::domain::{Refusal, ResultCode, validate};
-use crate::error::ServiceError;
 use crate::store::payouts::{self as rows, PartRow, PaymentRow, money_text};
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `GetClientCredit` operation.
 pub struct GetClientCredit;

@@ -7,9 +7,9 @@ use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::{format_date, format_timestamp};
 use crate::domain::promissory::{NoteStatus, promissory_number};
-use crate::error::ServiceError;
 use crate::store::promissory::{self, InstalmentRow, NoteRow, ReplyRow};
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `GetPromissory` operation.
 pub struct GetPromissory;

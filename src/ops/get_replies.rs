@@ -9,9 +9,9 @@ use super::{Ctx, OpError, Operation};
 use crate::domain::payouts::payment_number;
 use crate::domain::promissory::promissory_number;
 use crate::domain::{Refusal, ResultCode};
-use crate::error::ServiceError;
 use crate::store::replies::{self, ReplyRow};
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `GetReplies` operation.
 pub struct GetReplies;

@@ -5,9 +5,9 @@ use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
 use crate::domain::payouts::WalletStatus;
 use crate::domain::{Refusal, ResultCode};
-use crate::error::ServiceError;
 use crate::store::payouts::{self as rows, WalletRow};
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `GetWallet` operation.
 pub struct GetWallet;

@@ -8,8 +8,8 @@ use super::{Ctx, OpError, Operation};
 use crate::auth::{self, Credentials};
 use crate::clock::format_timestamp;
 use crate::domain::TerminalType;
-use crate::error::ServiceError;
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `Login` operation.
 pub struct Login;

@@ -34,11 +34,11 @@ use crate::app::App;
 use crate::auth::{self, AuthInput, AuthStep, Credentials, Principal};
 use crate::clock::SAST;
 use crate::domain::{Refusal, ResultCode, TerminalType};
-use crate::error::{FaultCode, ServiceError};
-use crate::reqlog;
-use crate::soap::{self, Envelope, TNS};
 use crate::store;
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::{FaultCode, ServiceError};
+use crate::wire::reqlog;
+use crate::wire::soap::{self, Envelope, TNS};
+use crate::wire::xml::{Element, XmlWriter};
 
 pub use add_client::AddClient;
 pub use add_client_account::AddClientAccount;

@@ -6,7 +6,7 @@ use super::{Ctx, OpError};
 use crate::domain::promissory::parse_promissory_number;
 use crate::domain::{Refusal, ResultCode, validate};
 use crate::store::promissory::{self, InstalmentRow, NoteRow};
-use crate::xml::XmlWriter;
+use crate::wire::xml::XmlWriter;
 
 /// Registers due notes (PENDING → ACTIVE) inside the request's transaction. Every
 /// promissory write calls it before reading a note, so what it reads is current.

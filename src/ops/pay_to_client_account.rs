@@ -26,10 +26,10 @@ use crate::domain::payouts::{
     AccountKind, PartStatus, PaymentStatus, RecipientType, WalletStatus, payment_number,
 };
 use crate::domain::{Refusal, ResultCode, check_amount, money_scale, validate};
-use crate::error::ServiceError;
-use crate::jobs::{self, JobKind, NewJob};
+use crate::engine::jobs::{self, JobKind, NewJob};
 use crate::store::payouts::{self as rows, money_text};
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `PayToClientAccount` operation.
 pub struct PayToClientAccount;
@@ -387,14 +387,14 @@ fn resolve_action_date(ctx: &Ctx<'_>, requested: Option<Date>) -> Result<Date, R
     }
     if let Some(reason) = calendar.non_business_reason(date) {
         let (code, why) = match reason {
-            crate::calendar::NonBusinessDay::PublicHoliday { name } => (
+            crate::domain::calendar::NonBusinessDay::PublicHoliday { name } => (
                 ResultCode::ActionDatePublicHoliday,
                 format!("a public holiday ({name})"),
             ),
-            crate::calendar::NonBusinessDay::Saturday => {
+            crate::domain::calendar::NonBusinessDay::Saturday => {
                 (ResultCode::ActionDateWeekend, "a Saturday".to_string())
             }
-            crate::calendar::NonBusinessDay::Sunday => {
+            crate::domain::calendar::NonBusinessDay::Sunday => {
                 (ResultCode::ActionDateWeekend, "a Sunday".to_string())
             }
         };

@@ -8,15 +8,15 @@ use super::print_client_credit::PrintedDocument;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
 use crate::clock::parse_timestamp;
-use crate::document::format::sast_minute;
-use crate::document::{Block, DocumentSpec};
+use crate::documents::format::sast_minute;
+use crate::documents::{Block, DocumentSpec};
 use crate::domain::allps_client_number;
+use crate::domain::mask;
 use crate::domain::payouts::CardTechnology;
 use crate::domain::{Refusal, ResultCode};
-use crate::error::ServiceError;
-use crate::mask;
 use crate::store::payouts as rows;
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `PrintCardIssueReceipt` operation.
 pub struct PrintCardIssueReceipt;

@@ -10,13 +10,13 @@ use super::get_client_credit::{require_payment, sast_date};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::parse_timestamp;
-use crate::document::format::{rands, sast_minute};
-use crate::document::{self, Block, Column, DocumentSpec};
+use crate::documents::format::{rands, sast_minute};
+use crate::documents::{self, Block, Column, DocumentSpec};
 use crate::domain::allps_client_number;
 use crate::domain::payouts::{PartStatus, RecipientType, payment_number};
-use crate::error::ServiceError;
 use crate::store::payouts::{PartRow, PaymentRow};
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `PrintClientCredit` operation.
 pub struct PrintClientCredit;
@@ -47,7 +47,7 @@ impl PrintedDocument {
     ///
     /// An invalid spec: a programming error, answered as an internal error.
     pub fn render(spec: &DocumentSpec) -> Result<PrintedDocument, OpError> {
-        let doc = document::render(spec)
+        let doc = documents::render(spec)
             .map_err(|e| OpError::Internal(format!("rendering {}: {e}", spec.file_name)))?;
         Ok(PrintedDocument {
             file_name: doc.file_name.clone(),

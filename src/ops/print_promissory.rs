@@ -15,15 +15,15 @@ use super::notes::require_note;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::format_date;
-use crate::document::format::{rands, sast_minute};
-use crate::document::{self, Block, Column, Document, DocumentSpec};
+use crate::documents::format::{rands, sast_minute};
+use crate::documents::{self, Block, Column, Document, DocumentSpec};
+use crate::domain::mask;
 use crate::domain::promissory::{Frequency, InstalmentStatus, NoteStatus, promissory_number};
 use crate::domain::{Refusal, ResultCode, allps_client_number};
-use crate::error::ServiceError;
-use crate::mask;
 use crate::store::clients::{ClientRow, find_client};
 use crate::store::promissory::{self, InstalmentRow, NoteRow};
-use crate::xml::{Element, XmlWriter};
+use crate::wire::fault::ServiceError;
+use crate::wire::xml::{Element, XmlWriter};
 
 /// The `PrintPromissory` operation.
 pub struct PrintPromissory;
@@ -86,7 +86,7 @@ impl Operation for PrintPromissory {
         } else {
             paper.note_and_authority()
         };
-        let document = document::render(&spec)
+        let document = documents::render(&spec)
             .map_err(|e| OpError::Internal(format!("rendering {}: {e}", spec.file_name)))?;
         Ok(PrintPromissoryResponse { document })
     }

@@ -9,9 +9,9 @@ use rust_decimal::Decimal;
 use time::Date;
 
 use crate::clock::parse_date;
-use crate::error::ServiceError;
-use crate::soap::TNS;
-use crate::xml::Element;
+use crate::wire::fault::ServiceError;
+use crate::wire::soap::TNS;
+use crate::wire::xml::Element;
 
 /// The children of one request element, checked against the names it may hold.
 #[derive(Debug)]
@@ -293,7 +293,7 @@ pub fn spellings<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<&'sta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::xml::{XmlLimits, parse};
+    use crate::wire::xml::{XmlLimits, parse};
 
     fn el(body: &str) -> Element {
         parse(

@@ -10,8 +10,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::cdv::AccountType;
 use crate::clock::{format_date, format_timestamp, parse_date, parse_timestamp};
+use crate::domain::cdv::AccountType;
 use crate::domain::promissory::{Frequency, InstalmentStatus, NoteStatus, NoteStream};
 
 /// A stored note with its client's number.

@@ -33,7 +33,7 @@ use time::{Date, Month, Weekday};
 ///
 /// [`Calendar::south_africa`] uses it; an operator who needs a newer list copies
 /// the file, extends it and loads it with [`Calendar::from_declared_file`].
-pub const BUNDLED_DECLARED_HOLIDAYS: &str = include_str!("../data/declared-holidays.txt");
+pub const BUNDLED_DECLARED_HOLIDAYS: &str = include_str!("../../data/declared-holidays.txt");
 
 /// Fixed-date statutory holidays, in calendar order.
 const FIXED_HOLIDAYS: [(Month, u8, &str); 10] = [

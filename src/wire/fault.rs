@@ -2,7 +2,7 @@
 //! [`ServiceError`]. Business-rule refusals are not here; they are Result codes
 //! (`domain::ResultCode`) inside a normal response.
 
-use crate::xml::XmlError;
+use crate::wire::xml::XmlError;
 
 /// The stable code carried in a fault's `<AllpsFault><Code>`. Append-only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -199,8 +199,8 @@ impl FaultCode {
                 c if c.is_server_side() => ("Server", "Receiver"),
                 _ => ("Client", "Sender"),
             };
-            let s11 = crate::soap::SoapVersion::V11.fault_status(*code);
-            let s12 = crate::soap::SoapVersion::V12.fault_status(*code);
+            let s11 = crate::wire::soap::SoapVersion::V11.fault_status(*code);
+            let s12 = crate::wire::soap::SoapVersion::V12.fault_status(*code);
             out.push_str(&format!(
                 "| `{}` | {v11} | {v12} | {s11} / {s12} | {} |\n",
                 code.as_str(),

@@ -90,7 +90,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The parameter file compiled into the binary (`data/cdv-parameters.txt`).
-pub const BUNDLED_PARAMETERS: &str = include_str!("../data/cdv-parameters.txt");
+pub const BUNDLED_PARAMETERS: &str = include_str!("../../data/cdv-parameters.txt");
 
 /// Length to which account numbers are right-justified and zero-filled.
 const CDV_DIGITS: usize = 11;

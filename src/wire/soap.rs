@@ -2,8 +2,8 @@
 //! the writing of response and fault envelopes. Routing happens on the Body's first
 //! child by namespace URI and local name; prefixes are never looked at.
 
-use crate::error::{FaultCode, ServiceError};
-use crate::xml::{self, Element, XmlLimits, XmlWriter};
+use crate::wire::fault::{FaultCode, ServiceError};
+use crate::wire::xml::{self, Element, XmlLimits, XmlWriter};
 
 /// The service's target namespace (the WSDL's `targetNamespace`).
 pub const TNS: &str = "urn:allps:ws:v1";

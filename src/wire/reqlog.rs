@@ -1,7 +1,7 @@
 //! Who a request was, for its one log line: the organisation, branch and user it
 //! claimed and, as authentication proceeds, what of that turned out to be true.
 //! [`crate::ops`] notes it while a request runs (a task-local record, so no signature
-//! changes); [`crate::http`] writes it.
+//! changes); [`crate::wire::http`] writes it.
 //!
 //! What may be logged:
 //! - `org` and `branch`: as the caller sent them (AuthHeader or Login body), or the
@@ -11,7 +11,7 @@
 //!   password, locked, disabled, no right, branch not allocated). A name that matches
 //!   no user may be a password typed into the wrong field, so it is logged as `?`.
 //! - never a password, a SessionId, or a request body value; ID, account and card
-//!   numbers elsewhere only through [`crate::mask`].
+//!   numbers elsewhere only through [`crate::domain::mask`].
 //!
 //! Every value is cut to [`MAX_FIELD_CHARS`] so a hostile header cannot bloat the log.
 

@@ -23,9 +23,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::soap::SOAP12_NS;
 use crate::testing::TestService;
-use crate::xml::Element;
+use crate::wire::soap::SOAP12_NS;
+use crate::wire::xml::Element;
 use case::{Case, Snapshot};
 use diff::{IdMap, Masking};
 

@@ -1,4 +1,4 @@
-//! The processor: runs the due jobs of the queue ([`crate::jobs`]) against the
+//! The processor: runs the due jobs of the queue ([`crate::engine::jobs`]) against the
 //! [`Gateway`] and records their outcomes: wallet creation, submission, delivery and return
 //! of bank parts, and the crediting of wallet parts. Each outcome that the outside world
 //! reports becomes a reply in the branch's feed in the same transaction as the state
@@ -31,12 +31,12 @@ use tokio::sync::watch;
 
 use crate::clock::{Clock, format_timestamp, parse_date};
 use crate::domain::payouts::{PartStatus, RecipientType, ReplyType, WalletStatus};
-use crate::gateway::{
+use crate::engine::gateway::{
     CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, WalletOutcome,
     WalletRequest,
 };
-use crate::jobs::{self, ClaimedJob, JobKind, NewJob};
-use crate::payouts::PayoutConfig;
+use crate::engine::jobs::{self, ClaimedJob, JobKind, NewJob};
+use crate::engine::payouts::PayoutConfig;
 use crate::store::payouts::{self as rows};
 use crate::store::replies::{self, NewReply};
 use crate::store::{Db, DbError};
@@ -876,5 +876,7 @@ pub async fn next_due(db: &Db) -> Result<Option<OffsetDateTime>, ProcessError> {
 
 /// The default gateway for a configuration: the simulator.
 pub fn default_gateway(config: &PayoutConfig) -> Arc<dyn Gateway> {
-    Arc::new(crate::gateway::Simulator::new(config.simulator.clone()))
+    Arc::new(crate::engine::gateway::Simulator::new(
+        config.simulator.clone(),
+    ))
 }

@@ -11,7 +11,7 @@ use clap::Args;
 use rust_decimal::Decimal;
 use time::{Duration, Time};
 
-use crate::gateway::SimulatorRules;
+use crate::engine::gateway::SimulatorRules;
 
 /// What an operator can set about payouts, wallets, cards and the processor.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,10 +18,10 @@ use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::app::{App, WSDL};
-use crate::error::{FaultCode, ServiceError};
 use crate::ops::{self, Reply};
-use crate::reqlog::{self, Caller};
-use crate::soap::{self, SoapVersion};
+use crate::wire::fault::{FaultCode, ServiceError};
+use crate::wire::reqlog::{self, Caller};
+use crate::wire::soap::{self, SoapVersion};
 
 /// Bodies larger than this are parsed on a blocking thread rather than the async one.
 const INLINE_PARSE_BYTES: usize = 64 * 1024;
@@ -308,7 +308,7 @@ fn too_large(max: usize) -> ServiceError {
 }
 
 /// Turns the outcome into the response and writes the request's one log line: request
-/// id, SOAP version, operation, organisation, branch, user (see [`crate::reqlog`] for
+/// id, SOAP version, operation, organisation, branch, user (see [`crate::wire::reqlog`] for
 /// what may be logged), `result` and `result_name` or `fault`, HTTP status, duration.
 fn finish(
     request_id: u64,
@@ -427,7 +427,7 @@ pub fn endpoint_url<B>(app: &App, request: &Request<B>) -> String {
 pub fn rewrite_wsdl(url: &str) -> String {
     WSDL.replace(
         &format!("location=\"{BUNDLED_ADDRESS}\""),
-        &format!("location=\"{}\"", crate::xml::escape(url)),
+        &format!("location=\"{}\"", crate::wire::xml::escape(url)),
     )
 }
 

@@ -1,6 +1,9 @@
 //! The command line: `serve`, `admin`, `replay` and `process`. Every flag has an
 //! environment variable. Parsing lives here (and in the library) so tests can check it.
 
+pub mod admin;
+pub mod replay;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,14 +13,14 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::{App, AppConfig};
 use crate::auth::AuthConfig;
-use crate::calendar::Calendar;
-use crate::cdv::CdvTable;
 use crate::clock::{Clock, ManualClock, SystemClock, format_timestamp, parse_timestamp};
+use crate::domain::calendar::Calendar;
+use crate::domain::cdv::CdvTable;
 use crate::domain::promissory::PromissoryConfig;
-use crate::payouts::PayoutArgs;
-use crate::processor::{Processor, default_gateway};
+use crate::engine::payouts::PayoutArgs;
+use crate::engine::processor::{Processor, default_gateway};
 use crate::store::{self, Db, DbOptions};
-use crate::xml::XmlLimits;
+use crate::wire::xml::XmlLimits;
 
 /// allps-ws: the Allps-i web services (SOAP 1.1 / 1.2) over an embedded SQLite store.
 #[derive(Debug, Parser)]
@@ -36,9 +39,9 @@ pub enum Command {
     // `admin` and `replay` take their help from their argument structs (a doc comment
     // here would replace their long help).
     #[allow(missing_docs)]
-    Admin(crate::admin_cli::AdminArgs),
+    Admin(crate::cli::admin::AdminArgs),
     #[allow(missing_docs)]
-    Replay(crate::replay::ReplayArgs),
+    Replay(crate::cli::replay::ReplayArgs),
     /// Run the payout/wallet jobs due by a given time, then exit.
     Process(Box<ProcessArgs>),
 }
@@ -211,11 +214,11 @@ impl ServeArgs {
 }
 
 /// Sets up logging: one line per request, text or JSON, to stderr, written in batches
-/// by a background thread ([`crate::logwriter`]). Keep the guard until the process ends.
-pub fn init_logging(filter: &str, format: &str) -> crate::logwriter::LogFlushGuard {
+/// by a background thread ([`crate::wire::logwriter`]). Keep the guard until the process ends.
+pub fn init_logging(filter: &str, format: &str) -> crate::wire::logwriter::LogFlushGuard {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (writer, guard) = crate::logwriter::LogWriter::start();
+    let (writer, guard) = crate::wire::logwriter::LogWriter::start();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
@@ -296,16 +299,16 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         let (stop_processor, stop) = tokio::sync::watch::channel(false);
         let processor = tokio::spawn(processor.serve(stop));
         let app = App::new(db, clock, config);
-        tokio::spawn(crate::server::log_stats_on_sigusr1(app.db.clone()));
+        tokio::spawn(crate::wire::server::log_stats_on_sigusr1(app.db.clone()));
         eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
         tracing::info!(address = %local, db = %args.db.display(), "listening");
         let shutdown = async move {
-            crate::server::shutdown_signal().await;
+            crate::wire::server::shutdown_signal().await;
             // Stop the processor (it finishes the job in hand) before the store closes.
             let _ = stop_processor.send(true);
             let _ = processor.await;
         };
-        crate::server::run(listener, app, shutdown)
+        crate::wire::server::run(listener, app, shutdown)
             .await
             .map_err(|e| e.to_string())
     })
@@ -362,7 +365,7 @@ pub fn process(args: ProcessArgs) -> Result<(), String> {
             .run_until(until)
             .await
             .map_err(|e| e.to_string())?;
-        let next = crate::processor::next_due(&db)
+        let next = crate::engine::processor::next_due(&db)
             .await
             .map_err(|e| e.to_string())?;
         Ok::<_, String>((report, next))

@@ -15,7 +15,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::http;
+use crate::wire::http;
 
 /// Serves until `shutdown` completes, then drains connections and closes the store.
 ///

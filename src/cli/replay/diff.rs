@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::soap::SOAP12_NS;
-use crate::xml::{self, Attribute, Element, XmlLimits};
+use crate::wire::soap::SOAP12_NS;
+use crate::wire::xml::{self, Attribute, Element, XmlLimits};
 
 /// Elements whose text the server generates (row-derived numbers and ids). Against a
 /// store that is not fresh they differ from the snapshot's, so they are compared through
