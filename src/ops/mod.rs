@@ -5,7 +5,7 @@
 //! authenticates, runs the handler inside one transaction (a SAVEPOINT of the writer's
 //! batch for writes, a read transaction for reads) and writes the response envelope.
 
-mod notes;
+mod shared;
 pub mod wire;
 
 use std::sync::Arc;
@@ -578,6 +578,29 @@ mod tests {
                     .await
                     .is_none()
             );
+        }
+    }
+
+    /// Operations share code through `ops/shared/` or `domain`, never by importing one
+    /// another.
+    #[test]
+    fn no_operation_imports_another() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ops");
+        let handlers: Vec<String> = std::fs::read_dir(&dir)
+            .expect("src/ops")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            .map(|p| p.file_stem().expect("stem").to_string_lossy().into_owned())
+            .filter(|stem| stem != "mod" && stem != "wire")
+            .collect();
+        assert!(handlers.len() >= 18, "{handlers:?}");
+        for file in &handlers {
+            let text = std::fs::read_to_string(dir.join(format!("{file}.rs"))).expect("source");
+            for other in handlers.iter().filter(|o| *o != file) {
+                for path in [format!("super::{other}::"), format!("ops::{other}::")] {
+                    assert!(!text.contains(&path), "ops/{file}.rs uses {path}");
+                }
+            }
         }
     }
 
