@@ -3,6 +3,7 @@
 //! and users, and a way to POST to it without a socket. Not used by the server itself.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -18,6 +19,40 @@ use crate::auth::hash_password;
 use crate::clock::{Clock, ManualClock, format_timestamp};
 use crate::store::Db;
 use crate::store::admin::{self, RIGHT_WEB_SERVICES};
+
+/// The SQL a fixture case seeds its store with (after `fixtures/base.sql`), in the order
+/// it runs: `<fixtures>/seeds/<name>.sql` for each name the case's `seeds.txt` lists (one
+/// a line; blank lines and `#` comments are ignored), then the case's own `seed.sql`.
+/// Empty when the case has neither.
+///
+/// # Errors
+///
+/// An unreadable file or a name with no shared seed: a broken fixture.
+pub fn case_seeds(fixtures: &Path, case: &Path) -> Result<Vec<String>, String> {
+    let read =
+        |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
+    let mut sql = Vec::new();
+    let list = case.join("seeds.txt");
+    if list.exists() {
+        for name in read(&list)?.lines().map(str::trim) {
+            if name.is_empty() || name.starts_with('#') {
+                continue;
+            }
+            if !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Err(format!("{}: {name:?} is not a seed name", list.display()));
+            }
+            sql.push(read(&fixtures.join("seeds").join(format!("{name}.sql")))?);
+        }
+    }
+    let own = case.join("seed.sql");
+    if own.exists() {
+        sql.push(read(&own)?);
+    }
+    Ok(sql)
+}
 
 /// The fixtures' "now": Monday 23 November 2026, 10:00 in South Africa.
 pub const FIXED_NOW: OffsetDateTime = datetime!(2026-11-23 08:00 UTC);
