@@ -1,7 +1,8 @@
 //! Keeps the documentation honest: the fault-code and Result-code tables in
 //! `docs/codes.md` must equal the tables rendered from `FaultCode::ALL` and
 //! `ResultCode::ALL`, the WSDL's operations must equal the server's operation table, and
-//! every document the README's map links to must exist (and every `docs/*.md` be linked).
+//! every document the README's map links to must exist (and every `docs/*.md` be linked),
+//! and ARCHITECTURE.md must say why each dependency in Cargo.toml is there.
 
 use std::path::Path;
 
@@ -108,4 +109,41 @@ fn wsdl_operations_equal_the_operation_table() {
         ops.sort_unstable();
         assert_eq!(ops, in_code, "binding {:?}", binding.attribute("name"));
     }
+}
+
+#[test]
+fn architecture_explains_every_dependency() {
+    let manifest = read("Cargo.toml");
+    let architecture = read("ARCHITECTURE.md");
+    let start = architecture
+        .find("## Dependencies and why")
+        .expect("ARCHITECTURE.md has a Dependencies section");
+    let section = &architecture[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+    let mut in_dependencies = false;
+    let mut missing = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_dependencies = line == "[dependencies]" || line == "[dev-dependencies]";
+            continue;
+        }
+        if !in_dependencies || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let name = line.split(['=', ' ']).next().unwrap_or("").trim();
+        let named = section
+            .lines()
+            .filter(|l| l.starts_with("| "))
+            .filter_map(|l| l.split('|').nth(1))
+            .any(|cell| cell.split([',', ' ']).any(|word| word == name));
+        if !named {
+            missing.push(name.to_string());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md's Dependencies table does not explain: {}",
+        missing.join(", ")
+    );
 }
