@@ -6,7 +6,10 @@ use super::{Ctx, OpError, Operation};
 use crate::clock::{SAST, format_date, parse_timestamp};
 use crate::domain::payouts::{parse_payment_number, payment_number};
 use crate::domain::{Refusal, ResultCode, validate};
-use crate::store::payouts::{self as rows, PartRow, PaymentRow, money_text};
+use crate::store::money_text;
+use crate::store::payments;
+use crate::store::payments::PartRow;
+use crate::store::payments::PaymentRow;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -46,8 +49,8 @@ pub fn require_payment(ctx: &Ctx<'_>, text: &str) -> Result<(PaymentRow, Vec<Par
     };
     let id = parse_payment_number(&number).ok_or_else(not_found)?;
     let payment =
-        rows::find_payment(ctx.conn, ctx.principal.branch_id, id)?.ok_or_else(not_found)?;
-    let parts = rows::parts_of(ctx.conn, payment.id)?;
+        payments::find_payment(ctx.tx, ctx.principal.branch_id, id)?.ok_or_else(not_found)?;
+    let parts = payments::parts_of(ctx.tx, payment.id)?;
     Ok((payment, parts))
 }
 

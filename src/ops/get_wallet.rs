@@ -5,7 +5,9 @@ use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
 use crate::domain::payouts::WalletStatus;
 use crate::domain::{Refusal, ResultCode};
-use crate::store::payouts::{self as rows, WalletRow};
+use crate::store::cards;
+use crate::store::wallets;
+use crate::store::wallets::WalletRow;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -35,7 +37,7 @@ pub fn require_wallet(
     client_id: i64,
     client_number: &str,
 ) -> Result<WalletRow, OpError> {
-    rows::latest_wallet(ctx.conn, client_id)?.ok_or_else(|| {
+    wallets::latest_wallet(ctx.tx, client_id)?.ok_or_else(|| {
         OpError::Refused(Refusal::field(
             ResultCode::WalletNotFound,
             "ClientNumber",
@@ -60,7 +62,7 @@ impl Operation for GetWallet {
     fn handle(ctx: &Ctx<'_>, req: GetWalletRequest) -> Result<GetWalletResponse, OpError> {
         let client = require_client(ctx, &req.client_number)?;
         let wallet = require_wallet(ctx, client.id, &client.client_number)?;
-        let card_number = rows::cards_of_wallet(ctx.conn, wallet.id)?
+        let card_number = cards::cards_of_wallet(ctx.tx, wallet.id)?
             .into_iter()
             .find(|c| c.active)
             .map(|c| c.card_number);
