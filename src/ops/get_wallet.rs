@@ -1,13 +1,12 @@
 //! `GetWallet`: the state of the client's latest wallet request: PENDING, ACTIVE (with
 //! its wallet number, AccountId and current card) or FAILED (with the reason).
 
+use super::shared::payouts::require_wallet;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
 use crate::domain::payouts::WalletStatus;
-use crate::domain::{Refusal, ResultCode};
-use crate::store::cards;
-use crate::store::wallets;
 use crate::store::wallets::WalletRow;
+use crate::store::cards;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -25,25 +24,6 @@ pub struct GetWalletRequest {
 pub struct GetWalletResponse {
     wallet: WalletRow,
     card_number: Option<String>,
-}
-
-/// The client's latest wallet request.
-///
-/// # Errors
-///
-/// `WALLET_NOT_FOUND` when the client never asked for one, or the store failing.
-pub fn require_wallet(
-    ctx: &Ctx<'_>,
-    client_id: i64,
-    client_number: &str,
-) -> Result<WalletRow, OpError> {
-    wallets::latest_wallet(ctx.tx, client_id)?.ok_or_else(|| {
-        OpError::Refused(Refusal::field(
-            ResultCode::WalletNotFound,
-            "ClientNumber",
-            format!("client {client_number} has no wallet; request one with CreateWallet"),
-        ))
-    })
 }
 
 impl Operation for GetWallet {
