@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 
 use crate::app::App;
 use crate::wire::http;
+use crate::wire::record::{self, Recorder};
 
 /// Serves until `shutdown` completes, then drains connections and closes the store.
 ///
@@ -26,6 +27,21 @@ pub async fn run(
     listener: TcpListener,
     app: Arc<App>,
     shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    run_recording(listener, app, shutdown, None).await
+}
+
+/// [`run`], writing every SOAP call as a fixture case when `recorder` is given
+/// (`serve --record`, see [`crate::wire::record`]).
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn run_recording(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+    recorder: Option<Arc<Recorder>>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -44,9 +60,16 @@ pub async fn run(
                 let _ = stream.set_nodelay(true);
                 let header_read_timeout = app.config.header_read_timeout;
                 let app = app.clone();
+                let recorder = recorder.clone();
                 let service = service_fn(move |request| {
                     let app = app.clone();
-                    async move { Ok::<_, Infallible>(http::handle(&app, request).await) }
+                    let recorder = recorder.clone();
+                    async move {
+                        Ok::<_, Infallible>(match recorder {
+                            None => http::handle(&app, request).await,
+                            Some(recorder) => record::handle(&app, &recorder, request).await,
+                        })
+                    }
                 });
                 let connection = http1::Builder::new()
                     .timer(TokioTimer::new())
