@@ -546,6 +546,7 @@ impl Replayer {
                     .find_map(|l| l.strip_prefix("fixed-time:"))
                     .and_then(|t| crate::clock::parse_timestamp(t.trim()))
                     .unwrap_or_else(time::OffsetDateTime::now_utc);
+                self.sandboxes.set(self.sandboxes.get() + 1);
                 Target::spawn(&Seed::Demo, fixed).await
             }
         };
