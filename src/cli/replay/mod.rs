@@ -1,6 +1,8 @@
-//! `allps-ws replay`: posts fixture cases to a running server and compares each answer
-//! with the case's stored `response.snap` (status, content type, and the body as an XML
-//! tree, see [`diff`]), printing one line per case, the differences, and a summary.
+//! `allps-ws replay`: posts fixture cases to a running server, or to sandboxes of its own
+//! ([`spawn`], `--spawn`), and compares each answer with the case's stored `response.snap`
+//! (status, content type, and the body as an XML tree, see [`diff`]), printing one line per
+//! case, the differences, and a summary; `--junit` also writes a report ([`junit`]). A
+//! directory recorded by `serve --record` is replayed as one session, in order.
 //!
 //! The server's store accumulates across cases, so replay runs the cases whose snapshot
 //! says `store: unchanged` first, then the ones that change the store, each group in path
@@ -47,8 +49,16 @@ never count). Differences print as paths: \
 Each case's setup/*.xml steps are sent first and must succeed (Result Code 0); headers.txt \
 replaces the default Content-Type (text/xml for a SOAP 1.1 envelope, application/soap+xml for \
 1.2); {{SESSION}} is replaced by the SessionId of a fresh Login as DEMO/demo/demo-password on \
-BR001 from LENDER-PC01. Cases with seed.sql, seeds.txt or clock.txt need the store or the clock \
-and are skipped, as are cases with a replay.skip file (its first line says why).\n\n\
+BR001 from LENDER-PC01, {{PASSWORD}} by --password. Against a running server, cases with \
+seed.sql, seeds.txt or clock.txt need the store or the clock and are skipped, as are cases with \
+a replay.skip file (its first line says why). With --spawn replay starts servers of its own \
+(this binary, a free loopback port, a fresh temporary database seeded with the fixture \
+principals, base.sql and the case's seeds, a clock it moves for clock.txt) and skips nothing. \
+base.sql and the shared seeds are built into the binary; a base.sql and seeds/ at or above DIR \
+are used instead.\n\n\
+A directory holding recording.txt (written by `serve --record`) is one recorded session: its \
+cases run in order, with generated identifiers and the last Login's SessionId carried from \
+case to case; --spawn replays it on a fresh `serve --demo` sandbox.\n\n\
 Masking:\n\
   - SessionId text is never compared (random per Login).\n\
   - Any text or attribute that is an xs:dateTime on both sides is not compared (timestamps). \
@@ -67,10 +77,15 @@ path order, so that reads and refusals see the fixtures' base data before writer
 Prepare a server for the bundled fixtures with:\n  \
 allps-ws admin --db replay.db seed-fixtures\n  \
 allps-ws serve --db replay.db --fixed-time 2026-11-23T08:00:00Z\n\n\
-Exit status: 0 when every replayed case matched; 1 on any difference, failed setup step or \
-transport error.",
+Report: one line per case and a summary on standard output, a progress line on standard \
+error when it is a terminal, and with --junit FILE a JUnit XML report (one testcase per \
+case, the differences as failure text).\n\n\
+Exit status: 0 when every replayed case matched; 1 on a difference or a failed setup step; 2 \
+when the server could not be reached, answered too late or could not be started, or on a \
+usage error.",
     after_help = "Example:\n  allps-ws replay fixtures --endpoint http://127.0.0.1:8080/allps\n  \
-allps-ws replay fixtures/add_client/ok_sa_id --endpoint http://127.0.0.1:8080/allps"
+allps-ws replay fixtures/add_client/ok_sa_id --endpoint http://127.0.0.1:8080/allps\n  \
+allps-ws replay fixtures --spawn --junit report.xml"
 )]
 pub struct ReplayArgs {
     /// The fixtures directory, one operation's folder, or one case.
@@ -95,7 +110,7 @@ pub struct ReplayArgs {
     #[arg(long, env = "ALLPS_REPLAY_SPAWN")]
     pub spawn: bool,
     /// Also write a JUnit XML report to FILE (one test case per fixture case).
-    #[arg(long, env = "ALLPS_REPLAY_JUNIT")]
+    #[arg(long, env = "ALLPS_REPLAY_JUNIT", value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// The password {{PASSWORD}} stands for in recorded requests.
     #[arg(long, env = "ALLPS_REPLAY_PASSWORD", default_value = crate::cli::fixtures::PASSWORD)]
