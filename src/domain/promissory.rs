@@ -545,6 +545,22 @@ mod tests {
     }
 
     #[test]
+    fn monthly_schedule_avoids_the_declared_2026_election_day() {
+        // 4 Nov 2026 (Wednesday) is declared for the local government elections
+        // (Proclamation Notice 346 of 2026, Government Gazette 55352): the third date of a
+        // monthly note from 4 Sep 2026 moves to the previous business day.
+        let dates = schedule(&sa(), date!(2026 - 09 - 04), Frequency::Monthly, 3).unwrap();
+        assert_eq!(
+            dates,
+            [
+                date!(2026 - 09 - 04),
+                date!(2026 - 10 - 02), // 4 Oct is a Sunday
+                date!(2026 - 11 - 03),
+            ]
+        );
+    }
+
+    #[test]
     fn monthly_schedule_through_a_leap_february() {
         // 31 Jan 2028 (Monday): 29 Feb 2028 is a Tuesday, 31 Mar a Friday.
         let dates = schedule(&sa(), date!(2028 - 01 - 31), Frequency::Monthly, 3).unwrap();
