@@ -156,6 +156,10 @@ pub enum ResultCode {
     CardAssignedElsewhere,
     /// The card is assigned with another PIN mailer number.
     CardPinMailerConflict,
+    /// An account number's length is not one its bank issues.
+    AccountNumberLength,
+    /// The client is under the age of majority on the day of the request.
+    DebtorMinor,
     /// The operation is declared in the WSDL but not available on this server yet.
     NotAvailable,
 }
@@ -187,6 +191,7 @@ impl ResultCode {
         ResultCode::NumberOfInstalmentsOutOfRange,
         ResultCode::AmountTooLarge,
         ResultCode::EditNothingRequested,
+        ResultCode::AccountNumberLength,
         ResultCode::PaymentAccountRepeated,
         ResultCode::ActionDateInPast,
         ResultCode::CardNumberFormat,
@@ -217,6 +222,7 @@ impl ResultCode {
         ResultCode::AmountNotEditable,
         ResultCode::ActionDateOutOfSequence,
         ResultCode::PromissoryNotPrintable,
+        ResultCode::DebtorMinor,
         ResultCode::AccountDisabled,
         ResultCode::WalletNotActive,
         ResultCode::PaymentBelowMinimum,
@@ -272,6 +278,7 @@ impl ResultCode {
             ResultCode::NumberOfInstalmentsOutOfRange => 133,
             ResultCode::AmountTooLarge => 134,
             ResultCode::EditNothingRequested => 135,
+            ResultCode::AccountNumberLength => 136,
             ResultCode::BankBranchUnknown => 210,
             ResultCode::PromissoryNotFound => 211,
             ResultCode::InstalmentNotFound => 212,
@@ -288,6 +295,7 @@ impl ResultCode {
             ResultCode::AmountNotEditable => 310,
             ResultCode::ActionDateOutOfSequence => 311,
             ResultCode::PromissoryNotPrintable => 312,
+            ResultCode::DebtorMinor => 313,
             ResultCode::ContractReferenceConflict => 410,
             ResultCode::PaymentAccountRepeated => 160,
             ResultCode::ActionDateInPast => 161,
@@ -353,6 +361,7 @@ impl ResultCode {
             ResultCode::NumberOfInstalmentsOutOfRange => "NUMBER_OF_INSTALMENTS_OUT_OF_RANGE",
             ResultCode::AmountTooLarge => "AMOUNT_TOO_LARGE",
             ResultCode::EditNothingRequested => "EDIT_NOTHING_REQUESTED",
+            ResultCode::AccountNumberLength => "ACCOUNT_NUMBER_LENGTH",
             ResultCode::BankBranchUnknown => "BANK_BRANCH_UNKNOWN",
             ResultCode::PromissoryNotFound => "PROMISSORY_NOT_FOUND",
             ResultCode::InstalmentNotFound => "INSTALMENT_NOT_FOUND",
@@ -369,6 +378,7 @@ impl ResultCode {
             ResultCode::AmountNotEditable => "AMOUNT_NOT_EDITABLE",
             ResultCode::ActionDateOutOfSequence => "ACTION_DATE_OUT_OF_SEQUENCE",
             ResultCode::PromissoryNotPrintable => "PROMISSORY_NOT_PRINTABLE",
+            ResultCode::DebtorMinor => "DEBTOR_MINOR",
             ResultCode::ContractReferenceConflict => "CONTRACT_REFERENCE_CONFLICT",
             ResultCode::PaymentAccountRepeated => "PAYMENT_ACCOUNT_REPEATED",
             ResultCode::ActionDateInPast => "ACTION_DATE_IN_PAST",
@@ -452,6 +462,9 @@ impl ResultCode {
             ResultCode::EditNothingRequested => {
                 "EditInstalment gave none of ActionDate, Amount and TrackingDays"
             }
+            ResultCode::AccountNumberLength => {
+                "AccountNumber has a length its bank does not issue (lengths per bank in the CDV parameter file)"
+            }
             ResultCode::BankBranchUnknown => {
                 "no bank is known for BankBranchCode (CDV parameter file)"
             }
@@ -494,6 +507,9 @@ impl ResultCode {
                 "an edited ActionDate must fall after the previous and before the next instalment's date"
             }
             ResultCode::PromissoryNotPrintable => "only ACTIVE, PENDING and CANCELLED notes print",
+            ResultCode::DebtorMinor => {
+                "the client is under the age of majority (`--age-of-majority`, default 18) on the day of the request"
+            }
             ResultCode::ContractReferenceConflict => {
                 "the ContractReference is used in the branch by a note with other details"
             }

@@ -5,8 +5,9 @@
 //! Checks, in order: the fields (ContractReference, amount, NumberOfInstalments,
 //! TrackingDays against the stream), the client, then idempotency on ContractReference
 //! (an identical repeat answers the stored note even if today's rules would now refuse
-//! it, e.g. because the cut-off has passed; other content is a conflict), then the debit
-//! account (CDV; Social Grant EFT only at banks that offer it), then FirstActionDate
+//! it, e.g. because the cut-off has passed; other content is a conflict), then the
+//! client's age (`DEBTOR_MINOR` under the age of majority on the request's date), then
+//! the debit account (CDV; Social Grant EFT only at banks that offer it), then FirstActionDate
 //! (registration cut-off, horizon, weekend, public holiday).
 
 use rust_decimal::Decimal;
@@ -21,7 +22,9 @@ use crate::domain::promissory::{
     Frequency, NoteStatus, NoteStream, check_action_date, check_instalment_amount,
     promissory_number, schedule,
 };
+use crate::clock::parse_date;
 use crate::domain::{Refusal, ResultCode, validate};
+use crate::store::clients::ClientRow;
 use crate::store::promissory::{self, InstalmentRow, NewNote, NoteRow};
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
@@ -161,6 +164,8 @@ impl Operation for CreatePromissory {
             return respond(ctx, &stored);
         }
 
+        check_client_of_age(ctx, &client)?;
+
         let pass = ctx
             .app
             .config
@@ -264,6 +269,23 @@ fn respond(ctx: &Ctx<'_>, note: &NoteRow) -> Result<CreatePromissoryResponse, Op
         status: note.status,
         instalments: promissory::instalments(ctx.conn, note.id)?,
     })
+}
+
+/// Refuses a client under the age of majority on the request's date (`DEBTOR_MINOR`):
+/// a minor cannot sign a promissory note or debit order mandate. Shared by every
+/// operation that creates a mandate.
+pub fn check_client_of_age(ctx: &Ctx<'_>, client: &ClientRow) -> Result<(), OpError> {
+    let dob = parse_date(&client.date_of_birth).ok_or_else(|| {
+        OpError::Internal(format!(
+            "client {} has an unreadable stored date of birth",
+            client.client_number
+        ))
+    })?;
+    ctx.app
+        .config
+        .promissory
+        .check_of_age(dob, ctx.today())
+        .map_err(OpError::Refused)
 }
 
 /// A branch code or account number longer than its field is a format error of that
