@@ -597,7 +597,7 @@ mod tests {
         for dob in [date!(2026 - 02 - 06), date!(2010 - 05 - 01)] {
             let refusal = config.check_of_age(dob, today).unwrap_err();
             assert_eq!(refusal.code, ResultCode::DebtorMinor);
-            assert_eq!(refusal.field.as_deref(), Some("ClientNumber"));
+            assert_eq!(refusal.field, Some("ClientNumber"));
         }
         // The day before the 18th birthday is refused; the birthday itself is not.
         assert!(config.check_of_age(date!(2008 - 12 - 07), today).is_err());

@@ -16,13 +16,13 @@ use time::Date;
 use super::notes::{register_due, write_instalments};
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation, require_client};
+use crate::clock::parse_date;
 use crate::domain::cdv::{AccountType, CdvError};
 use crate::domain::mask;
 use crate::domain::promissory::{
     Frequency, NoteStatus, NoteStream, check_action_date, check_instalment_amount,
     promissory_number, schedule,
 };
-use crate::clock::parse_date;
 use crate::domain::{Refusal, ResultCode, validate};
 use crate::store::clients::ClientRow;
 use crate::store::promissory::{self, InstalmentRow, NewNote, NoteRow};
@@ -310,6 +310,9 @@ pub fn cdv_refusal(error: CdvError) -> Refusal {
         }
         CdvError::AccountNumberFormat { .. } => {
             Refusal::field(ResultCode::AccountNumberFormat, "AccountNumber", message)
+        }
+        CdvError::AccountNumberLength { .. } => {
+            Refusal::field(ResultCode::AccountNumberLength, "AccountNumber", message)
         }
         CdvError::AccountTypeNotAccepted { .. } => {
             Refusal::field(ResultCode::AccountTypeNotAccepted, "AccountType", message)
