@@ -467,3 +467,73 @@ async fn completed_and_unknown_notes_do_not_print() {
     .await;
     assert_eq!(tag(&body, "Code"), "211");
 }
+
+/// Names from each of the eleven official languages print exactly (embedded DejaVu
+/// fonts): in the parties table, the payer's promise and the signature line. Spellings
+/// follow each language's standard orthography (PanSALB): Tshivenḓa's ḓ ṱ ṅ ṋ,
+/// Afrikaans ê ë ô, Sepedi and Setswana š; isiXhosa, isiZulu, isiNdebele, siSwati,
+/// Sesotho, Xitsonga and English use the basic Latin letters (clicks included).
+#[tokio::test]
+async fn names_in_every_official_language_print_exactly() {
+    let s = service().await;
+    let names = [
+        ("Tshivenḓa", "Ṱhalefhi", "Nemaḓivhe"),
+        ("Tshivenḓa", "Muṱhuhadini", "Ṋemakonde-Ṅwanaḓivhe"),
+        ("Afrikaans", "Anêl", "du Toit-Bôë"),
+        ("Sepedi", "Kgašane", "Maphutha"),
+        ("Setswana", "Tšhepo", "Molefe"),
+        ("Sesotho", "Mpho", "Mokhehle"),
+        ("isiXhosa", "Xolisa", "Qhamata"),
+        ("isiZulu", "Sibusiso", "Dlamini"),
+        ("isiNdebele", "Nomvula", "Mahlangu"),
+        ("siSwati", "Sibongile", "Nxumalo"),
+        ("Xitsonga", "Nhlamulo", "Maluleke"),
+        ("English", "Siobhán", "O'Brien"),
+    ];
+    for (i, (language, first, surname)) in names.iter().enumerate() {
+        let client = format!("L{i:03}");
+        ok(
+            &s,
+            "AddClient",
+            &format!(
+                "<ClientNumber>{client}</ClientNumber><EmployerCode>EMP001</EmployerCode>\
+                 <FirstName>{first}</FirstName><Surname>{surname}</Surname><IdType>PASSPORT</IdType>\
+                 <IdNumber>PL{i:06}</IdNumber><DateOfBirth>1990-01-01</DateOfBirth><Gender>F</Gender>"
+            ),
+        )
+        .await;
+        let created = ok(
+            &s,
+            "CreatePromissory",
+            &create(
+                &format!("LANG{i:03}"),
+                "NAEDO",
+                CAPITEC,
+                "<InstalmentAmount>850.00</InstalmentAmount><NumberOfInstalments>3</NumberOfInstalments>\
+                 <Frequency>MONTHLY</Frequency><FirstActionDate>2026-11-26</FirstActionDate><TrackingDays>0</TrackingDays>",
+            )
+            .replace("<ClientNumber>C1001</ClientNumber>", &format!("<ClientNumber>{client}</ClientNumber>")),
+        )
+        .await;
+        let number = tag(&created, "PromissoryNumber").to_string();
+        let pdf = document(
+            &ok(
+                &s,
+                "PrintPromissory",
+                &format!("<PromissoryNumber>{number}</PromissoryNumber>"),
+            )
+            .await,
+        );
+        let t = text(&pdf);
+        let name = format!("{first} {surname}");
+        assert_has(&t, &[&format!("Payer: {name}")]);
+        assert!(
+            t.matches(name.as_str()).count() >= 3,
+            "{language}: {name:?} should print in the parties, the promise and the signature line:\n{t}"
+        );
+        assert!(
+            !t.contains('?'),
+            "{language}: a replaced character in:\n{t}"
+        );
+    }
+}

@@ -1,10 +1,16 @@
-//! PDF serialisation: drawing primitives to `printpdf` page operations, then
-//! the `lopdf` object model for deterministic metadata, `/ID` and bytes.
+//! PDF serialisation: drawing primitives to `printpdf` page operations, the two
+//! embedded fonts subset to the glyphs the document uses, then the `lopdf` object
+//! model for deterministic metadata, `/ID` and bytes.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use allsorts::binary::read::ReadScope;
+use allsorts::font_data::FontData;
+use allsorts::subset::{CmapTarget, SubsetProfile, subset};
 use lopdf::{Dictionary, Object, StringFormat};
 use printpdf::{
-    BuiltinFont, Color, Greyscale, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle,
-    PdfPage, PdfParseErrorSeverity, PdfSaveOptions, Point, Pt, Rect, TextItem,
+    Color, FontId, Greyscale, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFont,
+    PdfFontHandle, PdfPage, PdfParseErrorSeverity, PdfSaveOptions, Point, Pt, Rect, TextItem,
 };
 use sha2::{Digest as _, Sha256};
 use time::{OffsetDateTime, UtcOffset};
@@ -74,13 +80,9 @@ fn page_ops(draws: Vec<Draw>) -> Vec<Op> {
                 text,
             } => {
                 st.fill(&mut ops, g);
-                let font = match face {
-                    Face::Regular => BuiltinFont::Helvetica,
-                    Face::Bold => BuiltinFont::HelveticaBold,
-                };
                 ops.push(Op::StartTextSection);
                 ops.push(Op::SetFont {
-                    font: PdfFontHandle::Builtin(font),
+                    font: PdfFontHandle::External(font_id(face)),
                     size: Pt(size),
                 });
                 // Inside a fresh BT the text matrix is the identity, so this
@@ -156,6 +158,81 @@ fn page_ops(draws: Vec<Draw>) -> Vec<Op> {
     ops
 }
 
+/// The resource name of a face's font, the same in every document (printpdf's own
+/// font ids are random).
+fn font_id(face: Face) -> FontId {
+    FontId(
+        match face {
+            Face::Regular => "FR",
+            Face::Bold => "FB",
+        }
+        .to_string(),
+    )
+}
+
+/// The `XXXXXX+` tag of a subset font (ISO 32000-1, 9.6.4): six capitals derived
+/// from the subset's bytes, so the same glyphs always give the same name.
+fn subset_tag(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .take(6)
+        .map(|b| char::from(b'A' + b % 26))
+        .collect()
+}
+
+/// The tables a subset keeps: those ISO 32000-1 (9.9) requires of an embedded TrueType
+/// program (head, hhea, loca, maxp, cvt, prep, glyf, hmtx, fpgm), plus cmap (printpdf
+/// maps characters to glyphs with it) and post. allsorts' own PDF profile also keeps
+/// `name`, which in DejaVu is 15 KiB of licence text per face.
+fn subset_profile() -> SubsetProfile {
+    use allsorts::tag;
+    SubsetProfile::Custom(vec![
+        tag::CMAP,
+        tag::HEAD,
+        tag::CVT,
+        tag::FPGM,
+        tag::HHEA,
+        tag::HMTX,
+        tag::MAXP,
+        tag::POST,
+        tag::PREP,
+    ])
+}
+
+/// Embeds each face the pages use, subset to the glyphs of the characters drawn in it
+/// (plus `.notdef`), so a document carries a few KiB of font instead of the whole
+/// program. Text is written as glyph ids (Identity-H) with a /ToUnicode map, so it
+/// extracts and copies as the original characters.
+fn embed_fonts(doc: &mut PdfDocument, pages: &[Vec<Draw>]) -> Result<(), DocumentError> {
+    let mut used: BTreeMap<Face, BTreeSet<char>> = BTreeMap::new();
+    for draw in pages.iter().flatten() {
+        if let Draw::Text { face, text, .. } = draw {
+            used.entry(*face).or_default().extend(text.chars());
+        }
+    }
+    let fail = |e: String| DocumentError::Pdf(format!("font subset: {e}"));
+    for (face, chars) in used {
+        let font = face.font();
+        let glyphs: BTreeSet<u16> = chars.iter().filter_map(|&c| font.glyph(c)).collect();
+        let ids: Vec<u16> = std::iter::once(0).chain(glyphs).collect();
+        let data = ReadScope::new(font.bytes)
+            .read::<FontData<'_>>()
+            .map_err(|e| fail(e.to_string()))?;
+        let provider = data.table_provider(0).map_err(|e| fail(e.to_string()))?;
+        let bytes = subset(&provider, &ids, &subset_profile(), CmapTarget::Unicode)
+            .map_err(|e| fail(e.to_string()))?;
+        let mut warnings = Vec::new();
+        let mut parsed = ParsedFont::from_bytes(&bytes, 0, &mut warnings)
+            .ok_or_else(|| fail(format!("the {} subset does not parse", font.name)))?;
+        parsed.font_name = Some(format!("{}+{}", subset_tag(&bytes), font.name));
+        doc.resources
+            .fonts
+            .map
+            .insert(font_id(face), PdfFont::new(parsed));
+    }
+    Ok(())
+}
+
 /// A PDF text string: literal for ASCII, UTF-16BE with BOM otherwise.
 fn text_string(s: &str) -> Object {
     if s.is_ascii() {
@@ -220,6 +297,7 @@ pub(crate) fn write(spec: &DocumentSpec, pages: Vec<Vec<Draw>>) -> Result<Vec<u8
     let mut doc = PdfDocument::new(&spec.title);
     let page_w = Mm::from(Pt(PAGE_W));
     let page_h = Mm::from(Pt(PAGE_H));
+    embed_fonts(&mut doc, &pages)?;
     doc.with_pages(
         pages
             .into_iter()

@@ -435,7 +435,7 @@ impl ResultCode {
             }
             ResultCode::DateOfBirthInvalid => "DateOfBirth is in the future or over 130 years ago",
             ResultCode::NameInvalid => {
-                "a name holds characters other than letters, spaces, hyphens, apostrophes and full stops"
+                "a name holds characters other than letters, spaces, hyphens, apostrophes and full stops, or letters the printed documents cannot show exactly (Latin, Greek and Cyrillic print)"
             }
             ResultCode::AmountNotPositive => "an amount is zero or negative",
             ResultCode::AmountPrecision => "an amount has more than two decimals",

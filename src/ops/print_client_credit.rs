@@ -13,6 +13,7 @@ use crate::clock::parse_timestamp;
 use crate::documents::format::{rands, sast_minute};
 use crate::documents::{self, Block, Column, DocumentSpec};
 use crate::domain::allps_client_number;
+use crate::domain::mask;
 use crate::domain::payouts::{PartStatus, RecipientType, payment_number};
 use crate::store::payouts::{PartRow, PaymentRow};
 use crate::wire::fault::ServiceError;
@@ -96,9 +97,19 @@ fn recipient_label(part: &PartRow) -> String {
     }
 }
 
+/// The account or wallet number as printed: a bank account number masked exactly as on
+/// the promissory note (all but the last four digits hidden); a wallet number in full.
+fn shown_number(part: &PartRow) -> String {
+    match (part.recipient_type, part.account_number.as_deref()) {
+        (_, None) => "-".into(),
+        (RecipientType::BankAccount, Some(n)) => mask::account_number(n),
+        (_, Some(n)) => n.to_string(),
+    }
+}
+
 fn part_wording(payment: &PaymentRow, part: &PartRow) -> String {
     let amount = rands(part.amount);
-    let number = part.account_number.as_deref().unwrap_or("");
+    let number = shown_number(part);
     let on = sast_date(&part.status_at);
     let action = &payment.action_date;
     match (part.recipient_type, part.status) {
@@ -167,7 +178,7 @@ fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<Docume
             vec![
                 p.part_number.to_string(),
                 recipient_label(p),
-                p.account_number.clone().unwrap_or_else(|| "-".into()),
+                shown_number(p),
                 rands(p.amount),
                 format!(
                     "{}\n{}",

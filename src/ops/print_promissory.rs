@@ -9,7 +9,7 @@
 //! printed on the signing documents, so the same note prints the same bytes.
 
 use rust_decimal::Decimal;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 use super::notes::require_note;
 use super::wire::Fields;
@@ -224,7 +224,7 @@ impl Paper<'_> {
                     n.tracking_days.to_string()
                 },
             ),
-            ("Created".into(), sast(n.created_at)),
+            ("Created".into(), sast_minute(n.created_at)),
         ]));
         spec.push(Block::Heading("Instalment schedule".into()));
         spec.push(Block::Table {
@@ -316,7 +316,7 @@ impl Paper<'_> {
         spec.push(Block::Notice(format!(
             "CANCELLED: promissory note {number} and its debit order authority were cancelled on \
              {}. No instalment that had not been presented will be presented for collection.",
-            sast(cancelled_at)
+            sast_minute(cancelled_at)
         )));
         for b in self.parties() {
             spec.push(b);
@@ -326,7 +326,7 @@ impl Paper<'_> {
         }
         spec.push(Block::Heading("Cancellation".into()));
         spec.push(Block::KeyValues(vec![
-            ("Cancelled".into(), sast(cancelled_at)),
+            ("Cancelled".into(), sast_minute(cancelled_at)),
             (
                 "Reason".into(),
                 n.cancel_reason
@@ -338,7 +338,7 @@ impl Paper<'_> {
                 "Instalments already presented".into(),
                 presented.to_string(),
             ),
-            ("Note created".into(), sast(n.created_at)),
+            ("Note created".into(), sast_minute(n.created_at)),
         ]));
         spec.push(Block::Heading("Instalments at cancellation".into()));
         spec.push(Block::Table {
@@ -399,23 +399,14 @@ fn long_date(d: Date) -> String {
     format!("{} ({})", format_date(d), &weekday[..3])
 }
 
-/// An instant in South African time: `2026-11-23 10:00 SAST`.
-fn sast(at: OffsetDateTime) -> String {
-    format!("{} SAST", sast_minute(at))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::{date, datetime};
+    use time::macros::date;
 
     #[test]
     fn formats() {
         assert_eq!(long_date(date!(2026 - 11 - 26)), "2026-11-26 (Thu)");
-        assert_eq!(
-            sast(datetime!(2026-11-23 22:30 UTC)),
-            "2026-11-24 00:30 SAST"
-        );
         assert_eq!(words("SUBSCRIPTION_SHARE"), "Subscription share");
         assert_eq!(words("SAVINGS"), "Savings");
     }
