@@ -13,18 +13,16 @@
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::notes::{register_due, write_instalments};
+use super::shared::promissory::{check_client_of_age, register_due, write_instalments};
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation, require_client};
-use crate::clock::parse_date;
-use crate::domain::cdv::{AccountType, CdvError};
+use crate::domain::cdv::AccountType;
 use crate::domain::mask;
 use crate::domain::promissory::{
     Frequency, NoteStatus, NoteStream, check_action_date, check_instalment_amount,
     promissory_number, schedule,
 };
 use crate::domain::{Refusal, ResultCode, validate};
-use crate::store::clients::ClientRow;
 use crate::store::promissory::{self, InstalmentRow, NewNote, NoteRow};
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
@@ -171,7 +169,7 @@ impl Operation for CreatePromissory {
             .config
             .cdv
             .validate(&branch_code, &account_number, req.account_type)
-            .map_err(cdv_refusal)?;
+            .map_err(Refusal::from)?;
         if req.stream == NoteStream::SocialGrantEft && !pass.bank.social_grant_eft {
             let offering: Vec<&str> = ctx
                 .app
@@ -271,23 +269,6 @@ fn respond(ctx: &Ctx<'_>, note: &NoteRow) -> Result<CreatePromissoryResponse, Op
     })
 }
 
-/// Refuses a client under the age of majority on the request's date (`DEBTOR_MINOR`):
-/// a minor cannot sign a promissory note or debit order mandate. Shared by every
-/// operation that creates a mandate.
-pub fn check_client_of_age(ctx: &Ctx<'_>, client: &ClientRow) -> Result<(), OpError> {
-    let dob = parse_date(&client.date_of_birth).ok_or_else(|| {
-        OpError::Internal(format!(
-            "client {} has an unreadable stored date of birth",
-            client.client_number
-        ))
-    })?;
-    ctx.app
-        .config
-        .promissory
-        .check_of_age(dob, ctx.today())
-        .map_err(OpError::Refused)
-}
-
 /// A branch code or account number longer than its field is a format error of that
 /// field, not a generic length error.
 fn refine_length(refusal: Refusal, code: ResultCode) -> Refusal {
@@ -295,32 +276,5 @@ fn refine_length(refusal: Refusal, code: ResultCode) -> Refusal {
         Refusal { code, ..refusal }
     } else {
         refusal
-    }
-}
-
-/// The Result code and message for each CDV failure.
-pub fn cdv_refusal(error: CdvError) -> Refusal {
-    let message = error.to_string();
-    match error {
-        CdvError::BranchCodeFormat { .. } => {
-            Refusal::field(ResultCode::BankBranchCodeFormat, "BankBranchCode", message)
-        }
-        CdvError::BranchUnknown { .. } => {
-            Refusal::field(ResultCode::BankBranchUnknown, "BankBranchCode", message)
-        }
-        CdvError::AccountNumberFormat { .. } => {
-            Refusal::field(ResultCode::AccountNumberFormat, "AccountNumber", message)
-        }
-        CdvError::AccountNumberLength { .. } => {
-            Refusal::field(ResultCode::AccountNumberLength, "AccountNumber", message)
-        }
-        CdvError::AccountTypeNotAccepted { .. } => {
-            Refusal::field(ResultCode::AccountTypeNotAccepted, "AccountType", message)
-        }
-        CdvError::CheckDigitFailed { .. } => Refusal::field(
-            ResultCode::AccountCheckDigitFailed,
-            "AccountNumber",
-            message,
-        ),
     }
 }
