@@ -17,6 +17,7 @@ use clap::{Args, Subcommand};
 use crate::auth::hash_password;
 use crate::clock::format_timestamp;
 use crate::store::admin::{self as store_admin, AdminError, RIGHTS};
+use crate::store::lender::{self, LenderDetails};
 use crate::store::{Direct, Tx, inspect};
 
 /// The shortest password `admin` accepts.
@@ -100,6 +101,31 @@ pub enum OrgCommand {
     Disable {
         /// Organisation code.
         code: String,
+    },
+    /// Record the lender's details printed on every document (the next document printed
+    /// shows them; no restart). Only the options given change; an empty value clears
+    /// one. With no option, shows the recorded details.
+    Details {
+        /// Organisation code.
+        code: String,
+        /// Registered (legal) name, e.g. "Demo Micro Lender (Pty) Ltd".
+        #[arg(long)]
+        legal_name: Option<String>,
+        /// National Credit Regulator registration number, e.g. NCRCP1234.
+        #[arg(long)]
+        ncr_number: Option<String>,
+        /// Address, e.g. "12 Main Road, Polokwane, 0700".
+        #[arg(long)]
+        address: Option<String>,
+        /// Telephone number.
+        #[arg(long)]
+        phone: Option<String>,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// The name the debit shows on the payer's bank statement (at most 30 characters).
+        #[arg(long)]
+        statement_name: Option<String>,
     },
 }
 
@@ -422,6 +448,61 @@ fn org(db: &Path, command: OrgCommand, out: &mut Out<'_>) -> Result<(), String> 
                 store_admin::set_organisation_enabled(c, &code, false)
             })?;
             say(out, &format!("organisation {code} disabled"))
+        }
+        OrgCommand::Details {
+            code,
+            legal_name,
+            ncr_number,
+            address,
+            phone,
+            email,
+            statement_name,
+        } => {
+            let mut details = LenderDetails {
+                legal_name,
+                ncr_number,
+                address,
+                phone,
+                email,
+                statement_name,
+            };
+            for (what, value) in [
+                ("--legal-name", &mut details.legal_name),
+                ("--ncr-number", &mut details.ncr_number),
+                ("--address", &mut details.address),
+                ("--phone", &mut details.phone),
+                ("--email", &mut details.email),
+                ("--statement-name", &mut details.statement_name),
+            ] {
+                if let Some(v) = value.as_deref() {
+                    let max = if what == "--statement-name" { 30 } else { 200 };
+                    if v.trim().chars().count() > max || v.chars().any(char::is_control) {
+                        return Err(format!(
+                            "{what} must be at most {max} characters, without control characters"
+                        ));
+                    }
+                }
+            }
+            let changing = details != LenderDetails::default();
+            let stored = in_tx(db, |c| {
+                if changing {
+                    lender::set_details(c, &code, &details)?;
+                }
+                lender::details(c, &code)
+            })?;
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            let rows = vec![
+                vec!["legal name".into(), show(&stored.legal_name)],
+                vec!["NCR number".into(), show(&stored.ncr_number)],
+                vec!["address".into(), show(&stored.address)],
+                vec!["phone".into(), show(&stored.phone)],
+                vec!["email".into(), show(&stored.email)],
+                vec!["statement name".into(), show(&stored.statement_name)],
+            ];
+            if changing {
+                say(out, &format!("organisation {code} details recorded"))?;
+            }
+            table(out, &["DETAIL", "VALUE"], &rows)
         }
     }
 }

@@ -119,6 +119,13 @@ impl DocumentSpec {
         self
     }
 
+    /// Appends several blocks.
+    #[must_use]
+    pub fn blocks(mut self, blocks: impl IntoIterator<Item = Block>) -> Self {
+        self.blocks.extend(blocks);
+        self
+    }
+
     /// Appends a block in place.
     pub fn push(&mut self, block: Block) {
         self.blocks.push(block);

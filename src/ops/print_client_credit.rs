@@ -6,7 +6,7 @@
 //! document is deterministic: its issue instant is the payment's latest stored status
 //! change, never the wall clock, so the same stored state always prints the same bytes.
 
-use super::shared::document::PrintedDocument;
+use super::shared::document::{PrintedDocument, lender_blocks, lender_name};
 use super::shared::payouts::require_payment;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
@@ -133,6 +133,7 @@ fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<Docume
     let created = parse_timestamp(&payment.created_at).unwrap_or(issued);
     let number = payment_number(payment.id);
     let name = format!("{} {}", client.first_name, client.surname);
+    let lender = crate::store::lender::for_branch(ctx.tx, payment.branch_id)?;
     let rows = parts
         .iter()
         .map(|p| {
@@ -159,7 +160,8 @@ fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<Docume
         payment.payment_reference
     ))
     .with_footer(format!("Allps-i credit payment {number}"))
-    .with_author("Allps-i")
+    .with_author(lender_name(&lender))
+    .blocks(lender_blocks(&lender, &ctx.principal.branch_code))
     .block(Block::Heading("Client".into()))
     .block(Block::KeyValues(vec![
         ("Client".into(), name.clone()),
@@ -210,7 +212,11 @@ fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<Docume
     )));
     spec.push(Block::Signatures(vec![
         format!("Client: {name}"),
-        format!("For the lender, branch {}", ctx.principal.branch_code),
+        format!(
+            "For the lender: {}, branch {}",
+            lender_name(&lender),
+            ctx.principal.branch_code
+        ),
     ]));
     Ok(spec)
 }

@@ -11,7 +11,7 @@
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::shared::document::PrintedDocument;
+use super::shared::document::{PrintedDocument, lender_blocks, lender_name};
 use super::shared::promissory::require_note;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
@@ -22,6 +22,7 @@ use crate::domain::mask;
 use crate::domain::promissory::{Frequency, InstalmentStatus, NoteStatus, promissory_number};
 use crate::domain::{IdType, Refusal, ResultCode, allps_client_number};
 use crate::store::clients::{ClientRow, find_client};
+use crate::store::lender;
 use crate::store::promissory::{self, InstalmentRow, NoteRow};
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
@@ -75,13 +76,23 @@ impl Operation for PrintPromissory {
             find_client(ctx.tx, note.branch_id, &note.client_number)?.ok_or_else(|| {
                 OpError::Internal(format!("promissory note {} has no client", note.id))
             })?;
-        let (organisation, branch) = promissory::branch_names(ctx.tx, note.branch_id)?;
+        let lender = lender::for_branch(ctx.tx, note.branch_id)?;
         let instalments = promissory::instalments(ctx.tx, note.id)?;
         let paper = Paper {
             note: &note,
             client: &client,
-            creditor: format!("{organisation}, {branch} ({})", ctx.principal.branch_code),
-            organisation,
+            creditor: format!(
+                "{}, {} ({})",
+                lender_name(&lender),
+                lender.branch_name,
+                ctx.principal.branch_code
+            ),
+            organisation: lender_name(&lender),
+            lender_blocks: lender_blocks(&lender, &ctx.principal.branch_code),
+            statement_name: lender
+                .statement_name
+                .clone()
+                .unwrap_or_else(|| lender.name.clone()),
             instalments: &instalments,
         };
         let spec = if status == NoteStatus::Cancelled {
@@ -104,6 +115,10 @@ struct Paper<'a> {
     client: &'a ClientRow,
     organisation: String,
     creditor: String,
+    /// The lender block every document opens with.
+    lender_blocks: Vec<Block>,
+    /// The name the debit shows on the payer's bank statement.
+    statement_name: String,
     instalments: &'a [InstalmentRow],
 }
 
@@ -196,7 +211,7 @@ impl Paper<'_> {
         ))
         .with_footer(format!("Allps-i promissory note {number}"))
         .with_author(self.organisation.clone());
-        for b in self.parties() {
+        for b in self.lender_blocks.iter().cloned().chain(self.parties()) {
             spec.push(b);
         }
         for b in self.account("Bank account to be debited") {
@@ -219,6 +234,10 @@ impl Paper<'_> {
                 } else {
                     n.tracking_days.to_string()
                 },
+            ),
+            (
+                "Name on your bank statement".into(),
+                self.statement_name.clone(),
             ),
             ("Created".into(), sast_minute(n.created_at)),
         ]));
@@ -278,6 +297,15 @@ impl Paper<'_> {
                 " and are not part of the instalments"
             }
         )));
+        spec.push(Block::Paragraph(format!(
+            "Each debit shows on the payer's bank statement as \"{}\" with contract reference {}.",
+            self.statement_name, n.contract_reference
+        )));
+        spec.push(Block::Paragraph(
+            "Signed at (place): ______________________________    \
+             on (date): ____________________"
+                .into(),
+        ));
         spec.push(Block::Signatures(vec![
             format!("Payer: {}", self.payer()),
             format!("For the creditor: {}", self.organisation),
@@ -314,7 +342,7 @@ impl Paper<'_> {
              {}. No instalment that had not been presented will be presented for collection.",
             sast_minute(cancelled_at)
         )));
-        for b in self.parties() {
+        for b in self.lender_blocks.iter().cloned().chain(self.parties()) {
             spec.push(b);
         }
         for b in self.account("Bank account of the cancelled debit order") {

@@ -14,6 +14,7 @@ pub mod clients;
 pub mod employers;
 pub mod inspect;
 pub mod jobs;
+pub mod lender;
 pub mod payments;
 pub mod promissory;
 pub mod replies;
@@ -41,6 +42,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0002_replies.sql"),
     include_str!("schema/0003_promissory.sql"),
     include_str!("schema/0004_payouts.sql"),
+    include_str!("schema/0005_lender.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.
