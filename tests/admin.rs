@@ -130,6 +130,29 @@ fn organisations_and_branches() {
     assert!(err.contains("--statement-name must be at most 30"), "{err}");
     fails(admin(&db, &["org", "details", "NOPE"], None), 1);
 
+    // Holidays declared at run time: added (nothing to move in an empty portfolio), listed,
+    // and refused twice, on a statutory day, or with a bad date.
+    let out = ok(admin(
+        &db,
+        &["holiday", "add", "2030-05-15", "By-election"],
+        None,
+    ));
+    assert_eq!(
+        out,
+        "public holiday 2030-05-15 declared; 0 instalment(s) moved\n"
+    );
+    let out = ok(admin(&db, &["holiday", "list"], None));
+    assert!(out.contains("2030-05-15  By-election"), "{out}");
+    fails(
+        admin(&db, &["holiday", "add", "2030-05-15", "Again"], None),
+        1,
+    );
+    fails(
+        admin(&db, &["holiday", "add", "2030-12-25", "Christmas"], None),
+        1,
+    );
+    fails(admin(&db, &["holiday", "add", "15/05/2030", "X"], None), 1);
+
     let out = ok(admin(
         &db,
         &["branch", "add", "--org", "DEMO", "BR001", "--name", "Main"],

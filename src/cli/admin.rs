@@ -16,7 +16,9 @@ use clap::{Args, Subcommand};
 
 use crate::auth::hash_password;
 use crate::clock::format_timestamp;
+use crate::domain::calendar::Calendar;
 use crate::store::admin::{self as store_admin, AdminError, RIGHTS};
+use crate::store::holidays;
 use crate::store::lender::{self, LenderDetails};
 use crate::store::{Direct, Tx, inspect};
 
@@ -73,10 +75,34 @@ pub enum AdminCommand {
     /// Computers a user is bound to (a user with none may call from any computer).
     #[command(subcommand)]
     Computer(ComputerCommand),
+    /// Public holidays declared while the service runs: add (moves every instalment not
+    /// yet presented off the day, each move reported as an INSTALMENT_MOVED reply), list.
+    #[command(subcommand)]
+    Holiday(HolidayCommand),
     /// Create the fixture principals and run the fixtures' base.sql into an empty
     /// database, so that `allps-ws replay` can run the bundled fixtures against a server
     /// on it (start that server with `--fixed-time 2026-11-23T08:00:00Z`).
     SeedFixtures(SeedArgs),
+}
+
+/// `admin holiday ...`.
+#[derive(Debug, Subcommand)]
+pub enum HolidayCommand {
+    /// Declare a public holiday (e.g. an election day gazetted during the year). The
+    /// running server applies it on its next call; every PENDING instalment on the day
+    /// moves to the previous business day.
+    Add {
+        /// The date, YYYY-MM-DD.
+        date: String,
+        /// The holiday's name, e.g. "Local government elections".
+        name: String,
+        /// Declared-holidays file the server was started with (`serve --holidays-file`),
+        /// so the move uses the same calendar; default: the bundled list.
+        #[arg(long, env = "ALLPS_HOLIDAYS_FILE")]
+        holidays_file: Option<PathBuf>,
+    },
+    /// List the holidays declared with `holiday add`.
+    List,
 }
 
 /// `admin org ...`.
@@ -353,6 +379,7 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
         AdminCommand::User(c) => user(db, c, &mut out),
         AdminCommand::Right(c) => right(db, c, &mut out),
         AdminCommand::Computer(c) => computer(db, c, &mut out),
+        AdminCommand::Holiday(c) => holiday(db, c, &mut out),
         AdminCommand::SeedFixtures(a) => seed_fixtures(db, &a, &mut out),
     };
     out.flush().map_err(|e| e.to_string())?;
@@ -503,6 +530,57 @@ fn org(db: &Path, command: OrgCommand, out: &mut Out<'_>) -> Result<(), String> 
                 say(out, &format!("organisation {code} details recorded"))?;
             }
             table(out, &["DETAIL", "VALUE"], &rows)
+        }
+    }
+}
+
+fn holiday(db: &Path, command: HolidayCommand, out: &mut Out<'_>) -> Result<(), String> {
+    match command {
+        HolidayCommand::Add {
+            date,
+            name,
+            holidays_file,
+        } => {
+            let day = crate::clock::parse_date(&date)
+                .ok_or_else(|| format!("{date:?} is not a date (YYYY-MM-DD)"))?;
+            let base = match &holidays_file {
+                Some(path) => Calendar::from_declared_file(path)
+                    .map_err(|e| format!("holidays file {}: {e}", path.display()))?,
+                None => Calendar::south_africa(),
+            };
+            let now = time::OffsetDateTime::now_utc();
+            let moved = in_tx(db, |c| holidays::declare(c, &base, day, &name, now))?;
+            say(
+                out,
+                &format!(
+                    "public holiday {date} declared; {} instalment(s) moved",
+                    moved.len()
+                ),
+            )?;
+            let rows: Vec<Vec<String>> = moved
+                .iter()
+                .map(|m| {
+                    vec![
+                        crate::domain::promissory::promissory_number(m.promissory_id),
+                        m.instalment_number.to_string(),
+                        crate::clock::format_date(m.from),
+                        crate::clock::format_date(m.to),
+                    ]
+                })
+                .collect();
+            if rows.is_empty() {
+                Ok(())
+            } else {
+                table(out, &["PROMISSORY", "INSTALMENT", "FROM", "TO"], &rows)
+            }
+        }
+        HolidayCommand::List => {
+            let rows = in_tx(db, |c| Ok(holidays::all(c)?))?;
+            let rows: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|(d, n)| vec![crate::clock::format_date(d), n])
+                .collect();
+            table(out, &["DATE", "NAME"], &rows)
         }
     }
 }

@@ -181,6 +181,19 @@ impl Calendar {
         Self::with_declared(&text)
     }
 
+    /// This calendar with more declared days (days it already knows are kept as they
+    /// are): the server's calendar plus the holidays declared at run time.
+    pub fn with_more_declared(&self, days: &[(Date, String)]) -> Calendar {
+        let mut calendar = self.clone();
+        for (date, name) in days {
+            calendar
+                .declared
+                .entry(*date)
+                .or_insert_with(|| name.clone());
+        }
+        calendar
+    }
+
     /// The declared once-off holidays this calendar knows, in date order (without
     /// any Monday that the Sunday rule adds).
     pub fn declared_holidays(&self) -> impl Iterator<Item = (Date, &str)> + '_ {

@@ -192,7 +192,7 @@ impl Operation for CreatePromissory {
             .into());
         }
 
-        let calendar = &ctx.app.config.calendar;
+        let calendar = &*ctx.calendar()?;
         check_action_date(
             calendar,
             ctx.today(),
