@@ -7,16 +7,21 @@
 //! ḓ ḽ ṅ ṋ ṱ, Afrikaans ê ë ô, Sesotho sa Leboa's š, ...), Greek and Cyrillic, and the
 //! combining diacritical marks.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use printpdf::ParsedFont;
+use allsorts::binary::read::ReadScope;
+use allsorts::font_data::FontData;
+use allsorts::tables::cmap::Cmap;
+use allsorts::tables::{FontTableProvider, HeadTable, HheaTable, HmtxTable, MaxpTable};
+use allsorts::tag;
 
 /// DejaVu Sans (Book), version 2.37 (Debian `fonts-dejavu-core`).
 pub(crate) const DEJAVU_SANS: &[u8] = include_bytes!("../../data/fonts/DejaVuSans.ttf");
 /// DejaVu Sans Bold, same provenance.
 pub(crate) const DEJAVU_SANS_BOLD: &[u8] = include_bytes!("../../data/fonts/DejaVuSans-Bold.ttf");
 
-/// The two faces the renderer uses.
+/// The two faces the renderer uses (ordered as their font resources are written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Face {
     /// DejaVu Sans.
@@ -25,46 +30,99 @@ pub(crate) enum Face {
     Bold,
 }
 
-/// A parsed embedded font program.
+/// A parsed embedded font program: what layout and the PDF writer need of it.
 pub(crate) struct FontProgram {
     /// The whole font file.
     pub(crate) bytes: &'static [u8],
     /// PostScript name, for /BaseFont.
     pub(crate) name: &'static str,
-    /// Character map, advance widths and metrics.
-    pub(crate) parsed: ParsedFont,
+    /// Unicode code point to glyph id.
+    cmap: BTreeMap<u32, u16>,
+    /// Advance width of each glyph, in font units.
+    advances: Vec<u16>,
     /// Font units per em.
-    upm: f32,
+    pub(crate) units_per_em: u16,
+    /// Font bounding box (xMin, yMin, xMax, yMax), in font units.
+    pub(crate) bbox: [i16; 4],
+    /// Typographic ascender and descender, in font units.
+    pub(crate) ascent: i16,
+    /// See `ascent`.
+    pub(crate) descent: i16,
 }
 
 impl FontProgram {
-    fn load(bytes: &'static [u8], name: &'static str) -> FontProgram {
-        let mut warnings = Vec::new();
-        let parsed = ParsedFont::from_bytes(bytes, 0, &mut warnings)
-            .unwrap_or_else(|| panic!("bundled font {name} parses (checked by unit tests)"));
-        let upm = f32::from(parsed.units_per_em.max(1));
-        FontProgram {
+    fn load(bytes: &'static [u8], name: &'static str) -> Result<FontProgram, String> {
+        Self::parse(bytes, name).map_err(|e| format!("{name}: {e}"))
+    }
+
+    fn parse(bytes: &'static [u8], name: &'static str) -> Result<FontProgram, String> {
+        fn e(e: impl std::fmt::Display) -> String {
+            e.to_string()
+        }
+        let font_file = ReadScope::new(bytes).read::<FontData<'_>>().map_err(e)?;
+        let provider = font_file.table_provider(0).map_err(e)?;
+        let head = ReadScope::new(&provider.read_table_data(tag::HEAD).map_err(e)?)
+            .read::<HeadTable>()
+            .map_err(e)?;
+        let maxp = ReadScope::new(&provider.read_table_data(tag::MAXP).map_err(e)?)
+            .read::<MaxpTable>()
+            .map_err(e)?;
+        let hhea = ReadScope::new(&provider.read_table_data(tag::HHEA).map_err(e)?)
+            .read::<HheaTable>()
+            .map_err(e)?;
+        let cmap_data = provider.read_table_data(tag::CMAP).map_err(e)?;
+        let cmap_table = ReadScope::new(&cmap_data).read::<Cmap<'_>>().map_err(e)?;
+        let (_, subtable) = allsorts::font::read_cmap_subtable(&cmap_table)
+            .map_err(e)?
+            .ok_or_else(|| "no Unicode cmap".to_string())?;
+        let mut cmap = BTreeMap::new();
+        subtable
+            .mappings_fn(|cp, gid| {
+                cmap.insert(cp, gid);
+            })
+            .map_err(e)?;
+        let hmtx_data = provider.read_table_data(tag::HMTX).map_err(e)?;
+        let hmtx = ReadScope::new(&hmtx_data)
+            .read_dep::<HmtxTable<'_>>((
+                usize::from(maxp.num_glyphs),
+                usize::from(hhea.num_h_metrics),
+            ))
+            .map_err(e)?;
+        let advances = (0..maxp.num_glyphs)
+            .map(|g| hmtx.horizontal_advance(g).unwrap_or(0))
+            .collect();
+        Ok(FontProgram {
             bytes,
             name,
-            parsed,
-            upm,
-        }
+            cmap,
+            advances,
+            units_per_em: head.units_per_em.max(1),
+            bbox: [head.x_min, head.y_min, head.x_max, head.y_max],
+            ascent: hhea.ascender,
+            descent: hhea.descender,
+        })
     }
 
     /// The glyph for `c`, if the font has one.
     pub(crate) fn glyph(&self, c: char) -> Option<u16> {
-        self.parsed
-            .codepoint_to_glyph
-            .get(&u32::from(c))
-            .copied()
-            .filter(|&g| g != 0)
+        self.cmap.get(&u32::from(c)).copied().filter(|&g| g != 0)
+    }
+
+    /// Advance width of glyph `g` in 1/1000 em.
+    pub(crate) fn glyph_units(&self, g: u16) -> f32 {
+        self.advances.get(usize::from(g)).map_or(0.0, |&w| {
+            f32::from(w) * 1000.0 / f32::from(self.units_per_em)
+        })
     }
 
     /// Advance width of `c` in 1/1000 em (0 for a character the font lacks).
     fn units(&self, c: char) -> f32 {
-        self.glyph(c)
-            .and_then(|g| self.parsed.glyph_widths.get(&g))
-            .map_or(0.0, |&w| f32::from(w) * 1000.0 / self.upm)
+        self.glyph(c).map_or(0.0, |g| self.glyph_units(g))
+    }
+
+    /// A length in font units as 1/1000 em, for the PDF font descriptor.
+    pub(crate) fn scaled(&self, v: i16) -> i64 {
+        (i64::from(v) * 1000).div_euclid(i64::from(self.units_per_em))
     }
 }
 
@@ -74,8 +132,10 @@ impl Face {
         static FONTS: OnceLock<[FontProgram; 2]> = OnceLock::new();
         let fonts = FONTS.get_or_init(|| {
             [
-                FontProgram::load(DEJAVU_SANS, "DejaVuSans"),
-                FontProgram::load(DEJAVU_SANS_BOLD, "DejaVuSans-Bold"),
+                FontProgram::load(DEJAVU_SANS, "DejaVuSans")
+                    .unwrap_or_else(|e| panic!("bundled font (checked by unit tests): {e}")),
+                FontProgram::load(DEJAVU_SANS_BOLD, "DejaVuSans-Bold")
+                    .unwrap_or_else(|e| panic!("bundled font (checked by unit tests): {e}")),
             ]
         });
         match self {
