@@ -11,11 +11,13 @@
 //! `PromissoryConfig`) and in disputability.
 
 pub mod banks;
+pub mod plan;
 pub mod reasons;
 pub mod state;
 pub mod timing;
 
 pub use banks::{BankProfile, DebtorBanks, DebtorBanksError, TrackingKind};
+pub use plan::{Due, Plan, Step, Terms};
 pub use reasons::{INSUFFICIENT_FUNDS, ReasonKind, ReasonsError, UnpaidReason, UnpaidReasons};
 pub use state::{Answer, Event, NoteTotals, TransitionError, apply, disputable, note_totals};
 
