@@ -1,8 +1,8 @@
 //! The collection engine's timetable end to end, in memory: a portfolio of notes on
-//! all four streams stepped through `domain::collection::Plan` (what happens next and
-//! when), `state::apply` (what it does to the instalment) and the simulated debtor
-//! bank (`Simulator`), one due step at a time in time order, as the durable jobs run
-//! them. Checks each instalment's days, codes and attempts: tracking and its lapse, an
+//! all four streams stepped through `engine::collections::{prepare, record}` (the
+//! step logic the durable runner uses: `Plan` for what happens next and when,
+//! `state::apply` for what it does to the instalment) and the simulated debtor bank
+//! (`Simulator`), one due step at a time in time order. Checks each instalment's days, codes and attempts: tracking and its lapse, an
 //! unpaid, an arrears re-presentment, a reversal, note completion, and that nothing is
 //! presented twice.
 
@@ -11,14 +11,15 @@ use std::str::FromStr;
 
 use allps_ws::clock::SAST;
 use allps_ws::domain::calendar::Calendar;
-use allps_ws::domain::collection::state::{Answer, Event, apply};
+use allps_ws::domain::collection::state::{Event, apply};
 use allps_ws::domain::collection::{DebtorBanks, Due, Plan, Step, Terms};
 use allps_ws::domain::promissory::{
     Frequency, InstalmentStatus as S, NoteStatus, NoteStream, PromissoryConfig, schedule,
 };
-use allps_ws::engine::gateway::{
-    AttemptKind, CollectionItem, CollectionOutcome, Gateway, ReversalCheck, Simulator,
+use allps_ws::engine::collections::{
+    AttemptRecord, Call, CollectionReply, Facts, Prepared, Reply, note_completed, prepare, record,
 };
+use allps_ws::engine::gateway::{AttemptKind, CollectionOutcome, Gateway, Simulator};
 use rust_decimal::Decimal;
 use time::macros::{date, datetime};
 use time::{Date, OffsetDateTime};
@@ -40,8 +41,7 @@ struct Inst {
     status: S,
     presented_on: Option<Date>,
     attempts: Vec<Attempt>,
-    /// The answer waiting for its Answer step.
-    pending: Option<CollectionOutcome>,
+    last: Option<AttemptRecord>,
     collected_at: Option<OffsetDateTime>,
     settlement: Option<Date>,
     reversed_on: Option<Date>,
@@ -52,6 +52,8 @@ struct Note {
     stream: NoteStream,
     account: String,
     status: NoteStatus,
+    /// NOTE_COMPLETED replies written.
+    completions: u32,
 }
 
 struct World {
@@ -114,6 +116,7 @@ impl World {
             stream,
             account: account.into(),
             status: NoteStatus::Active,
+            completions: 0,
         });
         let dates = schedule(&self.calendar, first, Frequency::Monthly, n).unwrap();
         for (k, d) in dates.into_iter().enumerate() {
@@ -126,7 +129,7 @@ impl World {
                 status: S::Pending,
                 presented_on: None,
                 attempts: Vec::new(),
-                pending: None,
+                last: None,
                 collected_at: None,
                 settlement: None,
                 reversed_on: None,
@@ -139,38 +142,24 @@ impl World {
         note
     }
 
-    fn item(&self, i: usize, kind: AttemptKind, on: Date) -> CollectionItem {
+    fn facts(&self, i: usize) -> Facts {
         let inst = &self.insts[i];
         let note = &self.notes[inst.note];
-        CollectionItem {
-            promissory_number: format!("PN{:08}", inst.note + 1),
-            instalment_number: inst.number,
-            attempt: u32::try_from(inst.attempts.len()).unwrap() + 1,
-            kind,
-            stream: note.stream,
+        Facts {
+            note_id: i64::try_from(inst.note).unwrap() + 1,
+            note_status: note.status,
+            terms: self.terms(i),
+            number: inst.number,
+            amount: Decimal::from_str("500.00").unwrap(),
+            status: inst.status,
+            action_date: inst.action_date,
+            arrears: inst.arrears,
+            presented_on: inst.presented_on,
+            last_attempt: inst.last.clone(),
             branch_code: "250655".into(),
             account_number: note.account.clone(),
             account_type: "CURRENT".into(),
-            amount: Decimal::from_str("500.00").unwrap(),
-            action_date: inst.action_date,
-            attempted_on: on,
         }
-    }
-
-    fn attempt(&mut self, i: usize, at: OffsetDateTime, kind: AttemptKind, tracking_day: u32) {
-        let on = at.to_offset(SAST).date();
-        let outcome = self
-            .sim
-            .present_collection(&self.item(i, kind, on))
-            .unwrap();
-        let code = match &outcome {
-            CollectionOutcome::Collected => None,
-            CollectionOutcome::Unpaid(a) => Some(a.code.clone()),
-        };
-        self.insts[i].attempts.push(Attempt { on, kind, code });
-        self.insts[i].pending = Some(outcome);
-        let due = self.plan().answer(&self.terms(i), at, tracking_day);
-        self.push(i, due);
     }
 
     /// Runs every step due by `until`, in time order.
@@ -184,118 +173,68 @@ impl World {
         }
     }
 
+    /// One step: prepare, call the simulated bank, record, as the runner does.
     fn step(&mut self, i: usize, step: Step, at: OffsetDateTime) {
-        let note_active = self.notes[self.insts[i].note].status != NoteStatus::Cancelled;
-        let status = self.insts[i].status;
-        match step {
-            Step::Submit => {
-                if note_active && let Ok(s) = apply(status, Event::CutOffPassed) {
-                    self.insts[i].status = s;
-                    let due = self
-                        .plan()
-                        .present(&self.terms(i), self.insts[i].action_date);
-                    self.push(i, due);
-                }
-            }
-            Step::Present => {
-                if !note_active {
-                    return;
-                }
-                let Ok(s) = apply(status, Event::Presented) else {
-                    return;
-                };
-                self.insts[i].status = s;
-                self.insts[i].presented_on = Some(at.to_offset(SAST).date());
-                self.insts[i].replies.push("INSTALMENT_PRESENTED".into());
-                let kind = if self.insts[i].arrears {
-                    AttemptKind::Arrears
-                } else {
-                    AttemptKind::First
-                };
-                self.attempt(i, at, kind, 0);
-            }
-            Step::Track { day } => {
-                if status == S::Tracking && note_active {
-                    self.attempt(i, at, AttemptKind::Tracking { day }, day);
-                }
-            }
-            Step::Answer { tracking_day } => {
-                let outcome = self.insts[i]
-                    .pending
-                    .take()
-                    .expect("an attempt waits for its answer");
-                let answer = match &outcome {
-                    CollectionOutcome::Collected => Answer::Collected,
-                    CollectionOutcome::Unpaid(a) => Answer::Unpaid { code: &a.code },
-                };
-                let event = Event::Answered {
-                    answer,
-                    tracking_day,
-                    tracking_days: self.insts[i].tracking_days,
-                };
-                let s = apply(status, event).unwrap();
-                let terms = self.terms(i);
-                let attempted_on = self.insts[i].attempts.last().unwrap().on;
-                let reply = match (s, &outcome) {
-                    (S::Collected, _) => {
-                        let attempt_at = at - terms.bank.response_delay(terms.stream);
-                        self.insts[i].collected_at = Some(attempt_at);
-                        self.insts[i].settlement = self.plan().settlement(&terms, attempt_at);
-                        "INSTALMENT_COLLECTED".to_string()
-                    }
-                    (S::Tracking, _) => "INSTALMENT_TRACKING".to_string(),
-                    (_, CollectionOutcome::Unpaid(a)) => {
-                        format!("INSTALMENT_UNPAID {} {}", a.code, a.reason)
-                    }
-                    _ => unreachable!(),
-                };
-                self.insts[i].status = s;
-                self.insts[i].replies.push(reply);
-                let next = self.plan().after_answer(
-                    &terms,
-                    s,
-                    self.insts[i].presented_on.unwrap(),
-                    tracking_day,
-                    attempted_on,
-                    self.insts[i].arrears,
-                );
-                if let Some(due) = next {
-                    self.push(i, due);
-                }
-                self.settle_note(i);
-            }
-            Step::CheckReversal => {
-                if status != S::Collected {
-                    return;
-                }
-                let collected_on = self.insts[i].collected_at.unwrap().to_offset(SAST).date();
-                let last = self.insts[i].attempts.last().unwrap().clone();
-                let item = self.item(i, last.kind, last.on);
-                match self
-                    .sim
-                    .check_reversal(&item, collected_on, at.to_offset(SAST).date())
-                    .unwrap()
-                {
-                    ReversalCheck::Reversed { on, advice } => {
-                        self.insts[i].status = apply(status, Event::Disputed).unwrap();
-                        self.insts[i].reversed_on = Some(on);
-                        self.insts[i]
-                            .replies
-                            .push(format!("INSTALMENT_REVERSED {}", advice.code));
-                        self.settle_note(i);
-                    }
-                    ReversalCheck::NotYet {
-                        check_again_on: Some(d),
-                    } => {
-                        let due = self.plan().reversal_check_on(d);
-                        self.push(i, due);
-                    }
-                    ReversalCheck::NotYet {
-                        check_again_on: None,
-                    } => {}
-                }
-            }
+        let facts = self.facts(i);
+        let call = match prepare(step, &facts, at) {
+            Prepared::Skip => return,
+            Prepared::Call(call) => call,
+        };
+        let reply = match call {
+            Call::None => Reply::Nothing,
+            Call::Present(item) => Reply::Presented(self.sim.present_collection(&item).unwrap()),
+            Call::CheckReversal {
+                item,
+                collected_on,
+                today,
+            } => Reply::Reversal(self.sim.check_reversal(&item, collected_on, today).unwrap()),
+        };
+        let effects = record(&self.plan(), step, &facts, at, reply).unwrap();
+        let inst = &mut self.insts[i];
+        if let Some(s) = effects.status {
+            assert!(s == inst.status || inst.status.can_become(s));
+            inst.status = s;
         }
+        if effects.presented_on.is_some() {
+            inst.presented_on = effects.presented_on;
+        }
+        if let Some(a) = effects.attempt {
+            let code = match &a.outcome {
+                CollectionOutcome::Collected => None,
+                CollectionOutcome::Unpaid(r) => Some(r.code.clone()),
+            };
+            inst.attempts.push(Attempt {
+                on: a.at.to_offset(SAST).date(),
+                kind: a.kind,
+                code,
+            });
+            assert_eq!(
+                a.number as usize,
+                inst.attempts.len(),
+                "attempts are numbered in order"
+            );
+            inst.last = Some(a);
+        }
+        if let Some((collected_at, settlement)) = effects.collected {
+            inst.collected_at = Some(collected_at);
+            inst.settlement = settlement;
+        }
+        if effects.reversed_on.is_some() {
+            inst.reversed_on = effects.reversed_on;
+        }
+        if let Some(r) = effects.reply {
+            inst.replies.push(match (r.kind, r.reason) {
+                (CollectionReply::Unpaid, Some(a)) => {
+                    format!("INSTALMENT_UNPAID {} {}", a.code, a.reason)
+                }
+                (CollectionReply::Reversed, Some(a)) => format!("INSTALMENT_REVERSED {}", a.code),
+                (kind, _) => kind.as_str().to_string(),
+            });
+        }
+        if let Some(next) = effects.next {
+            self.push(i, next);
+        }
+        self.settle_note(i);
     }
 
     fn settle_note(&mut self, i: usize) {
@@ -306,7 +245,11 @@ impl World {
             .filter(|x| x.note == note)
             .map(|x| x.status)
             .collect();
-        self.notes[note].status = self.notes[note].status.settled(&statuses);
+        let before = self.notes[note].status;
+        self.notes[note].status = before.settled(&statuses);
+        if note_completed(before, self.notes[note].status) {
+            self.notes[note].completions += 1;
+        }
     }
 
     /// EditInstalment: an arrears re-presentment of an UNPAID instalment on a new date.
@@ -472,6 +415,8 @@ fn a_portfolio_through_a_year_of_collections() {
         assert_eq!(firsts, 1, "instalment {}", inst.number);
     }
     assert_eq!(w.notes[naedo].status, NoteStatus::Completed);
+    assert_eq!(w.notes[naedo].completions, 1);
+    assert_eq!(w.notes[eft].completions, 0);
     assert!(w.of(eft).iter().all(|x| x.status == S::Reversed));
     assert_eq!(w.notes[eft].status, NoteStatus::Active);
     assert!(
