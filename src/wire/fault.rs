@@ -213,8 +213,8 @@ impl From<XmlError> for ServiceError {
     }
 }
 
-impl From<rusqlite::Error> for ServiceError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::store::DbError> for ServiceError {
+    fn from(e: crate::store::DbError) -> Self {
         ServiceError::Internal(format!("storage: {e}"))
     }
 }
