@@ -14,6 +14,7 @@ use time::{Date, OffsetDateTime};
 use crate::clock::SAST;
 use crate::domain::collection::plan::{Due, Plan, Step, Terms};
 use crate::domain::collection::state::{Answer, Event, apply};
+use crate::domain::payouts::ReplyType;
 use crate::domain::promissory::{InstalmentStatus, NoteStatus, promissory_number};
 use crate::engine::gateway::{
     AttemptKind, CollectionItem, CollectionOutcome, ReturnAdvice, ReversalCheck,
@@ -35,20 +36,25 @@ pub enum CollectionReply {
 }
 
 impl CollectionReply {
+    /// The feed's reply type.
+    pub fn reply_type(self) -> ReplyType {
+        match self {
+            CollectionReply::Presented => ReplyType::InstalmentPresented,
+            CollectionReply::Collected => ReplyType::InstalmentCollected,
+            CollectionReply::Unpaid => ReplyType::InstalmentUnpaid,
+            CollectionReply::Tracking => ReplyType::InstalmentTracking,
+            CollectionReply::Reversed => ReplyType::InstalmentReversed,
+        }
+    }
+
     /// The `ReplyType` spelling.
     pub fn as_str(self) -> &'static str {
-        match self {
-            CollectionReply::Presented => "INSTALMENT_PRESENTED",
-            CollectionReply::Collected => "INSTALMENT_COLLECTED",
-            CollectionReply::Unpaid => "INSTALMENT_UNPAID",
-            CollectionReply::Tracking => "INSTALMENT_TRACKING",
-            CollectionReply::Reversed => "INSTALMENT_REVERSED",
-        }
+        self.reply_type().as_str()
     }
 }
 
-/// The `ReplyType` spelling of the note-level reply written when a note completes.
-pub const NOTE_COMPLETED: &str = "NOTE_COMPLETED";
+/// The note-level reply written when a note completes.
+pub const NOTE_COMPLETED: ReplyType = ReplyType::NoteCompleted;
 
 /// A reply to write, without its feed bookkeeping (branch, sequence).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -536,6 +542,9 @@ mod tests {
         // A reply that does not fit the step is refused, not applied.
         assert!(record(&plan, Step::Submit, &f, answer_at, Reply::Presented(nsf)).is_err());
         assert!(note_completed(NoteStatus::Active, NoteStatus::Completed));
+        assert_eq!(NOTE_COMPLETED.as_str(), "NOTE_COMPLETED");
+        assert_eq!(CollectionReply::Reversed.as_str(), "INSTALMENT_REVERSED");
+        assert_eq!(CollectionReply::Presented.as_str(), "INSTALMENT_PRESENTED");
         assert!(!note_completed(
             NoteStatus::Completed,
             NoteStatus::Completed
