@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use allps_ws::app::{App, AppConfig};
 use allps_ws::clock::{Clock, ManualClock, format_timestamp};
 use allps_ws::engine::gateway::{
-    CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, Simulator,
-    WalletOutcome, WalletRequest,
+    CollectionItem, CollectionOutcome, CreditInstruction, DeliveryOutcome, Gateway,
+    GatewayUnavailable, ReturnAdvice, ReversalCheck, Simulator, WalletOutcome, WalletRequest,
 };
 use allps_ws::engine::payouts::PayoutConfig;
 use allps_ws::engine::processor::{ProcessReport, Processor};
@@ -563,6 +563,20 @@ async fn wallet_refused_retried_and_given_up() {
         ) -> Result<Option<ReturnAdvice>, GatewayUnavailable> {
             self.0.credit_return(c)
         }
+        fn present_collection(
+            &self,
+            item: &CollectionItem,
+        ) -> Result<CollectionOutcome, GatewayUnavailable> {
+            self.0.present_collection(item)
+        }
+        fn check_reversal(
+            &self,
+            item: &CollectionItem,
+            collected_on: time::Date,
+            today: time::Date,
+        ) -> Result<ReversalCheck, GatewayUnavailable> {
+            self.0.check_reversal(item, collected_on, today)
+        }
     }
     let p = processor_for(&s, Arc::new(Down(Simulator::default())));
     for client in ["FAIL1", "RETRY1", "DOWN1"] {
@@ -924,6 +938,20 @@ impl Gateway for CrashOnce {
         c: &CreditInstruction,
     ) -> Result<Option<ReturnAdvice>, GatewayUnavailable> {
         self.inner.credit_return(c)
+    }
+    fn present_collection(
+        &self,
+        item: &CollectionItem,
+    ) -> Result<CollectionOutcome, GatewayUnavailable> {
+        self.inner.present_collection(item)
+    }
+    fn check_reversal(
+        &self,
+        item: &CollectionItem,
+        collected_on: time::Date,
+        today: time::Date,
+    ) -> Result<ReversalCheck, GatewayUnavailable> {
+        self.inner.check_reversal(item, collected_on, today)
     }
 }
 
