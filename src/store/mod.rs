@@ -189,6 +189,17 @@ fn parsed<T>(
     parse(&text).ok_or_else(|| bad(i, &text))
 }
 
+/// A stored optional enumeration, parsed.
+fn opt_parsed<T>(
+    row: &rusqlite::Row<'_>,
+    i: usize,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, rusqlite::Error> {
+    let text: Option<String> = row.get(i)?;
+    text.map(|t| parse(&t).ok_or_else(|| bad(i, &t)))
+        .transpose()
+}
+
 /// Stored money.
 fn money(row: &rusqlite::Row<'_>, i: usize) -> Result<rust_decimal::Decimal, rusqlite::Error> {
     let text: String = row.get(i)?;
