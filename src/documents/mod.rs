@@ -24,9 +24,10 @@
 //! written, and nothing reads the wall clock, a random source or an unordered
 //! map.
 //!
-//! PDF generation uses `printpdf` (page content from drawing operations, with
-//! its default features off) and its `lopdf` object model for the document
-//! information dictionary, the trailer `/ID`, stream compression and saving.
+//! PDF generation uses `lopdf` directly (`pdf.rs`): content streams from the
+//! laid-out drawing primitives, the page tree, the two standard-14 font
+//! dictionaries, the document information dictionary, the trailer `/ID`,
+//! stream compression and saving.
 
 pub mod format;
 mod layout;
