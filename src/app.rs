@@ -11,6 +11,7 @@ use crate::auth::{AuthCache, AuthConfig};
 use crate::clock::Clock;
 use crate::domain::calendar::Calendar;
 use crate::domain::cdv::CdvTable;
+use crate::domain::collection::CollectionTables;
 use crate::domain::promissory::PromissoryConfig;
 use crate::engine::payouts::PayoutConfig;
 use crate::store::{Db, DbError, Tx, holidays};
@@ -50,6 +51,9 @@ pub struct AppConfig {
     /// Promissory-note rules: lead days, tracking limits, instalment limit,
     /// registration delay (defaults documented on [`PromissoryConfig`]).
     pub promissory: PromissoryConfig,
+    /// The collection engine's data: debtor banks and stream timetable, unpaid
+    /// reason codes (bundled, or the operator's files).
+    pub collections: CollectionTables,
 }
 
 impl Default for AppConfig {
@@ -67,6 +71,7 @@ impl Default for AppConfig {
             drain_timeout: Duration::from_secs(30),
             payouts: PayoutConfig::default(),
             promissory: PromissoryConfig::default(),
+            collections: CollectionTables::default(),
         }
     }
 }

@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use allps_ws::app::{App, AppConfig};
 use allps_ws::clock::{Clock, ManualClock, format_timestamp};
 use allps_ws::engine::gateway::{
-    CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, Simulator,
-    WalletOutcome, WalletRequest,
+    CollectionItem, CollectionOutcome, CreditInstruction, DeliveryOutcome, Gateway,
+    GatewayUnavailable, ReturnAdvice, ReversalCheck, Simulator, WalletOutcome, WalletRequest,
 };
 use allps_ws::engine::payouts::PayoutConfig;
 use allps_ws::engine::processor::{ProcessReport, Processor};
@@ -570,6 +570,20 @@ async fn wallet_refused_retried_and_given_up() {
         ) -> Result<Option<ReturnAdvice>, GatewayUnavailable> {
             self.0.credit_return(c)
         }
+        fn present_collection(
+            &self,
+            item: &CollectionItem,
+        ) -> Result<CollectionOutcome, GatewayUnavailable> {
+            self.0.present_collection(item)
+        }
+        fn check_reversal(
+            &self,
+            item: &CollectionItem,
+            collected_on: time::Date,
+            today: time::Date,
+        ) -> Result<ReversalCheck, GatewayUnavailable> {
+            self.0.check_reversal(item, collected_on, today)
+        }
     }
     let p = processor_for(&s, Arc::new(Down(Simulator::default())));
     for client in ["FAIL1", "RETRY1", "DOWN1"] {
@@ -764,7 +778,7 @@ async fn concurrent_identical_payments_over_a_socket() {
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let app = s.app.clone();
-    let server = tokio::spawn(allps_ws::wire::server::run(listener, app, async move {
+    let server = tokio::spawn(allps_ws::server::run(listener, app, async move {
         let _ = stopped.await;
     }));
     let body = envelope(
@@ -931,6 +945,20 @@ impl Gateway for CrashOnce {
         c: &CreditInstruction,
     ) -> Result<Option<ReturnAdvice>, GatewayUnavailable> {
         self.inner.credit_return(c)
+    }
+    fn present_collection(
+        &self,
+        item: &CollectionItem,
+    ) -> Result<CollectionOutcome, GatewayUnavailable> {
+        self.inner.present_collection(item)
+    }
+    fn check_reversal(
+        &self,
+        item: &CollectionItem,
+        collected_on: time::Date,
+        today: time::Date,
+    ) -> Result<ReversalCheck, GatewayUnavailable> {
+        self.inner.check_reversal(item, collected_on, today)
     }
 }
 

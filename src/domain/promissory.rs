@@ -9,10 +9,15 @@
 //! until then a note counts as registered when [`PromissoryConfig::registration_delay`]
 //! has passed since it was created (on the injected clock).
 //!
-//! Instalment lifecycle (the collection engine drives everything but cancellation):
-//! `PENDING` → `PRESENTED` → `COLLECTED` / `UNPAID` / `TRACKING`; `TRACKING` →
-//! `COLLECTED` / `UNPAID`; `PENDING` → `CANCELLED`. Only a `PENDING` instalment is "not
-//! yet presented": it alone can be edited or cancelled.
+//! Instalment lifecycle (the collection engine drives everything but cancellation and
+//! the arrears re-presentment; `domain::collection::state` names the events):
+//! `PENDING` → `SUBMITTED` (its stream's cut-off passed) → `PRESENTED` (the stream's
+//! window) → `COLLECTED` / `UNPAID` / `TRACKING`; `TRACKING` → `COLLECTED` / `UNPAID`;
+//! `COLLECTED` → `REVERSED` (a disputed debit); `UNPAID` → `PENDING` (an arrears
+//! re-presentment by `EditInstalment`); `PENDING` / `SUBMITTED` → `CANCELLED`.
+//! `REVERSED` and `CANCELLED` are final. Only a `PENDING` instalment can be edited;
+//! `PENDING` and `SUBMITTED` ones have not been presented and are cancelled with their
+//! note.
 
 use rust_decimal::Decimal;
 use time::{Date, Duration, Month, OffsetDateTime};
@@ -98,6 +103,9 @@ contract_enum!(
     InstalmentStatus {
         /// Not yet presented for collection.
         Pending => "PENDING",
+        /// Its stream's cut-off passed: handed to the collection run, not yet
+        /// presented (no longer editable).
+        Submitted => "SUBMITTED",
         /// Presented, outcome not known yet.
         Presented => "PRESENTED",
         /// Collected.
@@ -106,6 +114,8 @@ contract_enum!(
         Unpaid => "UNPAID",
         /// Unpaid on its date and being tracked (re-presented) within TrackingDays.
         Tracking => "TRACKING",
+        /// Collected, then disputed by the payer: the funds went back.
+        Reversed => "REVERSED",
         /// Cancelled before it was presented.
         Cancelled => "CANCELLED",
     }
@@ -117,7 +127,10 @@ impl NoteStatus {
         use NoteStatus::*;
         matches!(
             (self, next),
-            (Pending, Active) | (Pending | Active, Cancelled) | (Active, Completed)
+            (Pending, Active)
+                | (Pending | Active, Cancelled)
+                | (Active, Completed)
+                | (Completed, Active)
         )
     }
 
@@ -135,18 +148,19 @@ impl NoteStatus {
     }
 
     /// The status a note reaches given its instalments: an ACTIVE note whose every
-    /// instalment is COLLECTED is COMPLETED; anything else stays as it is. The
-    /// collection engine applies this after recording an outcome.
+    /// instalment is COLLECTED is COMPLETED, and a COMPLETED note one of whose
+    /// instalments is no longer COLLECTED (a reversal) is ACTIVE again, so a note is
+    /// COMPLETED exactly when every instalment is COLLECTED. Anything else stays as it
+    /// is. The collection engine applies this after recording an outcome.
     pub fn settled(self, instalments: &[InstalmentStatus]) -> NoteStatus {
-        if self == NoteStatus::Active
-            && !instalments.is_empty()
+        let all_collected = !instalments.is_empty()
             && instalments
                 .iter()
-                .all(|s| *s == InstalmentStatus::Collected)
-        {
-            NoteStatus::Completed
-        } else {
-            self
+                .all(|s| *s == InstalmentStatus::Collected);
+        match self {
+            NoteStatus::Active if all_collected => NoteStatus::Completed,
+            NoteStatus::Completed if !all_collected => NoteStatus::Active,
+            other => other,
         }
     }
 
@@ -179,16 +193,34 @@ impl InstalmentStatus {
         use InstalmentStatus::*;
         matches!(
             (self, next),
-            (Pending, Presented | Cancelled)
+            (Pending, Submitted | Presented | Cancelled)
+                | (Submitted, Presented | Cancelled)
                 | (Presented, Collected | Unpaid | Tracking)
                 | (Tracking, Collected | Unpaid)
+                | (Collected, Reversed)
+                | (Unpaid, Pending)
         )
     }
 
-    /// True only for PENDING: the instalment has not been presented, so it can be
-    /// edited or cancelled.
+    /// True only for PENDING: before its cut-off, so it can be edited.
     pub fn not_yet_presented(self) -> bool {
         self == InstalmentStatus::Pending
+    }
+
+    /// PENDING or SUBMITTED: never presented, so cancelling the note cancels it.
+    pub fn cancellable(self) -> bool {
+        matches!(
+            self,
+            InstalmentStatus::Pending | InstalmentStatus::Submitted
+        )
+    }
+
+    /// REVERSED or CANCELLED: nothing happens to the instalment any more.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            InstalmentStatus::Reversed | InstalmentStatus::Cancelled
+        )
     }
 }
 
@@ -888,7 +920,8 @@ mod tests {
                 (Pending, Active),
                 (Pending, Cancelled),
                 (Active, Cancelled),
-                (Active, Completed)
+                (Active, Completed),
+                (Completed, Active)
             ]
         );
         assert!(Pending.printable() && Active.printable() && Cancelled.printable());
@@ -902,6 +935,8 @@ mod tests {
         assert_eq!(Pending.settled(&[I::Collected]), Pending);
         assert_eq!(Cancelled.settled(&[I::Collected]), Cancelled);
         assert_eq!(Active.settled(&[]), Active);
+        assert_eq!(Completed.settled(&[I::Collected, I::Reversed]), Active);
+        assert_eq!(Completed.settled(&[I::Collected]), Completed);
     }
 
     #[test]
@@ -915,19 +950,33 @@ mod tests {
         assert_eq!(
             allowed,
             [
+                (Pending, Submitted),
                 (Pending, Presented),
                 (Pending, Cancelled),
+                (Submitted, Presented),
+                (Submitted, Cancelled),
                 (Presented, Collected),
                 (Presented, Unpaid),
                 (Presented, Tracking),
+                (Collected, Reversed),
+                (Unpaid, Pending),
                 (Tracking, Collected),
                 (Tracking, Unpaid),
             ]
         );
         assert!(Pending.not_yet_presented());
-        for s in [Presented, Collected, Unpaid, Tracking, Cancelled] {
+        for s in [
+            Submitted, Presented, Collected, Unpaid, Tracking, Reversed, Cancelled,
+        ] {
             assert!(!s.not_yet_presented(), "{s}");
         }
+        // Final states have no way out; every other state has one.
+        for a in InstalmentStatus::ALL {
+            let exits = InstalmentStatus::ALL.iter().any(|b| a.can_become(*b));
+            assert_eq!(a.is_final(), !exits, "{a}");
+        }
+        assert!(Pending.cancellable() && Submitted.cancellable());
+        assert!(!Presented.cancellable() && !Tracking.cancellable());
     }
 
     #[test]
