@@ -155,6 +155,10 @@ pub struct ServeArgs {
     /// Minutes after creation at which a PENDING note counts as registered (ACTIVE).
     #[arg(long, env = "ALLPS_REGISTRATION_DELAY_MINUTES", default_value_t = PromissoryConfig::default().registration_delay.whole_minutes().unsigned_abs())]
     pub registration_delay_minutes: u64,
+    /// Age of majority: a client younger than this on the day of the request cannot sign a
+    /// promissory note or debit order mandate (1-99).
+    #[arg(long, env = "ALLPS_AGE_OF_MAJORITY", default_value_t = PromissoryConfig::default().age_of_majority)]
+    pub age_of_majority: u8,
     /// Tokio worker threads (default: one per core).
     #[arg(long, env = "ALLPS_WORKERS")]
     pub workers: Option<usize>,
@@ -194,6 +198,7 @@ impl ServeArgs {
                 i64::try_from(self.registration_delay_minutes)
                     .map_err(|_| "--registration-delay-minutes is too large".to_string())?,
             ),
+            age_of_majority: self.age_of_majority,
         };
         promissory.validate()?;
         let collections = CollectionTables::load(
@@ -432,6 +437,8 @@ mod tests {
             "90",
             "--registration-delay-minutes",
             "0",
+            "--age-of-majority",
+            "21",
         ])
         .app_config()
         .unwrap()
@@ -448,7 +455,13 @@ mod tests {
                 max_instalments: 12,
                 max_action_days_ahead: 90,
                 registration_delay: time::Duration::ZERO,
+                age_of_majority: 21,
             }
+        );
+        assert!(
+            serve_args(&["--age-of-majority", "0"])
+                .app_config()
+                .is_err()
         );
         assert!(
             serve_args(&["--naedo-max-tracking-days", "33"])

@@ -14,8 +14,10 @@ pub mod admin;
 pub mod cards;
 pub mod clients;
 pub mod employers;
+pub mod holidays;
 pub mod inspect;
 pub mod jobs;
+pub mod lender;
 pub mod payments;
 pub mod promissory;
 pub mod replies;
@@ -43,6 +45,8 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0002_replies.sql"),
     include_str!("schema/0003_promissory.sql"),
     include_str!("schema/0004_payouts.sql"),
+    include_str!("schema/0005_lender.sql"),
+    include_str!("schema/0006_holidays.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.
