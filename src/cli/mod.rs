@@ -17,6 +17,7 @@ use crate::auth::AuthConfig;
 use crate::clock::{Clock, ManualClock, SystemClock, format_timestamp, parse_timestamp};
 use crate::domain::calendar::Calendar;
 use crate::domain::cdv::CdvTable;
+use crate::domain::collection::CollectionTables;
 use crate::domain::promissory::PromissoryConfig;
 use crate::engine::payouts::PayoutArgs;
 use crate::engine::processor::{Processor, default_gateway};
@@ -131,6 +132,13 @@ pub struct ServeArgs {
     /// CDV parameter file replacing the bundled one.
     #[arg(long, env = "ALLPS_CDV_FILE")]
     pub cdv_file: Option<PathBuf>,
+    /// Debtor-bank file (stream windows, settlement, processing weeks, tracking,
+    /// response delays) replacing the bundled one.
+    #[arg(long, env = "ALLPS_DEBTOR_BANKS_FILE")]
+    pub debtor_banks_file: Option<PathBuf>,
+    /// Unpaid reason-code file replacing the bundled one.
+    #[arg(long, env = "ALLPS_UNPAID_REASONS_FILE")]
+    pub unpaid_reasons_file: Option<PathBuf>,
     /// Business days between today and the earliest NAEDO action date.
     #[arg(long, env = "ALLPS_NAEDO_LEAD_DAYS", default_value_t = PromissoryConfig::default().naedo_lead_days)]
     pub naedo_lead_days: u16,
@@ -158,6 +166,10 @@ pub struct ServeArgs {
     /// Minutes after creation at which a PENDING note counts as registered (ACTIVE).
     #[arg(long, env = "ALLPS_REGISTRATION_DELAY_MINUTES", default_value_t = PromissoryConfig::default().registration_delay.whole_minutes().unsigned_abs())]
     pub registration_delay_minutes: u64,
+    /// Age of majority: a client younger than this on the day of the request cannot sign a
+    /// promissory note or debit order mandate (1-99).
+    #[arg(long, env = "ALLPS_AGE_OF_MAJORITY", default_value_t = PromissoryConfig::default().age_of_majority)]
+    pub age_of_majority: u8,
     /// Tokio worker threads (default: one per core).
     #[arg(long, env = "ALLPS_WORKERS")]
     pub workers: Option<usize>,
@@ -197,11 +209,18 @@ impl ServeArgs {
                 i64::try_from(self.registration_delay_minutes)
                     .map_err(|_| "--registration-delay-minutes is too large".to_string())?,
             ),
+            age_of_majority: self.age_of_majority,
         };
         promissory.validate()?;
+        let collections = CollectionTables::load(
+            self.debtor_banks_file.as_deref(),
+            self.unpaid_reasons_file.as_deref(),
+            &cdv,
+        )?;
         Ok(AppConfig {
             calendar,
             cdv,
+            collections,
             payouts: self.payouts.config()?,
             promissory,
             path: self.path.clone(),
@@ -296,7 +315,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         (None, None) => Arc::new(SystemClock),
     };
     let recorder = match &args.record {
-        Some(dir) => Some(Arc::new(crate::wire::record::Recorder::create(
+        Some(dir) => Some(Arc::new(crate::server::record::Recorder::create(
             dir,
             args.fixed_time.as_deref(),
         )?)),
@@ -357,11 +376,11 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             tokio::spawn(processor.serve(stop))
         };
         let app = App::new(db, clock, config);
-        tokio::spawn(crate::wire::server::log_stats_on_sigusr1(app.db.clone()));
+        tokio::spawn(crate::server::log_stats_on_sigusr1(app.db.clone()));
         eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
         tracing::info!(address = %local, db = %args.db.display(), "listening");
         let shutdown = async move {
-            crate::wire::server::shutdown_signal().await;
+            crate::server::shutdown_signal().await;
             // Stop the processor (it finishes the job in hand) before the store closes.
             let _ = stop_processor.send(true);
             let _ = processor.await;
@@ -369,7 +388,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         if let Some(recorder) = &recorder {
             eprintln!("recording every SOAP call into {}", recorder.dir().display());
         }
-        crate::wire::server::run_recording(listener, app, shutdown, recorder)
+        crate::server::run_recording(listener, app, shutdown, recorder)
             .await
             .map_err(|e| e.to_string())
     })
@@ -478,6 +497,8 @@ mod tests {
             "90",
             "--registration-delay-minutes",
             "0",
+            "--age-of-majority",
+            "21",
         ])
         .app_config()
         .unwrap()
@@ -494,7 +515,13 @@ mod tests {
                 max_instalments: 12,
                 max_action_days_ahead: 90,
                 registration_delay: time::Duration::ZERO,
+                age_of_majority: 21,
             }
+        );
+        assert!(
+            serve_args(&["--age-of-majority", "0"])
+                .app_config()
+                .is_err()
         );
         assert!(
             serve_args(&["--naedo-max-tracking-days", "33"])
@@ -506,5 +533,21 @@ mod tests {
                 .app_config()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn collection_files_reach_the_configuration() {
+        assert_eq!(
+            serve_args(&[]).app_config().unwrap().collections,
+            CollectionTables::default()
+        );
+        let e = serve_args(&["--debtor-banks-file", "/nonexistent/banks.txt"])
+            .app_config()
+            .unwrap_err();
+        assert!(e.contains("/nonexistent/banks.txt"), "{e}");
+        let e = serve_args(&["--unpaid-reasons-file", "/nonexistent/reasons.txt"])
+            .app_config()
+            .unwrap_err();
+        assert!(e.contains("/nonexistent/reasons.txt"), "{e}");
     }
 }

@@ -29,7 +29,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::cli::fixtures::InProcess;
-use crate::wire::record::{PASSWORD_PLACEHOLDER, SESSION_FILE, SESSION_PLACEHOLDER};
+use crate::server::record::{PASSWORD_PLACEHOLDER, SESSION_FILE, SESSION_PLACEHOLDER};
 use crate::wire::soap::SOAP12_NS;
 use crate::wire::xml::Element;
 use case::{Case, Snapshot};

@@ -1,6 +1,10 @@
 //! The listener: accepts TCP connections, serves each with hyper's HTTP/1 connection
 //! (keep-alive, HTTP/1.0, `Expect: 100-continue`), and shuts down gracefully: stop
-//! accepting, let in-flight requests finish, then close the store.
+//! accepting, let in-flight requests finish, then close the store. With `serve --record`
+//! each SOAP call also goes through [`record`].
+
+pub mod http;
+pub mod record;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -15,8 +19,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::wire::http;
-use crate::wire::record::{self, Recorder};
+use record::Recorder;
 
 /// Serves until `shutdown` completes, then drains connections and closes the store.
 ///
@@ -32,7 +35,7 @@ pub async fn run(
 }
 
 /// [`run`], writing every SOAP call as a fixture case when `recorder` is given
-/// (`serve --record`, see [`crate::wire::record`]).
+/// (`serve --record`, see [`crate::server::record`]).
 ///
 /// # Errors
 ///

@@ -19,7 +19,7 @@ use hyper::header::CONTENT_TYPE;
 use hyper::{Method, Request, Response};
 
 use crate::app::App;
-use crate::wire::http;
+use crate::server::http;
 
 /// The file at the root of a recording: marks the directory as one session, which
 /// replay runs in call order with identifiers carried from call to call.
