@@ -218,6 +218,7 @@ pub fn run(args: ReplayArgs) -> Result<u8, String> {
         fixtures: case::find_base_sql(&args.dir).and_then(|p| p.parent().map(Path::to_path_buf)),
         progress: Progress::new(cases.len()),
         sandboxes: std::cell::Cell::new(0),
+        reruns: std::cell::Cell::new(0),
     };
     let started = Instant::now();
     let results = runtime.block_on(async {
@@ -240,8 +241,9 @@ pub fn run(args: ReplayArgs) -> Result<u8, String> {
     };
     if args.spawn {
         eprintln!(
-            "replay: {} sandbox servers in {:.1} s",
+            "replay: {} sandbox servers ({} for cases run again alone) in {:.1} s",
             replayer.sandboxes.get(),
+            replayer.reruns.get(),
             started.elapsed().as_secs_f64()
         );
     }
@@ -353,6 +355,8 @@ struct Replayer {
     progress: Progress,
     /// Sandboxes started (`--spawn`).
     sandboxes: std::cell::Cell<usize>,
+    /// Cases run again alone after failing on a shared sandbox (`--spawn`).
+    reruns: std::cell::Cell<usize>,
 }
 
 /// The Content-Type the fixture harness sends for a body: by its envelope namespace.
@@ -494,7 +498,9 @@ impl Replayer {
     /// each other's writes).
     async fn run_spawned(&self, cases: Vec<Case>) -> Vec<Ran> {
         let mut groups: std::collections::BTreeMap<String, Vec<Case>> = Default::default();
-        for case in cases {
+        for mut case in cases {
+            // Nothing is skipped here: every case gets the store and clock it needs.
+            case.skip = None;
             let key = if needs_own_sandbox(&case) {
                 format!("~{}", case.name)
             } else {
@@ -527,6 +533,7 @@ impl Replayer {
                 if shared && !matches!(ran.outcome, Outcome::Ok) {
                     // Maybe another case's write: again, alone on a fresh sandbox.
                     let case = ran.case.clone();
+                    self.reruns.set(self.reruns.get() + 1);
                     ran = match self.fixture_target(&case).await {
                         Ok(fresh) => self.replay(case, &fresh).await,
                         Err(e) => Ran {
