@@ -170,3 +170,96 @@ fn the_documented_session_records_and_replays_with_a_junit_report() {
         "{report}"
     );
 }
+
+const LOGIN: &str = r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><Login xmlns="urn:allps:ws:v1"><UserName>demo</UserName><Password>demo-password</Password><ComputerName>MY-DMS</ComputerName><OrgCode>DEMO</OrgCode><BranchCode>BR001</BranchCode></Login></soap:Body></soap:Envelope>"#;
+
+fn with_session(session: &str, body: &str) -> String {
+    format!(
+        r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><AuthHeader xmlns="urn:allps:ws:v1"><SessionId>{session}</SessionId></AuthHeader></soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>"#
+    )
+}
+
+/// Posts a session's calls: an employer, a client, a bank account and a payment to the
+/// account by its generated AccountId; returns the AccountId the server generated.
+fn dms_session(server: &common::Server, client: &str, id: &str) -> String {
+    let (_, login) = server.post(LOGIN);
+    let session = common::element_after(&login, "<LoginResponse", "SessionId").expect("session");
+    let call = |body: &str| {
+        let (status, answer) = server.post(&with_session(&session, body));
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(
+            common::result_code(&answer).as_deref(),
+            Some("0"),
+            "{answer}"
+        );
+        answer
+    };
+    call(&format!(
+        r#"<AddEmployer xmlns="urn:allps:ws:v1"><EmployerCode>E{client}</EmployerCode><EmployerName>Acme Mining</EmployerName><PayFrequency>MONTHLY</PayFrequency><PayDay>25</PayDay></AddEmployer>"#
+    ));
+    call(&format!(
+        r#"<AddClient xmlns="urn:allps:ws:v1"><ClientNumber>{client}</ClientNumber><EmployerCode>E{client}</EmployerCode><FirstName>Naledi</FirstName><Surname>Khumalo</Surname><IdType>SA_ID</IdType><IdNumber>{id}</IdNumber><DateOfBirth>{}-{}-{}</DateOfBirth><Gender>{}</Gender></AddClient>"#,
+        format_args!("19{}", &id[0..2]),
+        &id[2..4],
+        &id[4..6],
+        if id[6..7] >= *"5" { "M" } else { "F" }
+    ));
+    let added = call(&format!(
+        r#"<AddClientAccount xmlns="urn:allps:ws:v1"><ClientNumber>{client}</ClientNumber><BankBranchCode>470010</BankBranchCode><AccountNumber>1400001003</AccountNumber><AccountType>SAVINGS</AccountType></AddClientAccount>"#
+    ));
+    let account = common::element_after(&added, "<AddClientAccountResponse", "AccountId")
+        .expect("an AccountId");
+    call(&format!(
+        r#"<PayToClientAccount xmlns="urn:allps:ws:v1"><ClientNumber>{client}</ClientNumber><PaymentReference>PAY-{client}</PaymentReference><Payment><AccountId>{account}</AccountId><Amount>1000.00</Amount></Payment></PayToClientAccount>"#
+    ));
+    account
+}
+
+/// Generated identifiers are recorded so that replay maps them: a recording replays
+/// against a sandbox that already holds data (other AllpsClientNumbers and AccountIds),
+/// the payment's AccountId rewritten to the one the replayed AddClientAccount returned.
+#[test]
+fn a_recording_replays_where_generated_identifiers_differ() {
+    let tmp = TempDir::new("integrators-ids");
+    let suite = tmp.join("suite");
+    let fixed = ["--demo", "--fixed-time", "2026-11-23T08:00:00Z"];
+    {
+        let mut args = fixed.to_vec();
+        args.extend(["--record", suite.to_str().unwrap()]);
+        let server = common::Server::start(&tmp.join("record.db"), &args);
+        assert_eq!(dms_session(&server, "C1001", "9007230124089"), "1");
+    }
+    let payment = read(&suite.join("0005_pay_to_client_account/request.xml"));
+    assert!(payment.contains("<AccountId>1</AccountId>"), "{payment}");
+
+    let server = common::Server::start(&tmp.join("busy.db"), &fixed);
+    // Someone else's data first: the replayed session's identifiers come out different.
+    assert_eq!(dms_session(&server, "C7001", "7901015001086"), "1");
+    let output = common::run(
+        &[
+            "replay",
+            suite.to_str().unwrap(),
+            "--endpoint",
+            &server.endpoint(),
+        ],
+        None,
+    );
+    let out = common::stdout(&output);
+    assert!(output.status.success(), "{out}");
+    assert!(
+        out.ends_with("replay: 5 passed, 0 failed, 0 skipped\n"),
+        "{out}"
+    );
+    // And the second account really got another id: the payment was rewritten to it.
+    let (_, login) = server.post(LOGIN);
+    let session = common::element_after(&login, "<LoginResponse", "SessionId").unwrap();
+    let (_, client) = server.post(&with_session(
+        &session,
+        r#"<GetClient xmlns="urn:allps:ws:v1"><ClientNumber>C1001</ClientNumber></GetClient>"#,
+    ));
+    assert_eq!(
+        common::element_after(&client, "<Accounts", "AccountId").as_deref(),
+        Some("2"),
+        "{client}"
+    );
+}
