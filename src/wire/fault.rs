@@ -125,6 +125,11 @@ impl FaultCode {
         matches!(self, FaultCode::InternalError | FaultCode::Unavailable)
     }
 
+    /// Whether the caller should simply try again shortly (sent with `Retry-After`).
+    pub fn is_retryable(self) -> bool {
+        matches!(self, FaultCode::Unavailable)
+    }
+
     /// The HTTP status the fault is sent with, when not the SOAP default.
     pub fn http_status_override(self) -> Option<u16> {
         match self {
@@ -178,7 +183,9 @@ impl FaultCode {
                 "the user is bound to computers and ComputerName is not one of them"
             }
             FaultCode::InternalError => "the server failed; the log has the request id and cause",
-            FaultCode::Unavailable => "the server is shutting down (HTTP 503)",
+            FaultCode::Unavailable => {
+                "the server is shutting down, busy (request-body memory, password checks) or the store is busy; retry after `Retry-After` seconds (HTTP 503)"
+            }
             FaultCode::RequestTimeout => {
                 "the request body did not arrive within `--body-timeout-secs` (HTTP 408)"
             }
@@ -199,8 +206,8 @@ impl FaultCode {
                 c if c.is_server_side() => ("Server", "Receiver"),
                 _ => ("Client", "Sender"),
             };
-            let s11 = crate::wire::soap::SoapVersion::V11.fault_status(*code);
-            let s12 = crate::wire::soap::SoapVersion::V12.fault_status(*code);
+            let s11 = crate::wire::soap::SoapVersion::V11.fault_status(*code, 400);
+            let s12 = crate::wire::soap::SoapVersion::V12.fault_status(*code, 400);
             out.push_str(&format!(
                 "| `{}` | {v11} | {v12} | {s11} / {s12} | {} |\n",
                 code.as_str(),

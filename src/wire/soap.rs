@@ -54,7 +54,9 @@ impl SoapVersion {
     }
 
     /// The HTTP status of a fault with this code.
-    pub fn fault_status(self, code: FaultCode) -> u16 {
+    /// `sender_status` is the status of SOAP 1.2 Sender faults: 400 by the SOAP 1.2 HTTP
+    /// binding, 500 for WCF clients (which read a fault body only from a 500).
+    pub fn fault_status(self, code: FaultCode, sender_status: u16) -> u16 {
         if let Some(status) = code.http_status_override() {
             return status;
         }
@@ -63,7 +65,7 @@ impl SoapVersion {
             SoapVersion::V12 => match code {
                 FaultCode::VersionMismatch | FaultCode::MustUnderstand => 500,
                 c if c.is_server_side() => 500,
-                _ => 400,
+                _ => sender_status,
             },
         }
     }
