@@ -57,6 +57,8 @@ pub enum FaultCode {
     Unavailable,
     /// The request body did not arrive in time.
     RequestTimeout,
+    /// The SOAPAction (or SOAP 1.2 `action`) names another operation than the Body.
+    ActionMismatch,
 }
 
 impl FaultCode {
@@ -87,6 +89,7 @@ impl FaultCode {
         FaultCode::InternalError,
         FaultCode::Unavailable,
         FaultCode::RequestTimeout,
+        FaultCode::ActionMismatch,
     ];
 
     /// The wire spelling.
@@ -117,6 +120,7 @@ impl FaultCode {
             FaultCode::InternalError => "INTERNAL_ERROR",
             FaultCode::Unavailable => "UNAVAILABLE",
             FaultCode::RequestTimeout => "REQUEST_TIMEOUT",
+            FaultCode::ActionMismatch => "ACTION_MISMATCH",
         }
     }
 
@@ -188,6 +192,9 @@ impl FaultCode {
             }
             FaultCode::RequestTimeout => {
                 "the request body did not arrive within `--body-timeout-secs` (HTTP 408)"
+            }
+            FaultCode::ActionMismatch => {
+                "the SOAPAction header or SOAP 1.2 `action` parameter names another operation than the Body's"
             }
         }
     }

@@ -106,6 +106,17 @@ where
         );
         return answer_unread(app, request, response);
     };
+    // The operation the client says it calls: every SOAPAction header and the SOAP 1.2
+    // `action` parameter, checked against the Body once it is parsed.
+    let mut actions: Vec<String> = request
+        .headers()
+        .get_all("soapaction")
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    if let Some(action) = SoapVersion::action_parameter(content_type) {
+        actions.push(action.to_string());
+    }
     let refuse = |error: ServiceError| {
         finish(
             app.config.soap12_sender_status,
@@ -180,6 +191,12 @@ where
     } else {
         soap::parse_envelope(version, &body, &limits)
     };
+    let parsed = parsed.and_then(|envelope| {
+        for action in &actions {
+            soap::check_action(action, &envelope.operation.name, ops::OPERATIONS)?;
+        }
+        Ok(envelope)
+    });
     let (operation, caller, outcome) = match parsed {
         Ok(envelope) => {
             let name = envelope.operation.name.clone();

@@ -37,6 +37,16 @@ impl SoapVersion {
         }
     }
 
+    /// The `action` parameter of a SOAP 1.2 Content-Type, unquoted.
+    pub fn action_parameter(content_type: &str) -> Option<&str> {
+        content_type.split(';').skip(1).find_map(|param| {
+            let (name, value) = param.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("action")
+                .then(|| value.trim().trim_matches('"').trim())
+        })
+    }
+
     /// The envelope namespace.
     pub fn envelope_ns(self) -> &'static str {
         match self {
@@ -169,8 +179,18 @@ pub fn parse_envelope(
         ));
     }
 
+    let blocks = header.map(|h| h.children).unwrap_or_default();
+    // One AuthHeader at most, whoever it is addressed to: with two, which one holds the
+    // credentials would depend on the reader.
+    let auth_headers = blocks.iter().filter(|b| b.is(TNS, "AuthHeader")).count();
+    if auth_headers > 1 {
+        return Err(ServiceError::fault(
+            FaultCode::SchemaViolation,
+            format!("the Header holds {auth_headers} AuthHeader blocks; send exactly one"),
+        ));
+    }
     let mut headers = Vec::new();
-    for block in header.map(|h| h.children).unwrap_or_default() {
+    for block in blocks {
         if !addressed_to_us(version, &block) {
             continue;
         }
@@ -360,4 +380,38 @@ mod tests {
         assert!(upgrade.contains("soap:Upgrade"));
         assert!(xml::parse(upgrade.as_bytes(), &XmlLimits::default()).is_ok());
     }
+}
+
+/// Checks a SOAPAction (or SOAP 1.2 `action`) against the Body's operation. Empty is
+/// fine; otherwise its last segment (after `/`, `#` or `:`) must not name another
+/// operation of the service (`known`), so an intermediary routing on the action sees
+/// what runs.
+///
+/// # Errors
+///
+/// `ACTION_MISMATCH`.
+pub fn check_action(action: &str, operation: &str, known: &[&str]) -> Result<(), ServiceError> {
+    let action = action.trim().trim_matches('"').trim();
+    if action.is_empty() {
+        return Ok(());
+    }
+    let named = action
+        .rsplit(['/', '#', ':'])
+        .next()
+        .unwrap_or(action)
+        .trim();
+    if named == operation {
+        return Ok(());
+    }
+    let another = known.iter().any(|op| op.eq_ignore_ascii_case(named));
+    if another || named.eq_ignore_ascii_case(operation) {
+        return Err(ServiceError::fault(
+            FaultCode::ActionMismatch,
+            format!(
+                "the SOAP action names {} but the Body holds {operation}",
+                named.chars().take(64).collect::<String>()
+            ),
+        ));
+    }
+    Ok(())
 }
