@@ -249,18 +249,30 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Hashes a password with argon2id (default parameters, random salt) as a PHC string.
+/// A password in Unicode NFC (as every text off the wire is), so a password typed
+/// composed or decomposed is the same password.
+fn nfc(password: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    if password.is_ascii() || is_nfc_quick(password.chars()) == IsNormalized::Yes {
+        password.into()
+    } else {
+        password.nfc().collect::<String>().into()
+    }
+}
+
+/// Hashes a password (in NFC) with argon2id (default parameters, random salt) as a PHC
+/// string.
 pub fn hash_password(password: &str) -> String {
     Argon2::default()
-        .hash_password(password.as_bytes())
+        .hash_password(nfc(password).as_bytes())
         .expect("argon2 hashing with default parameters works")
         .to_string()
 }
 
-/// Verifies a password against a PHC string; a malformed hash verifies nothing.
+/// Verifies a password (in NFC) against a PHC string; a malformed hash verifies nothing.
 pub fn verify_password(password: &str, password_hash: &str) -> bool {
     Argon2::default()
-        .verify_password(password.as_bytes(), password_hash)
+        .verify_password(nfc(password).as_bytes(), password_hash)
         .is_ok()
 }
 

@@ -238,10 +238,12 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                     if value.len() > limits.max_text_bytes {
                         return Err(XmlError::TextTooLong(limits.max_text_bytes));
                     }
+                    let mut value = value.into_owned();
+                    nfc_in_place(&mut value);
                     attrs.push(Attribute {
                         ns: attr_ns,
                         name: local.as_ref().to_string(),
-                        value: value.into_owned(),
+                        value,
                     });
                 }
                 stack.push(Element {
@@ -253,9 +255,10 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                 });
             }
             Event::End(_) => {
-                let done = stack
+                let mut done = stack
                     .pop()
                     .ok_or_else(|| XmlError::Malformed("unexpected end tag".into()))?;
+                nfc_in_place(&mut done.text);
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(done),
                     None => root = Some(done),
@@ -312,6 +315,17 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
         ));
     }
     root.ok_or_else(|| XmlError::Malformed("the document has no root element".into()))
+}
+
+/// Rewrites `text` in Unicode Normalization Form C, so a name typed decomposed (NFD,
+/// `e` + combining acute) is validated, compared and stored exactly like the same name
+/// composed. ASCII and text already in NFC (almost everything) cost one quick check.
+fn nfc_in_place(text: &mut String) {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        return;
+    }
+    *text = text.nfc().collect();
 }
 
 fn push_text(
@@ -744,6 +758,18 @@ mod tests {
         let ok = parse_default("<a>tab\there&#9;&#xA;&#xD;&#x10000;\u{FFFD}\u{E000}</a>")
             .expect("valid");
         assert!(ok.text.contains('\u{10000}'));
+    }
+
+    #[test]
+    fn text_and_attributes_are_normalised_to_nfc() {
+        let decomposed = "Rene\u{301}e Mu\u{308}ller";
+        let composed = "Ren\u{e9}e M\u{fc}ller";
+        let el = parse_default(&format!("<a b=\"{decomposed}\">{decomposed}</a>")).expect("parses");
+        assert_eq!(el.text, composed);
+        assert_eq!(el.attrs[0].value, composed);
+        // A character reference to a combining mark composes with what precedes it.
+        let el = parse_default("<a>Jose&#x301;</a>").expect("parses");
+        assert_eq!(el.text, "Jos\u{e9}");
     }
 
     #[test]
