@@ -95,6 +95,14 @@ pub fn format_date(date: Date) -> String {
     )
 }
 
+/// The South African date of a stored timestamp (the date part of the text if it
+/// cannot be parsed, which the store never holds).
+pub fn sast_date(timestamp: &str) -> String {
+    parse_timestamp(timestamp)
+        .map(|t| format_date(t.to_offset(SAST).date()))
+        .unwrap_or_else(|| timestamp.chars().take(10).collect())
+}
+
 /// Parses `YYYY-MM-DD`, also accepting an xs:date zone suffix (`Z`, `+02:00`), which is ignored.
 pub fn parse_date(text: &str) -> Option<Date> {
     let text = text.trim();

@@ -89,6 +89,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::domain::result::{Refusal, ResultCode};
+
 /// The parameter file compiled into the binary (`data/cdv-parameters.txt`).
 pub const BUNDLED_PARAMETERS: &str = include_str!("../../data/cdv-parameters.txt");
 
@@ -349,6 +351,32 @@ pub enum CdvError {
         /// Bank name.
         bank: String,
     },
+}
+
+impl From<CdvError> for Refusal {
+    /// The Result code and message for each CDV failure, naming the field at fault.
+    fn from(error: CdvError) -> Refusal {
+        let message = error.to_string();
+        match error {
+            CdvError::BranchCodeFormat { .. } => {
+                Refusal::field(ResultCode::BankBranchCodeFormat, "BankBranchCode", message)
+            }
+            CdvError::BranchUnknown { .. } => {
+                Refusal::field(ResultCode::BankBranchUnknown, "BankBranchCode", message)
+            }
+            CdvError::AccountNumberFormat { .. } => {
+                Refusal::field(ResultCode::AccountNumberFormat, "AccountNumber", message)
+            }
+            CdvError::AccountTypeNotAccepted { .. } => {
+                Refusal::field(ResultCode::AccountTypeNotAccepted, "AccountType", message)
+            }
+            CdvError::CheckDigitFailed { .. } => Refusal::field(
+                ResultCode::AccountCheckDigitFailed,
+                "AccountNumber",
+                message,
+            ),
+        }
+    }
 }
 
 /// The parameter file could not be used.

@@ -3,6 +3,8 @@
 //! the identifier formats (PaymentNumber, WalletNumber); how a payment's status follows
 //! from its parts; and the FEZA card number rules. Nothing here knows XML or SQL.
 
+use crate::domain::result::{Refusal, ResultCode};
+
 contract_enum!(
     /// What kind of registered client account a row is.
     AccountKind {
@@ -197,6 +199,27 @@ pub fn card_number(text: &str) -> Result<String, CardNumberError> {
         return Err(CardNumberError::CheckDigit);
     }
     Ok(digits)
+}
+
+/// Checks a CardNumber field: [`card_number`] with the refusal each failure is answered
+/// with.
+///
+/// # Errors
+///
+/// `CARD_NUMBER_FORMAT` or `CARD_NUMBER_CHECK_DIGIT`.
+pub fn check_card_number(text: &str) -> Result<String, Refusal> {
+    card_number(text.trim()).map_err(|e| match e {
+        CardNumberError::Format => Refusal::field(
+            ResultCode::CardNumberFormat,
+            "CardNumber",
+            "CardNumber must be the 16 digits of the card",
+        ),
+        CardNumberError::CheckDigit => Refusal::field(
+            ResultCode::CardNumberCheckDigit,
+            "CardNumber",
+            "CardNumber fails its check digit; check the number on the card",
+        ),
+    })
 }
 
 /// The technology of a card: MAGSTRIPE when its number starts with one of the

@@ -1,565 +1,148 @@
 //! Business-rule refusals: [`ResultCode`] (the stable numeric codes of `<Result><Code>`)
-//! and [`Refusal`], the error every handler returns for a rule it enforces. Codes are
-//! API: append new ones, never renumber. The README's table is generated from
-//! [`ResultCode::ALL`] and checked by a test.
+//! and [`Refusal`], the error every handler returns for a rule it enforces. Every code is
+//! declared once, in the `result_codes!` table below, which generates the enum, its
+//! number, name, meaning, parsing and [`ResultCode::ALL`]; docs/codes.md's table is
+//! rendered from it and checked by a test. Codes are API: add new ones, never renumber.
 
-/// A stable Result code. Ranges: 1xx field validation, 2xx missing prerequisite or not
-/// found, 3xx state or rule violation, 4xx duplicate or idempotency conflict, 5xx
-/// processing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ResultCode {
-    /// Success.
-    Ok,
-    /// A required value is empty or blank.
-    FieldRequired,
-    /// A value is longer than its field allows.
-    FieldTooLong,
-    /// A value holds characters its field does not allow.
-    FieldCharacters,
-    /// An SA ID number is not 13 digits.
-    IdNumberFormat,
-    /// An SA ID number's first six digits are not a real date.
-    IdNumberDate,
-    /// An SA ID number's citizenship digit is not 0, 1 or 2.
-    IdNumberCitizenship,
-    /// An SA ID number fails its Luhn check digit.
-    IdNumberCheckDigit,
-    /// DateOfBirth disagrees with the ID number.
-    DateOfBirthMismatch,
-    /// Gender disagrees with the ID number.
-    GenderMismatch,
-    /// A passport number is not 5 to 20 letters and digits.
-    PassportFormat,
-    /// A cellphone number is not a South African mobile number.
-    CellphoneInvalid,
-    /// An e-mail address is malformed.
-    EmailInvalid,
-    /// PayDay is out of range for PayFrequency.
-    PayDayInvalid,
-    /// DateOfBirth is in the future or implausibly old.
-    DateOfBirthInvalid,
-    /// A name holds digits or symbols.
-    NameInvalid,
-    /// An amount is zero or negative.
-    AmountNotPositive,
-    /// An amount has more than two decimals.
-    AmountPrecision,
-    /// The employer does not exist in the branch.
-    EmployerNotFound,
-    /// The client does not exist in the branch.
-    ClientNotFound,
-    /// The EmployerCode exists in the branch with other details.
-    EmployerCodeConflict,
-    /// The ClientNumber exists in the branch with other details.
-    ClientNumberConflict,
-    /// Another client in the branch has this ID number.
-    IdNumberInUse,
-    /// BankBranchCode is not six digits.
-    BankBranchCodeFormat,
-    /// An account number is not 1 to 11 digits, or all zeros where the bank needs a number.
-    AccountNumberFormat,
-    /// An account number fails its bank's check-digit verification (CDV).
-    AccountCheckDigitFailed,
-    /// NumberOfInstalments is below 1 or above the configured limit.
-    NumberOfInstalmentsOutOfRange,
-    /// An amount has more than 13 digits.
-    AmountTooLarge,
-    /// EditInstalment named none of ActionDate, Amount and TrackingDays.
-    EditNothingRequested,
-    /// No bank is known for the branch code.
-    BankBranchUnknown,
-    /// The promissory note does not exist in the branch.
-    PromissoryNotFound,
-    /// The note has no instalment with that number.
-    InstalmentNotFound,
-    /// The bank does not accept the account type at that branch.
-    AccountTypeNotAccepted,
-    /// SOCIAL_GRANT_EFT was asked for an account at a bank that does not offer it.
-    SocialGrantEftNotAllowed,
-    /// An action date is before the stream's registration cut-off.
-    ActionDateBeforeCutOff,
-    /// An action date is too far in the future.
-    ActionDateTooFar,
-    /// An action date is a Saturday or Sunday.
-    ActionDateWeekend,
-    /// An action date is a South African public holiday.
-    ActionDatePublicHoliday,
-    /// TrackingDays is outside the stream's limits.
-    TrackingDaysNotAllowed,
-    /// The note is COMPLETED and cannot be cancelled.
-    PromissoryNotCancellable,
-    /// The note is not PENDING or ACTIVE, so its instalments cannot change.
-    PromissoryNotEditable,
-    /// The instalment is no longer PENDING (presented, collected, unpaid, tracking or cancelled).
-    InstalmentAlreadyPresented,
-    /// Amounts change only on EFT and SOCIAL_GRANT_EFT notes.
-    AmountNotEditable,
-    /// An edited action date is not between the neighbouring instalments' dates.
-    ActionDateOutOfSequence,
-    /// Only ACTIVE, PENDING and CANCELLED notes print.
-    PromissoryNotPrintable,
-    /// The ContractReference is used in the branch by a note with other details.
-    ContractReferenceConflict,
-    /// Both Payment elements name the same account.
-    PaymentAccountRepeated,
-    /// ActionDate is before today.
-    ActionDateInPast,
-    /// A card number is not 16 digits.
-    CardNumberFormat,
-    /// A card number fails its Luhn check digit.
-    CardNumberCheckDigit,
-    /// A magstripe card was assigned without its PIN mailer number.
-    PinMailerRequired,
-    /// SinceSequence is negative.
-    SinceSequenceInvalid,
-    /// MaxCount is out of range.
-    MaxCountOutOfRange,
-    /// The account is not a registered account of the client.
-    AccountNotFound,
-    /// The credit payment does not exist in the branch.
-    PaymentNotFound,
-    /// The client has no cellphone number.
-    CellphoneMissing,
-    /// The client has no wallet request.
-    WalletNotFound,
-    /// The card is not assigned to the client.
-    CardNotAssigned,
-    /// The account is disabled.
-    AccountDisabled,
-    /// The wallet is not ACTIVE.
-    WalletNotActive,
-    /// The payment total is below the minimum.
-    PaymentBelowMinimum,
-    /// The payment total is above the maximum.
-    PaymentAboveMaximum,
-    /// One account part is above the maximum per part.
-    PaymentPartAboveMaximum,
-    /// The cash amount is above the cash limit.
-    CashAboveLimit,
-    /// Today was asked for after the cut-off time.
-    ActionDatePastCutOff,
-    /// The client's date of birth is not valid.
-    ClientDateOfBirthInvalid,
-    /// The client's date of birth or gender disagrees with the SA ID number.
-    ClientIdMismatch,
-    /// A PIN mailer number was given for an EMV card.
-    PinMailerNotAllowed,
-    /// The card does not match the wallet type.
-    CardWalletTypeMismatch,
-    /// The card was replaced by another card.
-    CardReplaced,
-    /// The PaymentReference exists with other content.
-    PaymentReferenceConflict,
-    /// Another client in the branch has this cellphone number.
-    CellphoneInUse,
-    /// The card is assigned to another wallet.
-    CardAssignedElsewhere,
-    /// The card is assigned with another PIN mailer number.
-    CardPinMailerConflict,
-    /// The operation is declared in the WSDL but not available on this server yet.
-    NotAvailable,
+/// Declares every Result code once: `Variant = number, "NAME", "meaning";`, in numeric
+/// order. The enum's discriminant is the wire number, so a repeated number does not
+/// compile; the meaning is also the variant's documentation.
+macro_rules! result_codes {
+    ($($variant:ident = $number:literal, $name:literal, $meaning:literal;)+) => {
+        /// A stable Result code. Ranges: 1xx field validation, 2xx missing prerequisite or
+        /// not found, 3xx state or rule violation, 4xx duplicate or idempotency conflict,
+        /// 5xx processing.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u16)]
+        pub enum ResultCode {
+            $(
+                #[doc = $meaning]
+                $variant = $number,
+            )+
+        }
+
+        impl ResultCode {
+            /// Every code, in numeric order.
+            pub const ALL: &'static [ResultCode] = &[$(ResultCode::$variant),+];
+
+            /// The SCREAMING_SNAKE name, for logs and the docs.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(ResultCode::$variant => $name,)+
+                }
+            }
+
+            /// What the code means, for the docs' table.
+            pub const fn meaning(self) -> &'static str {
+                match self {
+                    $(ResultCode::$variant => $meaning,)+
+                }
+            }
+
+            /// The code sent as `number`, if there is one.
+            pub const fn from_number(number: u16) -> Option<ResultCode> {
+                match number {
+                    $($number => Some(ResultCode::$variant),)+
+                    _ => None,
+                }
+            }
+
+            /// The code called `name` (SCREAMING_SNAKE), if there is one.
+            pub fn from_name(name: &str) -> Option<ResultCode> {
+                match name {
+                    $($name => Some(ResultCode::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+result_codes! {
+    Ok = 0, "OK", "success";
+    FieldRequired = 100, "FIELD_REQUIRED", "a required value is empty or blank";
+    FieldTooLong = 101, "FIELD_TOO_LONG", "a value is longer than its field allows";
+    FieldCharacters = 102, "FIELD_CHARACTERS", "a value holds characters its field does not allow (ClientNumber: letters and digits only)";
+    IdNumberFormat = 103, "ID_NUMBER_FORMAT", "an SA ID number is not 13 digits";
+    IdNumberDate = 104, "ID_NUMBER_DATE", "an SA ID number does not start with a real date (YYMMDD)";
+    IdNumberCitizenship = 105, "ID_NUMBER_CITIZENSHIP", "an SA ID number's 11th digit is not 0, 1 or 2";
+    IdNumberCheckDigit = 106, "ID_NUMBER_CHECK_DIGIT", "an SA ID number fails its Luhn check digit";
+    DateOfBirthMismatch = 107, "DATE_OF_BIRTH_MISMATCH", "DateOfBirth disagrees with the SA ID number";
+    GenderMismatch = 108, "GENDER_MISMATCH", "Gender disagrees with the SA ID number";
+    PassportFormat = 109, "PASSPORT_FORMAT", "a passport number is not 5 to 20 letters and digits";
+    CellphoneInvalid = 110, "CELLPHONE_INVALID", "CellphoneNumber is not a South African mobile number";
+    EmailInvalid = 111, "EMAIL_INVALID", "Email is not an e-mail address";
+    PayDayInvalid = 112, "PAY_DAY_INVALID", "PayDay out of range (1-31 for MONTHLY, 1-7 for WEEKLY and FORTNIGHTLY)";
+    DateOfBirthInvalid = 113, "DATE_OF_BIRTH_INVALID", "DateOfBirth is in the future or over 130 years ago";
+    NameInvalid = 114, "NAME_INVALID", "a name holds characters other than letters, spaces, hyphens, apostrophes and full stops";
+    AmountNotPositive = 120, "AMOUNT_NOT_POSITIVE", "an amount is zero or negative";
+    AmountPrecision = 121, "AMOUNT_PRECISION", "an amount has more than two decimals";
+    BankBranchCodeFormat = 130, "BANK_BRANCH_CODE_FORMAT", "BankBranchCode is not six digits";
+    AccountNumberFormat = 131, "ACCOUNT_NUMBER_FORMAT", "AccountNumber is not 1 to 11 digits (or is all zeros)";
+    AccountCheckDigitFailed = 132, "ACCOUNT_CHECK_DIGIT_FAILED", "AccountNumber fails the bank's check-digit verification (CDV)";
+    NumberOfInstalmentsOutOfRange = 133, "NUMBER_OF_INSTALMENTS_OUT_OF_RANGE", "NumberOfInstalments is below 1 or above the configured limit (`--max-instalments`, default 60)";
+    AmountTooLarge = 134, "AMOUNT_TOO_LARGE", "an amount is above 99 999 999 999.99 (13 digits)";
+    EditNothingRequested = 135, "EDIT_NOTHING_REQUESTED", "EditInstalment gave none of ActionDate, Amount and TrackingDays";
+    PaymentAccountRepeated = 160, "PAYMENT_ACCOUNT_REPEATED", "both Payment elements name the same AccountId";
+    ActionDateInPast = 161, "ACTION_DATE_IN_PAST", "ActionDate is before today (South African time)";
+    CardNumberFormat = 162, "CARD_NUMBER_FORMAT", "CardNumber is not 16 digits";
+    CardNumberCheckDigit = 163, "CARD_NUMBER_CHECK_DIGIT", "CardNumber fails its Luhn check digit";
+    PinMailerRequired = 164, "PIN_MAILER_REQUIRED", "a magstripe card (BIN in the configured magstripe list) needs its PinMailerNumber";
+    SinceSequenceInvalid = 165, "SINCE_SEQUENCE_INVALID", "SinceSequence is negative";
+    MaxCountOutOfRange = 166, "MAX_COUNT_OUT_OF_RANGE", "MaxCount is not between 1 and 1000";
+    EmployerNotFound = 200, "EMPLOYER_NOT_FOUND", "no employer with that EmployerCode in the branch";
+    ClientNotFound = 201, "CLIENT_NOT_FOUND", "no client with that ClientNumber in the branch";
+    BankBranchUnknown = 210, "BANK_BRANCH_UNKNOWN", "no bank is known for BankBranchCode (CDV parameter file)";
+    PromissoryNotFound = 211, "PROMISSORY_NOT_FOUND", "no promissory note with that PromissoryNumber in the branch";
+    InstalmentNotFound = 212, "INSTALMENT_NOT_FOUND", "the note has no instalment with that InstalmentNumber";
+    AccountNotFound = 230, "ACCOUNT_NOT_FOUND", "AccountId is not a registered account of the client";
+    PaymentNotFound = 231, "PAYMENT_NOT_FOUND", "no credit payment with that PaymentNumber in the branch";
+    CellphoneMissing = 232, "CELLPHONE_MISSING", "the client has no cellphone number (a wallet needs one)";
+    WalletNotFound = 233, "WALLET_NOT_FOUND", "the client has no wallet request";
+    CardNotAssigned = 234, "CARD_NOT_ASSIGNED", "the card was never assigned to the client's wallet";
+    AccountTypeNotAccepted = 300, "ACCOUNT_TYPE_NOT_ACCEPTED", "the bank does not accept that AccountType at that branch";
+    SocialGrantEftNotAllowed = 301, "SOCIAL_GRANT_EFT_NOT_ALLOWED", "SOCIAL_GRANT_EFT only for banks that offer it (Access Bank SA, formerly Bank of Athens, and Grindrod)";
+    ActionDateBeforeCutOff = 302, "ACTION_DATE_BEFORE_CUT_OFF", "an action date is inside the stream's registration cut-off (before the N-th business day after today), or an instalment to edit already falls due inside it";
+    ActionDateTooFar = 303, "ACTION_DATE_TOO_FAR", "an action date is more than the configured number of days after today (promissory notes: default 365; credit payments: default 60)";
+    ActionDateWeekend = 304, "ACTION_DATE_WEEKEND", "an action date is a Saturday or a Sunday";
+    ActionDatePublicHoliday = 305, "ACTION_DATE_PUBLIC_HOLIDAY", "an action date is a South African public holiday (the message names it)";
+    TrackingDaysNotAllowed = 306, "TRACKING_DAYS_NOT_ALLOWED", "TrackingDays outside the stream's limits (NAEDO 0-32; EFT and SOCIAL_GRANT_EFT 0)";
+    PromissoryNotCancellable = 307, "PROMISSORY_NOT_CANCELLABLE", "a COMPLETED note cannot be cancelled";
+    PromissoryNotEditable = 308, "PROMISSORY_NOT_EDITABLE", "instalments change only on PENDING or ACTIVE notes";
+    InstalmentAlreadyPresented = 309, "INSTALMENT_ALREADY_PRESENTED", "the instalment is no longer PENDING (already presented, or cancelled)";
+    AmountNotEditable = 310, "AMOUNT_NOT_EDITABLE", "amounts change only on EFT and SOCIAL_GRANT_EFT notes";
+    ActionDateOutOfSequence = 311, "ACTION_DATE_OUT_OF_SEQUENCE", "an edited ActionDate must fall after the previous and before the next instalment's date";
+    PromissoryNotPrintable = 312, "PROMISSORY_NOT_PRINTABLE", "only ACTIVE, PENDING and CANCELLED notes print";
+    AccountDisabled = 330, "ACCOUNT_DISABLED", "the account is disabled";
+    WalletNotActive = 331, "WALLET_NOT_ACTIVE", "the client's wallet is PENDING or FAILED, not ACTIVE";
+    PaymentBelowMinimum = 332, "PAYMENT_BELOW_MINIMUM", "the payment total is below the configured minimum (default 10.00)";
+    PaymentAboveMaximum = 333, "PAYMENT_ABOVE_MAXIMUM", "the payment total is above the configured maximum (default 100 000.00)";
+    PaymentPartAboveMaximum = 334, "PAYMENT_PART_ABOVE_MAXIMUM", "one Payment amount is above the configured maximum per account (default 50 000.00)";
+    CashAboveLimit = 335, "CASH_ABOVE_LIMIT", "CashAmount is above the configured cash limit (default 5 000.00)";
+    ActionDatePastCutOff = 336, "ACTION_DATE_PAST_CUT_OFF", "ActionDate is today but today's same-day cut-off (default 15:00) has passed";
+    ClientDateOfBirthInvalid = 337, "CLIENT_DATE_OF_BIRTH_INVALID", "the client's stored date of birth is not valid (future or over 130 years ago)";
+    ClientIdMismatch = 338, "CLIENT_ID_MISMATCH", "the client's date of birth or gender disagrees with its SA ID number";
+    PinMailerNotAllowed = 339, "PIN_MAILER_NOT_ALLOWED", "a PinMailerNumber was given for an EMV card (EMV cards have none)";
+    CardWalletTypeMismatch = 340, "CARD_WALLET_TYPE_MISMATCH", "the card's technology (EMV or magstripe) differs from the wallet's earlier card; a new wallet is needed";
+    CardReplaced = 341, "CARD_REPLACED", "the card was replaced by a later card on the wallet";
+    EmployerCodeConflict = 400, "EMPLOYER_CODE_CONFLICT", "the EmployerCode exists in the branch with other details";
+    ClientNumberConflict = 401, "CLIENT_NUMBER_CONFLICT", "the ClientNumber exists in the branch with other details";
+    IdNumberInUse = 402, "ID_NUMBER_IN_USE", "another client in the branch has this ID number";
+    ContractReferenceConflict = 410, "CONTRACT_REFERENCE_CONFLICT", "the ContractReference is used in the branch by a note with other details";
+    PaymentReferenceConflict = 420, "PAYMENT_REFERENCE_CONFLICT", "the PaymentReference exists in the branch with other content";
+    CellphoneInUse = 421, "CELLPHONE_IN_USE", "another client in the branch has the client's cellphone number";
+    CardAssignedElsewhere = 422, "CARD_ASSIGNED_ELSEWHERE", "the card is assigned to another wallet";
+    CardPinMailerConflict = 423, "CARD_PIN_MAILER_CONFLICT", "the card is assigned to this wallet with another PinMailerNumber";
+    NotAvailable = 500, "NOT_AVAILABLE", "the operation is not available on this server yet";
 }
 
 impl ResultCode {
-    /// Every code, in numeric order.
-    pub const ALL: &'static [ResultCode] = &[
-        ResultCode::Ok,
-        ResultCode::FieldRequired,
-        ResultCode::FieldTooLong,
-        ResultCode::FieldCharacters,
-        ResultCode::IdNumberFormat,
-        ResultCode::IdNumberDate,
-        ResultCode::IdNumberCitizenship,
-        ResultCode::IdNumberCheckDigit,
-        ResultCode::DateOfBirthMismatch,
-        ResultCode::GenderMismatch,
-        ResultCode::PassportFormat,
-        ResultCode::CellphoneInvalid,
-        ResultCode::EmailInvalid,
-        ResultCode::PayDayInvalid,
-        ResultCode::DateOfBirthInvalid,
-        ResultCode::NameInvalid,
-        ResultCode::AmountNotPositive,
-        ResultCode::AmountPrecision,
-        ResultCode::BankBranchCodeFormat,
-        ResultCode::AccountNumberFormat,
-        ResultCode::AccountCheckDigitFailed,
-        ResultCode::NumberOfInstalmentsOutOfRange,
-        ResultCode::AmountTooLarge,
-        ResultCode::EditNothingRequested,
-        ResultCode::PaymentAccountRepeated,
-        ResultCode::ActionDateInPast,
-        ResultCode::CardNumberFormat,
-        ResultCode::CardNumberCheckDigit,
-        ResultCode::PinMailerRequired,
-        ResultCode::SinceSequenceInvalid,
-        ResultCode::MaxCountOutOfRange,
-        ResultCode::EmployerNotFound,
-        ResultCode::ClientNotFound,
-        ResultCode::BankBranchUnknown,
-        ResultCode::PromissoryNotFound,
-        ResultCode::InstalmentNotFound,
-        ResultCode::AccountNotFound,
-        ResultCode::PaymentNotFound,
-        ResultCode::CellphoneMissing,
-        ResultCode::WalletNotFound,
-        ResultCode::CardNotAssigned,
-        ResultCode::AccountTypeNotAccepted,
-        ResultCode::SocialGrantEftNotAllowed,
-        ResultCode::ActionDateBeforeCutOff,
-        ResultCode::ActionDateTooFar,
-        ResultCode::ActionDateWeekend,
-        ResultCode::ActionDatePublicHoliday,
-        ResultCode::TrackingDaysNotAllowed,
-        ResultCode::PromissoryNotCancellable,
-        ResultCode::PromissoryNotEditable,
-        ResultCode::InstalmentAlreadyPresented,
-        ResultCode::AmountNotEditable,
-        ResultCode::ActionDateOutOfSequence,
-        ResultCode::PromissoryNotPrintable,
-        ResultCode::AccountDisabled,
-        ResultCode::WalletNotActive,
-        ResultCode::PaymentBelowMinimum,
-        ResultCode::PaymentAboveMaximum,
-        ResultCode::PaymentPartAboveMaximum,
-        ResultCode::CashAboveLimit,
-        ResultCode::ActionDatePastCutOff,
-        ResultCode::ClientDateOfBirthInvalid,
-        ResultCode::ClientIdMismatch,
-        ResultCode::PinMailerNotAllowed,
-        ResultCode::CardWalletTypeMismatch,
-        ResultCode::CardReplaced,
-        ResultCode::EmployerCodeConflict,
-        ResultCode::ClientNumberConflict,
-        ResultCode::IdNumberInUse,
-        ResultCode::ContractReferenceConflict,
-        ResultCode::PaymentReferenceConflict,
-        ResultCode::CellphoneInUse,
-        ResultCode::CardAssignedElsewhere,
-        ResultCode::CardPinMailerConflict,
-        ResultCode::NotAvailable,
-    ];
-
     /// The number sent in `<Code>`.
-    pub fn number(self) -> u16 {
-        match self {
-            ResultCode::Ok => 0,
-            ResultCode::FieldRequired => 100,
-            ResultCode::FieldTooLong => 101,
-            ResultCode::FieldCharacters => 102,
-            ResultCode::IdNumberFormat => 103,
-            ResultCode::IdNumberDate => 104,
-            ResultCode::IdNumberCitizenship => 105,
-            ResultCode::IdNumberCheckDigit => 106,
-            ResultCode::DateOfBirthMismatch => 107,
-            ResultCode::GenderMismatch => 108,
-            ResultCode::PassportFormat => 109,
-            ResultCode::CellphoneInvalid => 110,
-            ResultCode::EmailInvalid => 111,
-            ResultCode::PayDayInvalid => 112,
-            ResultCode::DateOfBirthInvalid => 113,
-            ResultCode::NameInvalid => 114,
-            ResultCode::AmountNotPositive => 120,
-            ResultCode::AmountPrecision => 121,
-            ResultCode::EmployerNotFound => 200,
-            ResultCode::ClientNotFound => 201,
-            ResultCode::EmployerCodeConflict => 400,
-            ResultCode::ClientNumberConflict => 401,
-            ResultCode::IdNumberInUse => 402,
-            ResultCode::BankBranchCodeFormat => 130,
-            ResultCode::AccountNumberFormat => 131,
-            ResultCode::AccountCheckDigitFailed => 132,
-            ResultCode::NumberOfInstalmentsOutOfRange => 133,
-            ResultCode::AmountTooLarge => 134,
-            ResultCode::EditNothingRequested => 135,
-            ResultCode::BankBranchUnknown => 210,
-            ResultCode::PromissoryNotFound => 211,
-            ResultCode::InstalmentNotFound => 212,
-            ResultCode::AccountTypeNotAccepted => 300,
-            ResultCode::SocialGrantEftNotAllowed => 301,
-            ResultCode::ActionDateBeforeCutOff => 302,
-            ResultCode::ActionDateTooFar => 303,
-            ResultCode::ActionDateWeekend => 304,
-            ResultCode::ActionDatePublicHoliday => 305,
-            ResultCode::TrackingDaysNotAllowed => 306,
-            ResultCode::PromissoryNotCancellable => 307,
-            ResultCode::PromissoryNotEditable => 308,
-            ResultCode::InstalmentAlreadyPresented => 309,
-            ResultCode::AmountNotEditable => 310,
-            ResultCode::ActionDateOutOfSequence => 311,
-            ResultCode::PromissoryNotPrintable => 312,
-            ResultCode::ContractReferenceConflict => 410,
-            ResultCode::PaymentAccountRepeated => 160,
-            ResultCode::ActionDateInPast => 161,
-            ResultCode::CardNumberFormat => 162,
-            ResultCode::CardNumberCheckDigit => 163,
-            ResultCode::PinMailerRequired => 164,
-            ResultCode::SinceSequenceInvalid => 165,
-            ResultCode::MaxCountOutOfRange => 166,
-            ResultCode::AccountNotFound => 230,
-            ResultCode::PaymentNotFound => 231,
-            ResultCode::CellphoneMissing => 232,
-            ResultCode::WalletNotFound => 233,
-            ResultCode::CardNotAssigned => 234,
-            ResultCode::AccountDisabled => 330,
-            ResultCode::WalletNotActive => 331,
-            ResultCode::PaymentBelowMinimum => 332,
-            ResultCode::PaymentAboveMaximum => 333,
-            ResultCode::PaymentPartAboveMaximum => 334,
-            ResultCode::CashAboveLimit => 335,
-            ResultCode::ActionDatePastCutOff => 336,
-            ResultCode::ClientDateOfBirthInvalid => 337,
-            ResultCode::ClientIdMismatch => 338,
-            ResultCode::PinMailerNotAllowed => 339,
-            ResultCode::CardWalletTypeMismatch => 340,
-            ResultCode::CardReplaced => 341,
-            ResultCode::PaymentReferenceConflict => 420,
-            ResultCode::CellphoneInUse => 421,
-            ResultCode::CardAssignedElsewhere => 422,
-            ResultCode::CardPinMailerConflict => 423,
-            ResultCode::NotAvailable => 500,
-        }
+    pub const fn number(self) -> u16 {
+        self as u16
     }
 
-    /// The SCREAMING_SNAKE name, for logs and the README.
-    pub fn name(self) -> &'static str {
-        match self {
-            ResultCode::Ok => "OK",
-            ResultCode::FieldRequired => "FIELD_REQUIRED",
-            ResultCode::FieldTooLong => "FIELD_TOO_LONG",
-            ResultCode::FieldCharacters => "FIELD_CHARACTERS",
-            ResultCode::IdNumberFormat => "ID_NUMBER_FORMAT",
-            ResultCode::IdNumberDate => "ID_NUMBER_DATE",
-            ResultCode::IdNumberCitizenship => "ID_NUMBER_CITIZENSHIP",
-            ResultCode::IdNumberCheckDigit => "ID_NUMBER_CHECK_DIGIT",
-            ResultCode::DateOfBirthMismatch => "DATE_OF_BIRTH_MISMATCH",
-            ResultCode::GenderMismatch => "GENDER_MISMATCH",
-            ResultCode::PassportFormat => "PASSPORT_FORMAT",
-            ResultCode::CellphoneInvalid => "CELLPHONE_INVALID",
-            ResultCode::EmailInvalid => "EMAIL_INVALID",
-            ResultCode::PayDayInvalid => "PAY_DAY_INVALID",
-            ResultCode::DateOfBirthInvalid => "DATE_OF_BIRTH_INVALID",
-            ResultCode::NameInvalid => "NAME_INVALID",
-            ResultCode::AmountNotPositive => "AMOUNT_NOT_POSITIVE",
-            ResultCode::AmountPrecision => "AMOUNT_PRECISION",
-            ResultCode::EmployerNotFound => "EMPLOYER_NOT_FOUND",
-            ResultCode::ClientNotFound => "CLIENT_NOT_FOUND",
-            ResultCode::EmployerCodeConflict => "EMPLOYER_CODE_CONFLICT",
-            ResultCode::ClientNumberConflict => "CLIENT_NUMBER_CONFLICT",
-            ResultCode::IdNumberInUse => "ID_NUMBER_IN_USE",
-            ResultCode::BankBranchCodeFormat => "BANK_BRANCH_CODE_FORMAT",
-            ResultCode::AccountNumberFormat => "ACCOUNT_NUMBER_FORMAT",
-            ResultCode::AccountCheckDigitFailed => "ACCOUNT_CHECK_DIGIT_FAILED",
-            ResultCode::NumberOfInstalmentsOutOfRange => "NUMBER_OF_INSTALMENTS_OUT_OF_RANGE",
-            ResultCode::AmountTooLarge => "AMOUNT_TOO_LARGE",
-            ResultCode::EditNothingRequested => "EDIT_NOTHING_REQUESTED",
-            ResultCode::BankBranchUnknown => "BANK_BRANCH_UNKNOWN",
-            ResultCode::PromissoryNotFound => "PROMISSORY_NOT_FOUND",
-            ResultCode::InstalmentNotFound => "INSTALMENT_NOT_FOUND",
-            ResultCode::AccountTypeNotAccepted => "ACCOUNT_TYPE_NOT_ACCEPTED",
-            ResultCode::SocialGrantEftNotAllowed => "SOCIAL_GRANT_EFT_NOT_ALLOWED",
-            ResultCode::ActionDateBeforeCutOff => "ACTION_DATE_BEFORE_CUT_OFF",
-            ResultCode::ActionDateTooFar => "ACTION_DATE_TOO_FAR",
-            ResultCode::ActionDateWeekend => "ACTION_DATE_WEEKEND",
-            ResultCode::ActionDatePublicHoliday => "ACTION_DATE_PUBLIC_HOLIDAY",
-            ResultCode::TrackingDaysNotAllowed => "TRACKING_DAYS_NOT_ALLOWED",
-            ResultCode::PromissoryNotCancellable => "PROMISSORY_NOT_CANCELLABLE",
-            ResultCode::PromissoryNotEditable => "PROMISSORY_NOT_EDITABLE",
-            ResultCode::InstalmentAlreadyPresented => "INSTALMENT_ALREADY_PRESENTED",
-            ResultCode::AmountNotEditable => "AMOUNT_NOT_EDITABLE",
-            ResultCode::ActionDateOutOfSequence => "ACTION_DATE_OUT_OF_SEQUENCE",
-            ResultCode::PromissoryNotPrintable => "PROMISSORY_NOT_PRINTABLE",
-            ResultCode::ContractReferenceConflict => "CONTRACT_REFERENCE_CONFLICT",
-            ResultCode::PaymentAccountRepeated => "PAYMENT_ACCOUNT_REPEATED",
-            ResultCode::ActionDateInPast => "ACTION_DATE_IN_PAST",
-            ResultCode::CardNumberFormat => "CARD_NUMBER_FORMAT",
-            ResultCode::CardNumberCheckDigit => "CARD_NUMBER_CHECK_DIGIT",
-            ResultCode::PinMailerRequired => "PIN_MAILER_REQUIRED",
-            ResultCode::SinceSequenceInvalid => "SINCE_SEQUENCE_INVALID",
-            ResultCode::MaxCountOutOfRange => "MAX_COUNT_OUT_OF_RANGE",
-            ResultCode::AccountNotFound => "ACCOUNT_NOT_FOUND",
-            ResultCode::PaymentNotFound => "PAYMENT_NOT_FOUND",
-            ResultCode::CellphoneMissing => "CELLPHONE_MISSING",
-            ResultCode::WalletNotFound => "WALLET_NOT_FOUND",
-            ResultCode::CardNotAssigned => "CARD_NOT_ASSIGNED",
-            ResultCode::AccountDisabled => "ACCOUNT_DISABLED",
-            ResultCode::WalletNotActive => "WALLET_NOT_ACTIVE",
-            ResultCode::PaymentBelowMinimum => "PAYMENT_BELOW_MINIMUM",
-            ResultCode::PaymentAboveMaximum => "PAYMENT_ABOVE_MAXIMUM",
-            ResultCode::PaymentPartAboveMaximum => "PAYMENT_PART_ABOVE_MAXIMUM",
-            ResultCode::CashAboveLimit => "CASH_ABOVE_LIMIT",
-            ResultCode::ActionDatePastCutOff => "ACTION_DATE_PAST_CUT_OFF",
-            ResultCode::ClientDateOfBirthInvalid => "CLIENT_DATE_OF_BIRTH_INVALID",
-            ResultCode::ClientIdMismatch => "CLIENT_ID_MISMATCH",
-            ResultCode::PinMailerNotAllowed => "PIN_MAILER_NOT_ALLOWED",
-            ResultCode::CardWalletTypeMismatch => "CARD_WALLET_TYPE_MISMATCH",
-            ResultCode::CardReplaced => "CARD_REPLACED",
-            ResultCode::PaymentReferenceConflict => "PAYMENT_REFERENCE_CONFLICT",
-            ResultCode::CellphoneInUse => "CELLPHONE_IN_USE",
-            ResultCode::CardAssignedElsewhere => "CARD_ASSIGNED_ELSEWHERE",
-            ResultCode::CardPinMailerConflict => "CARD_PIN_MAILER_CONFLICT",
-            ResultCode::NotAvailable => "NOT_AVAILABLE",
-        }
-    }
-
-    /// What the code means, for the README.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            ResultCode::Ok => "success",
-            ResultCode::FieldRequired => "a required value is empty or blank",
-            ResultCode::FieldTooLong => "a value is longer than its field allows",
-            ResultCode::FieldCharacters => {
-                "a value holds characters its field does not allow (ClientNumber: letters and digits only)"
-            }
-            ResultCode::IdNumberFormat => "an SA ID number is not 13 digits",
-            ResultCode::IdNumberDate => "an SA ID number does not start with a real date (YYMMDD)",
-            ResultCode::IdNumberCitizenship => "an SA ID number's 11th digit is not 0, 1 or 2",
-            ResultCode::IdNumberCheckDigit => "an SA ID number fails its Luhn check digit",
-            ResultCode::DateOfBirthMismatch => "DateOfBirth disagrees with the SA ID number",
-            ResultCode::GenderMismatch => "Gender disagrees with the SA ID number",
-            ResultCode::PassportFormat => "a passport number is not 5 to 20 letters and digits",
-            ResultCode::CellphoneInvalid => "CellphoneNumber is not a South African mobile number",
-            ResultCode::EmailInvalid => "Email is not an e-mail address",
-            ResultCode::PayDayInvalid => {
-                "PayDay out of range (1-31 for MONTHLY, 1-7 for WEEKLY and FORTNIGHTLY)"
-            }
-            ResultCode::DateOfBirthInvalid => "DateOfBirth is in the future or over 130 years ago",
-            ResultCode::NameInvalid => {
-                "a name holds characters other than letters, spaces, hyphens, apostrophes and full stops"
-            }
-            ResultCode::AmountNotPositive => "an amount is zero or negative",
-            ResultCode::AmountPrecision => "an amount has more than two decimals",
-            ResultCode::EmployerNotFound => "no employer with that EmployerCode in the branch",
-            ResultCode::ClientNotFound => "no client with that ClientNumber in the branch",
-            ResultCode::EmployerCodeConflict => {
-                "the EmployerCode exists in the branch with other details"
-            }
-            ResultCode::ClientNumberConflict => {
-                "the ClientNumber exists in the branch with other details"
-            }
-            ResultCode::IdNumberInUse => "another client in the branch has this ID number",
-            ResultCode::BankBranchCodeFormat => "BankBranchCode is not six digits",
-            ResultCode::AccountNumberFormat => {
-                "AccountNumber is not 1 to 11 digits (or is all zeros)"
-            }
-            ResultCode::AccountCheckDigitFailed => {
-                "AccountNumber fails the bank's check-digit verification (CDV)"
-            }
-            ResultCode::NumberOfInstalmentsOutOfRange => {
-                "NumberOfInstalments is below 1 or above the configured limit (`--max-instalments`, default 60)"
-            }
-            ResultCode::AmountTooLarge => "an amount is above 99 999 999 999.99 (13 digits)",
-            ResultCode::EditNothingRequested => {
-                "EditInstalment gave none of ActionDate, Amount and TrackingDays"
-            }
-            ResultCode::BankBranchUnknown => {
-                "no bank is known for BankBranchCode (CDV parameter file)"
-            }
-            ResultCode::PromissoryNotFound => {
-                "no promissory note with that PromissoryNumber in the branch"
-            }
-            ResultCode::InstalmentNotFound => {
-                "the note has no instalment with that InstalmentNumber"
-            }
-            ResultCode::AccountTypeNotAccepted => {
-                "the bank does not accept that AccountType at that branch"
-            }
-            ResultCode::SocialGrantEftNotAllowed => {
-                "SOCIAL_GRANT_EFT only for banks that offer it (Access Bank SA, formerly Bank of Athens, and Grindrod)"
-            }
-            ResultCode::ActionDateBeforeCutOff => {
-                "an action date is inside the stream's registration cut-off (before the N-th business day after today), or an instalment to edit already falls due inside it"
-            }
-            ResultCode::ActionDateTooFar => {
-                "an action date is more than the configured number of days after today (promissory notes: default 365; credit payments: default 60)"
-            }
-            ResultCode::ActionDateWeekend => "an action date is a Saturday or a Sunday",
-            ResultCode::ActionDatePublicHoliday => {
-                "an action date is a South African public holiday (the message names it)"
-            }
-            ResultCode::TrackingDaysNotAllowed => {
-                "TrackingDays outside the stream's limits (NAEDO 0-32; EFT and SOCIAL_GRANT_EFT 0)"
-            }
-            ResultCode::PromissoryNotCancellable => "a COMPLETED note cannot be cancelled",
-            ResultCode::PromissoryNotEditable => {
-                "instalments change only on PENDING or ACTIVE notes"
-            }
-            ResultCode::InstalmentAlreadyPresented => {
-                "the instalment is no longer PENDING (already presented, or cancelled)"
-            }
-            ResultCode::AmountNotEditable => {
-                "amounts change only on EFT and SOCIAL_GRANT_EFT notes"
-            }
-            ResultCode::ActionDateOutOfSequence => {
-                "an edited ActionDate must fall after the previous and before the next instalment's date"
-            }
-            ResultCode::PromissoryNotPrintable => "only ACTIVE, PENDING and CANCELLED notes print",
-            ResultCode::ContractReferenceConflict => {
-                "the ContractReference is used in the branch by a note with other details"
-            }
-            ResultCode::PaymentAccountRepeated => "both Payment elements name the same AccountId",
-            ResultCode::ActionDateInPast => "ActionDate is before today (South African time)",
-            ResultCode::CardNumberFormat => "CardNumber is not 16 digits",
-            ResultCode::CardNumberCheckDigit => "CardNumber fails its Luhn check digit",
-            ResultCode::PinMailerRequired => {
-                "a magstripe card (BIN in the configured magstripe list) needs its PinMailerNumber"
-            }
-            ResultCode::SinceSequenceInvalid => "SinceSequence is negative",
-            ResultCode::MaxCountOutOfRange => "MaxCount is not between 1 and 1000",
-            ResultCode::AccountNotFound => "AccountId is not a registered account of the client",
-            ResultCode::PaymentNotFound => {
-                "no credit payment with that PaymentNumber in the branch"
-            }
-            ResultCode::CellphoneMissing => {
-                "the client has no cellphone number (a wallet needs one)"
-            }
-            ResultCode::WalletNotFound => "the client has no wallet request",
-            ResultCode::CardNotAssigned => "the card was never assigned to the client's wallet",
-            ResultCode::AccountDisabled => "the account is disabled",
-            ResultCode::WalletNotActive => "the client's wallet is PENDING or FAILED, not ACTIVE",
-            ResultCode::PaymentBelowMinimum => {
-                "the payment total is below the configured minimum (default 10.00)"
-            }
-            ResultCode::PaymentAboveMaximum => {
-                "the payment total is above the configured maximum (default 100 000.00)"
-            }
-            ResultCode::PaymentPartAboveMaximum => {
-                "one Payment amount is above the configured maximum per account (default 50 000.00)"
-            }
-            ResultCode::CashAboveLimit => {
-                "CashAmount is above the configured cash limit (default 5 000.00)"
-            }
-            ResultCode::ActionDatePastCutOff => {
-                "ActionDate is today but today's same-day cut-off (default 15:00) has passed"
-            }
-            ResultCode::ClientDateOfBirthInvalid => {
-                "the client's stored date of birth is not valid (future or over 130 years ago)"
-            }
-            ResultCode::ClientIdMismatch => {
-                "the client's date of birth or gender disagrees with its SA ID number"
-            }
-            ResultCode::PinMailerNotAllowed => {
-                "a PinMailerNumber was given for an EMV card (EMV cards have none)"
-            }
-            ResultCode::CardWalletTypeMismatch => {
-                "the card's technology (EMV or magstripe) differs from the wallet's earlier card; a new wallet is needed"
-            }
-            ResultCode::CardReplaced => "the card was replaced by a later card on the wallet",
-            ResultCode::PaymentReferenceConflict => {
-                "the PaymentReference exists in the branch with other content"
-            }
-            ResultCode::CellphoneInUse => {
-                "another client in the branch has the client's cellphone number"
-            }
-            ResultCode::CardAssignedElsewhere => "the card is assigned to another wallet",
-            ResultCode::CardPinMailerConflict => {
-                "the card is assigned to this wallet with another PinMailerNumber"
-            }
-            ResultCode::NotAvailable => "the operation is not available on this server yet",
-        }
-    }
-
-    /// Renders the README's Markdown table of every code.
+    /// Renders the docs' Markdown table of every code.
     pub fn markdown_table() -> String {
         let mut out = String::from("| Code | Name | Meaning |\n|---:|---|---|\n");
         for code in ResultCode::ALL {
@@ -627,5 +210,38 @@ mod tests {
         }
         let names: HashSet<_> = ResultCode::ALL.iter().map(|c| c.name()).collect();
         assert_eq!(names.len(), ResultCode::ALL.len());
+    }
+
+    /// `NAME` is the variant in SCREAMING_SNAKE case (`IdNumberFormat` is
+    /// `ID_NUMBER_FORMAT`), so a new line in the table cannot misspell it silently.
+    #[test]
+    fn names_follow_the_variants() {
+        for code in ResultCode::ALL {
+            let variant = format!("{code:?}");
+            let mut snake = String::new();
+            for (i, ch) in variant.chars().enumerate() {
+                if ch.is_ascii_uppercase() && i > 0 {
+                    snake.push('_');
+                }
+                snake.push(ch.to_ascii_uppercase());
+            }
+            assert_eq!(code.name(), snake, "{variant}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_names_parse_back() {
+        for &code in ResultCode::ALL {
+            assert_eq!(ResultCode::from_number(code.number()), Some(code));
+            assert_eq!(ResultCode::from_name(code.name()), Some(code));
+            assert!(!code.meaning().is_empty());
+        }
+        assert_eq!(ResultCode::from_number(1), None);
+        assert_eq!(ResultCode::from_name("ok"), None);
+        assert_eq!(ResultCode::NotAvailable.number(), 500);
+        assert_eq!(
+            ResultCode::AccountCheckDigitFailed.name(),
+            "ACCOUNT_CHECK_DIGIT_FAILED"
+        );
     }
 }

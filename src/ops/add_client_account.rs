@@ -2,11 +2,10 @@
 //! branch code must belong to a known bank and the account number must pass that bank's
 //! CDV check for the account type. The same account (branch code, number and type) for
 //! the same client returns the existing AccountId. CDV failures answer the same codes as
-//! for CreatePromissory (`create_promissory::cdv_refusal`).
+//! for CreatePromissory (`Refusal::from(CdvError)` in `domain/cdv.rs`).
 
 use rusqlite::params;
 
-use super::create_promissory::cdv_refusal;
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation, require_client};
 use crate::clock::format_timestamp;
@@ -96,7 +95,7 @@ impl Operation for AddClientAccount {
             .config
             .cdv
             .validate(branch_code, account_number, req.account_type)
-            .map_err(cdv_refusal)?
+            .map_err(Refusal::from)?
             .bank
             .name
             .clone();

@@ -14,11 +14,11 @@
 
 use rusqlite::params;
 
-use super::get_wallet::require_wallet;
+use super::shared::payouts::require_wallet;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
 use crate::clock::format_timestamp;
-use crate::domain::payouts::{CardNumberError, CardTechnology, WalletStatus, card_technology};
+use crate::domain::payouts::{CardTechnology, WalletStatus, card_technology, check_card_number};
 use crate::domain::{Refusal, ResultCode, validate};
 use crate::store::payouts as rows;
 use crate::wire::fault::ServiceError;
@@ -38,26 +38,6 @@ pub struct AssignCardRequest {
 /// `AssignCard` answers only its Result.
 #[derive(Debug)]
 pub struct AssignCardResponse;
-
-/// Checks a CardNumber field.
-///
-/// # Errors
-///
-/// `CARD_NUMBER_FORMAT` or `CARD_NUMBER_CHECK_DIGIT`.
-pub fn check_card_number(text: &str) -> Result<String, Refusal> {
-    crate::domain::payouts::card_number(text.trim()).map_err(|e| match e {
-        CardNumberError::Format => Refusal::field(
-            ResultCode::CardNumberFormat,
-            "CardNumber",
-            "CardNumber must be the 16 digits of the card",
-        ),
-        CardNumberError::CheckDigit => Refusal::field(
-            ResultCode::CardNumberCheckDigit,
-            "CardNumber",
-            "CardNumber fails its check digit; check the number on the card",
-        ),
-    })
-}
 
 impl Operation for AssignCard {
     const NAME: &'static str = "AssignCard";

@@ -4,7 +4,7 @@
 //! Cancelling a CANCELLED note answers it again (Code 0, nothing changes); a COMPLETED
 //! note cannot be cancelled.
 
-use super::notes::{register_due, require_note};
+use super::shared::promissory::{register_due, require_note};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::domain::promissory::{NoteStatus, promissory_number};

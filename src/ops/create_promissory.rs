@@ -12,10 +12,10 @@
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::notes::{register_due, write_instalments};
+use super::shared::promissory::{register_due, write_instalments};
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation, require_client};
-use crate::domain::cdv::{AccountType, CdvError};
+use crate::domain::cdv::AccountType;
 use crate::domain::mask;
 use crate::domain::promissory::{
     Frequency, NoteStatus, NoteStream, check_action_date, check_instalment_amount,
@@ -166,7 +166,7 @@ impl Operation for CreatePromissory {
             .config
             .cdv
             .validate(&branch_code, &account_number, req.account_type)
-            .map_err(cdv_refusal)?;
+            .map_err(Refusal::from)?;
         if req.stream == NoteStream::SocialGrantEft && !pass.bank.social_grant_eft {
             let offering: Vec<&str> = ctx
                 .app
@@ -273,29 +273,5 @@ fn refine_length(refusal: Refusal, code: ResultCode) -> Refusal {
         Refusal { code, ..refusal }
     } else {
         refusal
-    }
-}
-
-/// The Result code and message for each CDV failure.
-pub fn cdv_refusal(error: CdvError) -> Refusal {
-    let message = error.to_string();
-    match error {
-        CdvError::BranchCodeFormat { .. } => {
-            Refusal::field(ResultCode::BankBranchCodeFormat, "BankBranchCode", message)
-        }
-        CdvError::BranchUnknown { .. } => {
-            Refusal::field(ResultCode::BankBranchUnknown, "BankBranchCode", message)
-        }
-        CdvError::AccountNumberFormat { .. } => {
-            Refusal::field(ResultCode::AccountNumberFormat, "AccountNumber", message)
-        }
-        CdvError::AccountTypeNotAccepted { .. } => {
-            Refusal::field(ResultCode::AccountTypeNotAccepted, "AccountType", message)
-        }
-        CdvError::CheckDigitFailed { .. } => Refusal::field(
-            ResultCode::AccountCheckDigitFailed,
-            "AccountNumber",
-            message,
-        ),
     }
 }

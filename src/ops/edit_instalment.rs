@@ -10,7 +10,7 @@
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::notes::{register_due, require_note, write_instalment_fields};
+use super::shared::promissory::{register_due, require_note, write_instalment_fields};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::format_date;

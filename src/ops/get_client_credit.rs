@@ -1,12 +1,12 @@
 //! `GetClientCredit`: a credit payment of the branch and the status of each of its parts,
 //! as known on the Allps side (not at the recipient bank).
 
+use super::shared::payouts::require_payment;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
-use crate::clock::{SAST, format_date, parse_timestamp};
-use crate::domain::payouts::{parse_payment_number, payment_number};
-use crate::domain::{Refusal, ResultCode, validate};
-use crate::store::payouts::{self as rows, PartRow, PaymentRow, money_text};
+use crate::clock::sast_date;
+use crate::domain::payouts::payment_number;
+use crate::store::payouts::{PartRow, PaymentRow, money_text};
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -24,39 +24,6 @@ pub struct GetClientCreditRequest {
 pub struct GetClientCreditResponse {
     payment: PaymentRow,
     parts: Vec<PartRow>,
-}
-
-/// The branch's payment with this PaymentNumber, and its parts.
-///
-/// # Errors
-///
-/// `FIELD_REQUIRED` / `FIELD_TOO_LONG` for a blank or long number, `PAYMENT_NOT_FOUND`
-/// when the branch has no such payment, or the store failing.
-pub fn require_payment(ctx: &Ctx<'_>, text: &str) -> Result<(PaymentRow, Vec<PartRow>), OpError> {
-    let number = validate::required("PaymentNumber", text, 20)?;
-    let not_found = || {
-        OpError::Refused(Refusal::field(
-            ResultCode::PaymentNotFound,
-            "PaymentNumber",
-            format!(
-                "payment {number} does not exist in branch {}",
-                ctx.principal.branch_code
-            ),
-        ))
-    };
-    let id = parse_payment_number(&number).ok_or_else(not_found)?;
-    let payment =
-        rows::find_payment(ctx.conn, ctx.principal.branch_id, id)?.ok_or_else(not_found)?;
-    let parts = rows::parts_of(ctx.conn, payment.id)?;
-    Ok((payment, parts))
-}
-
-/// The South African date of a stored timestamp (the date part of the text if it
-/// cannot be parsed, which the store never holds).
-pub fn sast_date(timestamp: &str) -> String {
-    parse_timestamp(timestamp)
-        .map(|t| format_date(t.to_offset(SAST).date()))
-        .unwrap_or_else(|| timestamp.chars().take(10).collect())
 }
 
 impl Operation for GetClientCredit {

@@ -2,7 +2,7 @@
 //! replies (collection outcomes from the `replies` table). A read: the status is the
 //! effective one (a PENDING note past its registration delay reads ACTIVE).
 
-use super::notes::{require_note, write_instalment_fields};
+use super::shared::promissory::{require_note, write_instalment_fields};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::{format_date, format_timestamp};

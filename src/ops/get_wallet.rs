@@ -1,10 +1,10 @@
 //! `GetWallet`: the state of the client's latest wallet request: PENDING, ACTIVE (with
 //! its wallet number, AccountId and current card) or FAILED (with the reason).
 
+use super::shared::payouts::require_wallet;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
 use crate::domain::payouts::WalletStatus;
-use crate::domain::{Refusal, ResultCode};
 use crate::store::payouts::{self as rows, WalletRow};
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
@@ -23,25 +23,6 @@ pub struct GetWalletRequest {
 pub struct GetWalletResponse {
     wallet: WalletRow,
     card_number: Option<String>,
-}
-
-/// The client's latest wallet request.
-///
-/// # Errors
-///
-/// `WALLET_NOT_FOUND` when the client never asked for one, or the store failing.
-pub fn require_wallet(
-    ctx: &Ctx<'_>,
-    client_id: i64,
-    client_number: &str,
-) -> Result<WalletRow, OpError> {
-    rows::latest_wallet(ctx.conn, client_id)?.ok_or_else(|| {
-        OpError::Refused(Refusal::field(
-            ResultCode::WalletNotFound,
-            "ClientNumber",
-            format!("client {client_number} has no wallet; request one with CreateWallet"),
-        ))
-    })
 }
 
 impl Operation for GetWallet {

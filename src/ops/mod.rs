@@ -1,28 +1,11 @@
-//! The operation table and the generic runner. Each operation is a unit struct
-//! implementing [`Operation`] in its own file named after it; [`dispatch`] routes on the
-//! Body child's namespace and local name; [`run`] decodes, authenticates, runs the
-//! handler inside one transaction (a SAVEPOINT of the writer's batch for writes, a read
-//! transaction for reads) and writes the response envelope.
+//! The operation table and the generic runner. The `operations!` table below names every
+//! operation once, in contract order: each handler is a unit struct implementing
+//! [`Operation`] in its own file named after it, or is declared not available yet.
+//! [`dispatch`] routes on the Body child's namespace and local name; [`run`] decodes,
+//! authenticates, runs the handler inside one transaction (a SAVEPOINT of the writer's
+//! batch for writes, a read transaction for reads) and writes the response envelope.
 
-mod add_client;
-mod add_client_account;
-mod add_employer;
-mod assign_card;
-mod cancel_promissory;
-mod create_promissory;
-mod create_wallet;
-mod edit_instalment;
-mod get_client;
-mod get_client_credit;
-mod get_promissory;
-mod get_replies;
-mod get_wallet;
-mod login;
-mod notes;
-mod pay_to_client_account;
-mod print_card_issue_receipt;
-mod print_client_credit;
-mod print_promissory;
+mod shared;
 pub mod wire;
 
 use std::sync::Arc;
@@ -41,47 +24,87 @@ use crate::wire::reqlog;
 use crate::wire::soap::{self, Envelope, TNS};
 use crate::wire::xml::{Element, XmlWriter};
 
-pub use add_client::AddClient;
-pub use add_client_account::AddClientAccount;
-pub use add_employer::AddEmployer;
-pub use assign_card::AssignCard;
-pub use cancel_promissory::CancelPromissory;
-pub use create_promissory::CreatePromissory;
-pub use create_wallet::CreateWallet;
-pub use edit_instalment::EditInstalment;
-pub use get_client::GetClient;
-pub use get_client_credit::GetClientCredit;
-pub use get_promissory::GetPromissory;
-pub use get_replies::GetReplies;
-pub use get_wallet::GetWallet;
-pub use login::Login;
-pub use pay_to_client_account::PayToClientAccount;
-pub use print_card_issue_receipt::PrintCardIssueReceipt;
-pub use print_client_credit::PrintClientCredit;
-pub use print_promissory::PrintPromissory;
+/// Declares the operations, once each, in contract order. A row is either
+/// `file::Type` (the handler `Type` in `ops/file.rs`; its module is declared and the type
+/// re-exported here) or `not_available::Name` (an operation of the WSDL whose handler a
+/// later release brings: it authenticates like any other and answers `NOT_AVAILABLE`
+/// in a `<NameResponse>`). From the rows follow [`OPERATIONS`] and the routing in
+/// [`dispatch`]; nothing else lists operations.
+macro_rules! operations {
+    ($($module:ident :: $op:ident),+ $(,)?) => {
+        $(operations!(@item $module $op);)+
 
-/// Every operation of the WSDL, in contract order.
-pub const OPERATIONS: &[&str] = &[
-    "Login",
-    "AddEmployer",
-    "AddClient",
-    "GetClient",
-    "AddClientAccount",
-    "CreatePromissory",
-    "CreateDebiCheckPromissory",
-    "GetPromissory",
-    "CancelPromissory",
-    "EditInstalment",
-    "PrintPromissory",
-    "PayToClientAccount",
-    "GetClientCredit",
-    "PrintClientCredit",
-    "CreateWallet",
-    "GetWallet",
-    "AssignCard",
-    "PrintCardIssueReceipt",
-    "GetReplies",
-];
+        /// Every operation of the WSDL, in contract order.
+        pub const OPERATIONS: &[&str] = &[$($op::NAME),+];
+
+        /// Runs the operation called `name`; `None` when no operation has that name.
+        async fn route(
+            app: &Arc<App>,
+            env: &Envelope,
+            name: &str,
+        ) -> Option<Result<Reply, ServiceError>> {
+            Some(match name {
+                $($op::NAME => run::<$op>(app, env).await,)+
+                _ => return None,
+            })
+        }
+    };
+    (@item not_available $op:ident) => {
+        #[doc = concat!(
+            "`", stringify!($op), "`: declared in the WSDL, not available on this server ",
+            "yet; answers `NOT_AVAILABLE`."
+        )]
+        pub struct $op;
+
+        impl Operation for $op {
+            const NAME: &'static str = stringify!($op);
+            const WRITES: bool = false;
+            type Request = ();
+            type Response = ();
+            fn decode(_: &Element) -> Result<(), ServiceError> {
+                Ok(())
+            }
+            fn handle(_: &Ctx<'_>, _: ()) -> Result<(), OpError> {
+                Err(OpError::Refused(not_available()))
+            }
+            fn encode(_: &(), _: &mut XmlWriter) {}
+        }
+    };
+    (@item $module:ident $op:ident) => {
+        mod $module;
+        pub use $module::$op;
+    };
+}
+
+operations! {
+    login::Login,
+    add_employer::AddEmployer,
+    add_client::AddClient,
+    get_client::GetClient,
+    add_client_account::AddClientAccount,
+    create_promissory::CreatePromissory,
+    not_available::CreateDebiCheckPromissory,
+    get_promissory::GetPromissory,
+    cancel_promissory::CancelPromissory,
+    edit_instalment::EditInstalment,
+    print_promissory::PrintPromissory,
+    pay_to_client_account::PayToClientAccount,
+    get_client_credit::GetClientCredit,
+    print_client_credit::PrintClientCredit,
+    create_wallet::CreateWallet,
+    get_wallet::GetWallet,
+    assign_card::AssignCard,
+    print_card_issue_receipt::PrintCardIssueReceipt,
+    get_replies::GetReplies,
+}
+
+/// The refusal of an operation declared `not_available` in the table.
+fn not_available() -> Refusal {
+    Refusal::new(
+        ResultCode::NotAvailable,
+        "this operation is not available on this server yet",
+    )
+}
 
 /// What a handler sees: the transaction's connection, the caller, and the instant.
 pub struct Ctx<'a> {
@@ -187,32 +210,12 @@ pub async fn dispatch(app: &Arc<App>, env: &Envelope) -> Result<Reply, ServiceEr
             ),
         ));
     }
-    match op.name.as_str() {
-        Login::NAME => run::<Login>(app, env).await,
-        AddEmployer::NAME => run::<AddEmployer>(app, env).await,
-        AddClient::NAME => run::<AddClient>(app, env).await,
-        GetClient::NAME => run::<GetClient>(app, env).await,
-        AddClientAccount::NAME => run::<AddClientAccount>(app, env).await,
-        PayToClientAccount::NAME => run::<PayToClientAccount>(app, env).await,
-        GetClientCredit::NAME => run::<GetClientCredit>(app, env).await,
-        PrintClientCredit::NAME => run::<PrintClientCredit>(app, env).await,
-        CreateWallet::NAME => run::<CreateWallet>(app, env).await,
-        GetWallet::NAME => run::<GetWallet>(app, env).await,
-        AssignCard::NAME => run::<AssignCard>(app, env).await,
-        PrintCardIssueReceipt::NAME => run::<PrintCardIssueReceipt>(app, env).await,
-        GetReplies::NAME => run::<GetReplies>(app, env).await,
-        CreatePromissory::NAME => run::<CreatePromissory>(app, env).await,
-        GetPromissory::NAME => run::<GetPromissory>(app, env).await,
-        CancelPromissory::NAME => run::<CancelPromissory>(app, env).await,
-        EditInstalment::NAME => run::<EditInstalment>(app, env).await,
-        PrintPromissory::NAME => run::<PrintPromissory>(app, env).await,
-        name => match OPERATIONS.iter().find(|n| **n == name) {
-            Some(known) => run_unavailable(app, env, known).await,
-            None => Err(ServiceError::fault(
-                FaultCode::UnknownOperation,
-                format!("{name} is not an operation of this service"),
-            )),
-        },
+    match route(app, env, &op.name).await {
+        Some(reply) => reply,
+        None => Err(ServiceError::fault(
+            FaultCode::UnknownOperation,
+            format!("{} is not an operation of this service", op.name),
+        )),
     }
 }
 
@@ -557,36 +560,83 @@ pub fn write_result(w: &mut XmlWriter, code: ResultCode, message: &str, field: O
     w.close("Result");
 }
 
-/// Operations declared in the WSDL whose handlers a later release brings: they
-/// authenticate like any other and answer `NOT_AVAILABLE`.
-async fn run_unavailable(
-    app: &Arc<App>,
-    env: &Envelope,
-    name: &'static str,
-) -> Result<Reply, ServiceError> {
-    struct Unavailable;
-    impl Operation for Unavailable {
-        const NAME: &'static str = "Unavailable";
-        const WRITES: bool = false;
-        type Request = ();
-        type Response = ();
-        fn decode(_: &Element) -> Result<(), ServiceError> {
-            Ok(())
+#[cfg(test)]
+mod tests {
+    /// A second table with two new rows and nothing else: the names, the routing and the
+    /// response element all follow from the rows.
+    mod one_row_per_operation {
+        use super::super::*;
+        use crate::testing::TestService;
+        use crate::wire::soap::SoapVersion;
+        use crate::wire::xml::XmlLimits;
+
+        operations! {
+            not_available::LaterOperation,
+            not_available::AnotherOperation,
         }
-        fn handle(_: &Ctx<'_>, _: ()) -> Result<(), OpError> {
-            Err(OpError::Refused(Refusal::new(
-                ResultCode::NotAvailable,
-                "this operation is not available on this server yet",
-            )))
+
+        fn envelope(operation: &str) -> Envelope {
+            let body = format!(
+                r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Header><AuthHeader xmlns="urn:allps:ws:v1"><UserName>demo</UserName><Password>demo-password</Password><ComputerName>LENDER-PC01</ComputerName><OrgCode>DEMO</OrgCode><BranchCode>BR001</BranchCode></AuthHeader></soap:Header><soap:Body><{operation} xmlns="urn:allps:ws:v1"/></soap:Body></soap:Envelope>"#
+            );
+            soap::parse_envelope(SoapVersion::V11, body.as_bytes(), &XmlLimits::default())
+                .expect("envelope")
         }
-        fn encode(_: &(), _: &mut XmlWriter) {}
+
+        #[tokio::test]
+        async fn a_row_is_listed_routed_and_answered_under_its_own_name() {
+            assert_eq!(OPERATIONS, ["LaterOperation", "AnotherOperation"]);
+            let service = TestService::new().await;
+            let reply = route(&service.app, &envelope("LaterOperation"), "LaterOperation")
+                .await
+                .expect("routed")
+                .expect("answered");
+            assert_eq!(reply.result, ResultCode::NotAvailable);
+            assert!(
+                reply.body.contains(
+                    "<LaterOperationResponse xmlns=\"urn:allps:ws:v1\">\n      <Result>\n        <Code>500</Code>"
+                ),
+                "{}",
+                reply.body
+            );
+            assert!(reply.body.contains("</LaterOperationResponse>"));
+            assert!(
+                route(&service.app, &envelope("Login"), "Login")
+                    .await
+                    .is_none()
+            );
+        }
     }
-    let reply = run::<Unavailable>(app, env).await?;
-    Ok(Reply {
-        body: reply
-            .body
-            .replace("<UnavailableResponse", &format!("<{name}Response"))
-            .replace("</UnavailableResponse>", &format!("</{name}Response>")),
-        ..reply
-    })
+
+    /// Operations share code through `ops/shared/` or `domain`, never by importing one
+    /// another.
+    #[test]
+    fn no_operation_imports_another() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ops");
+        let handlers: Vec<String> = std::fs::read_dir(&dir)
+            .expect("src/ops")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            .map(|p| p.file_stem().expect("stem").to_string_lossy().into_owned())
+            .filter(|stem| stem != "mod" && stem != "wire")
+            .collect();
+        assert!(handlers.len() >= 18, "{handlers:?}");
+        for file in &handlers {
+            let text = std::fs::read_to_string(dir.join(format!("{file}.rs"))).expect("source");
+            for other in handlers.iter().filter(|o| *o != file) {
+                for path in [format!("super::{other}::"), format!("ops::{other}::")] {
+                    assert!(!text.contains(&path), "ops/{file}.rs uses {path}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_real_table_lists_each_operation_once_in_contract_order() {
+        assert_eq!(super::OPERATIONS.len(), 19);
+        assert_eq!(super::OPERATIONS[0], "Login");
+        assert_eq!(super::OPERATIONS[6], "CreateDebiCheckPromissory");
+        let unique: std::collections::HashSet<_> = super::OPERATIONS.iter().collect();
+        assert_eq!(unique.len(), super::OPERATIONS.len());
+    }
 }

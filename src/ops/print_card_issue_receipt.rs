@@ -3,8 +3,7 @@
 //! AssignCard linked to this client's wallet and that is still the wallet's current card.
 //! Deterministic: issued at the assignment's stored time.
 
-use super::assign_card::check_card_number;
-use super::print_client_credit::PrintedDocument;
+use super::shared::document::PrintedDocument;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
 use crate::clock::parse_timestamp;
@@ -12,7 +11,7 @@ use crate::documents::format::sast_minute;
 use crate::documents::{Block, DocumentSpec};
 use crate::domain::allps_client_number;
 use crate::domain::mask;
-use crate::domain::payouts::CardTechnology;
+use crate::domain::payouts::{CardTechnology, check_card_number};
 use crate::domain::{Refusal, ResultCode};
 use crate::store::payouts as rows;
 use crate::wire::fault::ServiceError;

@@ -6,12 +6,13 @@
 //! document is deterministic: its issue instant is the payment's latest stored status
 //! change, never the wall clock, so the same stored state always prints the same bytes.
 
-use super::get_client_credit::{require_payment, sast_date};
+use super::shared::document::PrintedDocument;
+use super::shared::payouts::require_payment;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
-use crate::clock::parse_timestamp;
+use crate::clock::{parse_timestamp, sast_date};
 use crate::documents::format::{rands, sast_minute};
-use crate::documents::{self, Block, Column, DocumentSpec};
+use crate::documents::{Block, Column, DocumentSpec};
 use crate::domain::allps_client_number;
 use crate::domain::payouts::{PartStatus, RecipientType, payment_number};
 use crate::store::payouts::{PartRow, PaymentRow};
@@ -25,47 +26,6 @@ pub struct PrintClientCredit;
 #[derive(Debug)]
 pub struct PrintClientCreditRequest {
     payment_number: String,
-}
-
-/// A rendered document as the response carries it.
-#[derive(Debug)]
-pub struct PrintedDocument {
-    /// File name offered to the client.
-    pub file_name: String,
-    /// `application/pdf`.
-    pub content_type: &'static str,
-    /// Base64 of the PDF.
-    pub content: String,
-    /// SHA-256 of the PDF, lower-case hex.
-    pub sha256: String,
-}
-
-impl PrintedDocument {
-    /// Renders a spec.
-    ///
-    /// # Errors
-    ///
-    /// An invalid spec: a programming error, answered as an internal error.
-    pub fn render(spec: &DocumentSpec) -> Result<PrintedDocument, OpError> {
-        let doc = documents::render(spec)
-            .map_err(|e| OpError::Internal(format!("rendering {}: {e}", spec.file_name)))?;
-        Ok(PrintedDocument {
-            file_name: doc.file_name.clone(),
-            content_type: doc.content_type,
-            content: doc.base64(),
-            sha256: doc.sha256_hex,
-        })
-    }
-
-    /// Writes the `Document` element.
-    pub fn encode(&self, w: &mut XmlWriter) {
-        w.open("Document");
-        w.leaf("FileName", &self.file_name);
-        w.leaf("ContentType", self.content_type);
-        w.leaf("Content", &self.content);
-        w.leaf("Sha256", &self.sha256);
-        w.close("Document");
-    }
 }
 
 /// The confirmation document.

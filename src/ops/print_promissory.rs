@@ -11,12 +11,13 @@
 use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
 
-use super::notes::require_note;
+use super::shared::document::PrintedDocument;
+use super::shared::promissory::require_note;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::format_date;
 use crate::documents::format::{rands, sast_minute};
-use crate::documents::{self, Block, Column, Document, DocumentSpec};
+use crate::documents::{Block, Column, DocumentSpec};
 use crate::domain::mask;
 use crate::domain::promissory::{Frequency, InstalmentStatus, NoteStatus, promissory_number};
 use crate::domain::{Refusal, ResultCode, allps_client_number};
@@ -37,7 +38,7 @@ pub struct PrintPromissoryRequest {
 /// The rendered document.
 #[derive(Debug)]
 pub struct PrintPromissoryResponse {
-    document: Document,
+    document: PrintedDocument,
 }
 
 impl Operation for PrintPromissory {
@@ -86,19 +87,12 @@ impl Operation for PrintPromissory {
         } else {
             paper.note_and_authority()
         };
-        let document = documents::render(&spec)
-            .map_err(|e| OpError::Internal(format!("rendering {}: {e}", spec.file_name)))?;
+        let document = PrintedDocument::render(&spec)?;
         Ok(PrintPromissoryResponse { document })
     }
 
     fn encode(response: &PrintPromissoryResponse, w: &mut XmlWriter) {
-        let d = &response.document;
-        w.open("Document");
-        w.leaf("FileName", &d.file_name);
-        w.leaf("ContentType", d.content_type);
-        w.leaf("Content", &d.base64());
-        w.leaf("Sha256", &d.sha256_hex);
-        w.close("Document");
+        response.document.encode(w);
     }
 }
 

@@ -4,220 +4,151 @@
 
 use crate::wire::xml::XmlError;
 
-/// The stable code carried in a fault's `<AllpsFault><Code>`. Append-only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FaultCode {
-    /// The body is not UTF-8.
-    XmlNotUtf8,
-    /// The body is not well-formed XML.
-    XmlMalformed,
-    /// The body carries a DOCTYPE.
-    DoctypeForbidden,
-    /// The body references an entity other than the predefined five.
-    EntityForbidden,
-    /// The body is larger than allowed.
-    LimitBodySize,
-    /// Elements nest deeper than allowed.
-    LimitDepth,
-    /// Too many elements.
-    LimitElements,
-    /// Too many attributes on one element, or namespace declarations in scope.
-    LimitAttributes,
-    /// An element's text is too long.
-    LimitText,
-    /// The Content-Type is neither SOAP 1.1 nor SOAP 1.2.
-    ContentType,
-    /// The document is not a SOAP envelope with one Body child.
-    EnvelopeInvalid,
-    /// The envelope namespace does not match the binding used.
-    VersionMismatch,
-    /// A header block marked mustUnderstand is not understood.
-    MustUnderstand,
-    /// The Body's child names no operation of this service.
-    UnknownOperation,
-    /// The operation element does not match the schema.
-    SchemaViolation,
-    /// No credentials and no session were sent.
-    AuthRequired,
-    /// Unknown organisation, unknown user, wrong password or locked user (all read alike).
-    AuthFailed,
-    /// The session id is unknown or expired.
-    SessionInvalid,
-    /// The user is disabled.
-    UserDisabled,
-    /// The user lacks the right "Allow access to Allps web services".
-    RightMissing,
-    /// The branch is unknown, disabled, or not allocated to the user.
-    BranchNotAllowed,
-    /// The user is bound to computers and this is not one of them.
-    ComputerNotAllowed,
-    /// Something failed inside the server; details are only in the log.
-    InternalError,
-    /// The server is shutting down or overloaded.
-    Unavailable,
-    /// The request body did not arrive in time.
-    RequestTimeout,
-    /// The SOAPAction (or SOAP 1.2 `action`) names another operation than the Body.
-    ActionMismatch,
+/// Declares every fault code once: `Variant = "WIRE_CODE", class, HTTP status override,
+/// "meaning";`, in the docs' table order. Generates the enum, its wire spelling, class,
+/// status override, meaning, parsing and [`FaultCode::ALL`].
+macro_rules! fault_codes {
+    ($($variant:ident = $wire:literal, $class:ident, $status:expr, $meaning:literal;)+) => {
+        /// The stable code carried in a fault's `<AllpsFault><Code>`. Append-only.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum FaultCode {
+            $(
+                #[doc = $meaning]
+                $variant,
+            )+
+        }
+
+        impl FaultCode {
+            /// Every code, in table order (the docs' fault table follows it).
+            pub const ALL: &'static [FaultCode] = &[$(FaultCode::$variant),+];
+
+            /// The wire spelling.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(FaultCode::$variant => $wire,)+
+                }
+            }
+
+            /// Whose fault it is, which picks the SOAP fault code.
+            pub const fn class(self) -> FaultClass {
+                match self {
+                    $(FaultCode::$variant => FaultClass::$class,)+
+                }
+            }
+
+            /// The HTTP status the fault is sent with, when not the SOAP default.
+            pub const fn http_status_override(self) -> Option<u16> {
+                match self {
+                    $(FaultCode::$variant => $status,)+
+                }
+            }
+
+            /// What the code means, for the docs' table.
+            pub const fn meaning(self) -> &'static str {
+                match self {
+                    $(FaultCode::$variant => $meaning,)+
+                }
+            }
+
+            /// The code whose wire spelling is `wire`, if there is one.
+            pub fn parse(wire: &str) -> Option<FaultCode> {
+                match wire {
+                    $($wire => Some(FaultCode::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
 }
 
-impl FaultCode {
-    /// Every code, in table order (the README's fault table follows it).
-    pub const ALL: &'static [FaultCode] = &[
-        FaultCode::XmlNotUtf8,
-        FaultCode::XmlMalformed,
-        FaultCode::DoctypeForbidden,
-        FaultCode::EntityForbidden,
-        FaultCode::LimitBodySize,
-        FaultCode::LimitDepth,
-        FaultCode::LimitElements,
-        FaultCode::LimitAttributes,
-        FaultCode::LimitText,
-        FaultCode::ContentType,
-        FaultCode::EnvelopeInvalid,
-        FaultCode::VersionMismatch,
-        FaultCode::MustUnderstand,
-        FaultCode::UnknownOperation,
-        FaultCode::SchemaViolation,
-        FaultCode::AuthRequired,
-        FaultCode::AuthFailed,
-        FaultCode::SessionInvalid,
-        FaultCode::UserDisabled,
-        FaultCode::RightMissing,
-        FaultCode::BranchNotAllowed,
-        FaultCode::ComputerNotAllowed,
-        FaultCode::InternalError,
-        FaultCode::Unavailable,
-        FaultCode::RequestTimeout,
-        FaultCode::ActionMismatch,
-    ];
+fault_codes! {
+    XmlNotUtf8 = "XML_NOT_UTF8", Caller, None, "the body is not UTF-8";
+    XmlMalformed = "XML_MALFORMED", Caller, None, "the body is not well-formed XML";
+    DoctypeForbidden = "DOCTYPE_FORBIDDEN", Caller, None, "a DOCTYPE was sent (no DTD is ever read)";
+    EntityForbidden = "ENTITY_FORBIDDEN", Caller, None, "an entity other than &lt; &gt; &amp; &apos; &quot; or a character reference";
+    LimitBodySize = "LIMIT_BODY_SIZE", Caller, Some(413), "the body exceeds `--max-body-bytes` (HTTP 413)";
+    LimitDepth = "LIMIT_DEPTH", Caller, None, "elements nest deeper than `--max-depth`";
+    LimitElements = "LIMIT_ELEMENTS", Caller, None, "more elements than `--max-elements`";
+    LimitAttributes = "LIMIT_ATTRIBUTES", Caller, None, "an element has more attributes than `--max-attributes`, or more than 128 namespace declarations are in scope";
+    LimitText = "LIMIT_TEXT", Caller, None, "an element's text exceeds `--max-text-bytes`";
+    ContentType = "CONTENT_TYPE", Caller, Some(415), "Content-Type is neither text/xml nor application/soap+xml (HTTP 415)";
+    EnvelopeInvalid = "ENVELOPE_INVALID", Caller, None, "not a SOAP Envelope with a Body holding one element";
+    VersionMismatch = "VERSION_MISMATCH", VersionMismatch, None, "the envelope namespace does not match the binding";
+    MustUnderstand = "MUST_UNDERSTAND", MustUnderstand, None, "a mustUnderstand header block is not understood";
+    UnknownOperation = "UNKNOWN_OPERATION", Caller, None, "the Body's element is not an operation of the WSDL";
+    SchemaViolation = "SCHEMA_VIOLATION", Caller, None, "a required element is missing, an element is unknown or repeated, or a value is not of its type";
+    AuthRequired = "AUTH_REQUIRED", Caller, None, "no AuthHeader credentials and no SessionId";
+    AuthFailed = "AUTH_FAILED", Caller, None, "unknown organisation or user, wrong password, or a user locked after repeated failures";
+    SessionInvalid = "SESSION_INVALID", Caller, None, "the SessionId is unknown, expired or revoked";
+    UserDisabled = "USER_DISABLED", Caller, None, "the user is disabled";
+    RightMissing = "RIGHT_MISSING", Caller, None, "the user lacks the right \"Allow access to Allps web services\"";
+    BranchNotAllowed = "BRANCH_NOT_ALLOWED", Caller, None, "the branch is unknown, disabled or not allocated to the user";
+    ComputerNotAllowed = "COMPUTER_NOT_ALLOWED", Caller, None, "the user is bound to computers and ComputerName is not one of them";
+    InternalError = "INTERNAL_ERROR", Server, None, "the server failed; the log has the request id and cause";
+    Unavailable = "UNAVAILABLE", Server, Some(503), "the server is shutting down, busy (request-body memory, password checks) or the store is busy; retry after `Retry-After` seconds (HTTP 503)";
+    RequestTimeout = "REQUEST_TIMEOUT", Caller, Some(408), "the request body did not arrive within `--body-timeout-secs` (HTTP 408)";
+    ActionMismatch = "ACTION_MISMATCH", Caller, None, "the SOAPAction header or SOAP 1.2 `action` parameter names another operation than the Body's";
+}
 
-    /// The wire spelling.
-    pub fn as_str(self) -> &'static str {
+/// Which SOAP fault code a [`FaultCode`] is sent under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultClass {
+    /// The caller's fault: SOAP 1.1 `Client`, SOAP 1.2 `Sender` (HTTP 400 under 1.2).
+    Caller,
+    /// The server's fault: SOAP 1.1 `Server`, SOAP 1.2 `Receiver`.
+    Server,
+    /// The envelope namespace does not match: `VersionMismatch` in both versions.
+    VersionMismatch,
+    /// A mustUnderstand header is not understood: `MustUnderstand` in both versions.
+    MustUnderstand,
+}
+
+impl FaultClass {
+    /// The SOAP 1.1 `faultcode` local name.
+    pub const fn soap11(self) -> &'static str {
         match self {
-            FaultCode::XmlNotUtf8 => "XML_NOT_UTF8",
-            FaultCode::XmlMalformed => "XML_MALFORMED",
-            FaultCode::DoctypeForbidden => "DOCTYPE_FORBIDDEN",
-            FaultCode::EntityForbidden => "ENTITY_FORBIDDEN",
-            FaultCode::LimitBodySize => "LIMIT_BODY_SIZE",
-            FaultCode::LimitDepth => "LIMIT_DEPTH",
-            FaultCode::LimitElements => "LIMIT_ELEMENTS",
-            FaultCode::LimitAttributes => "LIMIT_ATTRIBUTES",
-            FaultCode::LimitText => "LIMIT_TEXT",
-            FaultCode::ContentType => "CONTENT_TYPE",
-            FaultCode::EnvelopeInvalid => "ENVELOPE_INVALID",
-            FaultCode::VersionMismatch => "VERSION_MISMATCH",
-            FaultCode::MustUnderstand => "MUST_UNDERSTAND",
-            FaultCode::UnknownOperation => "UNKNOWN_OPERATION",
-            FaultCode::SchemaViolation => "SCHEMA_VIOLATION",
-            FaultCode::AuthRequired => "AUTH_REQUIRED",
-            FaultCode::AuthFailed => "AUTH_FAILED",
-            FaultCode::SessionInvalid => "SESSION_INVALID",
-            FaultCode::UserDisabled => "USER_DISABLED",
-            FaultCode::RightMissing => "RIGHT_MISSING",
-            FaultCode::BranchNotAllowed => "BRANCH_NOT_ALLOWED",
-            FaultCode::ComputerNotAllowed => "COMPUTER_NOT_ALLOWED",
-            FaultCode::InternalError => "INTERNAL_ERROR",
-            FaultCode::Unavailable => "UNAVAILABLE",
-            FaultCode::RequestTimeout => "REQUEST_TIMEOUT",
-            FaultCode::ActionMismatch => "ACTION_MISMATCH",
+            FaultClass::Caller => "Client",
+            FaultClass::Server => "Server",
+            FaultClass::VersionMismatch => "VersionMismatch",
+            FaultClass::MustUnderstand => "MustUnderstand",
         }
     }
 
-    /// Whether the fault is the server's (Server / Receiver) rather than the caller's.
-    pub fn is_server_side(self) -> bool {
-        matches!(self, FaultCode::InternalError | FaultCode::Unavailable)
+    /// The SOAP 1.2 `Code/Value` local name.
+    pub const fn soap12(self) -> &'static str {
+        match self {
+            FaultClass::Caller => "Sender",
+            FaultClass::Server => "Receiver",
+            FaultClass::VersionMismatch => "VersionMismatch",
+            FaultClass::MustUnderstand => "MustUnderstand",
+        }
     }
+}
 
+impl FaultCode {
     /// Whether the caller should simply try again shortly (sent with `Retry-After`).
-    pub fn is_retryable(self) -> bool {
+    pub const fn is_retryable(self) -> bool {
         matches!(self, FaultCode::Unavailable)
     }
 
-    /// The HTTP status the fault is sent with, when not the SOAP default.
-    pub fn http_status_override(self) -> Option<u16> {
-        match self {
-            FaultCode::LimitBodySize => Some(413),
-            FaultCode::ContentType => Some(415),
-            FaultCode::Unavailable => Some(503),
-            FaultCode::RequestTimeout => Some(408),
-            _ => None,
-        }
+    /// Whether the fault is the server's (Server / Receiver) rather than the caller's.
+    pub const fn is_server_side(self) -> bool {
+        matches!(self.class(), FaultClass::Server)
     }
 
-    /// What the code means, for the README table.
-    pub fn meaning(self) -> &'static str {
-        match self {
-            FaultCode::XmlNotUtf8 => "the body is not UTF-8",
-            FaultCode::XmlMalformed => "the body is not well-formed XML",
-            FaultCode::DoctypeForbidden => "a DOCTYPE was sent (no DTD is ever read)",
-            FaultCode::EntityForbidden => {
-                "an entity other than &lt; &gt; &amp; &apos; &quot; or a character reference"
-            }
-            FaultCode::LimitBodySize => "the body exceeds `--max-body-bytes` (HTTP 413)",
-            FaultCode::LimitDepth => "elements nest deeper than `--max-depth`",
-            FaultCode::LimitElements => "more elements than `--max-elements`",
-            FaultCode::LimitAttributes => {
-                "an element has more attributes than `--max-attributes`, or more than 128 namespace declarations are in scope"
-            }
-            FaultCode::LimitText => "an element's text exceeds `--max-text-bytes`",
-            FaultCode::ContentType => {
-                "Content-Type is neither text/xml nor application/soap+xml (HTTP 415)"
-            }
-            FaultCode::EnvelopeInvalid => "not a SOAP Envelope with a Body holding one element",
-            FaultCode::VersionMismatch => "the envelope namespace does not match the binding",
-            FaultCode::MustUnderstand => "a mustUnderstand header block is not understood",
-            FaultCode::UnknownOperation => "the Body's element is not an operation of the WSDL",
-            FaultCode::SchemaViolation => {
-                "a required element is missing, an element is unknown or repeated, or a value is not of its type"
-            }
-            FaultCode::AuthRequired => "no AuthHeader credentials and no SessionId",
-            FaultCode::AuthFailed => {
-                "unknown organisation or user, wrong password, or a user locked after repeated failures"
-            }
-            FaultCode::SessionInvalid => "the SessionId is unknown, expired or revoked",
-            FaultCode::UserDisabled => "the user is disabled",
-            FaultCode::RightMissing => {
-                "the user lacks the right \"Allow access to Allps web services\""
-            }
-            FaultCode::BranchNotAllowed => {
-                "the branch is unknown, disabled or not allocated to the user"
-            }
-            FaultCode::ComputerNotAllowed => {
-                "the user is bound to computers and ComputerName is not one of them"
-            }
-            FaultCode::InternalError => "the server failed; the log has the request id and cause",
-            FaultCode::Unavailable => {
-                "the server is shutting down, busy (request-body memory, password checks) or the store is busy; retry after `Retry-After` seconds (HTTP 503)"
-            }
-            FaultCode::RequestTimeout => {
-                "the request body did not arrive within `--body-timeout-secs` (HTTP 408)"
-            }
-            FaultCode::ActionMismatch => {
-                "the SOAPAction header or SOAP 1.2 `action` parameter names another operation than the Body's"
-            }
-        }
-    }
-}
-
-impl FaultCode {
-    /// Renders the README's Markdown table of every fault code.
+    /// Renders the docs' Markdown table of every fault code.
     pub fn markdown_table() -> String {
         let mut out = String::from(
             "| Detail code | SOAP 1.1 faultcode | SOAP 1.2 Code | HTTP (1.1 / 1.2) | Meaning |\n|---|---|---|---|---|\n",
         );
         for code in FaultCode::ALL {
-            let (v11, v12) = match code {
-                FaultCode::VersionMismatch => ("VersionMismatch", "VersionMismatch"),
-                FaultCode::MustUnderstand => ("MustUnderstand", "MustUnderstand"),
-                c if c.is_server_side() => ("Server", "Receiver"),
-                _ => ("Client", "Sender"),
-            };
             let s11 = crate::wire::soap::SoapVersion::V11.fault_status(*code, 400);
             let s12 = crate::wire::soap::SoapVersion::V12.fault_status(*code, 400);
             out.push_str(&format!(
-                "| `{}` | {v11} | {v12} | {s11} / {s12} | {} |\n",
+                "| `{}` | {} | {} | {s11} / {s12} | {} |\n",
                 code.as_str(),
+                code.class().soap11(),
+                code.class().soap12(),
                 code.meaning()
             ));
         }
@@ -291,5 +222,33 @@ impl From<XmlError> for ServiceError {
 impl From<rusqlite::Error> for ServiceError {
     fn from(e: rusqlite::Error) -> Self {
         ServiceError::Internal(format!("storage: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn wire_codes_are_unique_and_parse_back() {
+        let wire: HashSet<_> = FaultCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(wire.len(), FaultCode::ALL.len());
+        for &code in FaultCode::ALL {
+            assert_eq!(FaultCode::parse(code.as_str()), Some(code));
+            assert!(!code.meaning().is_empty());
+        }
+        assert_eq!(FaultCode::parse("internal_error"), None);
+    }
+
+    #[test]
+    fn classes_pick_the_soap_codes() {
+        assert_eq!(FaultCode::SchemaViolation.class().soap11(), "Client");
+        assert_eq!(FaultCode::SchemaViolation.class().soap12(), "Sender");
+        assert_eq!(FaultCode::InternalError.class().soap12(), "Receiver");
+        assert!(FaultCode::Unavailable.is_server_side());
+        assert!(!FaultCode::VersionMismatch.is_server_side());
+        assert_eq!(FaultCode::LimitBodySize.http_status_override(), Some(413));
+        assert_eq!(FaultCode::AuthFailed.http_status_override(), None);
     }
 }

@@ -2,7 +2,7 @@
 //! the writing of response and fault envelopes. Routing happens on the Body's first
 //! child by namespace URI and local name; prefixes are never looked at.
 
-use crate::wire::fault::{FaultCode, ServiceError};
+use crate::wire::fault::{FaultClass, FaultCode, ServiceError};
 use crate::wire::xml::{self, Element, XmlLimits, XmlWriter};
 
 /// The service's target namespace (the WSDL's `targetNamespace`).
@@ -70,13 +70,9 @@ impl SoapVersion {
         if let Some(status) = code.http_status_override() {
             return status;
         }
-        match self {
-            SoapVersion::V11 => 500,
-            SoapVersion::V12 => match code {
-                FaultCode::VersionMismatch | FaultCode::MustUnderstand => 500,
-                c if c.is_server_side() => 500,
-                _ => sender_status,
-            },
+        match (self, code.class()) {
+            (SoapVersion::V12, FaultClass::Caller) => sender_status,
+            _ => 500,
         }
     }
 
@@ -257,27 +253,17 @@ pub fn fault_envelope(version: SoapVersion, code: FaultCode, message: &str) -> S
     w.open("soap:Fault");
     match version {
         SoapVersion::V11 => {
-            let faultcode = match code {
-                FaultCode::VersionMismatch => "soap:VersionMismatch",
-                FaultCode::MustUnderstand => "soap:MustUnderstand",
-                c if c.is_server_side() => "soap:Server",
-                _ => "soap:Client",
-            };
-            w.leaf("faultcode", faultcode);
+            let faultcode = format!("soap:{}", code.class().soap11());
+            w.leaf("faultcode", &faultcode);
             w.leaf("faultstring", message);
             w.open("detail");
             write_detail(&mut w, code, message);
             w.close("detail");
         }
         SoapVersion::V12 => {
-            let value = match code {
-                FaultCode::VersionMismatch => "soap:VersionMismatch",
-                FaultCode::MustUnderstand => "soap:MustUnderstand",
-                c if c.is_server_side() => "soap:Receiver",
-                _ => "soap:Sender",
-            };
+            let value = format!("soap:{}", code.class().soap12());
             w.open("soap:Code");
-            w.leaf("soap:Value", value);
+            w.leaf("soap:Value", &value);
             w.close("soap:Code");
             w.open("soap:Reason");
             w.leaf_with("soap:Text", &[("xml:lang", "en")], message);

@@ -2,9 +2,9 @@
 //! from its PromissoryNumber, the registration step every write takes first, and the
 //! wire form of an instalment.
 
-use super::{Ctx, OpError};
 use crate::domain::promissory::parse_promissory_number;
 use crate::domain::{Refusal, ResultCode, validate};
+use crate::ops::{Ctx, OpError};
 use crate::store::promissory::{self, InstalmentRow, NoteRow};
 use crate::wire::xml::XmlWriter;
 

@@ -1,0 +1,52 @@
+//! The payment and wallet lookups the payout operations share: a payment of the caller's
+//! branch from its PaymentNumber (GetClientCredit, PrintClientCredit) and a client's
+//! latest wallet request (GetWallet, AssignCard).
+
+use crate::domain::payouts::parse_payment_number;
+use crate::domain::{Refusal, ResultCode, validate};
+use crate::ops::{Ctx, OpError};
+use crate::store::payouts::{self as rows, PartRow, PaymentRow, WalletRow};
+
+/// The branch's payment with this PaymentNumber, and its parts.
+///
+/// # Errors
+///
+/// `FIELD_REQUIRED` / `FIELD_TOO_LONG` for a blank or long number, `PAYMENT_NOT_FOUND`
+/// when the branch has no such payment, or the store failing.
+pub fn require_payment(ctx: &Ctx<'_>, text: &str) -> Result<(PaymentRow, Vec<PartRow>), OpError> {
+    let number = validate::required("PaymentNumber", text, 20)?;
+    let not_found = || {
+        OpError::Refused(Refusal::field(
+            ResultCode::PaymentNotFound,
+            "PaymentNumber",
+            format!(
+                "payment {number} does not exist in branch {}",
+                ctx.principal.branch_code
+            ),
+        ))
+    };
+    let id = parse_payment_number(&number).ok_or_else(not_found)?;
+    let payment =
+        rows::find_payment(ctx.conn, ctx.principal.branch_id, id)?.ok_or_else(not_found)?;
+    let parts = rows::parts_of(ctx.conn, payment.id)?;
+    Ok((payment, parts))
+}
+
+/// The client's latest wallet request.
+///
+/// # Errors
+///
+/// `WALLET_NOT_FOUND` when the client never asked for one, or the store failing.
+pub fn require_wallet(
+    ctx: &Ctx<'_>,
+    client_id: i64,
+    client_number: &str,
+) -> Result<WalletRow, OpError> {
+    rows::latest_wallet(ctx.conn, client_id)?.ok_or_else(|| {
+        OpError::Refused(Refusal::field(
+            ResultCode::WalletNotFound,
+            "ClientNumber",
+            format!("client {client_number} has no wallet; request one with CreateWallet"),
+        ))
+    })
+}
