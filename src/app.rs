@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use crate::auth::{AuthCache, AuthConfig};
+use crate::auth::{AuthCache, AuthConfig, Lockout};
 use crate::clock::Clock;
 use crate::domain::calendar::Calendar;
 use crate::domain::cdv::CdvTable;
@@ -111,6 +111,10 @@ pub struct App {
     pub auth_cache: AuthCache,
     /// Bounds concurrent argon2 verifications (each takes ~19 MiB and tens of ms).
     pub argon2_permits: Semaphore,
+    /// Real password verifications run (not counting dummy ones), for tests and stats.
+    pub password_checks: AtomicU64,
+    /// The lockout's per-user attempt gate (check and count in one step).
+    pub lockout: Lockout,
     /// Password checks waiting for a permit now (bounded by `argon2_queue`).
     pub argon2_waiting: AtomicUsize,
     /// The open connections and their cap.
@@ -143,6 +147,8 @@ impl App {
             auth_cache: AuthCache::new(),
             argon2_permits: Semaphore::new(config.argon2_workers.max(1)),
             argon2_waiting: AtomicUsize::new(0),
+            lockout: Lockout::default(),
+            password_checks: AtomicU64::new(0),
             connections: Connections::new(config.max_connections),
             body_budget: BodyBudget::new(config.max_body_memory),
             config,

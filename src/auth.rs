@@ -130,7 +130,124 @@ pub enum AuthStep {
         password_hash: String,
         /// The user's auth_version when read.
         auth_version: i64,
+        /// Failed attempts in a row recorded in the store when read.
+        failed_attempts: i64,
     },
+}
+
+/// The lockout's one atomic step per user: a password may be checked only after it has
+/// claimed one of the `--lockout-threshold` attempts of the current window, counting the
+/// checks still running as well as the failures recorded. However many guesses arrive
+/// at once, at most the threshold are ever verified before the user locks; the rest are
+/// refused like a locked user (after a dummy verification, so timing tells nothing).
+/// The store keeps the same count (for restarts and the admin tool); this in-memory
+/// gate is what makes check-then-count atomic, since one server process owns the store.
+#[derive(Debug, Default)]
+pub struct Lockout {
+    users: std::sync::Mutex<std::collections::HashMap<i64, Gate>>,
+}
+
+#[derive(Debug)]
+struct Gate {
+    auth_version: i64,
+    failed: i64,
+    in_flight: i64,
+    locked_until: Option<OffsetDateTime>,
+}
+
+/// What a finished password check reports back to [`Lockout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The password was right: the count starts again.
+    Right,
+    /// The password was wrong: one more failure (locks at the threshold).
+    Wrong,
+    /// The check never ran (refused before, or failed): the claim is given back.
+    Abandoned,
+}
+
+impl Lockout {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, Gate>> {
+        self.users
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Claims one password check for `user_id`; `false` when the user is locked or the
+    /// window's attempts are all taken (failed or still running).
+    pub fn claim(
+        &self,
+        user_id: i64,
+        stored_failures: i64,
+        auth_version: i64,
+        now: OffsetDateTime,
+        config: &AuthConfig,
+    ) -> bool {
+        if config.lockout_threshold == 0 {
+            return true;
+        }
+        let mut users = self.lock();
+        let fresh = || Gate {
+            auth_version,
+            failed: stored_failures.max(0),
+            in_flight: 0,
+            locked_until: None,
+        };
+        let gate = users.entry(user_id).or_insert_with(fresh);
+        if gate.auth_version != auth_version && gate.in_flight == 0 {
+            // An administrator changed the user (an unlock, a new password): the store's
+            // count is the truth again.
+            *gate = fresh();
+        }
+        if let Some(until) = gate.locked_until {
+            if until > now {
+                return false;
+            }
+            gate.locked_until = None;
+            gate.failed = 0;
+        }
+        if gate.failed + gate.in_flight >= i64::from(config.lockout_threshold) {
+            return false;
+        }
+        gate.in_flight += 1;
+        true
+    }
+
+    /// Reports how a claimed check ended.
+    pub fn finish(&self, user_id: i64, verdict: Verdict, now: OffsetDateTime, config: &AuthConfig) {
+        if config.lockout_threshold == 0 {
+            return;
+        }
+        let mut users = self.lock();
+        let Some(gate) = users.get_mut(&user_id) else {
+            return;
+        };
+        gate.in_flight = (gate.in_flight - 1).max(0);
+        match verdict {
+            Verdict::Right => gate.failed = 0,
+            Verdict::Wrong => {
+                gate.failed += 1;
+                if gate.failed >= i64::from(config.lockout_threshold) {
+                    gate.locked_until = Some(now + config.lockout_duration);
+                    gate.failed = 0;
+                }
+            }
+            Verdict::Abandoned => {}
+        }
+        if gate.failed == 0 && gate.in_flight == 0 && gate.locked_until.is_none() {
+            users.remove(&user_id);
+        }
+    }
+
+    /// Users with a gate in memory (failures, checks running or a lock).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no user has a gate.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// A specific refusal of a caller whose user is known (a right password, or a session).
@@ -445,6 +562,7 @@ fn authorize_credentials(
             user_id: user.id,
             password_hash: user.password_hash,
             auth_version: user.auth_version,
+            failed_attempts: user.failed_attempts,
         }
         .into());
     }
@@ -714,6 +832,65 @@ pub fn create_session(
         ],
     )?;
     Ok((id, expires))
+}
+
+#[cfg(test)]
+mod lockout_tests {
+    use super::*;
+
+    #[test]
+    fn at_most_threshold_checks_are_claimed_however_many_arrive() {
+        let lockout = Lockout::default();
+        let config = AuthConfig::default();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let granted = (0..300)
+            .filter(|_| lockout.claim(7, 0, 1, now, &config))
+            .count();
+        assert_eq!(granted, 5);
+        for _ in 0..5 {
+            lockout.finish(7, Verdict::Wrong, now, &config);
+        }
+        // Locked for the window, even for the right password.
+        assert!(!lockout.claim(7, 0, 1, now + Duration::minutes(14), &config));
+        // After the window: a fresh threshold.
+        let later = now + Duration::minutes(16);
+        assert_eq!(
+            (0..50)
+                .filter(|_| lockout.claim(7, 0, 1, later, &config))
+                .count(),
+            5
+        );
+    }
+
+    #[test]
+    fn stored_failures_count_and_a_success_starts_again() {
+        let lockout = Lockout::default();
+        let config = AuthConfig::default();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        // Three failures already recorded: two claims left.
+        assert!(lockout.claim(1, 3, 1, now, &config));
+        assert!(lockout.claim(1, 3, 1, now, &config));
+        assert!(!lockout.claim(1, 3, 1, now, &config));
+        lockout.finish(1, Verdict::Right, now, &config);
+        lockout.finish(1, Verdict::Abandoned, now, &config);
+        assert!(lockout.is_empty(), "nothing left to remember");
+        // An admin change (new auth_version) re-reads the store's count.
+        assert!(lockout.claim(2, 0, 1, now, &config));
+        lockout.finish(2, Verdict::Wrong, now, &config);
+        assert!(lockout.claim(2, 0, 2, now, &config));
+        lockout.finish(2, Verdict::Abandoned, now, &config);
+    }
+
+    #[test]
+    fn threshold_zero_never_locks() {
+        let lockout = Lockout::default();
+        let config = AuthConfig {
+            lockout_threshold: 0,
+            ..AuthConfig::default()
+        };
+        let now = OffsetDateTime::UNIX_EPOCH;
+        assert!((0..100).all(|_| lockout.claim(3, 0, 1, now, &config)));
+    }
 }
 
 #[cfg(test)]

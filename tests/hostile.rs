@@ -359,3 +359,51 @@ fn session_get_client(session: &str) -> String {
         "<?xml version=\"1.0\"?><soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Header><AuthHeader xmlns=\"urn:allps:ws:v1\"><SessionId>{session}</SessionId></AuthHeader></soap:Header><soap:Body><GetClient xmlns=\"urn:allps:ws:v1\"><ClientNumber>C1001</ClientNumber></GetClient></soap:Body></soap:Envelope>"
     )
 }
+
+#[test]
+fn a_burst_of_guesses_gets_at_most_threshold_password_checks() {
+    let server = InProc::with_config(AppConfig {
+        argon2_queue: 1000,
+        ..AppConfig::default()
+    });
+    let threshold = server.app.config.auth.lockout_threshold as u64;
+    // 60 concurrent wrong guesses and the right password among them, all sent while
+    // the user is unlocked.
+    let mut bodies: Vec<String> = (0..60)
+        .map(|i| envelope_with_password(&format!("guess-{i}")).replace("nobody", "demo"))
+        .collect();
+    bodies.insert(30, get_client("C1001"));
+    let handles: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let addr = server.addr;
+            std::thread::spawn(move || request(addr, &post(&body)))
+        })
+        .collect();
+    let answers: Vec<Response> = handles
+        .into_iter()
+        .map(|h| h.join().expect("client"))
+        .collect();
+    let checks = server.app.password_checks.load(Ordering::Relaxed);
+    let ok = answers.iter().filter(|r| r.is_ok()).count();
+    // A success starts the count again ("failures in a row"), so when the right
+    // password was among the checked ones, one more window's worth may follow it.
+    let bound = threshold * (1 + ok as u64);
+    assert!(
+        checks <= bound,
+        "{checks} real password checks for a threshold of {threshold} ({ok} right)"
+    );
+    let failed = answers
+        .iter()
+        .filter(|r| r.fault_code().as_deref() == Some("AUTH_FAILED"))
+        .count();
+    assert_eq!(ok + failed, 61, "every guess answered OK or AUTH_FAILED");
+    // If the right password was not among the checked ones, the user is now locked:
+    // even the right password is refused, without a check.
+    if ok == 0 {
+        let before = server.app.password_checks.load(Ordering::Relaxed);
+        let again = request(server.addr, &post(&get_client("C1001")));
+        assert_eq!(again.fault_code().as_deref(), Some("AUTH_FAILED"));
+        assert_eq!(server.app.password_checks.load(Ordering::Relaxed), before);
+    }
+}

@@ -15,7 +15,7 @@ use rusqlite::Connection;
 use time::{Date, OffsetDateTime};
 
 use crate::app::App;
-use crate::auth::{self, AuthInput, AuthStep, Credentials, Principal};
+use crate::auth::{self, AuthInput, AuthStep, Credentials, Principal, Verdict};
 use crate::clock::SAST;
 use crate::domain::{Refusal, ResultCode, TerminalType};
 use crate::store;
@@ -380,6 +380,32 @@ fn scopeguard(counter: &AtomicUsize) -> impl Drop + '_ {
     Leave(counter)
 }
 
+/// A claimed password check not yet reported: dropping it (the request's future was
+/// cancelled) gives the attempt back.
+struct Claimed<'a> {
+    app: &'a App,
+    user_id: i64,
+}
+
+impl Drop for Claimed<'_> {
+    fn drop(&mut self) {
+        let app = self.app;
+        app.lockout.finish(
+            self.user_id,
+            Verdict::Abandoned,
+            app.clock.now(),
+            &app.config.auth,
+        );
+    }
+}
+
+fn auth_failed() -> ServiceError {
+    ServiceError::fault(
+        FaultCode::AuthFailed,
+        "the organisation, user name or password is not valid",
+    )
+}
+
 async fn write_small(
     app: &Arc<App>,
     f: impl FnOnce(&Connection) -> Result<(), rusqlite::Error> + Send + 'static,
@@ -427,6 +453,7 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                     user_id,
                     password_hash,
                     auth_version,
+                    failed_attempts,
                 },
                 back,
             ) => {
@@ -441,21 +468,54 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                         "credentials changed during the call".into(),
                     ));
                 }
-                if spend_argon2(app, c.password.clone(), password_hash.clone()).await? {
-                    app.auth_cache
-                        .remember(user_id, &c.password, &password_hash, auth_version);
-                    verified = true;
-                    request = back;
-                } else {
-                    app.auth_cache.forget(user_id);
-                    let now = app.clock.now();
-                    let config = app.config.auth;
-                    write_small(app, move |c| auth::record_failure(c, user_id, now, &config))
-                        .await?;
-                    return Err(ServiceError::fault(
-                        FaultCode::AuthFailed,
-                        "the organisation, user name or password is not valid",
-                    ));
+                let config = app.config.auth;
+                let now = app.clock.now();
+                // Check and count are one step: without a claimed attempt the password
+                // is not looked at (a locked user's answer, same cost, same fault).
+                if !app
+                    .lockout
+                    .claim(user_id, failed_attempts, auth_version, now, &config)
+                {
+                    spend_argon2(app, c.password.clone(), auth::dummy_hash().to_string()).await?;
+                    return Err(auth_failed());
+                }
+                // Given back if this call is dropped mid-check (the client went away).
+                let claim = Claimed { app, user_id };
+                app.password_checks.fetch_add(1, Ordering::Relaxed);
+                let checked = spend_argon2(app, c.password.clone(), password_hash.clone()).await;
+                let now = app.clock.now();
+                std::mem::forget(claim);
+                match checked {
+                    Ok(true) => {
+                        app.lockout.finish(user_id, Verdict::Right, now, &config);
+                        app.auth_cache
+                            .remember(user_id, &c.password, &password_hash, auth_version);
+                        verified = true;
+                        request = back;
+                    }
+                    Ok(false) => {
+                        app.lockout.finish(user_id, Verdict::Wrong, now, &config);
+                        app.auth_cache.forget(user_id);
+                        // Recorded in the store off the answer's path: the in-memory gate
+                        // already counts it, and a wrong password for a known user must
+                        // take no longer to answer than an unknown user (no fsync wait).
+                        let background = app.clone();
+                        tokio::spawn(async move {
+                            let recorded = write_small(&background, move |c| {
+                                auth::record_failure(c, user_id, now, &config)
+                            })
+                            .await;
+                            if let Err(e) = recorded {
+                                tracing::warn!(user_id, error = ?e, "recording a failed login");
+                            }
+                        });
+                        return Err(auth_failed());
+                    }
+                    Err(e) => {
+                        app.lockout
+                            .finish(user_id, Verdict::Abandoned, now, &config);
+                        return Err(e);
+                    }
                 }
             }
             Outcome::Auth(
