@@ -111,6 +111,8 @@ pub struct App {
     pub auth_cache: AuthCache,
     /// Bounds concurrent argon2 verifications (each takes ~19 MiB and tens of ms).
     pub argon2_permits: Semaphore,
+    /// The last readiness answer (`/health`) and when it was taken.
+    pub health: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
     /// Real password verifications run (not counting dummy ones), for tests and stats.
     pub password_checks: AtomicU64,
     /// The lockout's per-user attempt gate (check and count in one step).
@@ -149,6 +151,7 @@ impl App {
             argon2_waiting: AtomicUsize::new(0),
             lockout: Lockout::default(),
             password_checks: AtomicU64::new(0),
+            health: std::sync::Mutex::new(None),
             connections: Connections::new(config.max_connections),
             body_budget: BodyBudget::new(config.max_body_memory),
             config,

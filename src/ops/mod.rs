@@ -336,7 +336,7 @@ async fn execute<Op: Operation>(
     } else {
         app.db.read(job).await
     };
-    result.map_err(|e| ServiceError::Internal(e.to_string()))?
+    result.map_err(ServiceError::from)?
 }
 
 async fn spend_argon2(
@@ -413,7 +413,7 @@ async fn write_small(
     app.db
         .write(f)
         .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(ServiceError::from)?
         .map_err(ServiceError::from)
 }
 

@@ -58,6 +58,43 @@ pub enum DbError {
     /// The batch's COMMIT failed; nothing in it was stored.
     #[error("commit failed: {0}")]
     CommitFailed(String),
+    /// The database file cannot be written (read-only file, directory or mount).
+    #[error("the database {0} is read-only; allps-ws needs to write it")]
+    ReadOnly(PathBuf),
+}
+
+impl DbError {
+    /// Whether the store was only busy (locked by another process or connection past the
+    /// busy timeout): worth retrying, not a failure of the server.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            DbError::Sqlite(e) => is_busy(e),
+            DbError::CommitFailed(text) => {
+                text.contains("database is locked") || text.contains("database is busy")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether a SQLite error is `SQLITE_BUSY` or `SQLITE_LOCKED`.
+pub fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// A write that changes nothing yet goes to disk: rewrites `user_version` with its own
+/// value (page 1, through the WAL, committed with the batch). The readiness probe
+/// behind `/health`: it fails when the file is read-only, locked, full or unwritable.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn probe_write(conn: &Connection) -> Result<(), rusqlite::Error> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    conn.pragma_update(None, "user_version", version)
 }
 
 /// Tuning for [`Db::open`].
@@ -115,6 +152,10 @@ pub const CHECKPOINT_PAGES: i32 = 1000;
 /// SQLite errors, or [`DbError::TooNew`].
 pub fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, DbError> {
     let mut conn = Connection::open(path)?;
+    // SQLite quietly opens a write-protected file read-only; every write would then fail.
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(DbError::ReadOnly(path.to_owned()));
+    }
     configure(&conn, busy_timeout, true)?;
     migrate(&mut conn)?;
     Ok(conn)

@@ -221,8 +221,26 @@ impl From<XmlError> for ServiceError {
 
 impl From<rusqlite::Error> for ServiceError {
     fn from(e: rusqlite::Error) -> Self {
+        if crate::store::is_busy(&e) {
+            return store_busy();
+        }
         ServiceError::Internal(format!("storage: {e}"))
     }
+}
+
+impl From<crate::store::DbError> for ServiceError {
+    fn from(e: crate::store::DbError) -> Self {
+        if e.is_busy() {
+            return store_busy();
+        }
+        ServiceError::Internal(e.to_string())
+    }
+}
+
+/// A busy or locked store: retryable (`UNAVAILABLE`, HTTP 503 with `Retry-After`), not
+/// an internal error.
+fn store_busy() -> ServiceError {
+    ServiceError::fault(FaultCode::Unavailable, "the store is busy; retry shortly")
 }
 
 #[cfg(test)]

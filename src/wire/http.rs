@@ -60,6 +60,8 @@ where
             if (path == app.config.path && query.eq_ignore_ascii_case("wsdl")) || path == "/wsdl" {
                 wsdl_response(app, &request)
             } else if path == "/health" {
+                health(app).await
+            } else if path == "/health/live" {
                 plain(StatusCode::OK, "ok\n")
             } else if path == app.config.path {
                 plain(
@@ -457,6 +459,47 @@ fn soap_response(status: StatusCode, version: SoapVersion, body: String) -> Resp
         version.content_type().parse().expect("static header"),
     );
     response
+}
+
+/// How long one readiness answer is reused: a flood of `/health` costs at most one
+/// probe write per interval.
+const HEALTH_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long the probe may take (a locked store waits for its busy timeout).
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Readiness: 200 when the store can write now (a probe write committed through the
+/// writer, like any request's), else 503 with `Retry-After`. Liveness is `/health/live`.
+async fn health(app: &Arc<App>) -> Response<Full<Bytes>> {
+    let cached = *app
+        .health
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let ready = match cached {
+        Some((at, ready)) if at.elapsed() < HEALTH_CACHE => ready,
+        _ => {
+            let probe = app.db.write(crate::store::probe_write);
+            let ready = matches!(
+                tokio::time::timeout(HEALTH_TIMEOUT, probe).await,
+                Ok(Ok(Ok(())))
+            );
+            *app.health
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), ready));
+            ready
+        }
+    };
+    if ready && !app.shutting_down.load(Ordering::Relaxed) {
+        plain(StatusCode::OK, "ok\n")
+    } else {
+        let mut response = plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the store cannot write now\n",
+        );
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, "1".parse().expect("static header"));
+        response
+    }
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
