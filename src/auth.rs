@@ -120,6 +120,9 @@ pub enum AuthStep {
         /// request log may carry its name. (A name that matches no user may be a
         /// password typed into the wrong field; it is never logged.)
         user_exists: bool,
+        /// The claimed branch exists in the claimed organisation, so the request log
+        /// may carry its code.
+        branch_exists: bool,
     },
     /// The password must be checked against this hash (off the async threads), then
     /// [`authorize`] called again.
@@ -132,6 +135,8 @@ pub enum AuthStep {
         auth_version: i64,
         /// Failed attempts in a row recorded in the store when read.
         failed_attempts: i64,
+        /// The claimed branch exists in the user's organisation (for the request log).
+        branch_exists: bool,
     },
 }
 
@@ -252,11 +257,17 @@ impl Lockout {
 
 /// A specific refusal of a caller whose user is known (a right password, or a session).
 fn denied(code: FaultCode, message: &str) -> AuthStep {
+    denied_known(false, code, message)
+}
+
+/// [`denied`] for a credentials caller whose claimed branch is known to exist or not.
+fn denied_known(branch_exists: bool, code: FaultCode, message: &str) -> AuthStep {
     AuthStep::Denied {
         error: ServiceError::fault(code, message),
         record_failure: None,
         dummy_verify: false,
         user_exists: true,
+        branch_exists,
     }
 }
 
@@ -435,6 +446,7 @@ pub fn authorize(
         record_failure: None,
         dummy_verify: false,
         user_exists: false,
+        branch_exists: false,
     };
     match input {
         AuthInput::Credentials(c) => {
@@ -540,22 +552,24 @@ fn authorize_credentials(
             },
         )
         .optional()?;
-    let generic = |user_exists| AuthStep::Denied {
+    let generic = |user_exists, branch_exists| AuthStep::Denied {
         error: ServiceError::fault(FaultCode::AuthFailed, AUTH_FAILED_TEXT),
         record_failure: None,
         dummy_verify: true,
         user_exists,
+        branch_exists,
     };
     let Some(user) = user else {
-        return Err(generic(false).into());
+        return Err(generic(false, false).into());
     };
+    let branch_exists = user.branch.is_some();
     if !user.org_enabled {
-        return Err(generic(true).into());
+        return Err(generic(true, branch_exists).into());
     }
     if let Some(until) = user.locked_until.as_deref().and_then(parse_timestamp)
         && until > now
     {
-        return Err(generic(true).into());
+        return Err(generic(true, branch_exists).into());
     }
     if !cache.matches(user.id, &c.password, &user.password_hash, user.auth_version) {
         return Err(AuthStep::VerifyPassword {
@@ -563,15 +577,22 @@ fn authorize_credentials(
             password_hash: user.password_hash,
             auth_version: user.auth_version,
             failed_attempts: user.failed_attempts,
+            branch_exists,
         }
         .into());
     }
     // The password is right: from here on the refusals may be specific.
     if !user.enabled {
-        return Err(denied(FaultCode::UserDisabled, "the user is disabled").into());
+        return Err(denied_known(
+            branch_exists,
+            FaultCode::UserDisabled,
+            "the user is disabled",
+        )
+        .into());
     }
     if user.computer_bound && !user.computer_allowed {
-        return Err(denied(
+        return Err(denied_known(
+            branch_exists,
             FaultCode::ComputerNotAllowed,
             "the user is bound to other computers; check ComputerName",
         )
@@ -704,6 +725,7 @@ fn authorize_session(
         record_failure: None,
         dummy_verify: false,
         user_exists: false,
+        branch_exists: false,
     };
     let Some((
         user_id,

@@ -454,6 +454,7 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                     password_hash,
                     auth_version,
                     failed_attempts,
+                    branch_exists,
                 },
                 back,
             ) => {
@@ -463,6 +464,9 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                     ));
                 };
                 reqlog::note_user(&c.user_name);
+                if branch_exists {
+                    reqlog::note_branch(&c.branch_code);
+                }
                 if verified {
                     return Err(ServiceError::Internal(
                         "credentials changed during the call".into(),
@@ -524,10 +528,14 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                     record_failure,
                     dummy_verify,
                     user_exists,
+                    branch_exists,
                 },
                 _,
             ) => {
                 if let AuthInput::Credentials(c) = &input {
+                    if branch_exists {
+                        reqlog::note_branch(&c.branch_code);
+                    }
                     if user_exists {
                         reqlog::note_user(&c.user_name);
                     } else {

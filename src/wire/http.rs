@@ -391,6 +391,7 @@ fn finish(
                         org: Some(p.org_code.clone()),
                         branch: Some(p.branch_code.clone()),
                         user: Some(p.user_name.clone()),
+                        claimed_org: None,
                     };
                     &authenticated
                 }
