@@ -292,6 +292,40 @@ fn write_detail(w: &mut XmlWriter, code: FaultCode, message: &str) {
     w.close("AllpsFault");
 }
 
+/// Checks a SOAPAction (or SOAP 1.2 `action`) against the Body's operation. Empty is
+/// fine; otherwise its last segment (after `/`, `#` or `:`) must not name another
+/// operation of the service (`known`), so an intermediary routing on the action sees
+/// what runs.
+///
+/// # Errors
+///
+/// `ACTION_MISMATCH`.
+pub fn check_action(action: &str, operation: &str, known: &[&str]) -> Result<(), ServiceError> {
+    let action = action.trim().trim_matches('"').trim();
+    if action.is_empty() {
+        return Ok(());
+    }
+    let named = action
+        .rsplit(['/', '#', ':'])
+        .next()
+        .unwrap_or(action)
+        .trim();
+    if named == operation {
+        return Ok(());
+    }
+    let another = known.iter().any(|op| op.eq_ignore_ascii_case(named));
+    if another || named.eq_ignore_ascii_case(operation) {
+        return Err(ServiceError::fault(
+            FaultCode::ActionMismatch,
+            format!(
+                "the SOAP action names {} but the Body holds {operation}",
+                named.chars().take(64).collect::<String>()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,38 +400,35 @@ mod tests {
         assert!(upgrade.contains("soap:Upgrade"));
         assert!(xml::parse(upgrade.as_bytes(), &XmlLimits::default()).is_ok());
     }
-}
 
-/// Checks a SOAPAction (or SOAP 1.2 `action`) against the Body's operation. Empty is
-/// fine; otherwise its last segment (after `/`, `#` or `:`) must not name another
-/// operation of the service (`known`), so an intermediary routing on the action sees
-/// what runs.
-///
-/// # Errors
-///
-/// `ACTION_MISMATCH`.
-pub fn check_action(action: &str, operation: &str, known: &[&str]) -> Result<(), ServiceError> {
-    let action = action.trim().trim_matches('"').trim();
-    if action.is_empty() {
-        return Ok(());
-    }
-    let named = action
-        .rsplit(['/', '#', ':'])
-        .next()
-        .unwrap_or(action)
-        .trim();
-    if named == operation {
-        return Ok(());
-    }
-    let another = known.iter().any(|op| op.eq_ignore_ascii_case(named));
-    if another || named.eq_ignore_ascii_case(operation) {
-        return Err(ServiceError::fault(
-            FaultCode::ActionMismatch,
-            format!(
-                "the SOAP action names {} but the Body holds {operation}",
-                named.chars().take(64).collect::<String>()
+    #[test]
+    fn soap_action_must_not_name_another_operation() {
+        let known = ["GetClient", "CancelPromissory"];
+        for ok in [
+            "",
+            "\"\"",
+            "urn:allps:ws:v1/CancelPromissory",
+            "\"CancelPromissory\"",
+            "http://x/y#CancelPromissory",
+            "SomethingElse",
+        ] {
+            assert!(check_action(ok, "CancelPromissory", &known).is_ok(), "{ok}");
+        }
+        for bad in [
+            "GetClient",
+            "\"urn:allps:ws:v1/GetClient\"",
+            "urn:allps:ws:v1:getclient",
+            "cancelpromissory",
+        ] {
+            let e = check_action(bad, "CancelPromissory", &known).unwrap_err();
+            assert_eq!(e.code(), FaultCode::ActionMismatch, "{bad}");
+        }
+        assert_eq!(
+            SoapVersion::action_parameter(
+                "application/soap+xml; charset=utf-8; action=\"urn:a/GetClient\""
             ),
-        ));
+            Some("urn:a/GetClient")
+        );
+        assert_eq!(SoapVersion::action_parameter("application/soap+xml"), None);
     }
-    Ok(())
 }
