@@ -11,13 +11,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::clock::{format_timestamp, parse_timestamp};
+use crate::clock::parse_timestamp;
 use crate::domain::TerminalType;
 use crate::store::admin::RIGHT_WEB_SERVICES;
+use crate::store::users::{self, BranchAccess};
+use crate::store::{DbError, Tx, sessions};
 use crate::wire::fault::{FaultCode, ServiceError};
 
 /// Full credentials, from the `AuthHeader` or a `Login` request.
@@ -436,12 +437,12 @@ fn session_hash(session_id: &str) -> String {
 ///
 /// [`AuthStep`] says what to do instead. SQLite failures come back as an internal fault.
 pub fn authorize(
-    conn: &Connection,
+    tx: &Tx<'_>,
     cache: &AuthCache,
     input: &AuthInput,
     now: OffsetDateTime,
 ) -> Result<Principal, AuthStep> {
-    let internal = |e: rusqlite::Error| AuthStep::Denied {
+    let internal = |e: DbError| AuthStep::Denied {
         error: ServiceError::from(e),
         record_failure: None,
         dummy_verify: false,
@@ -450,12 +451,12 @@ pub fn authorize(
     };
     match input {
         AuthInput::Credentials(c) => {
-            authorize_credentials(conn, cache, c, now).map_err(|e| match e {
+            authorize_credentials(tx, cache, c, now).map_err(|e| match e {
                 Fail::Step(step) => step,
                 Fail::Sql(e) => internal(e),
             })
         }
-        AuthInput::Session(id) => authorize_session(conn, id, now).map_err(|e| match e {
+        AuthInput::Session(id) => authorize_session(tx, id, now).map_err(|e| match e {
             Fail::Step(step) => step,
             Fail::Sql(e) => internal(e),
         }),
@@ -464,11 +465,11 @@ pub fn authorize(
 
 enum Fail {
     Step(AuthStep),
-    Sql(rusqlite::Error),
+    Sql(DbError),
 }
 
-impl From<rusqlite::Error> for Fail {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<DbError> for Fail {
+    fn from(e: DbError) -> Self {
         Fail::Sql(e)
     }
 }
@@ -479,79 +480,20 @@ impl From<AuthStep> for Fail {
     }
 }
 
-struct UserRow {
-    id: i64,
-    password_hash: String,
-    enabled: bool,
-    failed_attempts: i64,
-    locked_until: Option<String>,
-    auth_version: i64,
-    org_id: i64,
-    org_enabled: bool,
-    /// The user is bound to at least one computer.
-    computer_bound: bool,
-    /// The calling computer is one of them (NOCASE, as the column is declared).
-    computer_allowed: bool,
-    has_right: bool,
-    /// The branch named in the credentials: id, enabled, allocated to the user.
-    branch: Option<(i64, bool, bool)>,
-}
-
-/// Everything a credentials check needs, in one statement: the user and organisation,
-/// the computer binding, the web-services right and the branch with its allocation.
-/// (It was four statements per call; the rules below still apply in the same order, so
-/// nothing specific is said before the password is known to be right.)
-const CREDENTIALS_SQL: &str =
-    "SELECT u.id, u.password_hash, u.enabled, u.failed_attempts, u.locked_until,
-        u.auth_version, o.id, o.enabled,
-        EXISTS (SELECT 1 FROM user_computers uc WHERE uc.user_id = u.id),
-        EXISTS (SELECT 1 FROM user_computers uc WHERE uc.user_id = u.id AND uc.computer_name = ?3),
-        EXISTS (SELECT 1 FROM user_rights ur WHERE ur.user_id = u.id AND ur.right_code = ?4),
-        b.id, b.enabled,
-        EXISTS (SELECT 1 FROM user_branches ub WHERE ub.user_id = u.id AND ub.branch_id = b.id)
- FROM users u
- JOIN organisations o ON o.id = u.organisation_id
- LEFT JOIN branches b ON b.organisation_id = o.id AND b.code = ?5
- WHERE o.code = ?1 AND u.user_name = ?2";
-
 fn authorize_credentials(
-    conn: &Connection,
+    tx: &Tx<'_>,
     cache: &AuthCache,
     c: &Credentials,
     now: OffsetDateTime,
 ) -> Result<Principal, Fail> {
-    let user = conn
-        .prepare_cached(CREDENTIALS_SQL)?
-        .query_row(
-            params![
-                c.org_code,
-                c.user_name,
-                c.computer_name.trim(),
-                RIGHT_WEB_SERVICES,
-                c.branch_code
-            ],
-            |r| {
-                let branch_id: Option<i64> = r.get(11)?;
-                Ok(UserRow {
-                    id: r.get(0)?,
-                    password_hash: r.get(1)?,
-                    enabled: r.get(2)?,
-                    failed_attempts: r.get(3)?,
-                    locked_until: r.get(4)?,
-                    auth_version: r.get(5)?,
-                    org_id: r.get(6)?,
-                    org_enabled: r.get(7)?,
-                    computer_bound: r.get(8)?,
-                    computer_allowed: r.get(9)?,
-                    has_right: r.get(10)?,
-                    branch: match branch_id {
-                        Some(id) => Some((id, r.get(12)?, r.get(13)?)),
-                        None => None,
-                    },
-                })
-            },
-        )
-        .optional()?;
+    let user = users::credentials(
+        tx,
+        &c.org_code,
+        &c.user_name,
+        c.computer_name.trim(),
+        RIGHT_WEB_SERVICES,
+        &c.branch_code,
+    )?;
     let generic = |user_exists, branch_exists| AuthStep::Denied {
         error: ServiceError::fault(FaultCode::AuthFailed, AUTH_FAILED_TEXT),
         record_failure: None,
@@ -615,19 +557,8 @@ fn authorize_credentials(
     })
 }
 
-fn user_computers(conn: &Connection, user_id: i64) -> Result<Vec<String>, rusqlite::Error> {
-    conn.prepare_cached("SELECT computer_name FROM user_computers WHERE user_id = ?1")?
-        .query_map([user_id], |r| r.get(0))?
-        .collect()
-}
-
-fn check_right(conn: &Connection, user_id: i64) -> Result<(), Fail> {
-    let held: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM user_rights WHERE user_id = ?1 AND right_code = ?2)",
-        )?
-        .query_row(params![user_id, RIGHT_WEB_SERVICES], |r| r.get(0))?;
-    if held {
+fn check_right(tx: &Tx<'_>, user_id: i64) -> Result<(), Fail> {
+    if users::has_right(tx, user_id, RIGHT_WEB_SERVICES)? {
         Ok(())
     } else {
         Err(right_missing().into())
@@ -641,28 +572,9 @@ fn right_missing() -> AuthStep {
     )
 }
 
-fn allocated_branch(
-    conn: &Connection,
-    user_id: i64,
-    org_id: i64,
-    branch_code: &str,
-) -> Result<i64, Fail> {
-    let row: Option<(i64, bool, bool)> = conn
-        .prepare_cached(
-            "SELECT b.id, b.enabled,
-                    EXISTS (SELECT 1 FROM user_branches ub WHERE ub.user_id = ?1 AND ub.branch_id = b.id)
-             FROM branches b WHERE b.organisation_id = ?2 AND b.code = ?3",
-        )?
-        .query_row(params![user_id, org_id, branch_code], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
-    branch_decision(row)
-}
-
-/// The branch a call may act in, from (id, enabled, allocated to the user) if it exists.
-fn branch_decision(row: Option<(i64, bool, bool)>) -> Result<i64, Fail> {
-    match row {
+/// The branch a call may act in, from the user's access to it if it exists.
+fn branch_decision(access: Option<BranchAccess>) -> Result<i64, Fail> {
+    match access.map(|a| (a.id, a.enabled, a.allocated)) {
         Some((id, true, true)) => Ok(id),
         Some((_, false, _)) => {
             Err(denied(FaultCode::BranchNotAllowed, "the branch is disabled").into())
@@ -677,46 +589,10 @@ fn branch_decision(row: Option<(i64, bool, bool)>) -> Result<i64, Fail> {
 }
 
 fn authorize_session(
-    conn: &Connection,
+    tx: &Tx<'_>,
     session_id: &str,
     now: OffsetDateTime,
 ) -> Result<Principal, Fail> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        String,
-        bool,
-        i64,
-        String,
-        bool,
-    )> = conn
-        .prepare_cached(
-            "SELECT s.user_id, s.branch_id, s.computer_name, s.terminal_type, s.expires_at,
-                    u.user_name, u.enabled, o.id, o.code, o.enabled
-             FROM sessions s
-             JOIN users u ON u.id = s.user_id
-             JOIN organisations o ON o.id = u.organisation_id
-             WHERE s.token_hash = ?1",
-        )?
-        .query_row([session_hash(session_id)], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-            ))
-        })
-        .optional()?;
     let invalid = || AuthStep::Denied {
         error: ServiceError::fault(
             FaultCode::SessionInvalid,
@@ -727,32 +603,21 @@ fn authorize_session(
         user_exists: false,
         branch_exists: false,
     };
-    let Some((
-        user_id,
-        branch_id,
-        computer_name,
-        terminal,
-        expires_at,
-        user_name,
-        enabled,
-        org_id,
-        org_code,
-        org_enabled,
-    )) = row
-    else {
+    let Some(session) = sessions::find(tx, &session_hash(session_id))? else {
         return Err(invalid().into());
     };
-    if !org_enabled || parse_timestamp(&expires_at).is_none_or(|e| e <= now) {
+    if !session.org_enabled || parse_timestamp(&session.expires_at).is_none_or(|e| e <= now) {
         return Err(invalid().into());
     }
-    if !enabled {
+    if !session.user_enabled {
         return Err(denied(FaultCode::UserDisabled, "the user is disabled").into());
     }
-    let computers = user_computers(conn, user_id)?;
+    let user_id = session.user_id;
+    let computers = users::computers(tx, user_id)?;
     if !computers.is_empty()
         && !computers
             .iter()
-            .any(|m| m.eq_ignore_ascii_case(&computer_name))
+            .any(|m| m.eq_ignore_ascii_case(&session.computer_name))
     {
         return Err(denied(
             FaultCode::ComputerNotAllowed,
@@ -760,20 +625,25 @@ fn authorize_session(
         )
         .into());
     }
-    check_right(conn, user_id)?;
-    let branch_code: String = conn
-        .prepare_cached("SELECT code FROM branches WHERE id = ?1")?
-        .query_row([branch_id], |r| r.get(0))?;
-    let branch_id = allocated_branch(conn, user_id, org_id, &branch_code)?;
+    check_right(tx, user_id)?;
+    let Some(branch_code) = users::branch_code(tx, session.branch_id)? else {
+        return Err(denied(FaultCode::BranchNotAllowed, "the branch does not exist").into());
+    };
+    let branch_id = branch_decision(users::branch_access(
+        tx,
+        user_id,
+        session.org_id,
+        &branch_code,
+    )?)?;
     Ok(Principal {
         user_id,
-        user_name,
-        org_id,
-        org_code,
+        user_name: session.user_name,
+        org_id: session.org_id,
+        org_code: session.org_code,
         branch_id,
         branch_code,
-        computer_name,
-        terminal_type: TerminalType::parse(&terminal).unwrap_or(TerminalType::None),
+        computer_name: session.computer_name,
+        terminal_type: session.terminal_type,
         reset_failures: false,
     })
 }
@@ -784,40 +654,18 @@ fn authorize_session(
 ///
 /// SQLite.
 pub fn record_failure(
-    conn: &Connection,
+    tx: &Tx<'_>,
     user_id: i64,
     now: OffsetDateTime,
     config: &AuthConfig,
-) -> Result<(), rusqlite::Error> {
-    conn.execute(
-        "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ?1",
-        [user_id],
-    )?;
-    if config.lockout_threshold > 0 {
-        conn.execute(
-            "UPDATE users SET locked_until = ?2, failed_attempts = 0
-             WHERE id = ?1 AND failed_attempts >= ?3",
-            params![
-                user_id,
-                format_timestamp(now + config.lockout_duration),
-                config.lockout_threshold
-            ],
-        )?;
-    }
-    Ok(())
-}
-
-/// Clears the failure counter after a success.
-///
-/// # Errors
-///
-/// SQLite.
-pub fn reset_failures(conn: &Connection, user_id: i64) -> Result<(), rusqlite::Error> {
-    conn.execute(
-        "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?1",
-        [user_id],
-    )?;
-    Ok(())
+) -> Result<(), DbError> {
+    users::record_failure(
+        tx,
+        user_id,
+        now,
+        config.lockout_threshold,
+        config.lockout_duration,
+    )
 }
 
 /// Starts a session for a principal; returns the session id (shown once, stored hashed)
@@ -827,31 +675,26 @@ pub fn reset_failures(conn: &Connection, user_id: i64) -> Result<(), rusqlite::E
 ///
 /// SQLite.
 pub fn create_session(
-    conn: &Connection,
+    tx: &Tx<'_>,
     principal: &Principal,
     now: OffsetDateTime,
     config: &AuthConfig,
-) -> Result<(String, OffsetDateTime), rusqlite::Error> {
+) -> Result<(String, OffsetDateTime), DbError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).expect("the OS random source works");
     let id = hex(&bytes);
     let expires = now + config.session_ttl;
-    conn.execute(
-        "DELETE FROM sessions WHERE expires_at <= ?1",
-        [format_timestamp(now)],
-    )?;
-    conn.execute(
-        "INSERT INTO sessions (token_hash, user_id, branch_id, computer_name, terminal_type, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            session_hash(&id),
-            principal.user_id,
-            principal.branch_id,
-            principal.computer_name,
-            principal.terminal_type.as_str(),
-            format_timestamp(now),
-            format_timestamp(expires)
-        ],
+    sessions::create(
+        tx,
+        &sessions::NewSession {
+            token_hash: &session_hash(&id),
+            user_id: principal.user_id,
+            branch_id: principal.branch_id,
+            computer_name: &principal.computer_name,
+            terminal_type: principal.terminal_type,
+            expires_at: expires,
+        },
+        now,
     )?;
     Ok((id, expires))
 }

@@ -398,16 +398,18 @@ async fn passport_clients_and_unverified_banks() {
         .app
         .db
         .read(|c| {
-            c.query_row(
+            let row = allps_ws::store::inspect::row_text(
+                c,
                 "SELECT check_digit_verified, transaction_fees_recoverable, created_without_card_or_pin
                  FROM promissory_notes WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
+            .expect("store")
+            .expect("row");
+            let flag = |i: usize| row[i].as_deref() == Some("1");
+            (flag(0), flag(1), flag(2))
         })
         .await
-        .expect("store")
-        .expect("row");
+        .expect("store");
     assert!(!verified && !recoverable && without_card);
     let pdf = document(
         &ok(

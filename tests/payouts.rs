@@ -23,6 +23,7 @@ use allps_ws::engine::gateway::{
 };
 use allps_ws::engine::payouts::PayoutConfig;
 use allps_ws::engine::processor::{ProcessReport, Processor};
+use allps_ws::store::inspect;
 use allps_ws::store::{Db, DbOptions};
 use allps_ws::testing::{FIXED_NOW, TestService, seed_principals};
 use base64::Engine as _;
@@ -91,7 +92,13 @@ async fn count(service: &TestService, sql: &'static str) -> i64 {
     service
         .app
         .db
-        .read(move |c| c.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap())
+        .read(move |c| {
+            inspect::row_text(c, sql).unwrap().expect("a row")[0]
+                .as_deref()
+                .expect("a value")
+                .parse::<i64>()
+                .expect("a count")
+        })
         .await
         .unwrap()
 }
@@ -144,7 +151,7 @@ async fn file_service(path: &Path, clock: Arc<ManualClock>, seed: bool) -> TestS
             .unwrap()
             .unwrap();
         let sql = base_sql();
-        db.write(move |c| c.execute_batch(&sql))
+        db.write(move |c| inspect::run_script(c, &sql))
             .await
             .unwrap()
             .unwrap();
@@ -600,12 +607,11 @@ async fn wallet_refused_retried_and_given_up() {
         .app
         .db
         .read(|c| {
-            c.query_row(
-                "SELECT completed_at FROM wallets WHERE client_id = 11",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap()
+            inspect::row_text(c, "SELECT completed_at FROM wallets WHERE client_id = 11")
+                .unwrap()
+                .expect("a row")[0]
+                .clone()
+                .expect("a value")
         })
         .await
         .unwrap();
@@ -804,22 +810,24 @@ async fn a_paging_reader_sees_every_reply_exactly_once_during_writes() {
                 // Batches of 1-5 replies per transaction, interleaved with branch 2's.
                 let batch = 1 + i % 5;
                 let sequences = db
-                    .write(move |c| -> rusqlite::Result<Vec<(i64, i64)>> {
-                        let mut out = Vec::new();
-                        for k in 0..batch {
-                            let branch = if (i + k) % 3 == 2 { 2 } else { 1 };
-                            let reply = allps_ws::store::replies::NewReply {
-                                amount: Some(rust_decimal::Decimal::from((i + k) as i64)),
-                                ..allps_ws::store::replies::NewReply::new(
-                                    branch,
-                                    allps_ws::domain::payouts::ReplyType::PaymentDelivered,
-                                    T0,
-                                )
-                            };
-                            out.push((branch, allps_ws::store::replies::insert(c, &reply)?));
-                        }
-                        Ok(out)
-                    })
+                    .write(
+                        move |c| -> Result<Vec<(i64, i64)>, allps_ws::store::DbError> {
+                            let mut out = Vec::new();
+                            for k in 0..batch {
+                                let branch = if (i + k) % 3 == 2 { 2 } else { 1 };
+                                let reply = allps_ws::store::replies::NewReply {
+                                    amount: Some(rust_decimal::Decimal::from((i + k) as i64)),
+                                    ..allps_ws::store::replies::NewReply::new(
+                                        branch,
+                                        allps_ws::domain::payouts::ReplyType::PaymentDelivered,
+                                        T0,
+                                    )
+                                };
+                                out.push((branch, allps_ws::store::replies::insert(c, &reply)?));
+                            }
+                            Ok(out)
+                        },
+                    )
                     .await
                     .unwrap()
                     .unwrap();

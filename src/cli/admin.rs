@@ -1,7 +1,7 @@
 //! `allps-ws admin`: the operator's commands for organisations, branches, users,
 //! passwords, rights, branch allocations and computers, and `seed-fixtures` for replay
 //! set-ups. Each command runs in one IMMEDIATE transaction on its own connection
-//! ([`store::open_connection`]: WAL, foreign keys, busy timeout, migrations), so it is
+//! ([`store::Direct`]: WAL, foreign keys, busy timeout, migrations), so it is
 //! safe beside a running server; every user change goes through [`store::admin`], which
 //! bumps `users.auth_version`, so the server applies it on the next call.
 //!
@@ -13,12 +13,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use rusqlite::{Connection, TransactionBehavior};
 
 use crate::auth::hash_password;
 use crate::clock::format_timestamp;
 use crate::store::admin::{self as store_admin, AdminError, RIGHTS};
-use crate::store::open_connection;
+use crate::store::{Direct, Tx, inspect};
 
 /// The shortest password `admin` accepts.
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -341,16 +340,13 @@ fn now() -> String {
 }
 
 /// Opens the database and runs `f` in one IMMEDIATE transaction, committed only on `Ok`.
-fn in_tx<T>(db: &Path, f: impl FnOnce(&Connection) -> Result<T, AdminError>) -> Result<T, String> {
-    let mut conn =
-        open_connection(db, BUSY_TIMEOUT).map_err(|e| format!("opening {}: {e}", db.display()))?;
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| format!("starting a transaction on {}: {e}", db.display()))?;
-    let value = f(&tx).map_err(|e| e.to_string())?;
-    tx.commit()
-        .map_err(|e| format!("committing to {}: {e}", db.display()))?;
-    Ok(value)
+fn in_tx<T>(db: &Path, f: impl FnOnce(&Tx<'_>) -> Result<T, AdminError>) -> Result<T, String> {
+    let mut direct =
+        Direct::open(db, BUSY_TIMEOUT).map_err(|e| format!("opening {}: {e}", db.display()))?;
+    direct
+        .immediate(f)
+        .map_err(|e| format!("writing to {}: {e}", db.display()))?
+        .map_err(|e| e.to_string())
 }
 
 fn say(out: &mut Out<'_>, line: &str) -> Result<(), String> {
@@ -660,8 +656,7 @@ fn seed_fixtures(db: &Path, args: &SeedArgs, out: &mut Out<'_>) -> Result<(), St
     let sql =
         std::fs::read_to_string(&base).map_err(|e| format!("reading {}: {e}", base.display()))?;
     in_tx(db, |c| {
-        let organisations: i64 =
-            c.query_row("SELECT count(*) FROM organisations", [], |r| r.get(0))?;
+        let organisations = inspect::organisations(c)?;
         if organisations > 0 {
             return Err(AdminError::Invalid(format!(
                 "{} already has organisations; seed-fixtures needs an empty database \
@@ -669,8 +664,8 @@ fn seed_fixtures(db: &Path, args: &SeedArgs, out: &mut Out<'_>) -> Result<(), St
                 db.display()
             )));
         }
-        crate::testing::seed_principals(c, crate::testing::FIXED_NOW)?;
-        c.execute_batch(&sql)
+        crate::cli::fixtures::seed_principals(c, crate::cli::fixtures::FIXED_NOW)?;
+        inspect::run_script(c, &sql)
             .map_err(|e| AdminError::Invalid(format!("{}: {e}", base.display())))
     })?;
     say(
@@ -679,7 +674,7 @@ fn seed_fixtures(db: &Path, args: &SeedArgs, out: &mut Out<'_>) -> Result<(), St
             "seeded {}: fixture principals (organisations DEMO and OTHER; users demo, noright, \
              disabled, bound, nobranch, locked; password {}) and {}",
             db.display(),
-            crate::testing::PASSWORD,
+            crate::cli::fixtures::PASSWORD,
             base.display()
         ),
     )

@@ -2,6 +2,7 @@
 //! environment variable. Parsing lives here (and in the library) so tests can check it.
 
 pub mod admin;
+pub mod fixtures;
 pub mod replay;
 
 use std::net::SocketAddr;

@@ -1,4 +1,4 @@
-//! The processor: runs the due jobs of the queue ([`crate::engine::jobs`]) against the
+//! The processor: runs the due jobs of the queue ([`crate::store::jobs`]) against the
 //! [`Gateway`] and records their outcomes: wallet creation, submission, delivery and return
 //! of bank parts, and the crediting of wallet parts. Each outcome that the outside world
 //! reports becomes a reply in the branch's feed in the same transaction as the state
@@ -24,33 +24,30 @@
 
 use std::sync::Arc;
 
-use rusqlite::{Connection, params};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use crate::clock::{Clock, format_timestamp, parse_date};
+use crate::clock::{Clock, parse_date};
 use crate::domain::payouts::{PartStatus, RecipientType, ReplyType, WalletStatus};
 use crate::engine::gateway::{
     CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, WalletOutcome,
     WalletRequest,
 };
-use crate::engine::jobs::{self, ClaimedJob, JobKind, NewJob};
 use crate::engine::payouts::PayoutConfig;
-use crate::store::payouts::{self as rows};
+use crate::store::jobs::{self, ClaimedJob, JobKind, NewJob};
+use crate::store::payments::{self, ReturnReason};
 use crate::store::replies::{self, NewReply};
-use crate::store::{Db, DbError};
+use crate::store::{Db, DbError, Tx, accounts, clients, users, wallets};
 
 /// The processor failed to talk to its store (the job stays leased and is taken over
 /// when the lease expires).
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
-    /// The store is closed, a commit failed, or a transaction panicked.
+    /// The store failed: closed, a commit failed, a transaction panicked, or SQLite
+    /// failed inside one.
     #[error("store: {0}")]
     Store(#[from] DbError),
-    /// SQLite failed inside a transaction.
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
     /// The gateway call panicked.
     #[error("gateway call panicked: {0}")]
     Gateway(String),
@@ -259,7 +256,7 @@ impl Processor {
         let config = self.config.clone();
         let step = self
             .db
-            .write(move |conn| record(conn, &job, input, answer, &config))
+            .write(move |tx| record(tx, &job, input, answer, &config))
             .await??;
         Ok(Some(step))
     }
@@ -287,11 +284,11 @@ impl Processor {
         let lease = self.config.lease;
         let claimed = self
             .db
-            .write(move |conn| -> rusqlite::Result<_> {
-                let Some(job) = jobs::claim_next(conn, &owner, until, now, lease)? else {
+            .write(move |tx| -> Result<_, DbError> {
+                let Some(job) = jobs::claim_next(tx, &owner, until, now, lease)? else {
                     return Ok(None);
                 };
-                let input = load(conn, &job)?;
+                let input = load(tx, &job)?;
                 Ok(Some((job, input)))
             })
             .await??;
@@ -370,41 +367,18 @@ impl Processor {
     }
 }
 
-/// The client details a wallet request and a credit carry.
-struct ClientFacts {
-    branch_code: String,
-    first_name: String,
-    surname: String,
-    initials: Option<String>,
-    id_type: String,
-    id_number: String,
-    date_of_birth: String,
-    gender: String,
-}
-
-fn client_facts(conn: &Connection, client_id: i64) -> rusqlite::Result<ClientFacts> {
-    conn.prepare_cached(
-        "SELECT b.code, c.first_name, c.surname, c.initials, c.id_type, c.id_number, c.date_of_birth, c.gender
-         FROM clients c JOIN branches b ON b.id = c.branch_id WHERE c.id = ?1",
-    )?
-    .query_row([client_id], |r| {
-        Ok(ClientFacts {
-            branch_code: r.get(0)?,
-            first_name: r.get(1)?,
-            surname: r.get(2)?,
-            initials: r.get(3)?,
-            id_type: r.get(4)?,
-            id_number: r.get(5)?,
-            date_of_birth: r.get(6)?,
-            gender: r.get(7)?,
-        })
-    })
+/// The client of a wallet request or payment, with its branch's code.
+fn client_of(tx: &Tx<'_>, client_id: i64) -> Result<Option<(clients::ClientRow, String)>, DbError> {
+    let Some(client) = clients::client(tx, client_id)? else {
+        return Ok(None);
+    };
+    Ok(users::branch_code(tx, client.branch_id)?.map(|code| (client, code)))
 }
 
 /// Loads what a claimed job's gateway call needs.
-fn load(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<Input> {
+fn load(tx: &Tx<'_>, job: &ClaimedJob) -> Result<Input, DbError> {
     if job.kind == JobKind::WalletCreate {
-        let Some(wallet) = rows::wallet(conn, job.subject_id)? else {
+        let Some(wallet) = wallets::wallet(tx, job.subject_id)? else {
             return Ok(Input::Broken(format!(
                 "wallet request {} does not exist",
                 job.subject_id
@@ -417,7 +391,12 @@ fn load(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<Input> {
                 wallet.status.as_str()
             )));
         }
-        let client = client_facts(conn, wallet.client_id)?;
+        let Some((client, branch_code)) = client_of(tx, wallet.client_id)? else {
+            return Ok(Input::Broken(format!(
+                "client {} of wallet request {} does not exist",
+                wallet.client_id, wallet.id
+            )));
+        };
         let Some(date_of_birth) = parse_date(&client.date_of_birth) else {
             return Ok(Input::Broken(format!(
                 "client {} has an invalid date of birth",
@@ -428,26 +407,26 @@ fn load(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<Input> {
             request: WalletRequest {
                 request_id: wallet.id,
                 attempt: job.attempts,
-                branch_code: client.branch_code,
+                branch_code,
                 cellphone: wallet.cellphone,
                 first_name: client.first_name,
                 surname: client.surname,
-                id_type: client.id_type,
+                id_type: client.id_type.as_str().to_string(),
                 id_number: client.id_number,
                 date_of_birth,
-                gender: client.gender,
+                gender: client.gender.as_str().to_string(),
             },
             branch_id: wallet.branch_id,
             client_id: wallet.client_id,
         });
     }
-    let Some(payment) = rows::payment(conn, job.subject_id)? else {
+    let Some(payment) = payments::payment(tx, job.subject_id)? else {
         return Ok(Input::Broken(format!(
             "payment {} does not exist",
             job.subject_id
         )));
     };
-    let Some(part) = rows::parts_of(conn, payment.id)?
+    let Some(part) = payments::parts_of(tx, payment.id)?
         .into_iter()
         .find(|p| p.part_number == job.part_number)
     else {
@@ -483,7 +462,12 @@ fn load(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<Input> {
     if job.kind == JobKind::WalletCredit {
         return Ok(Input::WalletCredit { part: context });
     }
-    let client = client_facts(conn, payment.client_id)?;
+    let Some((client, _)) = client_of(tx, payment.client_id)? else {
+        return Ok(Input::Broken(format!(
+            "client {} of payment {} does not exist",
+            payment.client_id, payment.id
+        )));
+    };
     let (Some(branch_code), Some(account_number), Some(account_type), Some(action_date)) = (
         part.bank_branch_code.clone(),
         part.account_number.clone(),
@@ -525,38 +509,25 @@ fn load(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<Input> {
 
 /// Moves a part from `from` to `to` at `at`; false if it was no longer `from`.
 fn move_part(
-    conn: &Connection,
+    tx: &Tx<'_>,
     part: &PartContext,
     from: PartStatus,
     to: PartStatus,
     at: OffsetDateTime,
     advice: Option<&ReturnAdvice>,
-) -> rusqlite::Result<bool> {
-    let at = format_timestamp(at);
-    let changed = conn
-        .prepare_cached(
-            "UPDATE credit_payment_parts
-             SET status = ?1, status_at = ?2,
-                 submitted_at = CASE WHEN ?1 = 'SUBMITTED' THEN ?2 ELSE submitted_at END,
-                 delivered_at = CASE WHEN ?1 = 'DELIVERED' THEN ?2 ELSE delivered_at END,
-                 returned_at = CASE WHEN ?1 = 'RETURNED' THEN ?2 ELSE returned_at END,
-                 return_code = coalesce(?3, return_code),
-                 return_reason = coalesce(?4, return_reason)
-             WHERE payment_id = ?5 AND part_number = ?6 AND status = ?7",
-        )?
-        .execute(params![
-            to.as_str(),
-            at,
-            advice.map(|a| a.code.as_str()),
-            advice.map(|a| a.reason.as_str()),
-            part.payment_id,
-            part.part_number,
-            from.as_str()
-        ])?;
-    if changed == 1 {
-        rows::refresh_payment_status(conn, part.payment_id)?;
-    }
-    Ok(changed == 1)
+) -> Result<bool, DbError> {
+    payments::move_part(
+        tx,
+        part.payment_id,
+        part.part_number,
+        from,
+        to,
+        at,
+        advice.map(|a| ReturnReason {
+            code: &a.code,
+            reason: &a.reason,
+        }),
+    )
 }
 
 fn part_reply<'a>(
@@ -577,24 +548,21 @@ fn part_reply<'a>(
     }
 }
 
+/// Fails a PENDING wallet request and writes its WALLET_FAILED reply; false if it was
+/// no longer PENDING.
 fn fail_wallet(
-    conn: &Connection,
+    tx: &Tx<'_>,
     wallet_id: i64,
     branch_id: i64,
     client_id: i64,
     code: &str,
     reason: &str,
     at: OffsetDateTime,
-) -> rusqlite::Result<bool> {
-    let changed = conn
-        .prepare_cached(
-            "UPDATE wallets SET status = 'FAILED', failure_code = ?1, failure_reason = ?2, completed_at = ?3
-             WHERE id = ?4 AND status = 'PENDING'",
-        )?
-        .execute(params![code, reason, format_timestamp(at), wallet_id])?;
-    if changed == 1 {
+) -> Result<bool, DbError> {
+    let changed = wallets::fail(tx, wallet_id, code, reason, at)?;
+    if changed {
         replies::insert(
-            conn,
+            tx,
             &NewReply {
                 client_id: Some(client_id),
                 reason_code: Some(code),
@@ -603,33 +571,34 @@ fn fail_wallet(
             },
         )?;
     }
-    Ok(changed == 1)
+    Ok(changed)
 }
 
-/// Step 3: records a job's outcome if its lease is still held.
+/// `step` if the subject changed, else [`Step::NoChange`].
+fn changed(changed: bool, step: Step) -> Step {
+    if changed { step } else { Step::NoChange }
+}
+
+/// Step 3: records a job's outcome if its lease is still held, one function per kind
+/// of outcome.
 fn record(
-    conn: &Connection,
+    tx: &Tx<'_>,
     job: &ClaimedJob,
     input: Input,
     answer: Answer,
     config: &PayoutConfig,
-) -> rusqlite::Result<Step> {
-    if !jobs::holds(conn, job)? {
+) -> Result<Step, DbError> {
+    if !jobs::holds(tx, job)? {
         tracing::warn!(job = job.id, "job lease taken over; outcome discarded");
         return Ok(Step::Fenced);
     }
     let at = job.due_at;
-    let retry_at = at + config.backoff(job.attempts);
     match (input, answer) {
         (Input::Skip(why), _) => {
-            jobs::finish(conn, job, at, &format!("nothing to do: {why}"))?;
+            jobs::finish(tx, job, at, &format!("nothing to do: {why}"))?;
             Ok(Step::NoChange)
         }
-        (Input::Broken(why), _) => {
-            tracing::error!(job = job.id, problem = %why, "job cannot run");
-            jobs::give_up(conn, job, at, &why)?;
-            Ok(Step::NoChange)
-        }
+        (Input::Broken(why), _) => give_up(tx, job, &why),
         (
             Input::Wallet {
                 request,
@@ -637,192 +606,21 @@ fn record(
                 client_id,
             },
             Answer::Wallet(result),
-        ) => match result {
-            Ok(WalletOutcome::Created { wallet_number }) => {
-                let changed = conn
-                    .prepare_cached(
-                        "UPDATE wallets SET status = 'ACTIVE', wallet_number = ?1, completed_at = ?2
-                         WHERE id = ?3 AND status = 'PENDING'",
-                    )?
-                    .execute(params![wallet_number, format_timestamp(at), request.request_id])?;
-                if changed == 1 {
-                    conn.prepare_cached(
-                        "INSERT INTO client_accounts (branch_id, client_id, kind, account_number, wallet_id, enabled,
-                                                      created_at)
-                         VALUES (?1, ?2, 'WALLET', ?3, ?4, 1, ?5)",
-                    )?
-                    .execute(params![
-                        branch_id,
-                        client_id,
-                        wallet_number,
-                        request.request_id,
-                        format_timestamp(at)
-                    ])?;
-                    replies::insert(
-                        conn,
-                        &NewReply {
-                            client_id: Some(client_id),
-                            wallet_number: Some(&wallet_number),
-                            ..NewReply::new(branch_id, ReplyType::WalletCreated, at)
-                        },
-                    )?;
-                }
-                jobs::finish(conn, job, at, &format!("wallet {wallet_number} created"))?;
-                Ok(if changed == 1 {
-                    Step::WalletCreated
-                } else {
-                    Step::NoChange
-                })
-            }
-            Ok(WalletOutcome::Refused { code, reason }) => {
-                let changed = fail_wallet(
-                    conn,
-                    request.request_id,
-                    branch_id,
-                    client_id,
-                    &code,
-                    &reason,
-                    at,
-                )?;
-                jobs::finish(conn, job, at, &format!("wallet refused: {code}"))?;
-                Ok(if changed {
-                    Step::WalletFailed
-                } else {
-                    Step::NoChange
-                })
-            }
-            Err(unavailable) if job.attempts >= config.max_attempts => {
-                let reason = format!(
-                    "the wallet issuer did not answer in {} attempts",
-                    job.attempts
-                );
-                let changed = fail_wallet(
-                    conn,
-                    request.request_id,
-                    branch_id,
-                    client_id,
-                    "ISSUER",
-                    &reason,
-                    at,
-                )?;
-                jobs::give_up(conn, job, at, &unavailable.to_string())?;
-                Ok(if changed {
-                    Step::WalletFailed
-                } else {
-                    Step::NoChange
-                })
-            }
-            Err(unavailable) => {
-                jobs::retry(conn, job, retry_at, &unavailable.to_string())?;
-                Ok(Step::Retry)
-            }
-        },
+        ) => record_wallet(tx, job, &request, branch_id, client_id, result, config),
         (Input::Credit { part, .. }, Answer::Submitted(Ok(()))) => {
-            let moved = move_part(
-                conn,
-                &part,
-                PartStatus::Accepted,
-                PartStatus::Submitted,
-                at,
-                None,
-            )?;
-            if moved {
-                jobs::enqueue(
-                    conn,
-                    &NewJob {
-                        kind: JobKind::CreditDelivery,
-                        subject_id: part.payment_id,
-                        part_number: part.part_number,
-                        due_at: at + config.delivery_delay,
-                    },
-                    at,
-                )?;
-            }
-            jobs::finish(conn, job, at, "submitted to the bank")?;
-            Ok(if moved {
-                Step::Submitted
-            } else {
-                Step::NoChange
-            })
+            record_submitted(tx, job, &part, config)
         }
         (Input::Credit { part, .. }, Answer::Delivery(Ok(DeliveryOutcome::Delivered))) => {
-            let moved = move_part(
-                conn,
-                &part,
-                PartStatus::Submitted,
-                PartStatus::Delivered,
-                at,
-                None,
-            )?;
-            if moved {
-                replies::insert(
-                    conn,
-                    &part_reply(&part, ReplyType::PaymentDelivered, at, None),
-                )?;
-                jobs::enqueue(
-                    conn,
-                    &NewJob {
-                        kind: JobKind::CreditReturnCheck,
-                        subject_id: part.payment_id,
-                        part_number: part.part_number,
-                        due_at: at + config.return_delay,
-                    },
-                    at,
-                )?;
-            }
-            jobs::finish(conn, job, at, "delivered")?;
-            Ok(if moved {
-                Step::Delivered
-            } else {
-                Step::NoChange
-            })
+            record_delivered(tx, job, &part, config)
         }
         (Input::Credit { part, .. }, Answer::Delivery(Ok(DeliveryOutcome::Rejected(advice)))) => {
-            let moved = move_part(
-                conn,
-                &part,
-                PartStatus::Submitted,
-                PartStatus::Returned,
-                at,
-                Some(&advice),
-            )?;
-            if moved {
-                replies::insert(
-                    conn,
-                    &part_reply(&part, ReplyType::PaymentReturned, at, Some(&advice)),
-                )?;
-            }
-            jobs::finish(conn, job, at, &format!("rejected: {}", advice.code))?;
-            Ok(if moved {
-                Step::Returned
-            } else {
-                Step::NoChange
-            })
+            record_returned(tx, job, &part, PartStatus::Submitted, &advice, "rejected")
         }
         (Input::Credit { part, .. }, Answer::Return(Ok(Some(advice)))) => {
-            let moved = move_part(
-                conn,
-                &part,
-                PartStatus::Delivered,
-                PartStatus::Returned,
-                at,
-                Some(&advice),
-            )?;
-            if moved {
-                replies::insert(
-                    conn,
-                    &part_reply(&part, ReplyType::PaymentReturned, at, Some(&advice)),
-                )?;
-            }
-            jobs::finish(conn, job, at, &format!("returned: {}", advice.code))?;
-            Ok(if moved {
-                Step::Returned
-            } else {
-                Step::NoChange
-            })
+            record_returned(tx, job, &part, PartStatus::Delivered, &advice, "returned")
         }
         (Input::Credit { .. }, Answer::Return(Ok(None))) => {
-            jobs::finish(conn, job, at, "no return")?;
+            jobs::finish(tx, job, at, "no return")?;
             Ok(Step::NoChange)
         }
         (
@@ -831,38 +629,212 @@ fn record(
         ) => {
             // Money in flight is never dropped: credit steps retry until the bank answers.
             tracing::warn!(job = job.id, attempt = job.attempts, error = %e, "bank call failed; will retry");
-            jobs::retry(conn, job, retry_at, &e.to_string())?;
+            jobs::retry(tx, job, at + config.backoff(job.attempts), &e.to_string())?;
             Ok(Step::Retry)
         }
-        (Input::WalletCredit { part }, _) => {
-            let moved = move_part(
-                conn,
-                &part,
-                PartStatus::Accepted,
-                PartStatus::Delivered,
-                at,
-                None,
-            )?;
-            if moved {
+        (Input::WalletCredit { part }, _) => record_wallet_credit(tx, job, &part),
+        (input, answer) => give_up(
+            tx,
+            job,
+            &format!("gateway answer {answer:?} does not fit job input {input:?}"),
+        ),
+    }
+}
+
+/// A job whose stored data cannot be used: it gives up without effect.
+fn give_up(tx: &Tx<'_>, job: &ClaimedJob, why: &str) -> Result<Step, DbError> {
+    tracing::error!(job = job.id, problem = %why, "job cannot run");
+    jobs::give_up(tx, job, job.due_at, why)?;
+    Ok(Step::NoChange)
+}
+
+/// `WALLET_CREATE`: the issuer created the wallet (it becomes ACTIVE with its wallet
+/// account), refused it, or did not answer (retry, or fail the wallet after the last
+/// attempt).
+fn record_wallet(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    request: &WalletRequest,
+    branch_id: i64,
+    client_id: i64,
+    result: Result<WalletOutcome, GatewayUnavailable>,
+    config: &PayoutConfig,
+) -> Result<Step, DbError> {
+    let at = job.due_at;
+    match result {
+        Ok(WalletOutcome::Created { wallet_number }) => {
+            let activated = wallets::activate(tx, request.request_id, &wallet_number, at)?;
+            if activated {
+                accounts::insert_wallet_account(
+                    tx,
+                    branch_id,
+                    client_id,
+                    &wallet_number,
+                    request.request_id,
+                    at,
+                )?;
                 replies::insert(
-                    conn,
-                    &part_reply(&part, ReplyType::PaymentDelivered, at, None),
+                    tx,
+                    &NewReply {
+                        client_id: Some(client_id),
+                        wallet_number: Some(&wallet_number),
+                        ..NewReply::new(branch_id, ReplyType::WalletCreated, at)
+                    },
                 )?;
             }
-            jobs::finish(conn, job, at, "credited to the wallet")?;
-            Ok(if moved {
-                Step::Delivered
-            } else {
-                Step::NoChange
-            })
+            jobs::finish(tx, job, at, &format!("wallet {wallet_number} created"))?;
+            Ok(changed(activated, Step::WalletCreated))
         }
-        (input, answer) => {
-            let why = format!("gateway answer {answer:?} does not fit job input {input:?}");
-            tracing::error!(job = job.id, problem = %why, "job cannot run");
-            jobs::give_up(conn, job, at, &why)?;
-            Ok(Step::NoChange)
+        Ok(WalletOutcome::Refused { code, reason }) => {
+            let failed = fail_wallet(
+                tx,
+                request.request_id,
+                branch_id,
+                client_id,
+                &code,
+                &reason,
+                at,
+            )?;
+            jobs::finish(tx, job, at, &format!("wallet refused: {code}"))?;
+            Ok(changed(failed, Step::WalletFailed))
+        }
+        Err(unavailable) if job.attempts >= config.max_attempts => {
+            let reason = format!(
+                "the wallet issuer did not answer in {} attempts",
+                job.attempts
+            );
+            let failed = fail_wallet(
+                tx,
+                request.request_id,
+                branch_id,
+                client_id,
+                "ISSUER",
+                &reason,
+                at,
+            )?;
+            jobs::give_up(tx, job, at, &unavailable.to_string())?;
+            Ok(changed(failed, Step::WalletFailed))
+        }
+        Err(unavailable) => {
+            jobs::retry(
+                tx,
+                job,
+                at + config.backoff(job.attempts),
+                &unavailable.to_string(),
+            )?;
+            Ok(Step::Retry)
         }
     }
+}
+
+/// `CREDIT_SUBMIT` answered: the part is SUBMITTED and its delivery check queued.
+fn record_submitted(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    part: &PartContext,
+    config: &PayoutConfig,
+) -> Result<Step, DbError> {
+    let at = job.due_at;
+    let moved = move_part(
+        tx,
+        part,
+        PartStatus::Accepted,
+        PartStatus::Submitted,
+        at,
+        None,
+    )?;
+    if moved {
+        jobs::enqueue(
+            tx,
+            &NewJob {
+                kind: JobKind::CreditDelivery,
+                subject_id: part.payment_id,
+                part_number: part.part_number,
+                due_at: at + config.delivery_delay,
+            },
+            at,
+        )?;
+    }
+    jobs::finish(tx, job, at, "submitted to the bank")?;
+    Ok(changed(moved, Step::Submitted))
+}
+
+/// `CREDIT_DELIVERY` delivered: the part is DELIVERED, replied, and its return check
+/// queued.
+fn record_delivered(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    part: &PartContext,
+    config: &PayoutConfig,
+) -> Result<Step, DbError> {
+    let at = job.due_at;
+    let moved = move_part(
+        tx,
+        part,
+        PartStatus::Submitted,
+        PartStatus::Delivered,
+        at,
+        None,
+    )?;
+    if moved {
+        replies::insert(tx, &part_reply(part, ReplyType::PaymentDelivered, at, None))?;
+        jobs::enqueue(
+            tx,
+            &NewJob {
+                kind: JobKind::CreditReturnCheck,
+                subject_id: part.payment_id,
+                part_number: part.part_number,
+                due_at: at + config.return_delay,
+            },
+            at,
+        )?;
+    }
+    jobs::finish(tx, job, at, "delivered")?;
+    Ok(changed(moved, Step::Delivered))
+}
+
+/// `CREDIT_DELIVERY` rejected (from SUBMITTED) or `CREDIT_RETURN_CHECK` returned (from
+/// DELIVERED): the part is RETURNED with the bank's reason, and replied.
+fn record_returned(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    part: &PartContext,
+    from: PartStatus,
+    advice: &ReturnAdvice,
+    what: &str,
+) -> Result<Step, DbError> {
+    let at = job.due_at;
+    let moved = move_part(tx, part, from, PartStatus::Returned, at, Some(advice))?;
+    if moved {
+        replies::insert(
+            tx,
+            &part_reply(part, ReplyType::PaymentReturned, at, Some(advice)),
+        )?;
+    }
+    jobs::finish(tx, job, at, &format!("{what}: {}", advice.code))?;
+    Ok(changed(moved, Step::Returned))
+}
+
+/// `WALLET_CREDIT`: a wallet part is credited inside Allps: DELIVERED, and replied.
+fn record_wallet_credit(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    part: &PartContext,
+) -> Result<Step, DbError> {
+    let at = job.due_at;
+    let moved = move_part(
+        tx,
+        part,
+        PartStatus::Accepted,
+        PartStatus::Delivered,
+        at,
+        None,
+    )?;
+    if moved {
+        replies::insert(tx, &part_reply(part, ReplyType::PaymentDelivered, at, None))?;
+    }
+    jobs::finish(tx, job, at, "credited to the wallet")?;
+    Ok(changed(moved, Step::Delivered))
 }
 
 /// How long until the next job is due (for reports); `None` when none is waiting.

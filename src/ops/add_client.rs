@@ -3,14 +3,15 @@
 //! AllpsClientNumber; the same number with other details is refused. SA ID numbers are
 //! fully checked and must agree with DateOfBirth and Gender; passports by shape only.
 
-use rusqlite::{OptionalExtension, params};
 use time::Date;
 
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation};
-use crate::clock::{format_date, format_timestamp};
+use crate::clock::format_date;
 use crate::domain::validate;
 use crate::domain::{Gender, IdType, Refusal, ResultCode, allps_client_number};
+use crate::store::clients::{self, NewClient};
+use crate::store::employers;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -38,22 +39,6 @@ pub struct AddClientRequest {
 #[derive(Debug)]
 pub struct AddClientResponse {
     allps_client_number: String,
-}
-
-/// A client's stored details, normalised, as compared for idempotency.
-#[derive(Debug, PartialEq, Eq)]
-struct ClientDetails {
-    employer_id: i64,
-    first_name: String,
-    surname: String,
-    initials: Option<String>,
-    id_type: String,
-    id_number: String,
-    date_of_birth: String,
-    gender: String,
-    cellphone: Option<String>,
-    employee_number: Option<String>,
-    email: Option<String>,
 }
 
 impl Operation for AddClient {
@@ -201,11 +186,7 @@ impl Operation for AddClient {
             None => None,
         };
 
-        let employer_id: i64 = ctx
-            .conn
-            .prepare_cached("SELECT id FROM employers WHERE branch_id = ?1 AND employer_code = ?2")?
-            .query_row(params![ctx.principal.branch_id, employer_code], |r| r.get(0))
-            .optional()?
+        let employer_id = employers::employer_id(ctx.tx, ctx.principal.branch_id, &employer_code)?
             .ok_or_else(|| {
                 Refusal::field(
                     ResultCode::EmployerNotFound,
@@ -214,50 +195,25 @@ impl Operation for AddClient {
                 )
             })?;
 
-        let details = ClientDetails {
+        let details = NewClient {
             employer_id,
             first_name,
             surname,
             initials,
-            id_type: req.id_type.as_str().to_string(),
+            id_type: req.id_type,
             id_number,
             date_of_birth: format_date(req.date_of_birth),
-            gender: req.gender.as_str().to_string(),
+            gender: req.gender,
             cellphone,
             employee_number,
             email,
         };
 
-        let existing: Option<(i64, ClientDetails)> = ctx
-            .conn
-            .prepare_cached(
-                "SELECT id, employer_id, first_name, surname, initials, id_type, id_number, date_of_birth,
-                        gender, cellphone, employee_number, email
-                 FROM clients WHERE branch_id = ?1 AND client_number = ?2",
-            )?
-            .query_row(params![ctx.principal.branch_id, client_number], |r| {
-                Ok((
-                    r.get(0)?,
-                    ClientDetails {
-                        employer_id: r.get(1)?,
-                        first_name: r.get(2)?,
-                        surname: r.get(3)?,
-                        initials: r.get(4)?,
-                        id_type: r.get(5)?,
-                        id_number: r.get(6)?,
-                        date_of_birth: r.get(7)?,
-                        gender: r.get(8)?,
-                        cellphone: r.get(9)?,
-                        employee_number: r.get(10)?,
-                        email: r.get(11)?,
-                    },
-                ))
-            })
-            .optional()?;
-        if let Some((id, stored)) = existing {
-            if stored == details {
+        let existing = clients::find_client(ctx.tx, ctx.principal.branch_id, &client_number)?;
+        if let Some(stored) = existing {
+            if details.matches(&stored) {
                 return Ok(AddClientResponse {
-                    allps_client_number: allps_client_number(id),
+                    allps_client_number: allps_client_number(stored.id),
                 });
             }
             return Err(Refusal::field(
@@ -271,11 +227,12 @@ impl Operation for AddClient {
             .into());
         }
 
-        let id_in_use: Option<String> = ctx
-            .conn
-            .prepare_cached("SELECT client_number FROM clients WHERE branch_id = ?1 AND id_type = ?2 AND id_number = ?3")?
-            .query_row(params![ctx.principal.branch_id, details.id_type, details.id_number], |r| r.get(0))
-            .optional()?;
+        let id_in_use = clients::number_with_id(
+            ctx.tx,
+            ctx.principal.branch_id,
+            details.id_type,
+            &details.id_number,
+        )?;
         if let Some(other) = id_in_use {
             return Err(Refusal::field(
                 ResultCode::IdNumberInUse,
@@ -285,31 +242,14 @@ impl Operation for AddClient {
             .into());
         }
 
-        ctx.conn
-            .prepare_cached(
-                "INSERT INTO clients (branch_id, employer_id, client_number, first_name, surname, initials, id_type,
-                                      id_number, date_of_birth, gender, cellphone, employee_number, email,
-                                      created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?
-            .execute(params![
-                ctx.principal.branch_id,
-                details.employer_id,
-                client_number,
-                details.first_name,
-                details.surname,
-                details.initials,
-                details.id_type,
-                details.id_number,
-                details.date_of_birth,
-                details.gender,
-                details.cellphone,
-                details.employee_number,
-                details.email,
-                ctx.principal.user_id,
-                format_timestamp(ctx.now)
-            ])?;
-        let id = ctx.conn.last_insert_rowid();
+        let id = clients::insert_client(
+            ctx.tx,
+            ctx.principal.branch_id,
+            &client_number,
+            &details,
+            ctx.principal.user_id,
+            ctx.now,
+        )?;
         tracing::debug!(
             client_number = %client_number,
             id_number = %crate::domain::mask::id_number(&details.id_number),

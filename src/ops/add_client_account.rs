@@ -4,14 +4,13 @@
 //! the same client returns the existing AccountId. CDV failures answer the same codes as
 //! for CreatePromissory (`Refusal::from(CdvError)` in `domain/cdv.rs`).
 
-use rusqlite::params;
 
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation, require_client};
-use crate::clock::format_timestamp;
 use crate::domain::cdv::AccountType;
 use crate::domain::validate;
 use crate::domain::{Refusal, ResultCode};
+use crate::store::accounts;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -99,8 +98,8 @@ impl Operation for AddClientAccount {
             .bank
             .name
             .clone();
-        if let Some(id) = crate::store::payouts::find_bank_account(
-            ctx.conn,
+        if let Some(id) = accounts::find_bank_account(
+            ctx.tx,
             client.id,
             branch_code,
             account_number,
@@ -108,24 +107,20 @@ impl Operation for AddClientAccount {
         )? {
             return Ok(AddClientAccountResponse { account_id: id });
         }
-        ctx.conn
-            .prepare_cached(
-                "INSERT INTO client_accounts (branch_id, client_id, kind, bank_branch_code, bank_name, account_number,
-                                              account_type, holder_name, enabled, created_by, created_at)
-                 VALUES (?1, ?2, 'BANK_ACCOUNT', ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)",
-            )?
-            .execute(params![
-                ctx.principal.branch_id,
-                client.id,
-                branch_code,
-                bank_name,
+        let account_id = accounts::insert_bank_account(
+            ctx.tx,
+            &accounts::NewBankAccount {
+                branch_id: ctx.principal.branch_id,
+                client_id: client.id,
+                bank_branch_code: branch_code,
+                bank_name: &bank_name,
                 account_number,
-                req.account_type.as_str(),
-                holder,
-                ctx.principal.user_id,
-                format_timestamp(ctx.now)
-            ])?;
-        let account_id = ctx.conn.last_insert_rowid();
+                account_type: req.account_type.as_str(),
+                holder_name: holder.as_deref(),
+                created_by: ctx.principal.user_id,
+            },
+            ctx.now,
+        )?;
         tracing::debug!(
             client_number = %client.client_number,
             account = %crate::domain::mask::account_number(account_number),

@@ -2,13 +2,11 @@
 //! the branch; sending the same employer again succeeds without change, the same code
 //! with other details is refused.
 
-use rusqlite::{OptionalExtension, params};
-
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation};
-use crate::clock::format_timestamp;
 use crate::domain::validate;
 use crate::domain::{PayFrequency, Refusal, ResultCode};
+use crate::store::employers;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -70,18 +68,9 @@ impl Operation for AddEmployer {
                 .into());
             }
         }
-        let existing: Option<(String, String, Option<i64>)> = ctx
-            .conn
-            .prepare_cached(
-                "SELECT employer_name, pay_frequency, pay_day FROM employers
-                 WHERE branch_id = ?1 AND employer_code = ?2",
-            )?
-            .query_row(params![ctx.principal.branch_id, code], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()?;
-        if let Some((old_name, old_frequency, old_day)) = existing {
-            if old_name == name && old_frequency == frequency.as_str() && old_day == req.pay_day {
+        let existing = employers::find_employer(ctx.tx, ctx.principal.branch_id, &code)?;
+        if let Some(old) = existing {
+            if old.name == name && old.pay_frequency == frequency && old.pay_day == req.pay_day {
                 return Ok(());
             }
             return Err(Refusal::field(
@@ -94,20 +83,18 @@ impl Operation for AddEmployer {
             )
             .into());
         }
-        ctx.conn
-            .prepare_cached(
-                "INSERT INTO employers (branch_id, employer_code, employer_name, pay_frequency, pay_day, created_by, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                ctx.principal.branch_id,
-                code,
-                name,
-                frequency.as_str(),
-                req.pay_day,
-                ctx.principal.user_id,
-                format_timestamp(ctx.now)
-            ])?;
+        employers::insert_employer(
+            ctx.tx,
+            &employers::NewEmployer {
+                branch_id: ctx.principal.branch_id,
+                code: &code,
+                name: &name,
+                pay_frequency: frequency,
+                pay_day: req.pay_day,
+                created_by: ctx.principal.user_id,
+            },
+            ctx.now,
+        )?;
         tracing::debug!(employer_code = %code, "employer added");
         Ok(())
     }

@@ -12,15 +12,13 @@
 //!   cannot be linked to a wallet that had a magstripe card (a new wallet is needed), nor
 //!   the other way round.
 
-use rusqlite::params;
 
 use super::shared::payouts::require_wallet;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
-use crate::clock::format_timestamp;
 use crate::domain::payouts::{CardTechnology, WalletStatus, card_technology, check_card_number};
 use crate::domain::{Refusal, ResultCode, validate};
-use crate::store::payouts as rows;
+use crate::store::cards;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -84,7 +82,7 @@ impl Operation for AssignCard {
             .into());
         }
         let technology = card_technology(&card, &ctx.app.config.payouts.magstripe_bins);
-        if let Some(existing) = rows::find_card(ctx.conn, &card)? {
+        if let Some(existing) = cards::find_card(ctx.tx, &card)? {
             if existing.wallet_id != wallet.id {
                 return Err(Refusal::field(
                     ResultCode::CardAssignedElsewhere,
@@ -130,7 +128,7 @@ impl Operation for AssignCard {
             }
             _ => {}
         }
-        let history = rows::cards_of_wallet(ctx.conn, wallet.id)?;
+        let history = cards::cards_of_wallet(ctx.tx, wallet.id)?;
         if let Some(earlier) = history.iter().find(|c| c.technology != technology) {
             return Err(Refusal::field(
                 ResultCode::CardWalletTypeMismatch,
@@ -143,27 +141,15 @@ impl Operation for AssignCard {
             )
             .into());
         }
-        let now = format_timestamp(ctx.now);
-        ctx.conn
-            .prepare_cached(
-                "UPDATE wallet_cards SET status = 'REPLACED', replaced_at = ?1
-                 WHERE wallet_id = ?2 AND status = 'ACTIVE'",
-            )?
-            .execute(params![now, wallet.id])?;
-        ctx.conn
-            .prepare_cached(
-                "INSERT INTO wallet_cards (wallet_id, card_number, technology, pin_mailer_number, status,
-                                           assigned_by, assigned_at)
-                 VALUES (?1, ?2, ?3, ?4, 'ACTIVE', ?5, ?6)",
-            )?
-            .execute(params![
-                wallet.id,
-                card,
-                technology.as_str(),
-                mailer,
-                ctx.principal.user_id,
-                now
-            ])?;
+        cards::assign(
+            ctx.tx,
+            wallet.id,
+            &card,
+            technology,
+            mailer.as_deref(),
+            ctx.principal.user_id,
+            ctx.now,
+        )?;
         tracing::debug!(
             client_number = %client.client_number,
             card = %crate::domain::mask::card_number(&card),

@@ -65,7 +65,7 @@ impl Operation for CancelPromissory {
             }
             NoteStatus::Pending | NoteStatus::Active => {
                 let stopped = promissory::cancel(
-                    ctx.conn,
+                    ctx.tx,
                     note.id,
                     ctx.now,
                     reason.as_deref(),

@@ -134,7 +134,7 @@ impl Operation for CreatePromissory {
         let client = require_client(ctx, &req.client_number)?;
 
         if let Some(stored) =
-            promissory::find_by_reference(ctx.conn, ctx.principal.branch_id, &reference)?
+            promissory::find_by_reference(ctx.tx, ctx.principal.branch_id, &reference)?
         {
             let same = stored.client_id == client.id
                 && stored.stream == req.stream
@@ -208,7 +208,7 @@ impl Operation for CreatePromissory {
             })?;
 
         let id = promissory::insert_note(
-            ctx.conn,
+            ctx.tx,
             &NewNote {
                 branch_id: ctx.principal.branch_id,
                 client_id: client.id,
@@ -246,8 +246,10 @@ impl Operation for CreatePromissory {
                 "account accepted without a check-digit verification: the CDV data has no rule for this bank"
             );
         }
-        let stored = promissory::find_note(ctx.conn, ctx.principal.branch_id, id)?
-            .ok_or(OpError::Storage(rusqlite::Error::QueryReturnedNoRows))?;
+        let stored =
+            promissory::find_note(ctx.tx, ctx.principal.branch_id, id)?.ok_or_else(|| {
+                OpError::Internal(format!("promissory note {id} is missing after its insert"))
+            })?;
         respond(ctx, &stored)
     }
 
@@ -262,7 +264,7 @@ fn respond(ctx: &Ctx<'_>, note: &NoteRow) -> Result<CreatePromissoryResponse, Op
     Ok(CreatePromissoryResponse {
         promissory_number: promissory_number(note.id),
         status: note.status,
-        instalments: promissory::instalments(ctx.conn, note.id)?,
+        instalments: promissory::instalments(ctx.tx, note.id)?,
     })
 }
 

@@ -7,17 +7,16 @@
 //! One wallet per client: while a request is PENDING or ACTIVE a repeat returns it (same
 //! WalletRequestId, its current status, Code 0); after FAILED a new request is made.
 
-use rusqlite::{OptionalExtension, params};
 use time::Date;
 
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
-use crate::clock::{format_timestamp, parse_date};
+use crate::clock::parse_date;
 use crate::domain::payouts::WalletStatus;
-use crate::domain::{Gender, Refusal, ResultCode, validate};
-use crate::engine::jobs::{self, JobKind, NewJob};
+use crate::domain::{IdType, Refusal, ResultCode, validate};
 use crate::store::clients::ClientRow;
-use crate::store::payouts as rows;
+use crate::store::jobs::{self, JobKind, NewJob};
+use crate::store::wallets;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -50,13 +49,8 @@ fn check_identity(client: &ClientRow, today: Date) -> Result<(), Refusal> {
                 ),
             )
         })?;
-    let gender = Gender::parse(&client.gender).ok_or_else(|| {
-        Refusal::new(
-            ResultCode::ClientIdMismatch,
-            format!("client {} has no valid gender", client.client_number),
-        )
-    })?;
-    if client.id_type == "SA_ID" {
+    let gender = client.gender;
+    if client.id_type == IdType::SaId {
         let consistent = validate::sa_id_number("IdNumber", &client.id_number)
             .is_ok_and(|id| id.matches_birth_date(dob) && id.gender == gender);
         if !consistent {
@@ -87,7 +81,7 @@ impl Operation for CreateWallet {
 
     fn handle(ctx: &Ctx<'_>, req: CreateWalletRequest) -> Result<CreateWalletResponse, OpError> {
         let client = require_client(ctx, &req.client_number)?;
-        if let Some(wallet) = rows::latest_wallet(ctx.conn, client.id)?
+        if let Some(wallet) = wallets::latest_wallet(ctx.tx, client.id)?
             && wallet.status != WalletStatus::Failed
         {
             return Ok(CreateWalletResponse {
@@ -105,16 +99,12 @@ impl Operation for CreateWallet {
             )
             .into());
         };
-        let other: Option<String> = ctx
-            .conn
-            .prepare_cached(
-                "SELECT client_number FROM clients WHERE branch_id = ?1 AND cellphone = ?2 AND id <> ?3
-                 ORDER BY id LIMIT 1",
-            )?
-            .query_row(params![ctx.principal.branch_id, cellphone, client.id], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let other = wallets::other_client_with_cellphone(
+            ctx.tx,
+            ctx.principal.branch_id,
+            &cellphone,
+            client.id,
+        )?;
         if let Some(other) = other {
             return Err(Refusal::new(
                 ResultCode::CellphoneInUse,
@@ -125,21 +115,16 @@ impl Operation for CreateWallet {
             .into());
         }
         check_identity(&client, ctx.today())?;
-        ctx.conn
-            .prepare_cached(
-                "INSERT INTO wallets (branch_id, client_id, status, cellphone, requested_by, requested_at)
-                 VALUES (?1, ?2, 'PENDING', ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                ctx.principal.branch_id,
-                client.id,
-                cellphone,
-                ctx.principal.user_id,
-                format_timestamp(ctx.now)
-            ])?;
-        let wallet_request_id = ctx.conn.last_insert_rowid();
+        let wallet_request_id = wallets::insert_request(
+            ctx.tx,
+            ctx.principal.branch_id,
+            client.id,
+            &cellphone,
+            ctx.principal.user_id,
+            ctx.now,
+        )?;
         jobs::enqueue(
-            ctx.conn,
+            ctx.tx,
             &NewJob {
                 kind: JobKind::WalletCreate,
                 subject_id: wallet_request_id,

@@ -96,7 +96,7 @@ impl Operation for EditInstalment {
             )
             .into());
         }
-        let schedule = promissory::instalments(ctx.conn, note.id)?;
+        let schedule = promissory::instalments(ctx.tx, note.id)?;
         let index = schedule
             .iter()
             .position(|i| i64::from(i.number) == req.instalment_number)
@@ -198,7 +198,7 @@ impl Operation for EditInstalment {
         }
         if edited != *current {
             promissory::update_instalment(
-                ctx.conn,
+                ctx.tx,
                 note.id,
                 &edited,
                 ctx.now,

@@ -1,13 +1,13 @@
 //! `GetClient`: one client of the branch with its accounts (wallet included) and its
 //! promissory notes.
 
-use rusqlite::{OptionalExtension, params};
-
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::domain::promissory::{NoteStatus, NoteStream, promissory_number};
 use crate::domain::{Refusal, ResultCode, allps_client_number};
-use crate::store::payouts::{AccountRow, accounts_of_client};
+use crate::store::accounts::AccountRow;
+use crate::store::accounts::accounts_of_client;
+use crate::store::clients::{ClientRow, find_client};
 use crate::store::promissory::notes_of_client;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
@@ -21,28 +21,10 @@ pub struct GetClientRequest {
     client_number: String,
 }
 
-/// A client as returned.
-#[derive(Debug)]
-pub struct ClientView {
-    id: i64,
-    client_number: String,
-    employer_code: String,
-    first_name: String,
-    surname: String,
-    initials: Option<String>,
-    id_type: String,
-    id_number: String,
-    date_of_birth: String,
-    gender: String,
-    cellphone: Option<String>,
-    employee_number: Option<String>,
-    email: Option<String>,
-}
-
 /// The client, its accounts and its notes.
 #[derive(Debug)]
 pub struct GetClientResponse {
-    client: ClientView,
+    client: ClientRow,
     accounts: Vec<AccountRow>,
     /// The client's notes, oldest first: number, stream, effective status.
     promissories: Vec<(String, NoteStream, NoteStatus)>,
@@ -64,42 +46,19 @@ impl Operation for GetClient {
     fn handle(ctx: &Ctx<'_>, req: GetClientRequest) -> Result<GetClientResponse, OpError> {
         let number = crate::domain::validate::required("ClientNumber", &req.client_number, 20)?;
         let number = number.as_str();
-        let client = ctx
-            .conn
-            .prepare_cached(
-                "SELECT c.id, c.client_number, e.employer_code, c.first_name, c.surname, c.initials, c.id_type,
-                        c.id_number, c.date_of_birth, c.gender, c.cellphone, c.employee_number, c.email
-                 FROM clients c JOIN employers e ON e.id = c.employer_id
-                 WHERE c.branch_id = ?1 AND c.client_number = ?2",
-            )?
-            .query_row(params![ctx.principal.branch_id, number], |r| {
-                Ok(ClientView {
-                    id: r.get(0)?,
-                    client_number: r.get(1)?,
-                    employer_code: r.get(2)?,
-                    first_name: r.get(3)?,
-                    surname: r.get(4)?,
-                    initials: r.get(5)?,
-                    id_type: r.get(6)?,
-                    id_number: r.get(7)?,
-                    date_of_birth: r.get(8)?,
-                    gender: r.get(9)?,
-                    cellphone: r.get(10)?,
-                    employee_number: r.get(11)?,
-                    email: r.get(12)?,
-                })
-            })
-            .optional()?
-            .ok_or_else(|| {
-                Refusal::field(
-                    ResultCode::ClientNotFound,
-                    "ClientNumber",
-                    format!("client {number} does not exist in branch {}", ctx.principal.branch_code),
-                )
-            })?;
-        let accounts = accounts_of_client(ctx.conn, client.id)?;
+        let client = find_client(ctx.tx, ctx.principal.branch_id, number)?.ok_or_else(|| {
+            Refusal::field(
+                ResultCode::ClientNotFound,
+                "ClientNumber",
+                format!(
+                    "client {number} does not exist in branch {}",
+                    ctx.principal.branch_code
+                ),
+            )
+        })?;
+        let accounts = accounts_of_client(ctx.tx, client.id)?;
         let delay = ctx.app.config.promissory.registration_delay;
-        let promissories = notes_of_client(ctx.conn, client.id)?
+        let promissories = notes_of_client(ctx.tx, client.id)?
             .into_iter()
             .map(|n| {
                 (
@@ -125,10 +84,10 @@ impl Operation for GetClient {
         w.leaf("FirstName", &c.first_name);
         w.leaf("Surname", &c.surname);
         w.opt_leaf("Initials", c.initials.as_deref());
-        w.leaf("IdType", &c.id_type);
+        w.leaf("IdType", c.id_type.as_str());
         w.leaf("IdNumber", &c.id_number);
         w.leaf("DateOfBirth", &c.date_of_birth);
-        w.leaf("Gender", &c.gender);
+        w.leaf("Gender", c.gender.as_str());
         w.opt_leaf("CellphoneNumber", c.cellphone.as_deref());
         w.opt_leaf("EmployeeNumber", c.employee_number.as_deref());
         w.opt_leaf("Email", c.email.as_deref());

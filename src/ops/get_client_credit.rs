@@ -6,7 +6,9 @@ use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::sast_date;
 use crate::domain::payouts::payment_number;
-use crate::store::payouts::{PartRow, PaymentRow, money_text};
+use crate::store::payments::PartRow;
+use crate::store::payments::PaymentRow;
+use crate::store::money_text;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 

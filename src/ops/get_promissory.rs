@@ -45,8 +45,8 @@ impl Operation for GetPromissory {
     fn handle(ctx: &Ctx<'_>, req: GetPromissoryRequest) -> Result<GetPromissoryResponse, OpError> {
         let note = require_note(ctx, &req.promissory_number)?;
         let status = note.status_at(ctx.now, ctx.app.config.promissory.registration_delay);
-        let instalments = promissory::instalments(ctx.conn, note.id)?;
-        let replies = promissory::replies(ctx.conn, note.id)?;
+        let instalments = promissory::instalments(ctx.tx, note.id)?;
+        let replies = promissory::replies(ctx.tx, note.id)?;
         Ok(GetPromissoryResponse {
             note,
             status,

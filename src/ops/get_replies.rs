@@ -67,7 +67,7 @@ impl Operation for GetReplies {
             )
             .into());
         }
-        let replies = replies::page(ctx.conn, ctx.principal.branch_id, req.since_sequence, limit)?;
+        let replies = replies::page(ctx.tx, ctx.principal.branch_id, req.since_sequence, limit)?;
         let next_sequence = replies.last().map_or(req.since_sequence, |r| r.sequence);
         Ok(GetRepliesResponse {
             replies,

@@ -5,7 +5,8 @@ use super::shared::payouts::require_wallet;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
 use crate::domain::payouts::WalletStatus;
-use crate::store::payouts::{self as rows, WalletRow};
+use crate::store::wallets::WalletRow;
+use crate::store::cards;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -41,7 +42,7 @@ impl Operation for GetWallet {
     fn handle(ctx: &Ctx<'_>, req: GetWalletRequest) -> Result<GetWalletResponse, OpError> {
         let client = require_client(ctx, &req.client_number)?;
         let wallet = require_wallet(ctx, client.id, &client.client_number)?;
-        let card_number = rows::cards_of_wallet(ctx.conn, wallet.id)?
+        let card_number = cards::cards_of_wallet(ctx.tx, wallet.id)?
             .into_iter()
             .find(|c| c.active)
             .map(|c| c.card_number);

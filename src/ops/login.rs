@@ -70,7 +70,7 @@ impl Operation for Login {
 
     fn handle(ctx: &Ctx<'_>, _request: LoginRequest) -> Result<LoginResponse, OpError> {
         let (session_id, expires_at) =
-            auth::create_session(ctx.conn, ctx.principal, ctx.now, &ctx.app.config.auth)?;
+            auth::create_session(ctx.tx, ctx.principal, ctx.now, &ctx.app.config.auth)?;
         Ok(LoginResponse {
             session_id,
             expires_at,

@@ -11,7 +11,6 @@ pub mod wire;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rusqlite::Connection;
 use time::{Date, OffsetDateTime};
 
 use crate::app::App;
@@ -106,10 +105,10 @@ fn not_available() -> Refusal {
     )
 }
 
-/// What a handler sees: the transaction's connection, the caller, and the instant.
+/// What a handler sees: the request's store transaction, the caller, and the instant.
 pub struct Ctx<'a> {
-    /// The connection, inside the request's transaction.
-    pub conn: &'a Connection,
+    /// The request's transaction: every read and write goes through `store` with it.
+    pub tx: &'a store::Tx<'a>,
     /// The authenticated caller and branch.
     pub principal: &'a Principal,
     /// "Now", from the injected clock, fixed for the whole request.
@@ -130,8 +129,8 @@ impl Ctx<'_> {
 pub enum OpError {
     /// A business rule refused the request.
     Refused(Refusal),
-    /// SQLite failed; the request becomes an internal-error fault.
-    Storage(rusqlite::Error),
+    /// The store failed; the request becomes an internal-error fault.
+    Storage(store::DbError),
     /// Something else failed inside the server (e.g. rendering a document); an
     /// internal-error fault whose text is only logged.
     Internal(String),
@@ -143,8 +142,8 @@ impl From<Refusal> for OpError {
     }
 }
 
-impl From<rusqlite::Error> for OpError {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<store::DbError> for OpError {
+    fn from(e: store::DbError) -> Self {
         OpError::Storage(e)
     }
 }
@@ -289,18 +288,18 @@ enum Outcome<Req, Resp> {
 }
 
 fn attempt<Op: Operation>(
-    conn: &Connection,
+    tx: &store::Tx<'_>,
     app: &App,
     input: &AuthInput,
     now: OffsetDateTime,
     request: Op::Request,
 ) -> Result<Outcome<Op::Request, Op::Response>, ServiceError> {
-    let principal = match auth::authorize(conn, &app.auth_cache, input, now) {
+    let principal = match auth::authorize(tx, &app.auth_cache, input, now) {
         Ok(p) => p,
         Err(step) => return Ok(Outcome::Auth(step, request)),
     };
     let ctx = Ctx {
-        conn,
+        tx,
         principal: &principal,
         now,
         app,
@@ -309,7 +308,7 @@ fn attempt<Op: Operation>(
     // read-only one (on a read-only connection) has nothing to undo: skipping the two
     // statements saves ~2 us per read.
     let handled = if Op::WRITES {
-        store::savepoint(conn, |_| Op::handle(&ctx, request))?
+        tx.savepoint(|_| Op::handle(&ctx, request))?
     } else {
         Op::handle(&ctx, request)
     };
@@ -330,7 +329,7 @@ async fn execute<Op: Operation>(
     let now = app.clock.now();
     let shared = app.clone();
     let input = input.clone();
-    let job = move |conn: &Connection| attempt::<Op>(conn, &shared, &input, now, request);
+    let job = move |tx: &store::Tx<'_>| attempt::<Op>(tx, &shared, &input, now, request);
     let result = if Op::WRITES {
         app.db.write(job).await
     } else {
@@ -408,7 +407,7 @@ fn auth_failed() -> ServiceError {
 
 async fn write_small(
     app: &Arc<App>,
-    f: impl FnOnce(&Connection) -> Result<(), rusqlite::Error> + Send + 'static,
+    f: impl for<'t> FnOnce(&store::Tx<'t>) -> Result<(), store::DbError> + Send + 'static,
 ) -> Result<(), ServiceError> {
     app.db
         .write(f)
@@ -439,7 +438,7 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                 reqlog::note_principal(&principal);
                 if principal.reset_failures {
                     let user = principal.user_id;
-                    write_small(app, move |c| auth::reset_failures(c, user)).await?;
+                    write_small(app, move |c| store::users::reset_failures(c, user)).await?;
                 }
                 let (code, body) = render::<Op>(env, &result);
                 return Ok(Reply {
@@ -607,7 +606,7 @@ pub fn require_client(
     client_number: &str,
 ) -> Result<store::clients::ClientRow, OpError> {
     let number = crate::domain::validate::required("ClientNumber", client_number, 20)?;
-    store::clients::find_client(ctx.conn, ctx.principal.branch_id, &number)?.ok_or_else(|| {
+    store::clients::find_client(ctx.tx, ctx.principal.branch_id, &number)?.ok_or_else(|| {
         OpError::Refused(Refusal::field(
             ResultCode::ClientNotFound,
             "ClientNumber",

@@ -15,19 +15,20 @@
 //! days ahead, and not today once today's cut-off has passed. When absent: today if
 //! today is a business day and the cut-off has not passed, else the next business day.
 
-use rusqlite::params;
 use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
-use crate::clock::{SAST, format_date, format_timestamp};
+use crate::clock::{SAST, format_date};
 use crate::domain::payouts::{
     AccountKind, PartStatus, PaymentStatus, RecipientType, WalletStatus, payment_number,
 };
 use crate::domain::{Refusal, ResultCode, check_amount, money_scale, validate};
-use crate::engine::jobs::{self, JobKind, NewJob};
-use crate::store::payouts::{self as rows, money_text};
+use crate::store::accounts;
+use crate::store::jobs::{self, JobKind, NewJob};
+use crate::store::money_text;
+use crate::store::payments;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -150,9 +151,9 @@ impl Operation for PayToClientAccount {
             action_date: req.action_date.map(format_date),
         };
         if let Some(existing) =
-            rows::find_payment_by_reference(ctx.conn, ctx.principal.branch_id, &reference)?
+            payments::find_payment_by_reference(ctx.tx, ctx.principal.branch_id, &reference)?
         {
-            let mut stored: Vec<(i64, Decimal)> = rows::parts_of(ctx.conn, existing.id)?
+            let mut stored: Vec<(i64, Decimal)> = payments::parts_of(ctx.tx, existing.id)?
                 .into_iter()
                 .filter_map(|p| p.account_id.map(|a| (a, p.amount)))
                 .collect();
@@ -184,7 +185,7 @@ impl Operation for PayToClientAccount {
         let config = &ctx.app.config.payouts;
         let mut recipients = Vec::with_capacity(parts.len());
         for (i, (account_id, amount)) in parts.iter().enumerate() {
-            let account = rows::find_account(ctx.conn, client.id, *account_id)?.ok_or_else(|| {
+            let account = accounts::find_account(ctx.tx, client.id, *account_id)?.ok_or_else(|| {
                 Refusal::field(
                     ResultCode::AccountNotFound,
                     ACCOUNT_FIELDS[i],
@@ -260,47 +261,42 @@ impl Operation for PayToClientAccount {
         }
         let action_date = resolve_action_date(ctx, req.action_date)?;
 
-        let now = format_timestamp(ctx.now);
-        ctx.conn
-            .prepare_cached(
-                "INSERT INTO credit_payments (branch_id, client_id, payment_reference, status, action_date,
-                                              requested_action_date, total_amount, cash_amount, created_by, created_at)
-                 VALUES (?1, ?2, ?3, 'ACCEPTED', ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                ctx.principal.branch_id,
-                client.id,
-                reference,
-                format_date(action_date),
-                content.action_date,
-                money_text(total),
-                cash.map(money_text),
-                ctx.principal.user_id,
-                now
-            ])?;
-        let payment_id = ctx.conn.last_insert_rowid();
-        let submit_at = submission_instant(ctx, action_date);
-        let mut insert_part = ctx.conn.prepare_cached(
-            "INSERT INTO credit_payment_parts (payment_id, part_number, recipient_type, account_id, amount, status, status_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        let action_date_text = format_date(action_date);
+        let payment_id = payments::insert_payment(
+            ctx.tx,
+            &payments::NewPayment {
+                branch_id: ctx.principal.branch_id,
+                client_id: client.id,
+                payment_reference: &reference,
+                action_date: &action_date_text,
+                requested_action_date: content.action_date.as_deref(),
+                total,
+                cash,
+                created_by: ctx.principal.user_id,
+            },
+            ctx.now,
         )?;
+        let submit_at = submission_instant(ctx, action_date);
         for (i, ((account_id, amount), recipient)) in parts.iter().zip(&recipients).enumerate() {
             let part_number = i as i64 + 1;
-            insert_part.execute(params![
-                payment_id,
-                part_number,
-                recipient.as_str(),
-                account_id,
-                money_text(*amount),
-                PartStatus::Accepted.as_str(),
-                now
-            ])?;
+            payments::insert_part(
+                ctx.tx,
+                &payments::NewPart {
+                    payment_id,
+                    part_number,
+                    recipient: *recipient,
+                    account_id: Some(*account_id),
+                    amount: *amount,
+                    status: PartStatus::Accepted,
+                },
+                ctx.now,
+            )?;
             let kind = match recipient {
                 RecipientType::Wallet => JobKind::WalletCredit,
                 _ => JobKind::CreditSubmit,
             };
             jobs::enqueue(
-                ctx.conn,
+                ctx.tx,
                 &NewJob {
                     kind,
                     subject_id: payment_id,
@@ -311,15 +307,18 @@ impl Operation for PayToClientAccount {
             )?;
         }
         if let Some(c) = cash {
-            insert_part.execute(params![
-                payment_id,
-                parts.len() as i64 + 1,
-                RecipientType::Cash.as_str(),
-                Option::<i64>::None,
-                money_text(c),
-                PartStatus::PaidAtBranch.as_str(),
-                now
-            ])?;
+            payments::insert_part(
+                ctx.tx,
+                &payments::NewPart {
+                    payment_id,
+                    part_number: parts.len() as i64 + 1,
+                    recipient: RecipientType::Cash,
+                    account_id: None,
+                    amount: c,
+                    status: PartStatus::PaidAtBranch,
+                },
+                ctx.now,
+            )?;
         }
         tracing::debug!(
             payment = %payment_number(payment_id),

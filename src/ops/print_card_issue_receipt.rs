@@ -13,7 +13,8 @@ use crate::domain::allps_client_number;
 use crate::domain::mask;
 use crate::domain::payouts::{CardTechnology, check_card_number};
 use crate::domain::{Refusal, ResultCode};
-use crate::store::payouts as rows;
+use crate::store::cards;
+use crate::store::wallets;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -53,7 +54,7 @@ impl Operation for PrintCardIssueReceipt {
     ) -> Result<PrintCardIssueReceiptResponse, OpError> {
         let client = require_client(ctx, &req.client_number)?;
         let card_number = check_card_number(&req.card_number)?;
-        let card = rows::find_card(ctx.conn, &card_number)?
+        let card = cards::find_card(ctx.tx, &card_number)?
             .filter(|c| c.client_id == client.id)
             .ok_or_else(|| {
                 Refusal::field(
@@ -73,7 +74,7 @@ impl Operation for PrintCardIssueReceipt {
             )
             .into());
         }
-        let wallet = rows::wallet(ctx.conn, card.wallet_id)?
+        let wallet = wallets::wallet(ctx.tx, card.wallet_id)?
             .ok_or_else(|| OpError::Internal(format!("card {} has no wallet", card.id)))?;
         let issued = parse_timestamp(&card.assigned_at)
             .ok_or_else(|| OpError::Internal(format!("card {} assigned_at", card.id)))?;

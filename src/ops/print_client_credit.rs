@@ -15,7 +15,8 @@ use crate::documents::format::{rands, sast_minute};
 use crate::documents::{Block, Column, DocumentSpec};
 use crate::domain::allps_client_number;
 use crate::domain::payouts::{PartStatus, RecipientType, payment_number};
-use crate::store::payouts::{PartRow, PaymentRow};
+use crate::store::payments::PartRow;
+use crate::store::payments::PaymentRow;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
 
@@ -109,7 +110,7 @@ fn part_wording(payment: &PaymentRow, part: &PartRow) -> String {
 /// The confirmation's layout, from stored data only.
 fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<DocumentSpec, OpError> {
     let client =
-        crate::store::clients::find_client(ctx.conn, payment.branch_id, &payment.client_number)?
+        crate::store::clients::find_client(ctx.tx, payment.branch_id, &payment.client_number)?
             .ok_or_else(|| OpError::Internal(format!("payment {} has no client", payment.id)))?;
     let issued = std::iter::once(payment.created_at.as_str())
         .chain(parts.iter().map(|p| p.status_at.as_str()))

@@ -20,7 +20,7 @@ use crate::documents::format::{rands, sast_minute};
 use crate::documents::{Block, Column, DocumentSpec};
 use crate::domain::mask;
 use crate::domain::promissory::{Frequency, InstalmentStatus, NoteStatus, promissory_number};
-use crate::domain::{Refusal, ResultCode, allps_client_number};
+use crate::domain::{IdType, Refusal, ResultCode, allps_client_number};
 use crate::store::clients::{ClientRow, find_client};
 use crate::store::promissory::{self, InstalmentRow, NoteRow};
 use crate::wire::fault::ServiceError;
@@ -71,10 +71,12 @@ impl Operation for PrintPromissory {
             )
             .into());
         }
-        let client = find_client(ctx.conn, note.branch_id, &note.client_number)?
-            .ok_or(OpError::Storage(rusqlite::Error::QueryReturnedNoRows))?;
-        let (organisation, branch) = promissory::branch_names(ctx.conn, note.branch_id)?;
-        let instalments = promissory::instalments(ctx.conn, note.id)?;
+        let client =
+            find_client(ctx.tx, note.branch_id, &note.client_number)?.ok_or_else(|| {
+                OpError::Internal(format!("promissory note {} has no client", note.id))
+            })?;
+        let (organisation, branch) = promissory::branch_names(ctx.tx, note.branch_id)?;
+        let instalments = promissory::instalments(ctx.tx, note.id)?;
         let paper = Paper {
             note: &note,
             client: &client,
@@ -120,7 +122,7 @@ impl Paper<'_> {
 
     fn parties(&self) -> Vec<Block> {
         let c = self.client;
-        let id_kind = if c.id_type == "SA_ID" {
+        let id_kind = if c.id_type == IdType::SaId {
             "SA identity number"
         } else {
             "passport"
@@ -247,7 +249,7 @@ impl Paper<'_> {
              {frequency} instalment(s), on the action dates and in the amounts of the schedule \
              above.",
             payer = self.payer(),
-            id_kind = if self.client.id_type == "SA_ID" {
+            id_kind = if self.client.id_type == IdType::SaId {
                 "identity number"
             } else {
                 "passport number"

@@ -3,7 +3,8 @@
 //! bumps its `auth_version`, so the running server's credential cache and sessions
 //! stop trusting the old state on the next call.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::{DbError, Tx};
+use rusqlite::{OptionalExtension, params};
 
 /// The one right the web services check.
 pub const RIGHT_WEB_SERVICES: &str = "WEB_SERVICES";
@@ -26,6 +27,9 @@ pub enum AdminError {
     /// SQLite failed.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] DbError),
 }
 
 /// A user as `admin user list` shows it.
@@ -66,33 +70,36 @@ fn check_code(what: &str, code: &str) -> Result<(), AdminError> {
 /// # Errors
 ///
 /// [`AdminError::NotFound`].
-pub fn organisation_id(conn: &Connection, org: &str) -> Result<i64, AdminError> {
-    conn.query_row("SELECT id FROM organisations WHERE code = ?1", [org], |r| {
-        r.get(0)
-    })
-    .optional()?
-    .ok_or_else(|| AdminError::NotFound(format!("organisation {org}")))
+pub fn organisation_id(tx: &Tx<'_>, org: &str) -> Result<i64, AdminError> {
+    tx.conn
+        .query_row("SELECT id FROM organisations WHERE code = ?1", [org], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| AdminError::NotFound(format!("organisation {org}")))
 }
 
-fn branch_id(conn: &Connection, org_id: i64, org: &str, branch: &str) -> Result<i64, AdminError> {
-    conn.query_row(
-        "SELECT id FROM branches WHERE organisation_id = ?1 AND code = ?2",
-        params![org_id, branch],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or_else(|| AdminError::NotFound(format!("branch {org}/{branch}")))
+fn branch_id(tx: &Tx<'_>, org_id: i64, org: &str, branch: &str) -> Result<i64, AdminError> {
+    tx.conn
+        .query_row(
+            "SELECT id FROM branches WHERE organisation_id = ?1 AND code = ?2",
+            params![org_id, branch],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| AdminError::NotFound(format!("branch {org}/{branch}")))
 }
 
-fn user_id(conn: &Connection, org: &str, user: &str) -> Result<i64, AdminError> {
-    let org_id = organisation_id(conn, org)?;
-    conn.query_row(
-        "SELECT id FROM users WHERE organisation_id = ?1 AND user_name = ?2",
-        params![org_id, user],
-        |r| r.get(0),
-    )
-    .optional()?
-    .ok_or_else(|| AdminError::NotFound(format!("user {org}/{user}")))
+fn user_id(tx: &Tx<'_>, org: &str, user: &str) -> Result<i64, AdminError> {
+    let org_id = organisation_id(tx, org)?;
+    tx.conn
+        .query_row(
+            "SELECT id FROM users WHERE organisation_id = ?1 AND user_name = ?2",
+            params![org_id, user],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| AdminError::NotFound(format!("user {org}/{user}")))
 }
 
 /// Whether a user exists in an organisation.
@@ -100,16 +107,16 @@ fn user_id(conn: &Connection, org: &str, user: &str) -> Result<i64, AdminError> 
 /// # Errors
 ///
 /// Unknown organisation.
-pub fn user_exists(conn: &Connection, org: &str, user: &str) -> Result<bool, AdminError> {
-    match user_id(conn, org, user) {
+pub fn user_exists(tx: &Tx<'_>, org: &str, user: &str) -> Result<bool, AdminError> {
+    match user_id(tx, org, user) {
         Ok(_) => Ok(true),
         Err(AdminError::NotFound(what)) if what.starts_with("user ") => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-fn bump(conn: &Connection, user_id: i64) -> Result<(), AdminError> {
-    conn.execute(
+fn bump(tx: &Tx<'_>, user_id: i64) -> Result<(), AdminError> {
+    tx.conn.execute(
         "UPDATE users SET auth_version = auth_version + 1 WHERE id = ?1",
         [user_id],
     )?;
@@ -121,21 +128,16 @@ fn bump(conn: &Connection, user_id: i64) -> Result<(), AdminError> {
 /// # Errors
 ///
 /// Invalid code, or it exists.
-pub fn add_organisation(
-    conn: &Connection,
-    code: &str,
-    name: &str,
-    now: &str,
-) -> Result<i64, AdminError> {
+pub fn add_organisation(tx: &Tx<'_>, code: &str, name: &str, now: &str) -> Result<i64, AdminError> {
     check_code("organisation", code)?;
-    if organisation_id(conn, code).is_ok() {
+    if organisation_id(tx, code).is_ok() {
         return Err(AdminError::Exists(format!("organisation {code}")));
     }
-    conn.execute(
+    tx.conn.execute(
         "INSERT INTO organisations (code, name, created_at) VALUES (?1, ?2, ?3)",
         params![code, name, now],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid())
 }
 
 /// Enables or disables an organisation (a disabled one cannot log in at all).
@@ -143,17 +145,13 @@ pub fn add_organisation(
 /// # Errors
 ///
 /// Unknown organisation.
-pub fn set_organisation_enabled(
-    conn: &Connection,
-    code: &str,
-    enabled: bool,
-) -> Result<(), AdminError> {
-    let id = organisation_id(conn, code)?;
-    conn.execute(
+pub fn set_organisation_enabled(tx: &Tx<'_>, code: &str, enabled: bool) -> Result<(), AdminError> {
+    let id = organisation_id(tx, code)?;
+    tx.conn.execute(
         "UPDATE organisations SET enabled = ?1 WHERE id = ?2",
         params![enabled, id],
     )?;
-    conn.execute(
+    tx.conn.execute(
         "UPDATE users SET auth_version = auth_version + 1 WHERE organisation_id = ?1",
         [id],
     )?;
@@ -165,8 +163,10 @@ pub fn set_organisation_enabled(
 /// # Errors
 ///
 /// SQLite.
-pub fn list_organisations(conn: &Connection) -> Result<Vec<(String, String, bool)>, AdminError> {
-    let mut stmt = conn.prepare("SELECT code, name, enabled FROM organisations ORDER BY code")?;
+pub fn list_organisations(tx: &Tx<'_>) -> Result<Vec<(String, String, bool)>, AdminError> {
+    let mut stmt = tx
+        .conn
+        .prepare("SELECT code, name, enabled FROM organisations ORDER BY code")?;
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<Vec<_>, _>>()?;
@@ -179,22 +179,22 @@ pub fn list_organisations(conn: &Connection) -> Result<Vec<(String, String, bool
 ///
 /// Unknown organisation, invalid code, or it exists.
 pub fn add_branch(
-    conn: &Connection,
+    tx: &Tx<'_>,
     org: &str,
     code: &str,
     name: &str,
     now: &str,
 ) -> Result<i64, AdminError> {
     check_code("branch", code)?;
-    let org_id = organisation_id(conn, org)?;
-    if branch_id(conn, org_id, org, code).is_ok() {
+    let org_id = organisation_id(tx, org)?;
+    if branch_id(tx, org_id, org, code).is_ok() {
         return Err(AdminError::Exists(format!("branch {org}/{code}")));
     }
-    conn.execute(
+    tx.conn.execute(
         "INSERT INTO branches (organisation_id, code, name, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![org_id, code, name, now],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid())
 }
 
 /// Enables or disables a branch.
@@ -203,14 +203,14 @@ pub fn add_branch(
 ///
 /// Unknown organisation or branch.
 pub fn set_branch_enabled(
-    conn: &Connection,
+    tx: &Tx<'_>,
     org: &str,
     code: &str,
     enabled: bool,
 ) -> Result<(), AdminError> {
-    let org_id = organisation_id(conn, org)?;
-    let id = branch_id(conn, org_id, org, code)?;
-    conn.execute(
+    let org_id = organisation_id(tx, org)?;
+    let id = branch_id(tx, org_id, org, code)?;
+    tx.conn.execute(
         "UPDATE branches SET enabled = ?1 WHERE id = ?2",
         params![enabled, id],
     )?;
@@ -222,12 +222,9 @@ pub fn set_branch_enabled(
 /// # Errors
 ///
 /// Unknown organisation.
-pub fn list_branches(
-    conn: &Connection,
-    org: &str,
-) -> Result<Vec<(String, String, bool)>, AdminError> {
-    let org_id = organisation_id(conn, org)?;
-    let mut stmt = conn.prepare(
+pub fn list_branches(tx: &Tx<'_>, org: &str) -> Result<Vec<(String, String, bool)>, AdminError> {
+    let org_id = organisation_id(tx, org)?;
+    let mut stmt = tx.conn.prepare(
         "SELECT code, name, enabled FROM branches WHERE organisation_id = ?1 ORDER BY code",
     )?;
     let rows = stmt
@@ -242,7 +239,7 @@ pub fn list_branches(
 ///
 /// Unknown organisation, invalid name, or it exists.
 pub fn add_user(
-    conn: &Connection,
+    tx: &Tx<'_>,
     org: &str,
     user: &str,
     password_hash: &str,
@@ -256,15 +253,15 @@ pub fn add_user(
             "user name must be 1-50 characters without spaces".into(),
         ));
     }
-    let org_id = organisation_id(conn, org)?;
-    if user_id(conn, org, user).is_ok() {
+    let org_id = organisation_id(tx, org)?;
+    if user_id(tx, org, user).is_ok() {
         return Err(AdminError::Exists(format!("user {org}/{user}")));
     }
-    conn.execute(
+    tx.conn.execute(
         "INSERT INTO users (organisation_id, user_name, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![org_id, user, password_hash, now],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid())
 }
 
 /// Replaces a user's password hash, clears any lockout and ends the user's sessions.
@@ -273,18 +270,19 @@ pub fn add_user(
 ///
 /// Unknown organisation or user.
 pub fn set_password(
-    conn: &Connection,
+    tx: &Tx<'_>,
     org: &str,
     user: &str,
     password_hash: &str,
 ) -> Result<(), AdminError> {
-    let id = user_id(conn, org, user)?;
-    conn.execute(
+    let id = user_id(tx, org, user)?;
+    tx.conn.execute(
         "UPDATE users SET password_hash = ?1, failed_attempts = 0, locked_until = NULL WHERE id = ?2",
         params![password_hash, id],
     )?;
-    conn.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
-    bump(conn, id)
+    tx.conn
+        .execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+    bump(tx, id)
 }
 
 /// Enables or disables a user; disabling ends the user's sessions.
@@ -293,20 +291,21 @@ pub fn set_password(
 ///
 /// Unknown organisation or user.
 pub fn set_user_enabled(
-    conn: &Connection,
+    tx: &Tx<'_>,
     org: &str,
     user: &str,
     enabled: bool,
 ) -> Result<(), AdminError> {
-    let id = user_id(conn, org, user)?;
-    conn.execute(
+    let id = user_id(tx, org, user)?;
+    tx.conn.execute(
         "UPDATE users SET enabled = ?1 WHERE id = ?2",
         params![enabled, id],
     )?;
     if !enabled {
-        conn.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        tx.conn
+            .execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
     }
-    bump(conn, id)
+    bump(tx, id)
 }
 
 /// Clears a lockout and the failure count.
@@ -314,13 +313,27 @@ pub fn set_user_enabled(
 /// # Errors
 ///
 /// Unknown organisation or user.
-pub fn unlock_user(conn: &Connection, org: &str, user: &str) -> Result<(), AdminError> {
-    let id = user_id(conn, org, user)?;
-    conn.execute(
+pub fn unlock_user(tx: &Tx<'_>, org: &str, user: &str) -> Result<(), AdminError> {
+    let id = user_id(tx, org, user)?;
+    tx.conn.execute(
         "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = ?1",
         [id],
     )?;
-    bump(conn, id)
+    bump(tx, id)
+}
+
+/// Locks a user until an instant (RFC 3339), as repeated failures would.
+///
+/// # Errors
+///
+/// Unknown organisation or user.
+pub fn lock_user(tx: &Tx<'_>, org: &str, user: &str, until: &str) -> Result<(), AdminError> {
+    let id = user_id(tx, org, user)?;
+    tx.conn.execute(
+        "UPDATE users SET locked_until = ?2 WHERE id = ?1",
+        rusqlite::params![id, until],
+    )?;
+    bump(tx, id)
 }
 
 /// Grants (or with `grant = false` revokes) a right.
@@ -329,7 +342,7 @@ pub fn unlock_user(conn: &Connection, org: &str, user: &str) -> Result<(), Admin
 ///
 /// Unknown organisation, user or right, or revoking a right the user does not hold.
 pub fn set_right(
-    conn: &Connection,
+    tx: &Tx<'_>,
     org: &str,
     user: &str,
     right: &str,
@@ -342,14 +355,14 @@ pub fn set_right(
             known.join(", ")
         )));
     }
-    let id = user_id(conn, org, user)?;
+    let id = user_id(tx, org, user)?;
     if grant {
-        conn.execute(
+        tx.conn.execute(
             "INSERT OR IGNORE INTO user_rights (user_id, right_code) VALUES (?1, ?2)",
             params![id, right],
         )?;
     } else {
-        let removed = conn.execute(
+        let removed = tx.conn.execute(
             "DELETE FROM user_rights WHERE user_id = ?1 AND right_code = ?2",
             params![id, right],
         )?;
@@ -359,7 +372,7 @@ pub fn set_right(
             )));
         }
     }
-    bump(conn, id)
+    bump(tx, id)
 }
 
 /// Allocates (or with `allocate = false` removes) a branch for a user.
@@ -368,22 +381,22 @@ pub fn set_right(
 ///
 /// Unknown organisation, user or branch, or removing an allocation that does not exist.
 pub fn set_branch_allocation(
-    conn: &Connection,
+    tx: &Tx<'_>,
     org: &str,
     user: &str,
     branch: &str,
     allocate: bool,
 ) -> Result<(), AdminError> {
-    let org_id = organisation_id(conn, org)?;
-    let uid = user_id(conn, org, user)?;
-    let bid = branch_id(conn, org_id, org, branch)?;
+    let org_id = organisation_id(tx, org)?;
+    let uid = user_id(tx, org, user)?;
+    let bid = branch_id(tx, org_id, org, branch)?;
     if allocate {
-        conn.execute(
+        tx.conn.execute(
             "INSERT OR IGNORE INTO user_branches (user_id, branch_id) VALUES (?1, ?2)",
             params![uid, bid],
         )?;
     } else {
-        let removed = conn.execute(
+        let removed = tx.conn.execute(
             "DELETE FROM user_branches WHERE user_id = ?1 AND branch_id = ?2",
             params![uid, bid],
         )?;
@@ -392,12 +405,12 @@ pub fn set_branch_allocation(
                 "allocation of {org}/{user} to branch {branch}"
             )));
         }
-        conn.execute(
+        tx.conn.execute(
             "DELETE FROM sessions WHERE user_id = ?1 AND branch_id = ?2",
             params![uid, bid],
         )?;
     }
-    bump(conn, uid)
+    bump(tx, uid)
 }
 
 /// Binds (or with `bind = false` unbinds) a computer name to a user. A user with no
@@ -407,7 +420,7 @@ pub fn set_branch_allocation(
 ///
 /// Unknown organisation or user, an empty name, or unbinding a computer not bound.
 pub fn set_computer(
-    conn: &Connection,
+    tx: &Tx<'_>,
     org: &str,
     user: &str,
     computer: &str,
@@ -419,14 +432,14 @@ pub fn set_computer(
             "computer name must be 1-64 characters".into(),
         ));
     }
-    let uid = user_id(conn, org, user)?;
+    let uid = user_id(tx, org, user)?;
     if bind {
-        conn.execute(
+        tx.conn.execute(
             "INSERT OR IGNORE INTO user_computers (user_id, computer_name) VALUES (?1, ?2)",
             params![uid, computer],
         )?;
     } else {
-        let removed = conn.execute(
+        let removed = tx.conn.execute(
             "DELETE FROM user_computers WHERE user_id = ?1 AND computer_name = ?2",
             params![uid, computer],
         )?;
@@ -436,7 +449,7 @@ pub fn set_computer(
             )));
         }
     }
-    bump(conn, uid)
+    bump(tx, uid)
 }
 
 /// Lists an organisation's users with their rights, branches and computers.
@@ -444,9 +457,9 @@ pub fn set_computer(
 /// # Errors
 ///
 /// Unknown organisation.
-pub fn list_users(conn: &Connection, org: &str) -> Result<Vec<UserInfo>, AdminError> {
-    let org_id = organisation_id(conn, org)?;
-    let mut stmt = conn.prepare(
+pub fn list_users(tx: &Tx<'_>, org: &str) -> Result<Vec<UserInfo>, AdminError> {
+    let org_id = organisation_id(tx, org)?;
+    let mut stmt = tx.conn.prepare(
         "SELECT id, user_name, enabled, failed_attempts, locked_until FROM users
          WHERE organisation_id = ?1 ORDER BY user_name",
     )?;
@@ -462,7 +475,7 @@ pub fn list_users(conn: &Connection, org: &str) -> Result<Vec<UserInfo>, AdminEr
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let strings = |sql: &str, id: i64| -> Result<Vec<String>, rusqlite::Error> {
-        let mut stmt = conn.prepare(sql)?;
+        let mut stmt = tx.conn.prepare(sql)?;
         stmt.query_map([id], |r| r.get(0))?.collect()
     };
     let mut out = Vec::with_capacity(users.len());
@@ -508,24 +521,24 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 ///
 /// SQLite.
 pub fn ensure_demo(
-    conn: &Connection,
+    tx: &Tx<'_>,
     hash: impl FnOnce(&str) -> String,
     now: &str,
 ) -> Result<bool, AdminError> {
     let mut created = false;
-    if organisation_id(conn, DEMO_ORG).is_err() {
-        add_organisation(conn, DEMO_ORG, "Demo Micro Lender", now)?;
+    if organisation_id(tx, DEMO_ORG).is_err() {
+        add_organisation(tx, DEMO_ORG, "Demo Micro Lender", now)?;
         created = true;
     }
-    let org_id = organisation_id(conn, DEMO_ORG)?;
-    if branch_id(conn, org_id, DEMO_ORG, DEMO_BRANCH).is_err() {
-        add_branch(conn, DEMO_ORG, DEMO_BRANCH, "Demo Branch", now)?;
+    let org_id = organisation_id(tx, DEMO_ORG)?;
+    if branch_id(tx, org_id, DEMO_ORG, DEMO_BRANCH).is_err() {
+        add_branch(tx, DEMO_ORG, DEMO_BRANCH, "Demo Branch", now)?;
         created = true;
     }
-    if user_id(conn, DEMO_ORG, DEMO_USER).is_err() {
-        add_user(conn, DEMO_ORG, DEMO_USER, &hash(DEMO_PASSWORD), now)?;
-        set_right(conn, DEMO_ORG, DEMO_USER, RIGHT_WEB_SERVICES, true)?;
-        set_branch_allocation(conn, DEMO_ORG, DEMO_USER, DEMO_BRANCH, true)?;
+    if user_id(tx, DEMO_ORG, DEMO_USER).is_err() {
+        add_user(tx, DEMO_ORG, DEMO_USER, &hash(DEMO_PASSWORD), now)?;
+        set_right(tx, DEMO_ORG, DEMO_USER, RIGHT_WEB_SERVICES, true)?;
+        set_branch_allocation(tx, DEMO_ORG, DEMO_USER, DEMO_BRANCH, true)?;
         created = true;
     }
     Ok(created)

@@ -7,11 +7,19 @@
 //!
 //! Nothing outside this module opens a `rusqlite::Connection` for the server.
 
+pub mod accounts;
 pub mod admin;
+pub mod cards;
 pub mod clients;
-pub mod payouts;
+pub mod employers;
+pub mod inspect;
+pub mod jobs;
+pub mod payments;
 pub mod promissory;
 pub mod replies;
+pub mod sessions;
+pub mod users;
+pub mod wallets;
 
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
@@ -92,9 +100,12 @@ pub fn is_busy(e: &rusqlite::Error) -> bool {
 /// # Errors
 ///
 /// SQLite.
-pub fn probe_write(conn: &Connection) -> Result<(), rusqlite::Error> {
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    conn.pragma_update(None, "user_version", version)
+pub fn probe_write(tx: &Tx<'_>) -> Result<(), DbError> {
+    let version: i64 = tx
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))?;
+    tx.conn.pragma_update(None, "user_version", version)?;
+    Ok(())
 }
 
 /// Tuning for [`Db::open`].
@@ -207,25 +218,146 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Runs `f` inside a SAVEPOINT: released when it returns `Ok`, rolled back when it
-/// returns `Err` (so a refused request leaves nothing behind).
-///
-/// # Errors
-///
-/// The outer `Err` is SQLite failing to manage the savepoint itself.
-pub fn savepoint<T, E>(
-    conn: &Connection,
-    f: impl FnOnce(&Connection) -> Result<T, E>,
-) -> Result<Result<T, E>, rusqlite::Error> {
-    // Cached statements: `execute_batch` would parse these again on every request, and
-    // on the writer thread every microsecond is taken from the whole batch.
-    exec_cached(conn, "SAVEPOINT op")?;
-    let result = f(conn);
-    if result.is_err() {
-        exec_cached(conn, "ROLLBACK TO op")?;
+/// A stored value the domain cannot read.
+fn bad(column: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::InvalidColumnType(column, what.to_string(), rusqlite::types::Type::Text)
+}
+
+/// A stored enumeration, parsed.
+fn parsed<T>(
+    row: &rusqlite::Row<'_>,
+    i: usize,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, rusqlite::Error> {
+    let text: String = row.get(i)?;
+    parse(&text).ok_or_else(|| bad(i, &text))
+}
+
+/// Stored money.
+fn money(row: &rusqlite::Row<'_>, i: usize) -> Result<rust_decimal::Decimal, rusqlite::Error> {
+    let text: String = row.get(i)?;
+    <rust_decimal::Decimal as std::str::FromStr>::from_str(&text).map_err(|_| bad(i, &text))
+}
+
+/// Stored optional money.
+fn opt_money(
+    row: &rusqlite::Row<'_>,
+    i: usize,
+) -> Result<Option<rust_decimal::Decimal>, rusqlite::Error> {
+    let text: Option<String> = row.get(i)?;
+    text.map(|t| <rust_decimal::Decimal as std::str::FromStr>::from_str(&t).map_err(|_| bad(i, &t)))
+        .transpose()
+}
+
+/// Money as stored: canonical text with two decimals.
+pub fn money_text(amount: rust_decimal::Decimal) -> String {
+    let mut a = amount;
+    a.rescale(2);
+    a.to_string()
+}
+
+/// A stored text the domain cannot read (an unknown enumeration value, a malformed
+/// date), reported as SQLite's conversion failure.
+fn conversion(index: usize, what: &str, text: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        index,
+        rusqlite::types::Type::Text,
+        format!("unexpected {what} {text:?} in the store").into(),
+    )
+}
+
+/// Reads a text column without copying it.
+fn text_ref<'r>(r: &'r rusqlite::Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(index)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+/// One transaction on the store: what [`Db::write`], [`Db::read`] and [`Direct`] hand
+/// their closures, and what every query function in `store/` takes. The connection is
+/// private to `store/`, so no other module can reach SQLite.
+#[derive(Clone, Copy)]
+pub struct Tx<'a> {
+    conn: &'a Connection,
+}
+
+impl std::fmt::Debug for Tx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tx")
     }
-    exec_cached(conn, "RELEASE op")?;
-    Ok(result)
+}
+
+impl<'a> Tx<'a> {
+    fn new(conn: &'a Connection) -> Self {
+        Tx { conn }
+    }
+
+    /// Runs `f` inside a SAVEPOINT: released when it returns `Ok`, rolled back when it
+    /// returns `Err` (so a refused request leaves nothing behind).
+    ///
+    /// # Errors
+    ///
+    /// The outer `Err` is SQLite failing to manage the savepoint itself.
+    pub fn savepoint<T, E>(
+        &self,
+        f: impl FnOnce(&Tx<'a>) -> Result<T, E>,
+    ) -> Result<Result<T, E>, DbError> {
+        // Cached statements: `execute_batch` would parse these again on every request, and
+        // on the writer thread every microsecond is taken from the whole batch.
+        exec_cached(self.conn, "SAVEPOINT op")?;
+        let result = f(self);
+        if result.is_err() {
+            exec_cached(self.conn, "ROLLBACK TO op")?;
+        }
+        exec_cached(self.conn, "RELEASE op")?;
+        Ok(result)
+    }
+}
+
+/// A connection of its own, outside the server's writer and readers: for `allps-ws
+/// admin`, which must work beside a running server, each command in one IMMEDIATE
+/// transaction.
+pub struct Direct {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for Direct {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Direct")
+    }
+}
+
+impl Direct {
+    /// Opens (creating if needed) and migrates a database file with the server's
+    /// pragmas ([`open_connection`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`open_connection`].
+    pub fn open(path: &Path, busy_timeout: Duration) -> Result<Direct, DbError> {
+        Ok(Direct {
+            conn: open_connection(path, busy_timeout)?,
+        })
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction, committed only when it returns `Ok`.
+    ///
+    /// # Errors
+    ///
+    /// The outer `Err` is the store failing to begin or commit.
+    pub fn immediate<T, E>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
+    ) -> Result<Result<T, E>, DbError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let result = f(&Tx::new(&tx));
+        if result.is_ok() {
+            tx.commit()?;
+        }
+        Ok(result)
+    }
 }
 
 /// Runs one parameterless statement through the connection's statement cache.
@@ -234,7 +366,7 @@ fn exec_cached(conn: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
 }
 
 trait Job: Send {
-    fn run(self: Box<Self>, conn: &Connection) -> Box<dyn Done>;
+    fn run(self: Box<Self>, tx: &Tx<'_>) -> Box<dyn Done>;
     fn abort(self: Box<Self>, error: DbError);
 }
 
@@ -256,19 +388,20 @@ struct WriteDone<T, E> {
 
 impl<F, T, E> Job for WriteJob<F, T, E>
 where
-    F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    F: for<'t> FnOnce(&Tx<'t>) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
     E: Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &Connection) -> Box<dyn Done> {
+    fn run(self: Box<Self>, tx: &Tx<'_>) -> Box<dyn Done> {
         let WriteJob { f, reply } = *self;
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| savepoint(conn, f)));
+        let conn = tx.conn;
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| tx.savepoint(f)));
         let result = match outcome {
             Ok(Ok(inner)) => Ok(inner),
             Ok(Err(e)) => {
                 // The savepoint machinery itself failed; make sure nothing of it survives.
                 let _ = conn.execute_batch("ROLLBACK TO op; RELEASE op");
-                Err(DbError::Sqlite(e))
+                Err(e)
             }
             Err(panic) => {
                 let _ = conn.execute_batch("ROLLBACK TO op; RELEASE op");
@@ -314,14 +447,14 @@ struct ReadTask<F, T> {
 
 impl<F, T> ReadJob for ReadTask<F, T>
 where
-    F: FnOnce(&Connection) -> T + Send + 'static,
+    F: for<'t> FnOnce(&Tx<'t>) -> T + Send + 'static,
     T: Send + 'static,
 {
     fn run(self: Box<Self>, conn: &Connection) {
         let ReadTask { f, reply } = *self;
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
             exec_cached(conn, "BEGIN")?;
-            let value = f(conn);
+            let value = f(&Tx::new(conn));
             exec_cached(conn, "COMMIT")?;
             Ok::<T, rusqlite::Error>(value)
         }));
@@ -584,7 +717,7 @@ impl Db {
     /// The outer error is the store failing (closed, panic, commit failure).
     pub async fn write<T, E, F>(&self, f: F) -> Result<Result<T, E>, DbError>
     where
-        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        F: for<'t> FnOnce(&Tx<'t>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: Send + 'static,
     {
@@ -600,7 +733,7 @@ impl Db {
     /// As [`Db::write`].
     pub fn write_blocking<T, E, F>(&self, f: F) -> Result<Result<T, E>, DbError>
     where
-        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        F: for<'t> FnOnce(&Tx<'t>) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: Send + 'static,
     {
@@ -617,13 +750,13 @@ impl Db {
     /// The store failing.
     pub async fn read<T, F>(&self, f: F) -> Result<T, DbError>
     where
-        F: FnOnce(&Connection) -> T + Send + 'static,
+        F: for<'t> FnOnce(&Tx<'t>) -> T + Send + 'static,
         T: Send + 'static,
     {
         self.inner.stats.reads.fetch_add(1, Ordering::Relaxed);
         match &self.inner.readers {
             Readers::ViaWriter => self
-                .write(move |conn| Ok::<T, std::convert::Infallible>(f(conn)))
+                .write(move |tx| Ok::<T, std::convert::Infallible>(f(tx)))
                 .await
                 .map(|r| match r {
                     Ok(v) => v,
@@ -739,7 +872,8 @@ fn writer_loop(
             }
             continue;
         }
-        let done: Vec<Box<dyn Done>> = batch.drain(..).map(|job| job.run(&conn)).collect();
+        let tx = Tx::new(&conn);
+        let done: Vec<Box<dyn Done>> = batch.drain(..).map(|job| job.run(&tx)).collect();
         let committed = exec_cached(&conn, "COMMIT").map_err(|e| {
             let _ = conn.execute_batch("ROLLBACK");
             e.to_string()
@@ -773,7 +907,8 @@ mod tests {
         let path = temp_path("batch");
         let db = Db::open(&path, &DbOptions::default()).unwrap();
         db.write(|c| {
-            c.execute_batch("CREATE TABLE t (v INTEGER UNIQUE)")
+            c.conn
+                .execute_batch("CREATE TABLE t (v INTEGER UNIQUE)")
                 .map_err(|e| e.to_string())
         })
         .await
@@ -784,7 +919,8 @@ mod tests {
             let db = db.clone();
             tasks.push(tokio::spawn(async move {
                 db.write(move |c| {
-                    c.execute("INSERT INTO t (v) VALUES (?1)", [i])
+                    c.conn
+                        .execute("INSERT INTO t (v) VALUES (?1)", [i])
                         .map_err(|e| e.to_string())?;
                     if i % 2 == 1 {
                         return Err("odd".to_string());
@@ -803,13 +939,19 @@ mod tests {
         }
         assert_eq!(ok, 100);
         let count: i64 = db
-            .read(|c| c.query_row("SELECT count(*) FROM t WHERE v % 2 = 0", [], |r| r.get(0)))
+            .read(|c| {
+                c.conn
+                    .query_row("SELECT count(*) FROM t WHERE v % 2 = 0", [], |r| r.get(0))
+            })
             .await
             .unwrap()
             .unwrap();
         assert_eq!(count, 100);
         let odd: i64 = db
-            .read(|c| c.query_row("SELECT count(*) FROM t WHERE v % 2 = 1", [], |r| r.get(0)))
+            .read(|c| {
+                c.conn
+                    .query_row("SELECT count(*) FROM t WHERE v % 2 = 1", [], |r| r.get(0))
+            })
             .await
             .unwrap()
             .unwrap();
@@ -833,10 +975,13 @@ mod tests {
             },
         )
         .unwrap();
-        db.write(|c| c.execute_batch("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (7)"))
-            .await
-            .unwrap()
-            .unwrap();
+        db.write(|c| {
+            c.conn
+                .execute_batch("CREATE TABLE t (v INTEGER); INSERT INTO t VALUES (7)")
+        })
+        .await
+        .unwrap()
+        .unwrap();
         let panicked = db.read(|_| -> i64 { panic!("reader boom") }).await;
         assert!(matches!(panicked, Err(DbError::Panicked(ref m)) if m == "reader boom"));
         let mut tasks = Vec::new();
@@ -845,8 +990,9 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 db.read(move |c| {
                     // Each read is its own transaction: nothing is left open.
-                    assert!(!c.is_autocommit());
-                    c.query_row("SELECT v + ?1 FROM t", [i], |r| r.get::<_, i64>(0))
+                    assert!(!c.conn.is_autocommit());
+                    c.conn
+                        .query_row("SELECT v + ?1 FROM t", [i], |r| r.get::<_, i64>(0))
                         .unwrap()
                 })
                 .await
@@ -865,7 +1011,7 @@ mod tests {
     async fn checkpoints_run_off_the_writer_and_lose_nothing() {
         let path = temp_path("checkpoint");
         let db = Db::open(&path, &DbOptions::default()).unwrap();
-        db.write(|c| c.execute_batch("CREATE TABLE t (v INTEGER, pad BLOB)"))
+        db.write(|c| c.conn.execute_batch("CREATE TABLE t (v INTEGER, pad BLOB)"))
             .await
             .unwrap()
             .unwrap();
@@ -875,7 +1021,8 @@ mod tests {
             let db = db.clone();
             tasks.push(tokio::spawn(async move {
                 db.write(move |c| {
-                    c.execute("INSERT INTO t (v, pad) VALUES (?1, zeroblob(2000))", [i])
+                    c.conn
+                        .execute("INSERT INTO t (v, pad) VALUES (?1, zeroblob(2000))", [i])
                 })
                 .await
                 .unwrap()
@@ -908,20 +1055,21 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_handler_rolls_back_and_the_writer_survives() {
         let db = Db::open_in_memory().unwrap();
-        db.write(|c| c.execute_batch("CREATE TABLE t (v INTEGER)"))
+        db.write(|c| c.conn.execute_batch("CREATE TABLE t (v INTEGER)"))
             .await
             .unwrap()
             .unwrap();
         let r = db
             .write(|c| -> Result<(), rusqlite::Error> {
-                c.execute("INSERT INTO t VALUES (1)", [])?;
+                c.conn.execute("INSERT INTO t VALUES (1)", [])?;
                 panic!("boom")
             })
             .await;
         assert!(matches!(r, Err(DbError::Panicked(ref m)) if m == "boom"));
         let n: i64 = db
             .read(|c| {
-                c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                c.conn
+                    .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
                     .unwrap()
             })
             .await

@@ -3,10 +3,10 @@
 //! the collection engine will take over. Rules live in `domain::promissory`; this
 //! module only reads and writes.
 
+use crate::store::{DbError, Tx, conversion};
 use std::str::FromStr;
 
-use rusqlite::types::Type;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -145,20 +145,12 @@ pub struct NewNote<'a> {
     pub created_at: OffsetDateTime,
 }
 
-fn conversion(index: usize, what: &str, text: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        index,
-        Type::Text,
-        format!("unexpected {what} {text:?} in the store").into(),
-    )
-}
-
 fn parsed<T>(
     r: &Row<'_>,
     index: usize,
     what: &str,
     parse: impl Fn(&str) -> Option<T>,
-) -> rusqlite::Result<T> {
+) -> Result<T, rusqlite::Error> {
     let text: String = r.get(index)?;
     parse(&text).ok_or_else(|| conversion(index, what, &text))
 }
@@ -168,7 +160,7 @@ fn parsed_opt<T>(
     index: usize,
     what: &str,
     parse: impl Fn(&str) -> Option<T>,
-) -> rusqlite::Result<Option<T>> {
+) -> Result<Option<T>, rusqlite::Error> {
     let text: Option<String> = r.get(index)?;
     text.map(|t| parse(&t).ok_or_else(|| conversion(index, what, &t)))
         .transpose()
@@ -185,7 +177,7 @@ const NOTE_COLUMNS: &str =
      n.first_action_date, n.tracking_days, n.created_without_card_or_pin,
      n.transaction_fees_recoverable, n.created_at, n.cancelled_at, n.cancel_reason";
 
-fn note_row(r: &Row<'_>) -> rusqlite::Result<NoteRow> {
+fn note_row(r: &Row<'_>) -> Result<NoteRow, rusqlite::Error> {
     Ok(NoteRow {
         id: r.get(0)?,
         branch_id: r.get(1)?,
@@ -223,20 +215,17 @@ fn note_row(r: &Row<'_>) -> rusqlite::Result<NoteRow> {
 /// # Errors
 ///
 /// SQLite.
-pub fn activate_due(
-    conn: &Connection,
-    now: OffsetDateTime,
-    delay: Duration,
-) -> rusqlite::Result<usize> {
+pub fn activate_due(tx: &Tx<'_>, now: OffsetDateTime, delay: Duration) -> Result<usize, DbError> {
     let threshold = format_timestamp(now - delay);
-    let due: Vec<(i64, String)> = conn
+    let due: Vec<(i64, String)> = tx
+        .conn
         .prepare_cached(
             "SELECT id, created_at FROM promissory_notes
              WHERE status = 'PENDING' AND created_at <= ?1 ORDER BY id",
         )?
         .query_map(params![threshold], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    let mut update = conn.prepare_cached(
+    let mut update = tx.conn.prepare_cached(
         "UPDATE promissory_notes SET status = 'ACTIVE', registered_at = ?2
          WHERE id = ?1 AND status = 'PENDING'",
     )?;
@@ -253,13 +242,15 @@ pub fn activate_due(
 /// # Errors
 ///
 /// SQLite.
-pub fn find_note(conn: &Connection, branch_id: i64, id: i64) -> rusqlite::Result<Option<NoteRow>> {
-    conn.prepare_cached(&format!(
-        "SELECT {NOTE_COLUMNS} FROM promissory_notes n JOIN clients c ON c.id = n.client_id
+pub fn find_note(tx: &Tx<'_>, branch_id: i64, id: i64) -> Result<Option<NoteRow>, DbError> {
+    tx.conn
+        .prepare_cached(&format!(
+            "SELECT {NOTE_COLUMNS} FROM promissory_notes n JOIN clients c ON c.id = n.client_id
          WHERE n.branch_id = ?1 AND n.id = ?2"
-    ))?
-    .query_row(params![branch_id, id], note_row)
-    .optional()
+        ))?
+        .query_row(params![branch_id, id], note_row)
+        .optional()
+        .map_err(DbError::from)
 }
 
 /// The note of the branch with this ContractReference.
@@ -268,16 +259,18 @@ pub fn find_note(conn: &Connection, branch_id: i64, id: i64) -> rusqlite::Result
 ///
 /// SQLite.
 pub fn find_by_reference(
-    conn: &Connection,
+    tx: &Tx<'_>,
     branch_id: i64,
     contract_reference: &str,
-) -> rusqlite::Result<Option<NoteRow>> {
-    conn.prepare_cached(&format!(
-        "SELECT {NOTE_COLUMNS} FROM promissory_notes n JOIN clients c ON c.id = n.client_id
+) -> Result<Option<NoteRow>, DbError> {
+    tx.conn
+        .prepare_cached(&format!(
+            "SELECT {NOTE_COLUMNS} FROM promissory_notes n JOIN clients c ON c.id = n.client_id
          WHERE n.branch_id = ?1 AND n.contract_reference = ?2"
-    ))?
-    .query_row(params![branch_id, contract_reference], note_row)
-    .optional()
+        ))?
+        .query_row(params![branch_id, contract_reference], note_row)
+        .optional()
+        .map_err(DbError::from)
 }
 
 /// A client's notes, oldest first.
@@ -285,13 +278,15 @@ pub fn find_by_reference(
 /// # Errors
 ///
 /// SQLite.
-pub fn notes_of_client(conn: &Connection, client_id: i64) -> rusqlite::Result<Vec<NoteRow>> {
-    conn.prepare_cached(&format!(
-        "SELECT {NOTE_COLUMNS} FROM promissory_notes n JOIN clients c ON c.id = n.client_id
+pub fn notes_of_client(tx: &Tx<'_>, client_id: i64) -> Result<Vec<NoteRow>, DbError> {
+    tx.conn
+        .prepare_cached(&format!(
+            "SELECT {NOTE_COLUMNS} FROM promissory_notes n JOIN clients c ON c.id = n.client_id
          WHERE n.client_id = ?1 ORDER BY n.id"
-    ))?
-    .query_map(params![client_id], note_row)?
-    .collect()
+        ))?
+        .query_map(params![client_id], note_row)?
+        .collect::<Result<_, _>>()
+        .map_err(DbError::from)
 }
 
 /// Stores a new PENDING note and its PENDING instalments (each with the note's amount
@@ -300,9 +295,9 @@ pub fn notes_of_client(conn: &Connection, client_id: i64) -> rusqlite::Result<Ve
 /// # Errors
 ///
 /// SQLite (including the unique ContractReference constraint).
-pub fn insert_note(conn: &Connection, note: &NewNote<'_>) -> rusqlite::Result<i64> {
+pub fn insert_note(tx: &Tx<'_>, note: &NewNote<'_>) -> Result<i64, DbError> {
     let amount = note.instalment_amount.to_string();
-    conn.prepare_cached(
+    tx.conn.prepare_cached(
         "INSERT INTO promissory_notes (branch_id, client_id, contract_reference, payment_stream, status,
              bank_branch_code, bank_id, bank_name, account_number, account_type, check_digit_verified,
              instalment_amount, number_of_instalments, frequency, first_action_date, tracking_days,
@@ -328,8 +323,8 @@ pub fn insert_note(conn: &Connection, note: &NewNote<'_>) -> rusqlite::Result<i6
         note.created_by,
         format_timestamp(note.created_at),
     ])?;
-    let id = conn.last_insert_rowid();
-    let mut insert = conn.prepare_cached(
+    let id = tx.conn.last_insert_rowid();
+    let mut insert = tx.conn.prepare_cached(
         "INSERT INTO instalments (promissory_id, instalment_number, action_date, amount, tracking_days, status)
          VALUES (?1, ?2, ?3, ?4, ?5, 'PENDING')",
     )?;
@@ -350,21 +345,23 @@ pub fn insert_note(conn: &Connection, note: &NewNote<'_>) -> rusqlite::Result<i6
 /// # Errors
 ///
 /// SQLite.
-pub fn instalments(conn: &Connection, note_id: i64) -> rusqlite::Result<Vec<InstalmentRow>> {
-    conn.prepare_cached(
-        "SELECT instalment_number, action_date, amount, tracking_days, status
+pub fn instalments(tx: &Tx<'_>, note_id: i64) -> Result<Vec<InstalmentRow>, DbError> {
+    tx.conn
+        .prepare_cached(
+            "SELECT instalment_number, action_date, amount, tracking_days, status
          FROM instalments WHERE promissory_id = ?1 ORDER BY instalment_number",
-    )?
-    .query_map(params![note_id], |r| {
-        Ok(InstalmentRow {
-            number: r.get(0)?,
-            action_date: parsed(r, 1, "date", parse_date)?,
-            amount: parsed(r, 2, "amount", money)?,
-            tracking_days: r.get(3)?,
-            status: parsed(r, 4, "instalment status", InstalmentStatus::parse)?,
-        })
-    })?
-    .collect()
+        )?
+        .query_map(params![note_id], |r| {
+            Ok(InstalmentRow {
+                number: r.get(0)?,
+                action_date: parsed(r, 1, "date", parse_date)?,
+                amount: parsed(r, 2, "amount", money)?,
+                tracking_days: r.get(3)?,
+                status: parsed(r, 4, "instalment status", InstalmentStatus::parse)?,
+            })
+        })?
+        .collect::<Result<_, _>>()
+        .map_err(DbError::from)
 }
 
 /// Every reply of a note's instalments, by instalment then sequence.
@@ -372,8 +369,8 @@ pub fn instalments(conn: &Connection, note_id: i64) -> rusqlite::Result<Vec<Inst
 /// # Errors
 ///
 /// SQLite.
-pub fn replies(conn: &Connection, note_id: i64) -> rusqlite::Result<Vec<ReplyRow>> {
-    conn.prepare_cached(
+pub fn replies(tx: &Tx<'_>, note_id: i64) -> Result<Vec<ReplyRow>, DbError> {
+    tx.conn.prepare_cached(
         "SELECT sequence, reply_type, occurred_at, instalment_number, amount, reason_code, reason_text
          FROM replies WHERE promissory_id = ?1 AND instalment_number IS NOT NULL
          ORDER BY instalment_number, sequence",
@@ -389,7 +386,7 @@ pub fn replies(conn: &Connection, note_id: i64) -> rusqlite::Result<Vec<ReplyRow
             reason_text: r.get(6)?,
         })
     })?
-    .collect()
+    .collect::<Result<_, _>>().map_err(DbError::from)
 }
 
 /// Cancels a PENDING or ACTIVE note: every PENDING instalment becomes CANCELLED, the
@@ -400,19 +397,21 @@ pub fn replies(conn: &Connection, note_id: i64) -> rusqlite::Result<Vec<ReplyRow
 ///
 /// SQLite.
 pub fn cancel(
-    conn: &Connection,
+    tx: &Tx<'_>,
     note_id: i64,
     now: OffsetDateTime,
     reason: Option<&str>,
     user_id: i64,
-) -> rusqlite::Result<usize> {
-    let stopped = conn
+) -> Result<usize, DbError> {
+    let stopped = tx
+        .conn
         .prepare_cached(
             "UPDATE instalments SET status = 'CANCELLED'
              WHERE promissory_id = ?1 AND status = 'PENDING'",
         )?
         .execute(params![note_id])?;
-    let changed = conn
+    let changed = tx
+        .conn
         .prepare_cached(
             "UPDATE promissory_notes SET status = 'CANCELLED', cancelled_at = ?2, cancel_reason = ?3,
                  cancelled_by = ?4
@@ -420,7 +419,7 @@ pub fn cancel(
         )?
         .execute(params![note_id, format_timestamp(now), reason, user_id])?;
     if changed != 1 {
-        return Err(rusqlite::Error::StatementChangedRows(changed));
+        return Err(rusqlite::Error::StatementChangedRows(changed).into());
     }
     Ok(stopped)
 }
@@ -431,13 +430,14 @@ pub fn cancel(
 ///
 /// SQLite; `StatementChangedRows` when the instalment is no longer PENDING.
 pub fn update_instalment(
-    conn: &Connection,
+    tx: &Tx<'_>,
     note_id: i64,
     instalment: &InstalmentRow,
     now: OffsetDateTime,
     user_id: i64,
-) -> rusqlite::Result<()> {
-    let changed = conn
+) -> Result<(), DbError> {
+    let changed = tx
+        .conn
         .prepare_cached(
             "UPDATE instalments SET action_date = ?3, amount = ?4, tracking_days = ?5, edited_at = ?6,
                  edited_by = ?7
@@ -453,7 +453,7 @@ pub fn update_instalment(
             user_id
         ])?;
     if changed != 1 {
-        return Err(rusqlite::Error::StatementChangedRows(changed));
+        return Err(rusqlite::Error::StatementChangedRows(changed).into());
     }
     Ok(())
 }
@@ -463,12 +463,14 @@ pub fn update_instalment(
 /// # Errors
 ///
 /// SQLite.
-pub fn branch_names(conn: &Connection, branch_id: i64) -> rusqlite::Result<(String, String)> {
-    conn.prepare_cached(
-        "SELECT o.name, b.name FROM branches b JOIN organisations o ON o.id = b.organisation_id
+pub fn branch_names(tx: &Tx<'_>, branch_id: i64) -> Result<(String, String), DbError> {
+    tx.conn
+        .prepare_cached(
+            "SELECT o.name, b.name FROM branches b JOIN organisations o ON o.id = b.organisation_id
          WHERE b.id = ?1",
-    )?
-    .query_row(params![branch_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        )?
+        .query_row(params![branch_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(DbError::from)
 }
 
 #[cfg(test)]
@@ -477,8 +479,8 @@ mod tests {
     use crate::store::MIGRATIONS;
     use time::macros::{date, datetime};
 
-    fn db() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
+    fn db() -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "foreign_keys", true).unwrap();
         for m in MIGRATIONS {
             conn.execute_batch(m).unwrap();
@@ -521,7 +523,8 @@ mod tests {
 
     #[test]
     fn insert_read_activate_cancel() {
-        let conn = db();
+        let db = db();
+        let conn = Tx::new(&db);
         let t0 = datetime!(2026-11-23 08:00 UTC);
         let dates = [date!(2026 - 11 - 25), date!(2026 - 12 - 24)];
         let a = insert_note(&conn, &new_note("A", t0, &dates)).unwrap();
@@ -544,6 +547,7 @@ mod tests {
             1
         );
         let registered: String = conn
+            .conn
             .query_row(
                 "SELECT registered_at FROM promissory_notes WHERE id = ?1",
                 [a],
@@ -560,7 +564,7 @@ mod tests {
             0
         );
 
-        conn.execute(
+        conn.conn.execute(
             "UPDATE instalments SET status = 'PRESENTED' WHERE promissory_id = ?1 AND instalment_number = 1",
             [a],
         )
@@ -587,11 +591,12 @@ mod tests {
 
     #[test]
     fn replies_are_listed_per_instalment_in_sequence() {
-        let conn = db();
+        let db = db();
+        let conn = Tx::new(&db);
         let t0 = datetime!(2026-11-23 08:00 UTC);
         let dates = [date!(2026 - 11 - 25), date!(2026 - 12 - 24)];
         let a = insert_note(&conn, &new_note("A", t0, &dates)).unwrap();
-        conn.execute_batch(&format!(
+        conn.conn.execute_batch(&format!(
             "INSERT INTO replies (branch_id, reply_type, occurred_at, client_id, promissory_id, instalment_number, amount)
              VALUES (1, 'INSTALMENT_COLLECTED', '2026-12-24T02:00:00Z', 1, {a}, 2, '850.00'),
                     (1, 'INSTALMENT_TRACKING', '2026-11-25T02:00:00Z', 1, {a}, 1, '850.00'),

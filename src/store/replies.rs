@@ -4,13 +4,14 @@
 //! writer inside the write lock, so it increases strictly in commit order and a reader
 //! paging with `sequence > NextSequence` never misses or repeats one.
 
-use rusqlite::{Connection, params};
+use crate::store::{DbError, Tx};
+use rusqlite::params;
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use crate::clock::format_timestamp;
 use crate::domain::payouts::ReplyType;
-use crate::store::payouts::money_text;
+use crate::store::money_text;
 
 /// A reply to append. Fields that do not apply to the type are `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,8 +67,8 @@ impl<'a> NewReply<'a> {
 /// # Errors
 ///
 /// SQLite.
-pub fn insert(conn: &Connection, reply: &NewReply<'_>) -> rusqlite::Result<i64> {
-    conn.prepare_cached(
+pub fn insert(tx: &Tx<'_>, reply: &NewReply<'_>) -> Result<i64, DbError> {
+    tx.conn.prepare_cached(
         "INSERT INTO replies (branch_id, reply_type, occurred_at, client_id, promissory_id, instalment_number,
                               payment_id, part_number, wallet_number, amount, reason_code, reason_text)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -86,7 +87,7 @@ pub fn insert(conn: &Connection, reply: &NewReply<'_>) -> rusqlite::Result<i64> 
         reply.reason_code,
         reply.reason_text
     ])?;
-    Ok(conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid())
 }
 
 /// A stored reply as GetReplies shows it.
@@ -123,13 +124,8 @@ pub struct ReplyRow {
 /// # Errors
 ///
 /// SQLite.
-pub fn page(
-    conn: &Connection,
-    branch_id: i64,
-    since: i64,
-    limit: i64,
-) -> rusqlite::Result<Vec<ReplyRow>> {
-    conn.prepare_cached(
+pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<ReplyRow>, DbError> {
+    tx.conn.prepare_cached(
         "SELECT r.sequence, r.reply_type, r.occurred_at, c.client_number, r.promissory_id, r.instalment_number,
                 r.payment_id, r.part_number, r.wallet_number, r.amount, r.reason_code, r.reason_text
          FROM replies r LEFT JOIN clients c ON c.id = r.client_id
@@ -152,5 +148,5 @@ pub fn page(
             reason_text: r.get(11)?,
         })
     })?
-    .collect()
+    .collect::<Result<_, _>>().map_err(DbError::from)
 }

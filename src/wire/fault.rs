@@ -219,15 +219,6 @@ impl From<XmlError> for ServiceError {
     }
 }
 
-impl From<rusqlite::Error> for ServiceError {
-    fn from(e: rusqlite::Error) -> Self {
-        if crate::store::is_busy(&e) {
-            return store_busy();
-        }
-        ServiceError::Internal(format!("storage: {e}"))
-    }
-}
-
 impl From<crate::store::DbError> for ServiceError {
     fn from(e: crate::store::DbError) -> Self {
         if e.is_busy() {

@@ -23,7 +23,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::testing::TestService;
+use crate::cli::fixtures::InProcess;
 use crate::wire::soap::SOAP12_NS;
 use crate::wire::xml::Element;
 use case::{Case, Snapshot};
@@ -210,7 +210,7 @@ fn normalise_content_type(value: &str) -> String {
 
 /// The case's setup steps run on a fresh in-process store, to learn identifiers.
 struct Shadow {
-    service: TestService,
+    service: InProcess,
     session: Option<String>,
 }
 
@@ -218,11 +218,11 @@ impl Shadow {
     async fn new(base_sql: &Path) -> Result<Shadow, String> {
         let sql = std::fs::read_to_string(base_sql)
             .map_err(|e| format!("reading {}: {e}", base_sql.display()))?;
-        let service = TestService::new().await;
+        let service = InProcess::new().await;
         service
             .app
             .db
-            .write(move |c| c.execute_batch(&sql))
+            .write(move |tx| crate::store::inspect::run_script(tx, &sql))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| format!("{}: {e}", base_sql.display()))?;

@@ -5,7 +5,11 @@
 use crate::domain::payouts::parse_payment_number;
 use crate::domain::{Refusal, ResultCode, validate};
 use crate::ops::{Ctx, OpError};
-use crate::store::payouts::{self as rows, PartRow, PaymentRow, WalletRow};
+use crate::store::payments;
+use crate::store::payments::PartRow;
+use crate::store::payments::PaymentRow;
+use crate::store::wallets;
+use crate::store::wallets::WalletRow;
 
 /// The branch's payment with this PaymentNumber, and its parts.
 ///
@@ -27,8 +31,8 @@ pub fn require_payment(ctx: &Ctx<'_>, text: &str) -> Result<(PaymentRow, Vec<Par
     };
     let id = parse_payment_number(&number).ok_or_else(not_found)?;
     let payment =
-        rows::find_payment(ctx.conn, ctx.principal.branch_id, id)?.ok_or_else(not_found)?;
-    let parts = rows::parts_of(ctx.conn, payment.id)?;
+        payments::find_payment(ctx.tx, ctx.principal.branch_id, id)?.ok_or_else(not_found)?;
+    let parts = payments::parts_of(ctx.tx, payment.id)?;
     Ok((payment, parts))
 }
 
@@ -42,7 +46,7 @@ pub fn require_wallet(
     client_id: i64,
     client_number: &str,
 ) -> Result<WalletRow, OpError> {
-    rows::latest_wallet(ctx.conn, client_id)?.ok_or_else(|| {
+    wallets::latest_wallet(ctx.tx, client_id)?.ok_or_else(|| {
         OpError::Refused(Refusal::field(
             ResultCode::WalletNotFound,
             "ClientNumber",

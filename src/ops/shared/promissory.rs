@@ -16,7 +16,7 @@ use crate::wire::xml::XmlWriter;
 /// The store failing.
 pub fn register_due(ctx: &Ctx<'_>) -> Result<(), OpError> {
     promissory::activate_due(
-        ctx.conn,
+        ctx.tx,
         ctx.now,
         ctx.app.config.promissory.registration_delay,
     )?;
@@ -42,7 +42,7 @@ pub fn require_note(ctx: &Ctx<'_>, number: &str) -> Result<NoteRow, OpError> {
         ))
     };
     let id = parse_promissory_number(&number).ok_or_else(not_found)?;
-    promissory::find_note(ctx.conn, ctx.principal.branch_id, id)?.ok_or_else(not_found)
+    promissory::find_note(ctx.tx, ctx.principal.branch_id, id)?.ok_or_else(not_found)
 }
 
 /// Writes the children of an `InstalmentType` (or the first five of an

@@ -20,10 +20,11 @@
 //!   when its lease expires another claim takes it over and repeats the gateway call,
 //!   whose far end is idempotent on the request's identifiers.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::{format_timestamp, parse_timestamp};
+use crate::store::{DbError, Tx};
 
 /// What a job does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,8 +106,9 @@ pub struct ClaimedJob {
 /// # Errors
 ///
 /// SQLite.
-pub fn enqueue(conn: &Connection, job: &NewJob, now: OffsetDateTime) -> rusqlite::Result<bool> {
-    let added = conn
+pub fn enqueue(tx: &Tx<'_>, job: &NewJob, now: OffsetDateTime) -> Result<bool, DbError> {
+    let added = tx
+        .conn
         .prepare_cached(
             "INSERT INTO jobs (kind, subject_id, part_number, status, due_at, created_at)
              VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5)
@@ -130,13 +132,14 @@ pub fn enqueue(conn: &Connection, job: &NewJob, now: OffsetDateTime) -> rusqlite
 /// SQLite; a stored job with an unknown kind or malformed time is reported as
 /// `InvalidColumnType`.
 pub fn claim_next(
-    conn: &Connection,
+    tx: &Tx<'_>,
     owner: &str,
     until: OffsetDateTime,
     now: OffsetDateTime,
     lease: Duration,
-) -> rusqlite::Result<Option<ClaimedJob>> {
-    let row = conn
+) -> Result<Option<ClaimedJob>, DbError> {
+    let row = tx
+        .conn
         .prepare_cached(
             "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
              WHERE id = (SELECT id FROM jobs
@@ -190,8 +193,9 @@ pub fn claim_next(
 /// # Errors
 ///
 /// SQLite.
-pub fn holds(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<bool> {
-    Ok(conn
+pub fn holds(tx: &Tx<'_>, job: &ClaimedJob) -> Result<bool, DbError> {
+    Ok(tx
+        .conn
         .prepare_cached(
             "SELECT 1 FROM jobs WHERE id = ?1 AND status = 'RUNNING' AND lease_owner = ?2 AND attempts = ?3",
         )?
@@ -201,14 +205,15 @@ pub fn holds(conn: &Connection, job: &ClaimedJob) -> rusqlite::Result<bool> {
 }
 
 fn end(
-    conn: &Connection,
+    tx: &Tx<'_>,
     job: &ClaimedJob,
     status: &str,
     at: OffsetDateTime,
     outcome: Option<&str>,
     error: Option<&str>,
-) -> rusqlite::Result<bool> {
-    let changed = conn
+) -> Result<bool, DbError> {
+    let changed = tx
+        .conn
         .prepare_cached(
             "UPDATE jobs SET status = ?1, finished_at = ?2, outcome = ?3, last_error = coalesce(?4, last_error),
                              lease_owner = NULL, lease_until = NULL
@@ -233,12 +238,12 @@ fn end(
 ///
 /// SQLite.
 pub fn finish(
-    conn: &Connection,
+    tx: &Tx<'_>,
     job: &ClaimedJob,
     at: OffsetDateTime,
     outcome: &str,
-) -> rusqlite::Result<bool> {
-    end(conn, job, "DONE", at, Some(outcome), None)
+) -> Result<bool, DbError> {
+    end(tx, job, "DONE", at, Some(outcome), None)
 }
 
 /// Marks a held job FAILED (gave up after its attempts) at `at`. Returns false if the
@@ -248,12 +253,12 @@ pub fn finish(
 ///
 /// SQLite.
 pub fn give_up(
-    conn: &Connection,
+    tx: &Tx<'_>,
     job: &ClaimedJob,
     at: OffsetDateTime,
     error: &str,
-) -> rusqlite::Result<bool> {
-    end(conn, job, "FAILED", at, Some("gave up"), Some(error))
+) -> Result<bool, DbError> {
+    end(tx, job, "FAILED", at, Some("gave up"), Some(error))
 }
 
 /// Puts a held job back to PENDING, due again at `next_due`, remembering the error.
@@ -263,12 +268,13 @@ pub fn give_up(
 ///
 /// SQLite.
 pub fn retry(
-    conn: &Connection,
+    tx: &Tx<'_>,
     job: &ClaimedJob,
     next_due: OffsetDateTime,
     error: &str,
-) -> rusqlite::Result<bool> {
-    let changed = conn
+) -> Result<bool, DbError> {
+    let changed = tx
+        .conn
         .prepare_cached(
             "UPDATE jobs SET status = 'PENDING', due_at = ?1, last_error = ?2, lease_owner = NULL, lease_until = NULL
              WHERE id = ?3 AND status = 'RUNNING' AND lease_owner = ?4 AND attempts = ?5",
@@ -288,8 +294,9 @@ pub fn retry(
 /// # Errors
 ///
 /// SQLite.
-pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<OffsetDateTime>> {
-    let text: Option<String> = conn
+pub fn next_due(tx: &Tx<'_>) -> Result<Option<OffsetDateTime>, DbError> {
+    let text: Option<String> = tx
+        .conn
         .prepare_cached("SELECT min(due_at) FROM jobs WHERE status IN ('PENDING', 'RUNNING')")?
         .query_row([], |r| r.get(0))?;
     Ok(text.as_deref().and_then(parse_timestamp))
@@ -300,10 +307,12 @@ pub fn next_due(conn: &Connection) -> rusqlite::Result<Option<OffsetDateTime>> {
 /// # Errors
 ///
 /// SQLite.
-pub fn counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
-    conn.prepare_cached("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status")?
+pub fn counts(tx: &Tx<'_>) -> Result<Vec<(String, i64)>, DbError> {
+    tx.conn
+        .prepare_cached("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect()
+        .collect::<Result<_, _>>()
+        .map_err(DbError::from)
 }
 
 #[cfg(test)]
@@ -312,8 +321,8 @@ mod tests {
     use crate::store;
     use time::macros::datetime;
 
-    fn conn() -> Connection {
-        let mut c = Connection::open_in_memory().unwrap();
+    fn conn() -> rusqlite::Connection {
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
         store::migrate(&mut c).unwrap();
         c
     }
@@ -331,7 +340,8 @@ mod tests {
 
     #[test]
     fn enqueue_is_idempotent_and_claims_follow_due_order() {
-        let c = conn();
+        let db = conn();
+        let c = Tx::new(&db);
         assert!(enqueue(&c, &job(2, T0 + Duration::minutes(5)), T0).unwrap());
         assert!(enqueue(&c, &job(1, T0 + Duration::minutes(1)), T0).unwrap());
         assert!(!enqueue(&c, &job(1, T0 + Duration::minutes(9)), T0).unwrap());
@@ -357,7 +367,8 @@ mod tests {
 
     #[test]
     fn an_expired_lease_is_taken_over_and_the_old_holder_is_fenced() {
-        let c = conn();
+        let db = conn();
+        let c = Tx::new(&db);
         enqueue(&c, &job(1, T0), T0).unwrap();
         let lease = Duration::minutes(5);
         let a = claim_next(&c, "a", T0, T0, lease).unwrap().unwrap();

@@ -1,0 +1,183 @@
+//! The fixture principals and an in-process service: an in-memory store on a frozen
+//! clock with the standard fixture organisations, branches and users, and a way to POST
+//! to it without a socket. `admin seed-fixtures` seeds a database with the principals;
+//! `replay` runs a case's setup steps on an in-process service; the tests, benches and
+//! fuzz targets use both through [`crate::testing`].
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::Request;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use crate::app::{App, AppConfig};
+use crate::auth::hash_password;
+use crate::clock::{Clock, ManualClock, format_timestamp};
+use crate::store::admin::{self, RIGHT_WEB_SERVICES};
+use crate::store::{Db, Tx, inspect};
+
+/// The fixtures' "now": Monday 23 November 2026, 10:00 in South Africa.
+pub const FIXED_NOW: OffsetDateTime = datetime!(2026-11-23 08:00 UTC);
+
+/// The password of every fixture user.
+pub const PASSWORD: &str = "demo-password";
+
+fn shared_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password(PASSWORD))
+}
+
+/// Creates the fixture principals (all with password [`PASSWORD`]):
+///
+/// | org | user | rights | branches | notes |
+/// |---|---|---|---|---|
+/// | DEMO | demo | web services | BR001, BR002 | |
+/// | DEMO | noright | none | BR001 | |
+/// | DEMO | disabled | web services | BR001 | disabled |
+/// | DEMO | bound | web services | BR001 | bound to computer LENDER-PC01 |
+/// | DEMO | nobranch | web services | none | |
+/// | DEMO | locked | web services | BR001 | locked until 2099 |
+/// | OTHER | demo | web services | BR001 | another organisation |
+///
+/// # Errors
+///
+/// Admin errors.
+pub fn seed_principals(conn: &Tx<'_>, now: OffsetDateTime) -> Result<(), admin::AdminError> {
+    let now = format_timestamp(now);
+    let hash = shared_hash();
+    admin::add_organisation(conn, "DEMO", "Demo Micro Lender", &now)?;
+    admin::add_branch(conn, "DEMO", "BR001", "Demo Branch", &now)?;
+    admin::add_branch(conn, "DEMO", "BR002", "Second Branch", &now)?;
+    admin::add_organisation(conn, "OTHER", "Other Lender", &now)?;
+    admin::add_branch(conn, "OTHER", "BR001", "Other Branch", &now)?;
+    let users: &[(&str, &str, bool, &[&str])] = &[
+        ("DEMO", "demo", true, &["BR001", "BR002"]),
+        ("DEMO", "noright", false, &["BR001"]),
+        ("DEMO", "disabled", true, &["BR001"]),
+        ("DEMO", "bound", true, &["BR001"]),
+        ("DEMO", "nobranch", true, &[]),
+        ("DEMO", "locked", true, &["BR001"]),
+        ("OTHER", "demo", true, &["BR001"]),
+    ];
+    for (org, user, right, branches) in users {
+        admin::add_user(conn, org, user, hash, &now)?;
+        if *right {
+            admin::set_right(conn, org, user, RIGHT_WEB_SERVICES, true)?;
+        }
+        for branch in *branches {
+            admin::set_branch_allocation(conn, org, user, branch, true)?;
+        }
+    }
+    admin::set_user_enabled(conn, "DEMO", "disabled", false)?;
+    admin::set_computer(conn, "DEMO", "bound", "LENDER-PC01", true)?;
+    admin::lock_user(conn, "DEMO", "locked", "2099-01-01T00:00:00Z")?;
+    Ok(())
+}
+
+/// A response as a caller sees it.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// Content-Type header.
+    pub content_type: String,
+    /// Body text.
+    pub body: String,
+}
+
+/// An in-memory service on a frozen clock.
+pub struct InProcess {
+    /// The shared state.
+    pub app: Arc<App>,
+    /// The clock, to move time in tests.
+    pub clock: Arc<ManualClock>,
+}
+
+impl InProcess {
+    /// A fresh service with the fixture principals and default configuration.
+    pub async fn new() -> InProcess {
+        InProcess::with_config(AppConfig::default()).await
+    }
+
+    /// A fresh service with the fixture principals and the given configuration.
+    pub async fn with_config(config: AppConfig) -> InProcess {
+        let db = Db::open_in_memory().expect("in-memory database");
+        db.write(|conn| seed_principals(conn, FIXED_NOW))
+            .await
+            .expect("store")
+            .expect("seeding principals");
+        let clock = Arc::new(ManualClock::new(FIXED_NOW));
+        let dyn_clock: Arc<dyn Clock> = clock.clone();
+        InProcess {
+            app: App::new(db, dyn_clock, config),
+            clock,
+        }
+    }
+
+    /// Runs SQL against the store (fixture seeds).
+    ///
+    /// # Panics
+    ///
+    /// If the SQL fails: a broken fixture.
+    pub async fn execute_sql(&self, sql: &str) {
+        let sql = sql.to_string();
+        self.app
+            .db
+            .write(move |tx| inspect::run_script(tx, &sql))
+            .await
+            .expect("store")
+            .expect("fixture SQL");
+    }
+
+    /// POSTs a body to the endpoint with the given headers.
+    pub async fn post_with(&self, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Response {
+        let mut builder = Request::post(self.app.config.path.as_str());
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder.body(Full::new(body.into())).expect("request");
+        let response = crate::wire::http::handle(&self.app, request).await;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Response {
+            status,
+            content_type,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// POSTs a SOAP envelope, choosing the Content-Type from its envelope namespace.
+    pub async fn post(&self, body: &str) -> Response {
+        let content_type = if body.contains(crate::wire::soap::SOAP12_NS) {
+            "application/soap+xml; charset=utf-8"
+        } else {
+            "text/xml; charset=utf-8"
+        };
+        self.post_with(&[("Content-Type", content_type)], body.to_string())
+            .await
+    }
+
+    /// A digest of every table's rows, to show whether a request changed the store.
+    /// Sessions are left out (Login's only effect, and random).
+    pub async fn store_digest(&self) -> BTreeMap<String, (i64, String)> {
+        self.app
+            .db
+            .read(|tx| inspect::digest(tx).expect("digest"))
+            .await
+            .expect("store")
+    }
+}

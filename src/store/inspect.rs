@@ -1,0 +1,99 @@
+//! Whole-store operations for set-up and inspection, not for requests: running a SQL
+//! script (fixture seeds), counting organisations (is the store empty?), a digest of
+//! every table (what a request changed) and reading one row as text (test assertions).
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::store::{DbError, Tx};
+
+/// Runs a SQL script (e.g. `fixtures/base.sql`).
+///
+/// # Errors
+///
+/// SQLite, naming the failing statement.
+pub fn run_script(tx: &Tx<'_>, sql: &str) -> Result<(), DbError> {
+    Ok(tx.conn.execute_batch(sql)?)
+}
+
+/// How many organisations exist (none: an empty store).
+///
+/// # Errors
+///
+/// SQLite.
+pub fn organisations(tx: &Tx<'_>) -> Result<i64, DbError> {
+    Ok(tx
+        .conn
+        .query_row("SELECT count(*) FROM organisations", [], |r| r.get(0))?)
+}
+
+/// The first row of a query, each column as text (`NULL` as `None`; numbers in SQLite's
+/// spelling); `None` when there is no row. For test assertions.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn row_text(tx: &Tx<'_>, sql: &str) -> Result<Option<Vec<Option<String>>>, DbError> {
+    use rusqlite::OptionalExtension;
+    use rusqlite::types::ValueRef;
+    let mut statement = tx.conn.prepare(sql)?;
+    let columns = statement.column_count();
+    Ok(statement
+        .query_row([], |r| {
+            (0..columns)
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        ValueRef::Null => None,
+                        ValueRef::Integer(n) => Some(n.to_string()),
+                        ValueRef::Real(x) => Some(x.to_string()),
+                        ValueRef::Text(t) | ValueRef::Blob(t) => {
+                            Some(String::from_utf8_lossy(t).into_owned())
+                        }
+                    })
+                })
+                .collect()
+        })
+        .optional()?)
+}
+
+/// Row count and content hash of every table but `sessions` (Login's only effect, and
+/// random).
+///
+/// # Errors
+///
+/// SQLite.
+pub fn digest(tx: &Tx<'_>) -> Result<BTreeMap<String, (i64, String)>, DbError> {
+    let conn = tx.conn;
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'sessions' ORDER BY name")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut out = BTreeMap::new();
+    for table in tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\""))?;
+        let columns = stmt.column_count();
+        let mut rows: Vec<String> = stmt
+            .query_map([], |r| {
+                let mut line = String::new();
+                for i in 0..columns {
+                    let v: rusqlite::types::Value = r.get(i)?;
+                    line.push_str(&format!("{v:?}|"));
+                }
+                Ok(line)
+            })?
+            .collect::<Result<_, _>>()?;
+        rows.sort();
+        let mut h = Sha256::new();
+        for row in &rows {
+            h.update(row.as_bytes());
+            h.update(b"\n");
+        }
+        let digest: String = h.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        out.insert(table, (rows.len() as i64, digest));
+    }
+    Ok(out)
+}
