@@ -407,3 +407,71 @@ fn a_burst_of_guesses_gets_at_most_threshold_password_checks() {
         assert_eq!(server.app.password_checks.load(Ordering::Relaxed), before);
     }
 }
+
+#[test]
+fn under_a_low_descriptor_limit_stalled_connections_do_not_lock_callers_out() {
+    use std::io::BufRead;
+    let dir = temp_dir("hostile-fds");
+    let db = dir.join("allps.db");
+    // The real binary under `ulimit -n 64`: 80 stalled connections are more than it has
+    // descriptors for.
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -n 64 && exec \"$0\" serve --demo --listen 127.0.0.1:0 --log-level warn --db \"$1\"",
+            env!("CARGO_BIN_EXE_allps-ws"),
+        ])
+        .arg(&db)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = lines.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.strip_prefix("allps-ws listening on http://") {
+                let _ = tx.send(rest.split('/').next().unwrap_or("").to_string());
+            }
+            seen.lock().unwrap().push(line);
+        }
+    });
+    let addr: std::net::SocketAddr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("started")
+        .parse()
+        .expect("address");
+    let mut stalled = Vec::new();
+    for _ in 0..80 {
+        if let Ok(mut conn) = Conn::try_open(addr) {
+            let _ = conn.send(b"POST /allps HTTP/1.1\r\nHost: x\r\n");
+            stalled.push(conn);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    for _ in 0..3 {
+        let response = Conn::open(addr)
+            .roundtrip(&post(&get_client("C1")))
+            .expect("a legitimate caller is answered");
+        assert_eq!(response.status, 200, "{}", response.text());
+    }
+    assert!(started.elapsed() < Duration::from_secs(10));
+    drop(stalled);
+    let _ = child.kill();
+    let _ = child.wait();
+    let accept_failures = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("accept failed"))
+        .count();
+    assert!(
+        accept_failures <= 3,
+        "{accept_failures} accept-failure lines"
+    );
+}
