@@ -151,7 +151,23 @@ pub enum AuthStep {
 #[derive(Debug, Default)]
 pub struct Lockout {
     users: std::sync::Mutex<std::collections::HashMap<i64, Gate>>,
+    /// Woken whenever a check finishes, for claims waiting on a full window.
+    changed: tokio::sync::Notify,
 }
+
+/// What [`Lockout::try_claim`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The check may run.
+    Granted,
+    /// The user is locked (or the window's attempts have all failed).
+    Locked,
+    /// Checks still running would fill the window: wait for one to finish.
+    Full,
+}
+
+/// How long a claim waits for running checks before it is refused.
+const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Debug)]
 struct Gate {
@@ -179,18 +195,44 @@ impl Lockout {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Claims one password check for `user_id`; `false` when the user is locked or the
-    /// window's attempts are all taken (failed or still running).
-    pub fn claim(
+    /// Claims one password check for `user_id`: `true` when it may run, `false` when the
+    /// user is locked. While checks still running would fill the window it waits for
+    /// them (a burst of right passwords is served one window at a time; a burst of
+    /// guesses ends in the lock), at most [`CLAIM_WAIT`].
+    pub async fn claim(
+        &self,
+        user_id: i64,
+        stored_failures: i64,
+        auth_version: i64,
+        clock: &dyn crate::clock::Clock,
+        config: &AuthConfig,
+    ) -> bool {
+        let deadline = tokio::time::Instant::now() + CLAIM_WAIT;
+        loop {
+            let changed = self.changed.notified();
+            match self.try_claim(user_id, stored_failures, auth_version, clock.now(), config) {
+                Claim::Granted => return true,
+                Claim::Locked => return false,
+                Claim::Full => {
+                    if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One claim attempt, without waiting.
+    pub fn try_claim(
         &self,
         user_id: i64,
         stored_failures: i64,
         auth_version: i64,
         now: OffsetDateTime,
         config: &AuthConfig,
-    ) -> bool {
+    ) -> Claim {
         if config.lockout_threshold == 0 {
-            return true;
+            return Claim::Granted;
         }
         let mut users = self.lock();
         let fresh = || Gate {
@@ -207,16 +249,20 @@ impl Lockout {
         }
         if let Some(until) = gate.locked_until {
             if until > now {
-                return false;
+                return Claim::Locked;
             }
             gate.locked_until = None;
             gate.failed = 0;
         }
-        if gate.failed + gate.in_flight >= i64::from(config.lockout_threshold) {
-            return false;
+        let threshold = i64::from(config.lockout_threshold);
+        if gate.failed >= threshold {
+            return Claim::Locked;
+        }
+        if gate.failed + gate.in_flight >= threshold {
+            return Claim::Full;
         }
         gate.in_flight += 1;
-        true
+        Claim::Granted
     }
 
     /// Reports how a claimed check ended.
@@ -243,6 +289,8 @@ impl Lockout {
         if gate.failed == 0 && gate.in_flight == 0 && gate.locked_until.is_none() {
             users.remove(&user_id);
         }
+        drop(users);
+        self.changed.notify_waiters();
     }
 
     /// Users with a gate in memory (failures, checks running or a lock).
@@ -321,7 +369,7 @@ impl AuthCache {
         h.finalize().into()
     }
 
-    fn matches(
+    pub fn matches(
         &self,
         user_id: i64,
         password: &str,
@@ -702,29 +750,30 @@ pub fn create_session(
 #[cfg(test)]
 mod lockout_tests {
     use super::*;
+    use crate::clock::Clock as _;
 
     #[test]
     fn at_most_threshold_checks_are_claimed_however_many_arrive() {
         let lockout = Lockout::default();
         let config = AuthConfig::default();
         let now = OffsetDateTime::UNIX_EPOCH;
-        let granted = (0..300)
-            .filter(|_| lockout.claim(7, 0, 1, now, &config))
-            .count();
-        assert_eq!(granted, 5);
+        let claims: Vec<Claim> = (0..300)
+            .map(|_| lockout.try_claim(7, 0, 1, now, &config))
+            .collect();
+        assert_eq!(claims.iter().filter(|c| **c == Claim::Granted).count(), 5);
+        assert!(claims[5..].iter().all(|c| *c == Claim::Full));
         for _ in 0..5 {
             lockout.finish(7, Verdict::Wrong, now, &config);
         }
         // Locked for the window, even for the right password.
-        assert!(!lockout.claim(7, 0, 1, now + Duration::minutes(14), &config));
+        let soon = now + Duration::minutes(14);
+        assert_eq!(lockout.try_claim(7, 0, 1, soon, &config), Claim::Locked);
         // After the window: a fresh threshold.
         let later = now + Duration::minutes(16);
-        assert_eq!(
-            (0..50)
-                .filter(|_| lockout.claim(7, 0, 1, later, &config))
-                .count(),
-            5
-        );
+        let granted = (0..50)
+            .filter(|_| lockout.try_claim(7, 0, 1, later, &config) == Claim::Granted)
+            .count();
+        assert_eq!(granted, 5);
     }
 
     #[test]
@@ -732,17 +781,20 @@ mod lockout_tests {
         let lockout = Lockout::default();
         let config = AuthConfig::default();
         let now = OffsetDateTime::UNIX_EPOCH;
+        let granted = |l: &Lockout, user, stored, version| {
+            l.try_claim(user, stored, version, now, &config) == Claim::Granted
+        };
         // Three failures already recorded: two claims left.
-        assert!(lockout.claim(1, 3, 1, now, &config));
-        assert!(lockout.claim(1, 3, 1, now, &config));
-        assert!(!lockout.claim(1, 3, 1, now, &config));
+        assert!(granted(&lockout, 1, 3, 1));
+        assert!(granted(&lockout, 1, 3, 1));
+        assert!(!granted(&lockout, 1, 3, 1));
         lockout.finish(1, Verdict::Right, now, &config);
         lockout.finish(1, Verdict::Abandoned, now, &config);
         assert!(lockout.is_empty(), "nothing left to remember");
         // An admin change (new auth_version) re-reads the store's count.
-        assert!(lockout.claim(2, 0, 1, now, &config));
+        assert!(granted(&lockout, 2, 0, 1));
         lockout.finish(2, Verdict::Wrong, now, &config);
-        assert!(lockout.claim(2, 0, 2, now, &config));
+        assert!(granted(&lockout, 2, 0, 2));
         lockout.finish(2, Verdict::Abandoned, now, &config);
     }
 
@@ -754,7 +806,38 @@ mod lockout_tests {
             ..AuthConfig::default()
         };
         let now = OffsetDateTime::UNIX_EPOCH;
-        assert!((0..100).all(|_| lockout.claim(3, 0, 1, now, &config)));
+        assert!((0..100).all(|_| lockout.try_claim(3, 0, 1, now, &config) == Claim::Granted));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_claim_runs_when_a_right_password_frees_the_window() {
+        let lockout = std::sync::Arc::new(Lockout::default());
+        let config = AuthConfig::default();
+        let clock = crate::clock::ManualClock::new(OffsetDateTime::UNIX_EPOCH);
+        for _ in 0..5 {
+            assert_eq!(
+                lockout.try_claim(9, 0, 1, clock.now(), &config),
+                Claim::Granted
+            );
+        }
+        let waiting = {
+            let lockout = lockout.clone();
+            tokio::spawn(async move {
+                let clock = crate::clock::ManualClock::new(OffsetDateTime::UNIX_EPOCH);
+                lockout.claim(9, 0, 1, &clock, &config).await
+            })
+        };
+        tokio::task::yield_now().await;
+        lockout.finish(9, Verdict::Right, clock.now(), &config);
+        assert!(
+            waiting.await.expect("task"),
+            "granted once a check finished"
+        );
+        // Five wrong ones in a row lock: a claim is then refused.
+        for _ in 0..5 {
+            lockout.finish(9, Verdict::Wrong, clock.now(), &config);
+        }
+        assert!(!lockout.claim(9, 0, 1, &clock, &config).await);
     }
 }
 

@@ -472,15 +472,32 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                     ));
                 }
                 let config = app.config.auth;
-                let now = app.clock.now();
                 // Check and count are one step: without a claimed attempt the password
                 // is not looked at (a locked user's answer, same cost, same fault).
                 if !app
                     .lockout
-                    .claim(user_id, failed_attempts, auth_version, now, &config)
+                    .claim(
+                        user_id,
+                        failed_attempts,
+                        auth_version,
+                        app.clock.as_ref(),
+                        &config,
+                    )
+                    .await
                 {
                     spend_argon2(app, c.password.clone(), auth::dummy_hash().to_string()).await?;
                     return Err(auth_failed());
+                }
+                // A claim that waited may find this password verified meanwhile.
+                if app
+                    .auth_cache
+                    .matches(user_id, &c.password, &password_hash, auth_version)
+                {
+                    app.lockout
+                        .finish(user_id, Verdict::Right, app.clock.now(), &config);
+                    verified = true;
+                    request = back;
+                    continue;
                 }
                 // Given back if this call is dropped mid-check (the client went away).
                 let claim = Claimed { app, user_id };
@@ -502,14 +519,20 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                         // Recorded in the store off the answer's path: the in-memory gate
                         // already counts it, and a wrong password for a known user must
                         // take no longer to answer than an unknown user (no fsync wait).
-                        let background = app.clone();
+                        // Queued for the writer now (in order with later writes), its
+                        // commit not awaited.
+                        let recorded = app.db.write_detached(move |c| {
+                            auth::record_failure(c, user_id, now, &config)
+                        });
                         tokio::spawn(async move {
-                            let recorded = write_small(&background, move |c| {
-                                auth::record_failure(c, user_id, now, &config)
-                            })
-                            .await;
-                            if let Err(e) = recorded {
-                                tracing::warn!(user_id, error = ?e, "recording a failed login");
+                            match recorded.await {
+                                Ok(Ok(())) => {}
+                                Ok(Err(e)) => {
+                                    tracing::warn!(user_id, error = %e, "recording a failed login");
+                                }
+                                Err(e) => {
+                                    tracing::warn!(user_id, error = %e, "recording a failed login");
+                                }
                             }
                         });
                         return Err(auth_failed());

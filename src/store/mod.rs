@@ -726,6 +726,23 @@ impl Db {
         rx.await.unwrap_or(Err(DbError::Closed))
     }
 
+    /// Queues `f` for the writer now, in order with every write submitted after it,
+    /// without waiting for its commit: the returned future only reports the outcome.
+    /// For bookkeeping whose caller must not wait for the fsync (a failed login's count).
+    pub fn write_detached<T, E, F>(
+        &self,
+        f: F,
+    ) -> impl std::future::Future<Output = Result<Result<T, E>, DbError>> + Send + 'static
+    where
+        F: for<'t> FnOnce(&Tx<'t>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        self.submit(Box::new(WriteJob { f, reply }));
+        async move { rx.await.unwrap_or(Err(DbError::Closed)) }
+    }
+
     /// [`Db::write`] for callers outside the async runtime (admin, `process`).
     ///
     /// # Errors
