@@ -8,7 +8,7 @@ legitimate calls are still answered. Usage:
     bench/attack.py [ATTACK ...]      (default: all)
     ATTACKS: bodies headers pipeline fds argon2 lockout timing
 
-Knobs (environment): BIN=target/release/allps-ws PORT=18480 SCALE=1.0 (multiplies the
+Knobs (environment): BIN=target/release/allps-ws PORT=18490 SCALE=1.0 (multiplies the
 connection counts; 0.2 for a quick run). Exit status 1 if an attack's bound is broken.
 """
 
@@ -26,7 +26,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("BIN", os.path.join(ROOT, "target/release/allps-ws"))
-PORT = int(os.environ.get("PORT", "18480"))
+PORT = int(os.environ.get("PORT", "18490"))
 SCALE = float(os.environ.get("SCALE", "1.0"))
 HOST = "127.0.0.1"
 
@@ -164,7 +164,7 @@ def attack_bodies():
               f"{refused} sends cut short; legit {answered}/3 (worst {worst * 1000:.0f} ms)")
         for s in socks:
             s.close()
-        time.sleep(3)
+        time.sleep(10)
         after = srv.rss_mib()
         print(f"  after closing: RSS {after:.0f} MiB, fds {srv.fds()}")
         check(peak < base + 600, f"peak RSS {peak:.0f} MiB stays bounded (< base + 600 MiB)")

@@ -54,6 +54,10 @@ impl BodyBudget {
     }
 }
 
+/// Bodies up to this size (every ordinary call) may use the whole budget; larger ones
+/// only three quarters of it.
+pub const SMALL_BODY: usize = 64 * 1024;
+
 /// Bytes held against a [`BodyBudget`]; given back when dropped.
 #[derive(Debug)]
 pub struct Reservation {
@@ -67,12 +71,18 @@ impl Reservation {
         if more == 0 {
             return true;
         }
+        // A body past SMALL_BODY may use only three quarters of the budget, so clients
+        // holding large bodies open never take the room ordinary calls need.
         let budget = &self.budget;
+        let cap = if self.bytes.saturating_add(more) > SMALL_BODY {
+            budget.limit - budget.limit / 4
+        } else {
+            budget.limit
+        };
         let taken = budget
             .used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
-                used.checked_add(more)
-                    .filter(|total| *total <= budget.limit)
+                used.checked_add(more).filter(|total| *total <= cap)
             });
         if taken.is_ok() {
             self.bytes += more;
@@ -362,6 +372,24 @@ mod tests {
         assert_eq!(budget.used(), 40);
         drop(b);
         assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn large_bodies_leave_a_quarter_of_the_budget_to_small_ones() {
+        let budget = BodyBudget::new(1024 * 1024);
+        let mut large = budget.empty();
+        assert!(!large.grow(800 * 1024), "over three quarters");
+        assert!(large.grow(768 * 1024));
+        let mut more_large = budget.empty();
+        assert!(!more_large.grow(100 * 1024));
+        // Small calls still fit in the last quarter.
+        let mut small: Vec<Reservation> = Vec::new();
+        for _ in 0..4 {
+            let mut r = budget.empty();
+            assert!(r.grow(60 * 1024));
+            small.push(r);
+        }
+        assert_eq!(budget.used(), 768 * 1024 + 240 * 1024);
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub const DEFAULT_MAX_HEADERS: usize = 100;
 /// First wait after a failed accept; doubles per failure in a row up to the maximum.
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(5);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// Largest read buffer of one connection (or `--max-header-bytes`, if larger).
+const READ_BUFFER_BYTES: usize = 64 * 1024;
 /// Idle connections closed per failed accept when descriptors run out.
 const ACCEPT_EVICT: usize = 8;
 /// Refusals being written at once; past it a connection over the cap is just closed.
@@ -115,6 +117,9 @@ pub async fn run(
                     .timer(TokioTimer::new())
                     .header_read_timeout(config.header_read_timeout)
                     .max_header_size(config.max_header_bytes)
+                    // hyper's read buffer otherwise grows to ~400 KiB on every connection
+                    // streaming a body; bodies are bounded by the body budget instead.
+                    .max_buf_size(config.max_header_bytes.max(READ_BUFFER_BYTES))
                     .keep_alive(true);
                 if config.max_headers != DEFAULT_MAX_HEADERS {
                     builder.max_headers(config.max_headers);
