@@ -86,7 +86,7 @@ class Legit:
         i = self.index
         while time.monotonic() < stop:
             self.n += 1
-            k = f"{i}X{self.n}"
+            k = f"{i:02d}X{self.n:06d}"
             self.post("GetClient", f"<GetClient xmlns=\"{NS}\"><ClientNumber>C1001</ClientNumber></GetClient>")
             self.post("GetReplies", f"<GetReplies xmlns=\"{NS}\"><SinceSequence>0</SinceSequence><MaxCount>50</MaxCount></GetReplies>")
             client = f"S{k}"[:20]
@@ -183,9 +183,12 @@ def main():
     failed = False
     if errors:
         failed = True
-        print("FAIL: legitimate calls errored, e.g.:")
-        for e in errors[:5]:
-            print("   ", e)
+        by_op = {}
+        for e in errors:
+            by_op[e.split(":")[0]] = by_op.get(e.split(":")[0], 0) + 1
+        print(f"FAIL: legitimate calls errored: {by_op}, e.g.:")
+        for e in errors[:3]:
+            print("   ", e[:400].replace("\n", " "))
     if len(samples) >= 6 and last > mid * 1.15 and last - mid > 40:
         failed = True
         print("FAIL: RSS keeps growing")
