@@ -1,8 +1,8 @@
 //! [`App`]: the one state value every request shares (store, clock, credential cache,
 //! configuration, the bundled WSDL), and [`AppConfig`], what the operator set.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -11,9 +11,10 @@ use crate::auth::{AuthCache, AuthConfig, Lockout};
 use crate::clock::Clock;
 use crate::domain::calendar::Calendar;
 use crate::domain::cdv::CdvTable;
+use crate::domain::collection::CollectionTables;
 use crate::domain::promissory::PromissoryConfig;
 use crate::engine::payouts::PayoutConfig;
-use crate::store::Db;
+use crate::store::{Db, DbError, Tx, holidays};
 use crate::wire::guard::{BodyBudget, Connections};
 use crate::wire::xml::XmlLimits;
 
@@ -72,6 +73,9 @@ pub struct AppConfig {
     /// Promissory-note rules: lead days, tracking limits, instalment limit,
     /// registration delay (defaults documented on [`PromissoryConfig`]).
     pub promissory: PromissoryConfig,
+    /// The collection engine's data: debtor banks and stream timetable, unpaid
+    /// reason codes (bundled, or the operator's files).
+    pub collections: CollectionTables,
 }
 
 impl Default for AppConfig {
@@ -91,12 +95,13 @@ impl Default for AppConfig {
             max_connections: crate::wire::guard::default_max_connections(),
             max_body_memory: 128 * 1024 * 1024,
             max_header_bytes: 32 * 1024,
-            max_headers: crate::wire::server::DEFAULT_MAX_HEADERS,
+            max_headers: crate::wire::guard::DEFAULT_MAX_HEADERS,
             argon2_workers: default_argon2_workers(),
             argon2_queue: 32,
             soap12_sender_status: 400,
             payouts: PayoutConfig::default(),
             promissory: PromissoryConfig::default(),
+            collections: CollectionTables::default(),
         }
     }
 }
@@ -129,6 +134,9 @@ pub struct App {
     pub next_request_id: AtomicU64,
     /// Set when shutdown starts; new requests get `UNAVAILABLE`.
     pub shutting_down: AtomicBool,
+    /// The configured calendar plus the holidays declared at run time, with the
+    /// `calendar_version` it was built from (see [`App::calendar`]).
+    calendar_cache: RwLock<(i64, Arc<Calendar>)>,
 }
 
 impl std::fmt::Debug for App {
@@ -143,6 +151,7 @@ impl std::fmt::Debug for App {
 impl App {
     /// Builds the shared state.
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Arc<App> {
+        let config_calendar = config.calendar.clone();
         Arc::new(App {
             db,
             clock,
@@ -157,7 +166,36 @@ impl App {
             config,
             next_request_id: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
+            calendar_cache: RwLock::new((0, Arc::new(config_calendar))),
         })
+    }
+
+    /// The business calendar for this transaction: the configured one plus every holiday
+    /// declared at run time (`admin holiday add`), effective on the next call with no
+    /// restart. One primary-key read of `calendar_version` per call; the calendar is
+    /// rebuilt only when the version changed.
+    ///
+    /// # Errors
+    ///
+    /// The store failing.
+    pub fn calendar(&self, tx: &Tx<'_>) -> Result<Arc<Calendar>, DbError> {
+        let version = holidays::version(tx)?;
+        {
+            let cached = self
+                .calendar_cache
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            if cached.0 == version {
+                return Ok(Arc::clone(&cached.1));
+            }
+        }
+        let calendar = Arc::new(self.config.calendar.with_more_declared(&holidays::all(tx)?));
+        let mut cached = self
+            .calendar_cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        *cached = (version, Arc::clone(&calendar));
+        Ok(calendar)
     }
 }
 

@@ -1,6 +1,10 @@
-//! Keeps the README honest: its fault-code and Result-code tables must equal the tables
-//! rendered from `FaultCode::ALL` and `ResultCode::ALL`, and the WSDL's operations must
-//! equal the server's operation table.
+//! Keeps the documentation honest: the fault-code and Result-code tables in
+//! `docs/codes.md` must equal the tables rendered from `FaultCode::ALL` and
+//! `ResultCode::ALL`, the WSDL's operations must equal the server's operation table, and
+//! every document the README's map links to must exist (and every `docs/*.md` be linked),
+//! and ARCHITECTURE.md must say why each dependency in Cargo.toml is there.
+
+use std::path::Path;
 
 use allps_ws::domain::ResultCode;
 use allps_ws::wire::fault::FaultCode;
@@ -10,39 +14,69 @@ fn section<'a>(text: &'a str, name: &str) -> &'a str {
     let end_marker = format!("<!-- {name}:end -->");
     let start = text
         .find(&start_marker)
-        .unwrap_or_else(|| panic!("README lacks {start_marker}"))
+        .unwrap_or_else(|| panic!("docs/codes.md lacks {start_marker}"))
         + start_marker.len();
     let end = text[start..]
         .find(&end_marker)
-        .unwrap_or_else(|| panic!("README lacks {end_marker}"))
+        .unwrap_or_else(|| panic!("docs/codes.md lacks {end_marker}"))
         + start;
     &text[start..end]
 }
 
-fn readme() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md")
+fn read(relative: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
-fn readme_result_code_table_matches_the_code() {
+fn result_code_table_matches_the_code() {
     let expected = ResultCode::markdown_table();
-    let readme = readme();
     assert_eq!(
-        section(&readme, "result-codes"),
+        section(&read("docs/codes.md"), "result-codes"),
         expected,
-        "README result-code table is stale; replace it with:\n{expected}"
+        "docs/codes.md's result-code table is stale; replace it with:\n{expected}"
     );
 }
 
 #[test]
-fn readme_fault_code_table_matches_the_code() {
+fn fault_code_table_matches_the_code() {
     let expected = FaultCode::markdown_table();
-    let readme = readme();
     assert_eq!(
-        section(&readme, "fault-codes"),
+        section(&read("docs/codes.md"), "fault-codes"),
         expected,
-        "README fault-code table is stale; replace it with:\n{expected}"
+        "docs/codes.md's fault-code table is stale; replace it with:\n{expected}"
     );
+}
+
+#[test]
+fn the_readme_maps_every_document() {
+    let readme = read("README.md");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    let mut documents: Vec<String> = std::fs::read_dir(&dir)
+        .expect("docs/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".md"))
+        .collect();
+    documents.sort();
+    assert!(!documents.is_empty());
+    for name in &documents {
+        let link = format!("](docs/{name})");
+        assert!(
+            readme.contains(&link),
+            "README.md does not link docs/{name}"
+        );
+    }
+    for (at, _) in readme.match_indices("](") {
+        let target = &readme[at + 2..];
+        let target = &target[..target.find(')').expect("link closes")];
+        if target.starts_with("http") {
+            continue;
+        }
+        assert!(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(target).exists(),
+            "README.md links to missing {target}"
+        );
+    }
 }
 
 #[test]
@@ -75,4 +109,41 @@ fn wsdl_operations_equal_the_operation_table() {
         ops.sort_unstable();
         assert_eq!(ops, in_code, "binding {:?}", binding.attribute("name"));
     }
+}
+
+#[test]
+fn architecture_explains_every_dependency() {
+    let manifest = read("Cargo.toml");
+    let architecture = read("ARCHITECTURE.md");
+    let start = architecture
+        .find("## Dependencies and why")
+        .expect("ARCHITECTURE.md has a Dependencies section");
+    let section = &architecture[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+    let mut in_dependencies = false;
+    let mut missing = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_dependencies = line == "[dependencies]" || line == "[dev-dependencies]";
+            continue;
+        }
+        if !in_dependencies || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let name = line.split(['=', ' ']).next().unwrap_or("").trim();
+        let named = section
+            .lines()
+            .filter(|l| l.starts_with("| "))
+            .filter_map(|l| l.split('|').nth(1))
+            .any(|cell| cell.split([',', ' ']).any(|word| word == name));
+        if !named {
+            missing.push(name.to_string());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md's Dependencies table does not explain: {}",
+        missing.join(", ")
+    );
 }

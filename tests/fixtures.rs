@@ -2,7 +2,9 @@
 //! in-memory service on the frozen fixture clock and snapshots the full response (status
 //! line, content type, what changed in the store, body) next to it as `response.snap`.
 //!
-//! A case may also have `seed.sql` (run first), `setup/*.xml` (requests run first, in
+//! A case may also have `seeds.txt` (names of shared seeds, `fixtures/seeds/<name>.sql`,
+//! run first, in order) and `seed.sql` (its own seed, run after them; see
+//! `fixtures/README.md`), `setup/*.xml` (requests run first, in
 //! name order, each of which must succeed), `headers.txt` (`Name: value` lines replacing
 //! the default Content-Type) and `clock.txt` (an RFC 3339 instant to move the clock to).
 //! `{{SESSION}}` in a request is replaced by the SessionId of a fresh `demo` Login.
@@ -14,7 +16,7 @@
 
 use std::path::Path;
 
-use allps_ws::testing::{TestService, describe_store_change};
+use allps_ws::testing::{TestService, case_seeds, describe_store_change};
 
 fn read_optional(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
@@ -33,11 +35,13 @@ fn session_id(body: &str) -> String {
 
 async fn run_case(case: &Path, request_path: &Path) -> String {
     let service = TestService::new().await;
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/base.sql");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     service
-        .execute_sql(&std::fs::read_to_string(base).expect("fixtures/base.sql"))
+        .execute_sql(
+            &std::fs::read_to_string(fixtures.join("base.sql")).expect("fixtures/base.sql"),
+        )
         .await;
-    if let Some(sql) = read_optional(&case.join("seed.sql")) {
+    for sql in case_seeds(&fixtures, case).expect("the case's seeds") {
         service.execute_sql(&sql).await;
     }
     let setup_dir = case.join("setup");
@@ -142,4 +146,54 @@ fn fixtures() {
         );
         settings.bind(|| insta::assert_snapshot!("response", rendered));
     });
+}
+
+/// Seeds are shared, not copied: no case's `seed.sql` repeats another case's or a shared
+/// seed byte for byte (put it in `fixtures/seeds/` and name it in `seeds.txt`), and every
+/// shared seed is used.
+#[test]
+fn seeds_are_shared_not_copied() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut seen: std::collections::HashMap<String, std::path::PathBuf> = Default::default();
+    let mut used = std::collections::HashSet::new();
+    for entry in std::fs::read_dir(fixtures.join("seeds")).expect("fixtures/seeds") {
+        let path = entry.expect("entry").path();
+        seen.insert(std::fs::read_to_string(&path).expect("seed"), path);
+    }
+    let mut cases: Vec<_> = std::fs::read_dir(&fixtures)
+        .expect("fixtures")
+        .flat_map(|op| {
+            std::fs::read_dir(op.expect("entry").path())
+                .into_iter()
+                .flatten()
+        })
+        .map(|case| case.expect("entry").path())
+        .filter(|case| case.join("request.xml").exists())
+        .collect();
+    cases.sort();
+    for case in cases {
+        if let Some(list) = read_optional(&case.join("seeds.txt")) {
+            used.extend(list.lines().map(|l| l.trim().to_string()));
+        }
+        let Some(sql) = read_optional(&case.join("seed.sql")) else {
+            continue;
+        };
+        if let Some(first) = seen.insert(sql, case.join("seed.sql")) {
+            panic!(
+                "{} repeats {}: share it through fixtures/seeds/ and seeds.txt",
+                case.display(),
+                first.display()
+            );
+        }
+    }
+    for path in seen
+        .values()
+        .filter(|p| p.starts_with(fixtures.join("seeds")))
+    {
+        let name = path.file_stem().expect("stem").to_string_lossy();
+        assert!(
+            used.contains(name.as_ref()),
+            "fixtures/seeds/{name}.sql is unused"
+        );
+    }
 }

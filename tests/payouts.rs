@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use allps_ws::app::{App, AppConfig};
 use allps_ws::clock::{Clock, ManualClock, format_timestamp};
 use allps_ws::engine::gateway::{
-    CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, Simulator,
-    WalletOutcome, WalletRequest,
+    CollectionItem, CollectionOutcome, CreditInstruction, DeliveryOutcome, Gateway,
+    GatewayUnavailable, ReturnAdvice, ReversalCheck, Simulator, WalletOutcome, WalletRequest,
 };
 use allps_ws::engine::payouts::PayoutConfig;
 use allps_ws::engine::processor::{ProcessReport, Processor};
@@ -320,7 +320,10 @@ async fn wallet_then_payment_delivery_and_return_on_the_clock() {
         "Client Credit Payment Confirmation",
         "Payment CP00000001 - reference LOAN-1001-PAYOUT",
         "Status (Allps side) DELIVERED",
-        "R 600.00 was delivered to First National Bank (FNB) account 62001000299 on 2026-11-23",
+        // Masked exactly as on the promissory note: all but the last four digits.
+        "R 600.00 was delivered to First National Bank (FNB) account *******0299 on 2026-11-23",
+        "Bank account *******0299",
+        "Accepted 2026-11-23 10:10 SAST",
         "the recipient bank may still return the payment",
         "R 250.00 was credited to the client's Allps wallet W0000000001 on 2026-11-23. The funds are available to the client now.",
         "R 50.00 was paid to the client in cash at the branch on 2026-11-23.",
@@ -328,6 +331,10 @@ async fn wallet_then_payment_delivery_and_return_on_the_clock() {
     ] {
         assert!(text.contains(phrase), "missing {phrase:?} in {text}");
     }
+    assert!(
+        !text.contains("62001000299"),
+        "the full account number must not print: {text}"
+    );
     let content = base64::engine::general_purpose::STANDARD
         .decode(tag(&printed, "Content"))
         .unwrap();
@@ -563,6 +570,20 @@ async fn wallet_refused_retried_and_given_up() {
         ) -> Result<Option<ReturnAdvice>, GatewayUnavailable> {
             self.0.credit_return(c)
         }
+        fn present_collection(
+            &self,
+            item: &CollectionItem,
+        ) -> Result<CollectionOutcome, GatewayUnavailable> {
+            self.0.present_collection(item)
+        }
+        fn check_reversal(
+            &self,
+            item: &CollectionItem,
+            collected_on: time::Date,
+            today: time::Date,
+        ) -> Result<ReversalCheck, GatewayUnavailable> {
+            self.0.check_reversal(item, collected_on, today)
+        }
     }
     let p = processor_for(&s, Arc::new(Down(Simulator::default())));
     for client in ["FAIL1", "RETRY1", "DOWN1"] {
@@ -757,7 +778,7 @@ async fn concurrent_identical_payments_over_a_socket() {
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let app = s.app.clone();
-    let server = tokio::spawn(allps_ws::wire::server::run(listener, app, async move {
+    let server = tokio::spawn(allps_ws::server::run(listener, app, async move {
         let _ = stopped.await;
     }));
     let body = envelope(
@@ -924,6 +945,20 @@ impl Gateway for CrashOnce {
         c: &CreditInstruction,
     ) -> Result<Option<ReturnAdvice>, GatewayUnavailable> {
         self.inner.credit_return(c)
+    }
+    fn present_collection(
+        &self,
+        item: &CollectionItem,
+    ) -> Result<CollectionOutcome, GatewayUnavailable> {
+        self.inner.present_collection(item)
+    }
+    fn check_reversal(
+        &self,
+        item: &CollectionItem,
+        collected_on: time::Date,
+        today: time::Date,
+    ) -> Result<ReversalCheck, GatewayUnavailable> {
+        self.inner.check_reversal(item, collected_on, today)
     }
 }
 

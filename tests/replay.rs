@@ -225,6 +225,20 @@ fn setup_steps_skips_and_failing_setups() {
         ),
     );
     std::fs::write(root.join("get_client/seeded/seed.sql"), "SELECT 1;").unwrap();
+    // A case that needs a shared seed (fixtures/seeds/): skipped too.
+    write_case(
+        &root.join("get_client/shared_seed"),
+        &[],
+        &envelope(
+            AUTH,
+            r#"<GetClient xmlns="urn:allps:ws:v1"><ClientNumber>C1001</ClientNumber></GetClient>"#,
+        ),
+    );
+    std::fs::write(
+        root.join("get_client/shared_seed/seeds.txt"),
+        "payout_accounts\n",
+    )
+    .unwrap();
 
     let output = replay(&root, &server);
     let out = stdout(&output);
@@ -241,7 +255,11 @@ fn setup_steps_skips_and_failing_setups() {
         "{out}"
     );
     assert!(
-        out.ends_with("replay: 1 passed, 1 failed, 1 skipped\n"),
+        out.contains("skipped  get_client/shared_seed (needs seeds.txt)\n"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("replay: 1 passed, 1 failed, 2 skipped\n"),
         "{out}"
     );
 }

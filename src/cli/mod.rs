@@ -18,6 +18,7 @@ use crate::auth::AuthConfig;
 use crate::clock::{Clock, ManualClock, SystemClock, format_timestamp, parse_timestamp};
 use crate::domain::calendar::Calendar;
 use crate::domain::cdv::CdvTable;
+use crate::domain::collection::CollectionTables;
 use crate::domain::promissory::PromissoryConfig;
 use crate::engine::payouts::PayoutArgs;
 use crate::engine::processor::{Processor, default_gateway};
@@ -150,6 +151,13 @@ pub struct ServeArgs {
     /// CDV parameter file replacing the bundled one.
     #[arg(long, env = "ALLPS_CDV_FILE")]
     pub cdv_file: Option<PathBuf>,
+    /// Debtor-bank file (stream windows, settlement, processing weeks, tracking,
+    /// response delays) replacing the bundled one.
+    #[arg(long, env = "ALLPS_DEBTOR_BANKS_FILE")]
+    pub debtor_banks_file: Option<PathBuf>,
+    /// Unpaid reason-code file replacing the bundled one.
+    #[arg(long, env = "ALLPS_UNPAID_REASONS_FILE")]
+    pub unpaid_reasons_file: Option<PathBuf>,
     /// Business days between today and the earliest NAEDO action date.
     #[arg(long, env = "ALLPS_NAEDO_LEAD_DAYS", default_value_t = PromissoryConfig::default().naedo_lead_days)]
     pub naedo_lead_days: u16,
@@ -177,6 +185,10 @@ pub struct ServeArgs {
     /// Minutes after creation at which a PENDING note counts as registered (ACTIVE).
     #[arg(long, env = "ALLPS_REGISTRATION_DELAY_MINUTES", default_value_t = PromissoryConfig::default().registration_delay.whole_minutes().unsigned_abs())]
     pub registration_delay_minutes: u64,
+    /// Age of majority: a client younger than this on the day of the request cannot sign a
+    /// promissory note or debit order mandate (1-99).
+    #[arg(long, env = "ALLPS_AGE_OF_MAJORITY", default_value_t = PromissoryConfig::default().age_of_majority)]
+    pub age_of_majority: u8,
     /// Tokio worker threads (default: one per core).
     #[arg(long, env = "ALLPS_WORKERS")]
     pub workers: Option<usize>,
@@ -216,11 +228,18 @@ impl ServeArgs {
                 i64::try_from(self.registration_delay_minutes)
                     .map_err(|_| "--registration-delay-minutes is too large".to_string())?,
             ),
+            age_of_majority: self.age_of_majority,
         };
         promissory.validate()?;
+        let collections = CollectionTables::load(
+            self.debtor_banks_file.as_deref(),
+            self.unpaid_reasons_file.as_deref(),
+            &cdv,
+        )?;
         Ok(AppConfig {
             calendar,
             cdv,
+            collections,
             payouts: self.payouts.config()?,
             promissory,
             path: self.path.clone(),
@@ -338,16 +357,16 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         let (stop_processor, stop) = tokio::sync::watch::channel(false);
         let processor = tokio::spawn(processor.serve(stop));
         let app = App::new(db, clock, config);
-        tokio::spawn(crate::wire::server::log_stats_on_sigusr1(app.db.clone()));
+        tokio::spawn(crate::server::log_stats_on_sigusr1(app.db.clone()));
         eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
         tracing::info!(address = %local, db = %args.db.display(), "listening");
         let shutdown = async move {
-            crate::wire::server::shutdown_signal().await;
+            crate::server::shutdown_signal().await;
             // Stop the processor (it finishes the job in hand) before the store closes.
             let _ = stop_processor.send(true);
             let _ = processor.await;
         };
-        crate::wire::server::run(listener, app, shutdown)
+        crate::server::run(listener, app, shutdown)
             .await
             .map_err(|e| e.to_string())
     })
@@ -456,6 +475,8 @@ mod tests {
             "90",
             "--registration-delay-minutes",
             "0",
+            "--age-of-majority",
+            "21",
         ])
         .app_config()
         .unwrap()
@@ -472,7 +493,13 @@ mod tests {
                 max_instalments: 12,
                 max_action_days_ahead: 90,
                 registration_delay: time::Duration::ZERO,
+                age_of_majority: 21,
             }
+        );
+        assert!(
+            serve_args(&["--age-of-majority", "0"])
+                .app_config()
+                .is_err()
         );
         assert!(
             serve_args(&["--naedo-max-tracking-days", "33"])
@@ -484,5 +511,21 @@ mod tests {
                 .app_config()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn collection_files_reach_the_configuration() {
+        assert_eq!(
+            serve_args(&[]).app_config().unwrap().collections,
+            CollectionTables::default()
+        );
+        let e = serve_args(&["--debtor-banks-file", "/nonexistent/banks.txt"])
+            .app_config()
+            .unwrap_err();
+        assert!(e.contains("/nonexistent/banks.txt"), "{e}");
+        let e = serve_args(&["--unpaid-reasons-file", "/nonexistent/reasons.txt"])
+            .app_config()
+            .unwrap_err();
+        assert!(e.contains("/nonexistent/reasons.txt"), "{e}");
     }
 }

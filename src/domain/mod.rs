@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod cdv;
+pub mod collection;
 pub mod mask;
 pub mod result;
 pub mod validate;

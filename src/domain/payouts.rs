@@ -75,12 +75,18 @@ contract_enum!(
 contract_enum!(
     /// The type of an entry of the replies feed (GetReplies).
     ReplyType {
+        /// An instalment was presented to the debtor bank.
+        InstalmentPresented => "INSTALMENT_PRESENTED",
         /// An instalment was collected.
         InstalmentCollected => "INSTALMENT_COLLECTED",
         /// An instalment came back unpaid.
         InstalmentUnpaid => "INSTALMENT_UNPAID",
         /// An unpaid instalment is being tracked.
         InstalmentTracking => "INSTALMENT_TRACKING",
+        /// A collected instalment was disputed and reversed.
+        InstalmentReversed => "INSTALMENT_REVERSED",
+        /// Every instalment of a note was collected.
+        NoteCompleted => "NOTE_COMPLETED",
         /// A credit payment part was delivered (bank) or credited (wallet).
         PaymentDelivered => "PAYMENT_DELIVERED",
         /// A credit payment part was returned or rejected by the recipient bank.
@@ -97,6 +103,9 @@ contract_enum!(
         MandateExpired => "MANDATE_EXPIRED",
         /// A DebiCheck mandate was suspended.
         MandateSuspended => "MANDATE_SUSPENDED",
+        /// An instalment not yet presented was moved off a newly declared public holiday
+        /// (`admin holiday add`) to the previous business day; ReasonText says from and to.
+        InstalmentMoved => "INSTALMENT_MOVED",
     }
 );
 

@@ -195,6 +195,21 @@ pub struct PayoutArgs {
     /// first two attempts (the processor retries with backoff). Empty disables it.
     #[arg(long, env = "ALLPS_SIM_WALLET_RETRY_SUFFIX", default_value = "1111")]
     pub sim_wallet_retry_suffix: String,
+    /// Simulator: debtor accounts ending in this plus an unpaid reason code (e.g.
+    /// `812`) are unpaid with that code at every attempt (`802`: insufficient funds
+    /// through every tracking day). Empty disables the rule.
+    #[arg(long, env = "ALLPS_SIM_COLLECT_UNPAID_PREFIX", default_value = "8")]
+    pub sim_collect_unpaid_prefix: String,
+    /// Simulator: debtor accounts ending in this plus two digits KK (01-32, e.g. `703`)
+    /// are unpaid 02 until tracking day KK and collected on it (and on an arrears
+    /// attempt). Empty disables the rule.
+    #[arg(long, env = "ALLPS_SIM_COLLECT_TRACK_PREFIX", default_value = "7")]
+    pub sim_collect_track_prefix: String,
+    /// Simulator: debtor accounts ending in this plus two digits NN (01-99, e.g.
+    /// `605`) are collected, then disputed and reversed NN days later (reason 30).
+    /// Empty disables the rule.
+    #[arg(long, env = "ALLPS_SIM_COLLECT_DISPUTE_PREFIX", default_value = "6")]
+    pub sim_collect_dispute_prefix: String,
 }
 
 impl PayoutArgs {
@@ -246,6 +261,18 @@ impl PayoutArgs {
                     &self.sim_wallet_retry_suffix,
                 )?,
                 wallet_retry_failures: 2,
+                collect_unpaid_prefix: digits(
+                    "--sim-collect-unpaid-prefix",
+                    &self.sim_collect_unpaid_prefix,
+                )?,
+                collect_track_prefix: digits(
+                    "--sim-collect-track-prefix",
+                    &self.sim_collect_track_prefix,
+                )?,
+                collect_dispute_prefix: digits(
+                    "--sim-collect-dispute-prefix",
+                    &self.sim_collect_dispute_prefix,
+                )?,
             },
         })
     }
@@ -290,6 +317,20 @@ mod tests {
         assert!(Cli::try_parse_from(["x", "--payment-max-cash", "1.001"]).is_err());
         assert!(Cli::try_parse_from(["x", "--payment-cut-off", "25:00"]).is_err());
         let cli = Cli::try_parse_from(["x", "--magstripe-bins", "12a"]).unwrap();
+        assert!(cli.payouts.config().is_err());
+        let cli = Cli::try_parse_from([
+            "x",
+            "--sim-collect-unpaid-prefix",
+            "91",
+            "--sim-collect-track-prefix",
+            "",
+        ])
+        .unwrap();
+        let c = cli.payouts.config().unwrap();
+        assert_eq!(c.simulator.collect_unpaid_prefix, "91");
+        assert_eq!(c.simulator.collect_track_prefix, "");
+        assert_eq!(c.simulator.collect_dispute_prefix, "6");
+        let cli = Cli::try_parse_from(["x", "--sim-collect-dispute-prefix", "x"]).unwrap();
         assert!(cli.payouts.config().is_err());
     }
 

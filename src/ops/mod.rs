@@ -122,6 +122,15 @@ impl Ctx<'_> {
     pub fn today(&self) -> Date {
         self.now.to_offset(SAST).date()
     }
+
+    /// The business calendar, including holidays declared at run time.
+    ///
+    /// # Errors
+    ///
+    /// The store failing.
+    pub fn calendar(&self) -> Result<std::sync::Arc<crate::domain::calendar::Calendar>, OpError> {
+        Ok(self.app.calendar(self.tx)?)
+    }
 }
 
 /// A handler's failure: a business refusal (a Result code) or the store failing.
@@ -308,14 +317,15 @@ fn attempt<Op: Operation>(
     // read-only one (on a read-only connection) has nothing to undo: skipping the two
     // statements saves ~2 us per read.
     let handled = if Op::WRITES {
-        tx.savepoint(|_| Op::handle(&ctx, request))?
+        tx.savepoint(|_| Op::handle(&ctx, request))
+            .map_err(ServiceError::storage)?
     } else {
         Op::handle(&ctx, request)
     };
     let result = match handled {
         Ok(response) => Ok(response),
         Err(OpError::Refused(r)) => Err(r),
-        Err(OpError::Storage(e)) => return Err(ServiceError::from(e)),
+        Err(OpError::Storage(e)) => return Err(ServiceError::storage(e)),
         Err(OpError::Internal(message)) => return Err(ServiceError::Internal(message)),
     };
     Ok(Outcome::Done { result, principal })
@@ -335,7 +345,7 @@ async fn execute<Op: Operation>(
     } else {
         app.db.read(job).await
     };
-    result.map_err(ServiceError::from)?
+    result.map_err(ServiceError::storage)?
 }
 
 async fn spend_argon2(
@@ -412,8 +422,8 @@ async fn write_small(
     app.db
         .write(f)
         .await
-        .map_err(ServiceError::from)?
-        .map_err(ServiceError::from)
+        .map_err(ServiceError::storage)?
+        .map_err(ServiceError::storage)
 }
 
 /// Authenticates and runs the handler, answering the caller's refusals and faults.
@@ -435,7 +445,11 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
     loop {
         match execute::<Op>(app, &input, request).await? {
             Outcome::Done { result, principal } => {
-                reqlog::note_principal(&principal);
+                reqlog::note_principal(
+                    &principal.org_code,
+                    &principal.branch_code,
+                    &principal.user_name,
+                );
                 if principal.reset_failures {
                     let user = principal.user_id;
                     write_small(app, move |c| store::users::reset_failures(c, user)).await?;

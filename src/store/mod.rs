@@ -5,15 +5,19 @@
 //! threads, each owning one read-only connection and taking jobs from a shared queue
 //! (WAL lets them run beside the writer).
 //!
-//! Nothing outside this module opens a `rusqlite::Connection` for the server.
+//! Every SQL statement of the crate lives under `store/`, one file per table or concept,
+//! as typed functions over typed rows that take a [`Tx`]; its connection is private to
+//! `store/`, so no other module can reach SQLite (`tests/tidy.rs` checks the sources).
 
 pub mod accounts;
 pub mod admin;
 pub mod cards;
 pub mod clients;
 pub mod employers;
+pub mod holidays;
 pub mod inspect;
 pub mod jobs;
+pub mod lender;
 pub mod payments;
 pub mod promissory;
 pub mod replies;
@@ -41,6 +45,8 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0002_replies.sql"),
     include_str!("schema/0003_promissory.sql"),
     include_str!("schema/0004_payouts.sql"),
+    include_str!("schema/0005_lender.sql"),
+    include_str!("schema/0006_holidays.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.
@@ -161,7 +167,7 @@ pub const CHECKPOINT_PAGES: i32 = 1000;
 /// # Errors
 ///
 /// SQLite errors, or [`DbError::TooNew`].
-pub fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, DbError> {
+fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, DbError> {
     let mut conn = Connection::open(path)?;
     // SQLite quietly opens a write-protected file read-only; every write would then fail.
     if conn.is_readonly(rusqlite::MAIN_DB)? {
@@ -201,7 +207,7 @@ fn configure(conn: &Connection, busy_timeout: Duration, file: bool) -> Result<()
 /// # Errors
 ///
 /// SQLite errors, or [`DbError::TooNew`].
-pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > MIGRATIONS.len() as i64 {
         return Err(DbError::TooNew {
@@ -231,6 +237,17 @@ fn parsed<T>(
 ) -> Result<T, rusqlite::Error> {
     let text: String = row.get(i)?;
     parse(&text).ok_or_else(|| bad(i, &text))
+}
+
+/// A stored optional enumeration, parsed.
+fn opt_parsed<T>(
+    row: &rusqlite::Row<'_>,
+    i: usize,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, rusqlite::Error> {
+    let text: Option<String> = row.get(i)?;
+    text.map(|t| parse(&t).ok_or_else(|| bad(i, &t)))
+        .transpose()
 }
 
 /// Stored money.

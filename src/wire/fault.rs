@@ -135,25 +135,6 @@ impl FaultCode {
     pub const fn is_server_side(self) -> bool {
         matches!(self.class(), FaultClass::Server)
     }
-
-    /// Renders the docs' Markdown table of every fault code.
-    pub fn markdown_table() -> String {
-        let mut out = String::from(
-            "| Detail code | SOAP 1.1 faultcode | SOAP 1.2 Code | HTTP (1.1 / 1.2) | Meaning |\n|---|---|---|---|---|\n",
-        );
-        for code in FaultCode::ALL {
-            let s11 = crate::wire::soap::SoapVersion::V11.fault_status(*code, 400);
-            let s12 = crate::wire::soap::SoapVersion::V12.fault_status(*code, 400);
-            out.push_str(&format!(
-                "| `{}` | {} | {} | {s11} / {s12} | {} |\n",
-                code.as_str(),
-                code.class().soap11(),
-                code.class().soap12(),
-                code.meaning()
-            ));
-        }
-        out
-    }
 }
 
 impl std::fmt::Display for FaultCode {
@@ -219,12 +200,14 @@ impl From<XmlError> for ServiceError {
     }
 }
 
-impl From<crate::store::DbError> for ServiceError {
-    fn from(e: crate::store::DbError) -> Self {
+impl ServiceError {
+    /// The store failed: a busy or locked store is `UNAVAILABLE` (retryable, HTTP 503);
+    /// anything else an internal error whose text is only logged.
+    pub fn storage(e: crate::store::DbError) -> Self {
         if e.is_busy() {
             return store_busy();
         }
-        ServiceError::Internal(e.to_string())
+        ServiceError::Internal(format!("storage: {e}"))
     }
 }
 

@@ -16,6 +16,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
 use tokio::time::{Instant, Sleep};
 
+/// hyper's own header-count limit (kept on its faster stack-allocated path).
+pub const DEFAULT_MAX_HEADERS: usize = 100;
+
 /// The bytes of request bodies held in memory by every request in flight together.
 /// A request reserves its declared length (or, chunked, each piece as it arrives) and
 /// gives it back when it is answered, so memory stays bounded however many clients

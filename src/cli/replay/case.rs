@@ -1,6 +1,6 @@
 //! Fixture cases as replay sees them: finding every `request.xml` under a directory,
-//! reading the case's optional files (`setup/*.xml`, `headers.txt`, `seed.sql`,
-//! `clock.txt`, `replay.skip`) and its `response.snap` as `tests/fixtures.rs` writes it:
+//! reading the case's optional files (`setup/*.xml`, `headers.txt`, `seeds.txt`,
+//! `seed.sql`, `clock.txt`, `replay.skip`) and its `response.snap` as `tests/fixtures.rs` writes it:
 //! insta front matter between `---` lines, then `HTTP <status>`, `content-type: <value>`,
 //! `store: <change>` (continuation lines indented), a blank line, and the body.
 
@@ -141,6 +141,9 @@ impl Case {
 fn skip_reason(dir: &Path) -> Option<String> {
     if dir.join("seed.sql").exists() {
         return Some("needs seed.sql".into());
+    }
+    if dir.join("seeds.txt").exists() {
+        return Some("needs seeds.txt".into());
     }
     if dir.join("clock.txt").exists() {
         return Some("needs clock.txt".into());

@@ -42,8 +42,8 @@ never count). Differences print as paths: \
 Each case's setup/*.xml steps are sent first and must succeed (Result Code 0); headers.txt \
 replaces the default Content-Type (text/xml for a SOAP 1.1 envelope, application/soap+xml for \
 1.2); {{SESSION}} is replaced by the SessionId of a fresh Login as DEMO/demo/demo-password on \
-BR001 from LENDER-PC01. Cases with seed.sql or clock.txt need the store or the clock and are \
-skipped, as are cases with a replay.skip file (its first line says why).\n\n\
+BR001 from LENDER-PC01. Cases with seed.sql, seeds.txt or clock.txt need the store or the clock \
+and are skipped, as are cases with a replay.skip file (its first line says why).\n\n\
 Masking:\n\
   - SessionId text is never compared (random per Login).\n\
   - Any text or attribute that is an xs:dateTime on both sides is not compared (timestamps). \

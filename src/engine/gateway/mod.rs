@@ -1,7 +1,9 @@
 //! The one interface to the outside world: [`Gateway`]. The processor (never a request
 //! handler) calls it for the work Allps hands to others: SDV EFT credits to the
-//! recipient banks (submission, delivery report, return check) and wallet creation at
-//! the wallet issuer. DebiCheck mandate requests join this trait when they are built.
+//! recipient banks (submission, delivery report, return check), wallet creation at
+//! the wallet issuer, and collections from debtor banks (presenting an instalment,
+//! checking a collected one for a dispute). DebiCheck mandate requests join this trait
+//! when they are built.
 //!
 //! Every call carries the stable identifiers of what it is about (wallet request id,
 //! payment number and part number), so a real implementation can make it idempotent at
@@ -18,6 +20,8 @@ pub use simulator::{Simulator, SimulatorRules};
 
 use rust_decimal::Decimal;
 use time::Date;
+
+use crate::domain::promissory::NoteStream;
 
 /// A wallet to create at the issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +106,76 @@ pub struct ReturnAdvice {
     pub reason: String,
 }
 
+/// What an attempt to collect an instalment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptKind {
+    /// The presentment on the action date.
+    First,
+    /// A credit-tracking re-presentment on tracking day `day` (1-based).
+    Tracking {
+        /// The tracking day.
+        day: u32,
+    },
+    /// An arrears re-presentment of an UNPAID instalment (`EditInstalment`).
+    Arrears,
+}
+
+/// One attempt to collect an instalment, as the debtor bank sees it. The
+/// (PromissoryNumber, instalment, attempt) triple is the far end's idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionItem {
+    /// The PromissoryNumber (`PN00000001`).
+    pub promissory_number: String,
+    /// The instalment's number within the note.
+    pub instalment_number: u32,
+    /// Which attempt on this instalment this is (1 for the first presentment; each
+    /// tracking or arrears attempt adds one).
+    pub attempt: u32,
+    /// First presentment, tracking day or arrears.
+    pub kind: AttemptKind,
+    /// The stream it is collected through.
+    pub stream: NoteStream,
+    /// The debtor's bank branch code.
+    pub branch_code: String,
+    /// The debtor's account number.
+    pub account_number: String,
+    /// `CURRENT`, `SAVINGS`, ...
+    pub account_type: String,
+    /// The amount in rand.
+    pub amount: Decimal,
+    /// The instalment's action date.
+    pub action_date: Date,
+    /// The date of this attempt (South African time).
+    pub attempted_on: Date,
+}
+
+/// The debtor bank's answer to an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CollectionOutcome {
+    /// Paid.
+    Collected,
+    /// Returned unpaid; the code is an ACB reason code (`02` insufficient funds).
+    Unpaid(ReturnAdvice),
+}
+
+/// Whether a collected debit was disputed and reversed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReversalCheck {
+    /// The payer disputed it and the funds went back on `on`.
+    Reversed {
+        /// The reversal date.
+        on: Date,
+        /// The dispute reason (ACB dispute code, e.g. `30`).
+        advice: ReturnAdvice,
+    },
+    /// Not reversed (yet). Ask again on `check_again_on`; `None`: never (the dispute
+    /// period is over, or the debit cannot be disputed).
+    NotYet {
+        /// When to ask again.
+        check_again_on: Option<Date>,
+    },
+}
+
 /// A call that could not be answered now (network, far end down); the processor
 /// retries it with backoff.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -145,4 +219,29 @@ pub trait Gateway: Send + Sync + 'static {
         &self,
         credit: &CreditInstruction,
     ) -> Result<Option<ReturnAdvice>, GatewayUnavailable>;
+
+    /// Presents an instalment for collection at the debtor bank (first presentment,
+    /// tracking attempt or arrears) and returns the bank's answer. A repeated call for
+    /// the same attempt gets the same answer.
+    ///
+    /// # Errors
+    ///
+    /// [`GatewayUnavailable`] when the bank cannot take it now.
+    fn present_collection(
+        &self,
+        item: &CollectionItem,
+    ) -> Result<CollectionOutcome, GatewayUnavailable>;
+
+    /// Whether the collected attempt `item` (collected on `collected_on`) has been
+    /// disputed and reversed by `today`, and if not, when to ask again.
+    ///
+    /// # Errors
+    ///
+    /// [`GatewayUnavailable`] when no answer can be fetched now.
+    fn check_reversal(
+        &self,
+        item: &CollectionItem,
+        collected_on: Date,
+        today: Date,
+    ) -> Result<ReversalCheck, GatewayUnavailable>;
 }

@@ -12,14 +12,25 @@
 //! | credit delivery | otherwise | delivered |
 //! | return check | account number ends in `99` | returned, code `12` ACCOUNT CLOSED |
 //! | return check | otherwise | no return |
+//! | collection | debtor account ends in `8` + an unpaid code `CC` (e.g. `812`) | unpaid `CC` at every attempt (`802`: insufficient funds through every tracking day) |
+//! | collection | debtor account ends in `7` + `KK` (`01`-`32`, e.g. `703`) | insufficient funds (`02`) until tracking day `KK`, collected on it; an arrears attempt is collected |
+//! | collection | otherwise | collected at first presentment |
+//! | reversal check | debtor account ends in `6` + `NN` (`01`-`99`, e.g. `605`) | collected, then disputed and reversed `NN` days after collection, code `30` NO AUTHORITY TO DEBIT |
+//! | reversal check | otherwise | never reversed |
+//!
+//! The prefixes (`8`, `7`, `6`) are [`SimulatorRules`] fields; an empty prefix turns
+//! its rule off. Descriptions come from the bundled unpaid-reason table.
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
+use time::{Date, Duration};
+
 use super::{
-    CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, WalletOutcome,
-    WalletRequest,
+    AttemptKind, CollectionItem, CollectionOutcome, CreditInstruction, DeliveryOutcome, Gateway,
+    GatewayUnavailable, ReturnAdvice, ReversalCheck, WalletOutcome, WalletRequest,
 };
+use crate::domain::collection::{INSUFFICIENT_FUNDS, ReasonKind, UnpaidReasons};
 use crate::domain::payouts::wallet_number;
 
 /// The simulator's outcome rules (see the module table).
@@ -36,6 +47,15 @@ pub struct SimulatorRules {
     pub wallet_retry_suffix: String,
     /// How many attempts the retry rule fails.
     pub wallet_retry_failures: u32,
+    /// Debtor accounts ending in this + an unpaid reason code are unpaid with that
+    /// code at every attempt; empty: never.
+    pub collect_unpaid_prefix: String,
+    /// Debtor accounts ending in this + `KK` (01-32) are unpaid 02 until tracking
+    /// day `KK` and collected on it; empty: never.
+    pub collect_track_prefix: String,
+    /// Debtor accounts ending in this + `NN` (01-99) are reversed `NN` days after
+    /// collection; empty: never.
+    pub collect_dispute_prefix: String,
 }
 
 impl Default for SimulatorRules {
@@ -46,9 +66,15 @@ impl Default for SimulatorRules {
             wallet_fail_suffix: "0000".into(),
             wallet_retry_suffix: "1111".into(),
             wallet_retry_failures: 2,
+            collect_unpaid_prefix: "8".into(),
+            collect_track_prefix: "7".into(),
+            collect_dispute_prefix: "6".into(),
         }
     }
 }
+
+/// Reason code of a simulated dispute: `30` NO AUTHORITY TO DEBIT.
+pub const DISPUTE_CODE: &str = "30";
 
 /// Reason code of a wallet the simulated issuer refuses.
 pub const WALLET_REFUSED_CODE: &str = "W01";
@@ -68,6 +94,38 @@ impl Simulator {
 
 fn ends_with(value: &str, suffix: &str) -> bool {
     !suffix.is_empty() && value.ends_with(suffix)
+}
+
+/// The two digits after `prefix` when `account` ends in `prefix` + two digits.
+fn marked(account: &str, prefix: &str) -> Option<u32> {
+    if prefix.is_empty() || account.len() < prefix.len() + 2 {
+        return None;
+    }
+    let (head, digits) = account.split_at(account.len() - 2);
+    if !head.ends_with(prefix) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+fn advice(code: &str) -> ReturnAdvice {
+    ReturnAdvice {
+        code: code.to_string(),
+        reason: UnpaidReasons::bundled()
+            .get(code)
+            .map_or_else(|| "UNKNOWN REASON".to_string(), |r| r.description.clone()),
+    }
+}
+
+impl Simulator {
+    /// The unpaid code the unpaid rule gives this account, if it applies.
+    fn unpaid_code(&self, account: &str) -> Option<String> {
+        let code = format!("{:02}", marked(account, &self.rules.collect_unpaid_prefix)?);
+        UnpaidReasons::bundled()
+            .get(&code)
+            .filter(|r| r.kind == ReasonKind::Unpaid)
+            .map(|r| r.code.clone())
+    }
 }
 
 fn cents(amount: Decimal) -> u32 {
@@ -123,6 +181,58 @@ impl Gateway for Simulator {
             }));
         }
         Ok(None)
+    }
+
+    fn present_collection(
+        &self,
+        item: &CollectionItem,
+    ) -> Result<CollectionOutcome, GatewayUnavailable> {
+        if let Some(code) = self.unpaid_code(&item.account_number) {
+            return Ok(CollectionOutcome::Unpaid(advice(&code)));
+        }
+        if let Some(k) = marked(&item.account_number, &self.rules.collect_track_prefix)
+            .filter(|k| (1..=32).contains(k))
+        {
+            let paid = match item.kind {
+                AttemptKind::First => false,
+                AttemptKind::Tracking { day } => day >= k,
+                AttemptKind::Arrears => true,
+            };
+            if !paid {
+                return Ok(CollectionOutcome::Unpaid(advice(INSUFFICIENT_FUNDS)));
+            }
+        }
+        Ok(CollectionOutcome::Collected)
+    }
+
+    fn check_reversal(
+        &self,
+        item: &CollectionItem,
+        collected_on: Date,
+        today: Date,
+    ) -> Result<ReversalCheck, GatewayUnavailable> {
+        let Some(days) =
+            marked(&item.account_number, &self.rules.collect_dispute_prefix).filter(|n| *n >= 1)
+        else {
+            return Ok(ReversalCheck::NotYet {
+                check_again_on: None,
+            });
+        };
+        let Some(on) = collected_on.checked_add(Duration::days(i64::from(days))) else {
+            return Ok(ReversalCheck::NotYet {
+                check_again_on: None,
+            });
+        };
+        if today >= on {
+            Ok(ReversalCheck::Reversed {
+                on,
+                advice: advice(DISPUTE_CODE),
+            })
+        } else {
+            Ok(ReversalCheck::NotYet {
+                check_again_on: Some(on),
+            })
+        }
     }
 }
 
@@ -223,5 +333,153 @@ mod tests {
         assert_eq!(cents(Decimal::from_str("5.13").unwrap()), 13);
         assert_eq!(cents(Decimal::from_str("5").unwrap()), 0);
         assert_eq!(cents(Decimal::from_str("5.1").unwrap()), 10);
+    }
+
+    fn item(account: &str, kind: AttemptKind) -> CollectionItem {
+        CollectionItem {
+            promissory_number: "PN00000001".into(),
+            instalment_number: 1,
+            attempt: 1,
+            kind,
+            stream: crate::domain::promissory::NoteStream::Naedo,
+            branch_code: "250655".into(),
+            account_number: account.into(),
+            account_type: "CURRENT".into(),
+            amount: Decimal::from_str("500.00").unwrap(),
+            action_date: date!(2026 - 12 - 01),
+            attempted_on: date!(2026 - 12 - 01),
+        }
+    }
+
+    fn code(outcome: CollectionOutcome) -> Option<String> {
+        match outcome {
+            CollectionOutcome::Collected => None,
+            CollectionOutcome::Unpaid(a) => Some(a.code),
+        }
+    }
+
+    #[test]
+    fn collection_rules() {
+        let sim = Simulator::default();
+        let present = |acct: &str, kind| code(sim.present_collection(&item(acct, kind)).unwrap());
+        // Collected at first presentment by default.
+        assert_eq!(present("62001234567", AttemptKind::First), None);
+        // 8 + code: that code at every attempt; unknown or dispute codes do not apply.
+        for c in [
+            "02", "03", "04", "06", "08", "10", "12", "18", "22", "26", "56",
+        ] {
+            let acct = format!("6200123458{c}");
+            assert_eq!(
+                present(&acct, AttemptKind::First).as_deref(),
+                Some(c),
+                "{acct}"
+            );
+            assert_eq!(
+                present(&acct, AttemptKind::Tracking { day: 5 }).as_deref(),
+                Some(c)
+            );
+            assert_eq!(present(&acct, AttemptKind::Arrears).as_deref(), Some(c));
+        }
+        let a = sim
+            .present_collection(&item("62001234812", AttemptKind::First))
+            .unwrap();
+        assert_eq!(
+            a,
+            CollectionOutcome::Unpaid(ReturnAdvice {
+                code: "12".into(),
+                reason: "ACCOUNT CLOSED".into()
+            })
+        );
+        assert_eq!(present("62001234899", AttemptKind::First), None);
+        assert_eq!(present("62001234830", AttemptKind::First), None);
+        // 7 + KK: insufficient funds until tracking day KK.
+        assert_eq!(
+            present("62001234703", AttemptKind::First).as_deref(),
+            Some("02")
+        );
+        assert_eq!(
+            present("62001234703", AttemptKind::Tracking { day: 1 }).as_deref(),
+            Some("02")
+        );
+        assert_eq!(
+            present("62001234703", AttemptKind::Tracking { day: 2 }).as_deref(),
+            Some("02")
+        );
+        assert_eq!(
+            present("62001234703", AttemptKind::Tracking { day: 3 }),
+            None
+        );
+        assert_eq!(present("62001234703", AttemptKind::Arrears), None);
+        assert_eq!(present("62001234700", AttemptKind::First), None);
+        assert_eq!(present("62001234733", AttemptKind::First), None);
+        // The same attempt always gets the same answer.
+        let i = item("62001234703", AttemptKind::Tracking { day: 2 });
+        assert_eq!(sim.present_collection(&i), sim.present_collection(&i));
+        // Rules off.
+        let off = Simulator::new(SimulatorRules {
+            collect_unpaid_prefix: String::new(),
+            collect_track_prefix: String::new(),
+            collect_dispute_prefix: String::new(),
+            ..SimulatorRules::default()
+        });
+        for acct in ["62001234812", "62001234703"] {
+            assert_eq!(
+                code(
+                    off.present_collection(&item(acct, AttemptKind::First))
+                        .unwrap()
+                ),
+                None
+            );
+        }
+        assert_eq!(marked("12", "8"), None);
+        assert_eq!(marked("812", "8"), Some(12));
+        assert_eq!(marked("8x2", "8"), None);
+    }
+
+    #[test]
+    fn reversal_rule() {
+        let sim = Simulator::default();
+        let collected = date!(2026 - 12 - 01);
+        let i = item("62001234605", AttemptKind::First);
+        assert_eq!(
+            sim.check_reversal(&i, collected, date!(2026 - 12 - 03))
+                .unwrap(),
+            ReversalCheck::NotYet {
+                check_again_on: Some(date!(2026 - 12 - 06))
+            }
+        );
+        match sim
+            .check_reversal(&i, collected, date!(2026 - 12 - 06))
+            .unwrap()
+        {
+            ReversalCheck::Reversed { on, advice } => {
+                assert_eq!(on, date!(2026 - 12 - 06));
+                assert_eq!(advice.code, "30");
+                assert_eq!(advice.reason, "NO AUTHORITY TO DEBIT");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            sim.check_reversal(
+                &item("62001234567", AttemptKind::First),
+                collected,
+                collected
+            )
+            .unwrap(),
+            ReversalCheck::NotYet {
+                check_again_on: None
+            }
+        );
+        assert_eq!(
+            sim.check_reversal(
+                &item("62001234600", AttemptKind::First),
+                collected,
+                collected
+            )
+            .unwrap(),
+            ReversalCheck::NotYet {
+                check_again_on: None
+            }
+        );
     }
 }
