@@ -1325,8 +1325,11 @@ mod tests {
 
     #[test]
     fn discovery() {
-        valid("679000", "1234567891", Current, "discovery");
-        check_fails("679000", "1234567892", Current);
+        // 11 digits (DISC-PAY); the same number zero-filled from 10 passes too.
+        valid("679000", "12345678907", Current, "discovery");
+        valid("679000", "01234567891", Current, "discovery");
+        check_fails("679000", "01234567892", Current);
+        length_refused("679000", "1234567891", Current);
     }
 
     #[test]
@@ -1441,7 +1444,7 @@ mod tests {
         }
     }
 
-    /// Lengths from JS-LEN (data file): each bank's short and long numbers are refused
+    /// Lengths from JS-LEN, NC-TIPS and DISC-PAY (data file): each bank's short and long numbers are refused
     /// with their own error, before the check digit (which the two-digit
     /// examples pass).
     #[test]
@@ -1465,6 +1468,9 @@ mod tests {
             ("051001", "012345679", "01234567", "0123456790"),
             ("580105", "10001234562", "1000123456", "100012345620"),
             ("450105", "1051234565", "105123456", "10512345650"),
+            ("679000", "12345678907", "1234567890", "123456789070"),
+            ("800000", "78612345678", "7861234567", "786123456789"),
+            ("350005", "1234567890", "123456789", "12345678901"),
         ] {
             let pass = table().validate(branch, ok, Current).unwrap_or_else(|e| {
                 panic!("{branch} {ok}: {e}");
@@ -1480,6 +1486,25 @@ mod tests {
                 ));
             }
         }
+        // Discovery's valid-length number passes its CDV (21987654321, fudge 7);
+        // Albaraka and Citibank have no CDV row, so only their lengths limit them.
+        valid("679000", "12345678907", Savings, "discovery");
+        check_fails("679000", "12345678908", Current);
+        for (branch, bank, text) in [
+            ("679000", "discovery", "11"),
+            ("800000", "albaraka", "11"),
+            ("350005", "citibank", "10"),
+        ] {
+            let pass = table().validate(branch, "10", Current);
+            assert!(matches!(pass, Err(CdvError::AccountNumberLength { .. })));
+            assert_eq!(table().bank(bank).unwrap().account_lengths_text(), text);
+        }
+        assert!(
+            !table()
+                .validate("800000", "78612345678", Current)
+                .unwrap()
+                .check_digit_verified
+        );
         // Standard Bank's 10 digits sit between its 9 and 11.
         length_refused("051001", "1012345678", Current);
         // Zero-filled to 11 digits is BankservAfrica's format; too few significant
