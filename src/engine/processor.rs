@@ -30,6 +30,7 @@ use tokio::sync::watch;
 
 use crate::clock::{Clock, parse_date};
 use crate::domain::payouts::{PartStatus, RecipientType, ReplyType, WalletStatus};
+use crate::engine::collection_jobs::{self, CollectionSetup, Tally};
 use crate::engine::gateway::{
     CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, WalletOutcome,
     WalletRequest,
@@ -72,6 +73,8 @@ pub struct ProcessReport {
     pub retries: u64,
     /// Jobs whose lease was taken over before their outcome was recorded.
     pub fenced: u64,
+    /// What the collection engine's jobs did.
+    pub collections: Tally,
 }
 
 impl ProcessReport {
@@ -85,6 +88,18 @@ impl ProcessReport {
             Step::Returned => self.parts_returned += 1,
             Step::Retry => self.retries += 1,
             Step::Fenced => self.fenced += 1,
+            Step::Collection(t) => {
+                let c = &mut self.collections;
+                c.submitted += t.submitted;
+                c.presented += t.presented;
+                c.collected += t.collected;
+                c.unpaid += t.unpaid;
+                c.tracking += t.tracking;
+                c.reversed += t.reversed;
+                c.completed += t.completed;
+                c.retries += t.retries;
+                self.retries += t.retries;
+            }
             Step::NoChange => {}
         }
     }
@@ -103,7 +118,22 @@ impl std::fmt::Display for ProcessReport {
             self.parts_returned,
             self.retries,
             self.fenced
-        )
+        )?;
+        let c = &self.collections;
+        if *c != Tally::default() {
+            write!(
+                f,
+                "; collections: {} submitted, {} attempts presented, {} collected, {} unpaid, {} tracking, {} reversed, {} notes completed",
+                c.submitted,
+                c.presented,
+                c.collected,
+                c.unpaid,
+                c.tracking,
+                c.reversed,
+                c.completed
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -117,6 +147,7 @@ enum Step {
     Returned,
     Retry,
     Fenced,
+    Collection(Tally),
     NoChange,
 }
 
@@ -159,6 +190,8 @@ enum Input {
     Skip(String),
     /// The stored data cannot be used (never expected): the job gives up.
     Broken(String),
+    /// A collection engine job.
+    Collection(collection_jobs::Work),
 }
 
 /// The gateway's answer.
@@ -170,6 +203,8 @@ enum Answer {
     Return(Result<Option<ReturnAdvice>, GatewayUnavailable>),
     /// No gateway call was made.
     NoCall,
+    /// A collection engine job's answers.
+    Collection(collection_jobs::Called),
 }
 
 type GatewayCall = Box<dyn FnOnce(&dyn Gateway) -> Answer + Send>;
@@ -180,6 +215,7 @@ pub struct Processor {
     clock: Arc<dyn Clock>,
     config: PayoutConfig,
     gateway: Arc<dyn Gateway>,
+    collections: Arc<CollectionSetup>,
     owner: String,
 }
 
@@ -207,8 +243,16 @@ impl Processor {
             clock,
             config,
             gateway,
+            collections: Arc::new(CollectionSetup::default()),
             owner,
         }
+    }
+
+    /// The same processor with the collection engine's calendar, tables and rules.
+    #[must_use]
+    pub fn with_collections(mut self, setup: CollectionSetup) -> Processor {
+        self.collections = Arc::new(setup);
+        self
     }
 
     /// This processor's lease-owner identity.
@@ -254,9 +298,10 @@ impl Processor {
         };
         let answer = self.call(&input).await?;
         let config = self.config.clone();
+        let setup = self.collections.clone();
         let step = self
             .db
-            .write(move |tx| record(tx, &job, input, answer, &config))
+            .write(move |tx| record(tx, &job, input, answer, &config, &setup))
             .await??;
         Ok(Some(step))
     }
@@ -282,13 +327,18 @@ impl Processor {
         let owner = self.owner.clone();
         let now = self.clock.now();
         let lease = self.config.lease;
+        let setup = self.collections.clone();
         let claimed = self
             .db
             .write(move |tx| -> Result<_, DbError> {
                 let Some(job) = jobs::claim_next(tx, &owner, until, now, lease)? else {
                     return Ok(None);
                 };
-                let input = load(tx, &job)?;
+                let input = if collection_jobs::is_collection(job.kind) {
+                    Input::Collection(collection_jobs::load(tx, &job, &setup)?)
+                } else {
+                    load(tx, &job)?
+                };
                 Ok(Some((job, input)))
             })
             .await??;
@@ -324,6 +374,10 @@ impl Processor {
                         Box::new(move |g| Answer::Return(g.credit_return(&credit)))
                     }
                 }
+            }
+            Input::Collection(work) => {
+                let work = work.clone();
+                Box::new(move |g| Answer::Collection(collection_jobs::call(&work, g)))
             }
             Input::WalletCredit { .. } | Input::Skip(_) | Input::Broken(_) => {
                 return Ok(Answer::NoCall);
@@ -439,7 +493,12 @@ fn load(tx: &Tx<'_>, job: &ClaimedJob) -> Result<Input, DbError> {
         JobKind::CreditSubmit | JobKind::WalletCredit => PartStatus::Accepted,
         JobKind::CreditDelivery => PartStatus::Submitted,
         JobKind::CreditReturnCheck => PartStatus::Delivered,
-        JobKind::WalletCreate => unreachable!("handled above"),
+        other => {
+            return Ok(Input::Broken(format!(
+                "{} is not a payout job",
+                other.as_str()
+            )));
+        }
     };
     if part.status != expected {
         return Ok(Input::Skip(format!(
@@ -587,6 +646,7 @@ fn record(
     input: Input,
     answer: Answer,
     config: &PayoutConfig,
+    setup: &CollectionSetup,
 ) -> Result<Step, DbError> {
     if !jobs::holds(tx, job)? {
         tracing::warn!(job = job.id, "job lease taken over; outcome discarded");
@@ -594,6 +654,9 @@ fn record(
     }
     let at = job.due_at;
     match (input, answer) {
+        (Input::Collection(work), Answer::Collection(called)) => Ok(Step::Collection(
+            collection_jobs::record(tx, job, work, called, setup, config)?,
+        )),
         (Input::Skip(why), _) => {
             jobs::finish(tx, job, at, &format!("nothing to do: {why}"))?;
             Ok(Step::NoChange)

@@ -26,42 +26,58 @@ use time::{Duration, OffsetDateTime};
 use crate::clock::{format_timestamp, parse_timestamp};
 use crate::store::{DbError, Tx};
 
-/// What a job does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobKind {
+/// Declares [`JobKind`]: one line per kind (variant, stored spelling, what it does) is
+/// the whole registration of a new kind; `ALL`, `as_str` and `parse` follow from it.
+macro_rules! job_kinds {
+    ($($(#[$doc:meta])* $variant:ident => $text:literal,)+) => {
+        /// What a job does.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum JobKind {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl JobKind {
+            /// Every kind.
+            pub const ALL: &'static [JobKind] = &[$(JobKind::$variant),+];
+
+            /// The stored spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(JobKind::$variant => $text,)+
+                }
+            }
+        }
+    };
+}
+
+job_kinds! {
     /// Ask the wallet issuer to create a wallet (subject: wallet request id).
-    WalletCreate,
+    WalletCreate => "WALLET_CREATE",
     /// Hand a bank part to the bank (subject: payment id, part number).
-    CreditSubmit,
+    CreditSubmit => "CREDIT_SUBMIT",
     /// Fetch a submitted bank part's delivery report.
-    CreditDelivery,
+    CreditDelivery => "CREDIT_DELIVERY",
     /// Check whether the recipient bank returned a delivered bank part.
-    CreditReturnCheck,
+    CreditReturnCheck => "CREDIT_RETURN_CHECK",
     /// Credit a wallet part inside Allps on the action date.
-    WalletCredit,
+    WalletCredit => "WALLET_CREDIT",
+    /// Submit (at the cut-off) and present (at the window) one stream's instalments of
+    /// one action date, a batch per claim (subject: the date's Julian day number,
+    /// part: the stream's position in `NoteStream::ALL`).
+    CollectionSweep => "COLLECTION_SWEEP",
+    /// Apply the debtor bank's answer to one attempt (subject: note id, part:
+    /// instalment number × 1000 + attempt number).
+    CollectionAnswer => "COLLECTION_ANSWER",
+    /// Re-present a tracked instalment on a tracking day (part: instalment number ×
+    /// 1000 + the attempt number it makes).
+    CollectionTrack => "COLLECTION_TRACK",
+    /// Ask whether a collected attempt was disputed and reversed (part: instalment
+    /// number × 1000 + the collected attempt's number); rescheduled until it is or
+    /// can no longer be.
+    CollectionReversalCheck => "COLLECTION_REVERSAL_CHECK",
 }
 
 impl JobKind {
-    /// Every kind.
-    pub const ALL: &'static [JobKind] = &[
-        JobKind::WalletCreate,
-        JobKind::CreditSubmit,
-        JobKind::CreditDelivery,
-        JobKind::CreditReturnCheck,
-        JobKind::WalletCredit,
-    ];
-
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::WalletCreate => "WALLET_CREATE",
-            JobKind::CreditSubmit => "CREDIT_SUBMIT",
-            JobKind::CreditDelivery => "CREDIT_DELIVERY",
-            JobKind::CreditReturnCheck => "CREDIT_RETURN_CHECK",
-            JobKind::WalletCredit => "WALLET_CREDIT",
-        }
-    }
-
     /// Parses the stored spelling.
     pub fn parse(text: &str) -> Option<JobKind> {
         JobKind::ALL.iter().copied().find(|k| k.as_str() == text)
@@ -122,6 +138,33 @@ pub fn enqueue(tx: &Tx<'_>, job: &NewJob, now: OffsetDateTime) -> Result<bool, D
             format_timestamp(now)
         ])?;
     Ok(added == 1)
+}
+
+/// Queues a job that may already have run: a new row, or a DONE one made PENDING again
+/// at `job.due_at` (a collection sweep whose date gained instalments after it ran). A
+/// PENDING or RUNNING row is left alone. Returns whether a row was added or revived.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn ensure(tx: &Tx<'_>, job: &NewJob, now: OffsetDateTime) -> Result<bool, DbError> {
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "INSERT INTO jobs (kind, subject_id, part_number, status, due_at, created_at)
+             VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5)
+             ON CONFLICT (kind, subject_id, part_number) DO UPDATE
+                 SET status = 'PENDING', due_at = excluded.due_at, finished_at = NULL, outcome = NULL
+                 WHERE status = 'DONE'",
+        )?
+        .execute(params![
+            job.kind.as_str(),
+            job.subject_id,
+            job.part_number,
+            format_timestamp(job.due_at),
+            format_timestamp(now)
+        ])?;
+    Ok(changed == 1)
 }
 
 /// Claims the earliest job due at or before `until` that is PENDING, or RUNNING under a
@@ -282,6 +325,35 @@ pub fn retry(
         .execute(params![
             format_timestamp(next_due),
             error,
+            job.id,
+            job.owner,
+            job.attempts
+        ])?;
+    Ok(changed == 1)
+}
+
+/// Puts a held job back to PENDING, due at `next_due`, without an error (a sweep with
+/// more work, a reversal check asked again later). Returns false if the lease is no
+/// longer held.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn reschedule(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    next_due: OffsetDateTime,
+    outcome: &str,
+) -> Result<bool, DbError> {
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "UPDATE jobs SET status = 'PENDING', due_at = ?1, outcome = ?2, lease_owner = NULL, lease_until = NULL
+             WHERE id = ?3 AND status = 'RUNNING' AND lease_owner = ?4 AND attempts = ?5",
+        )?
+        .execute(params![
+            format_timestamp(next_due),
+            outcome,
             job.id,
             job.owner,
             job.attempts

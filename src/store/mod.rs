@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod admin;
 pub mod cards;
 pub mod clients;
+pub mod collections;
 pub mod employers;
 pub mod inspect;
 pub mod jobs;
@@ -41,6 +42,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0002_replies.sql"),
     include_str!("schema/0003_promissory.sql"),
     include_str!("schema/0004_payouts.sql"),
+    include_str!("schema/0005_collections.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.
