@@ -303,7 +303,7 @@ pub fn authorize(
     now: OffsetDateTime,
 ) -> Result<Principal, AuthStep> {
     let internal = |e: DbError| AuthStep::Denied {
-        error: ServiceError::from(e),
+        error: ServiceError::storage(e),
         record_failure: None,
         dummy_verify: false,
         user_exists: false,

@@ -771,7 +771,7 @@ async fn concurrent_identical_payments_over_a_socket() {
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let app = s.app.clone();
-    let server = tokio::spawn(allps_ws::wire::server::run(listener, app, async move {
+    let server = tokio::spawn(allps_ws::server::run(listener, app, async move {
         let _ = stopped.await;
     }));
     let body = envelope(

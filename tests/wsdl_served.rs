@@ -14,8 +14,8 @@ use std::path::Path;
 
 use allps_ws::app::AppConfig;
 use allps_ws::ops::OPERATIONS;
+use allps_ws::server::http::{BUNDLED_ADDRESS, handle};
 use allps_ws::testing::TestService;
-use allps_ws::wire::http::{BUNDLED_ADDRESS, handle};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
@@ -155,7 +155,7 @@ async fn served_wsdl_over_a_real_socket_points_at_the_listening_port() {
         .expect("bind");
     let addr = listener.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(allps_ws::wire::server::run(
+    let server = tokio::spawn(allps_ws::server::run(
         listener,
         service.app.clone(),
         async move {

@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
         .body(Full::new(Bytes::copy_from_slice(data)))
         .expect("request");
     let (status, content_type, body) = h.runtime.block_on(async {
-        let response = allps_ws::wire::http::handle(&h.service.app, request).await;
+        let response = allps_ws::server::http::handle(&h.service.app, request).await;
         let status = response.status().as_u16();
         let content_type = response
             .headers()

@@ -139,7 +139,7 @@ impl InProcess {
             builder = builder.header(*name, *value);
         }
         let request = builder.body(Full::new(body.into())).expect("request");
-        let response = crate::wire::http::handle(&self.app, request).await;
+        let response = crate::server::http::handle(&self.app, request).await;
         let status = response.status().as_u16();
         let content_type = response
             .headers()

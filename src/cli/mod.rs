@@ -364,16 +364,16 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         let (stop_processor, stop) = tokio::sync::watch::channel(false);
         let processor = tokio::spawn(processor.serve(stop));
         let app = App::new(db, clock, config);
-        tokio::spawn(crate::wire::server::log_stats_on_sigusr1(app.db.clone()));
+        tokio::spawn(crate::server::log_stats_on_sigusr1(app.db.clone()));
         eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
         tracing::info!(address = %local, db = %args.db.display(), "listening");
         let shutdown = async move {
-            crate::wire::server::shutdown_signal().await;
+            crate::server::shutdown_signal().await;
             // Stop the processor (it finishes the job in hand) before the store closes.
             let _ = stop_processor.send(true);
             let _ = processor.await;
         };
-        crate::wire::server::run(listener, app, shutdown)
+        crate::server::run(listener, app, shutdown)
             .await
             .map_err(|e| e.to_string())
     })

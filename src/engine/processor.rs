@@ -530,7 +530,7 @@ fn load(tx: &Tx<'_>, job: &ClaimedJob) -> Result<Input, DbError> {
     let (Some(branch_code), Some(account_number), Some(account_type), Some(action_date)) = (
         part.bank_branch_code.clone(),
         part.account_number.clone(),
-        part.account_type.clone(),
+        part.account_type.map(|t| t.as_str().to_string()),
         parse_date(&payment.action_date),
     ) else {
         return Ok(Input::Broken(format!(

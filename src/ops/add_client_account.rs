@@ -103,7 +103,7 @@ impl Operation for AddClientAccount {
             client.id,
             branch_code,
             account_number,
-            req.account_type.as_str(),
+            req.account_type,
         )? {
             return Ok(AddClientAccountResponse { account_id: id });
         }
@@ -115,7 +115,7 @@ impl Operation for AddClientAccount {
                 bank_branch_code: branch_code,
                 bank_name: &bank_name,
                 account_number,
-                account_type: req.account_type.as_str(),
+                account_type: req.account_type,
                 holder_name: holder.as_deref(),
                 created_by: ctx.principal.user_id,
             },

@@ -3,6 +3,7 @@
 
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
+use crate::domain::cdv::AccountType;
 use crate::domain::promissory::{NoteStatus, NoteStream, promissory_number};
 use crate::domain::{Refusal, ResultCode, allps_client_number};
 use crate::store::accounts::AccountRow;
@@ -104,7 +105,7 @@ impl Operation for GetClient {
             w.opt_leaf("BankBranchCode", a.bank_branch_code.as_deref());
             w.opt_leaf("BankName", a.bank_name.as_deref());
             w.leaf("AccountNumber", &a.account_number);
-            w.opt_leaf("AccountType", a.account_type.as_deref());
+            w.opt_leaf("AccountType", a.account_type.map(AccountType::as_str));
             w.opt_leaf("AccountHolderName", a.holder_name.as_deref());
             w.leaf_display("Enabled", a.enabled);
             w.close("Account");

@@ -307,14 +307,15 @@ fn attempt<Op: Operation>(
     // read-only one (on a read-only connection) has nothing to undo: skipping the two
     // statements saves ~2 us per read.
     let handled = if Op::WRITES {
-        tx.savepoint(|_| Op::handle(&ctx, request))?
+        tx.savepoint(|_| Op::handle(&ctx, request))
+            .map_err(ServiceError::storage)?
     } else {
         Op::handle(&ctx, request)
     };
     let result = match handled {
         Ok(response) => Ok(response),
         Err(OpError::Refused(r)) => Err(r),
-        Err(OpError::Storage(e)) => return Err(ServiceError::from(e)),
+        Err(OpError::Storage(e)) => return Err(ServiceError::storage(e)),
         Err(OpError::Internal(message)) => return Err(ServiceError::Internal(message)),
     };
     Ok(Outcome::Done { result, principal })
@@ -360,7 +361,7 @@ async fn write_small(
         .write(f)
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?
-        .map_err(ServiceError::from)
+        .map_err(ServiceError::storage)
 }
 
 /// Authenticates and runs the handler, answering the caller's refusals and faults.
@@ -382,7 +383,11 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
     loop {
         match execute::<Op>(app, &input, request).await? {
             Outcome::Done { result, principal } => {
-                reqlog::note_principal(&principal);
+                reqlog::note_principal(
+                    &principal.org_code,
+                    &principal.branch_code,
+                    &principal.user_name,
+                );
                 if principal.reset_failures {
                     let user = principal.user_id;
                     write_small(app, move |c| store::users::reset_failures(c, user)).await?;

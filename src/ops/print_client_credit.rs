@@ -50,7 +50,7 @@ fn recipient_label(part: &PartRow) -> String {
             "Bank account\n{} {}\n{} account",
             part.bank_name.as_deref().unwrap_or("Bank"),
             part.bank_branch_code.as_deref().unwrap_or(""),
-            title_case(part.account_type.as_deref().unwrap_or(""))
+            title_case(part.account_type.map_or("", |t| t.as_str()))
         ),
         RecipientType::Wallet => "Allps wallet".into(),
         RecipientType::Cash => "Cash at the branch".into(),

@@ -2,8 +2,9 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use crate::domain::cdv::AccountType;
 use crate::domain::payouts::{AccountKind, WalletStatus};
-use crate::store::{DbError, Tx, bad, parsed};
+use crate::store::{DbError, Tx, bad, opt_parsed, parsed};
 
 /// A registered client account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +22,7 @@ pub struct AccountRow {
     /// Bank account number, or wallet number.
     pub account_number: String,
     /// Account type (bank accounts).
-    pub account_type: Option<String>,
+    pub account_type: Option<AccountType>,
     /// Account holder name as registered.
     pub holder_name: Option<String>,
     /// Whether payments may go to it.
@@ -45,7 +46,7 @@ fn account_row(r: &Row<'_>) -> Result<AccountRow, rusqlite::Error> {
         bank_branch_code: r.get(3)?,
         bank_name: r.get(4)?,
         account_number: r.get(5)?,
-        account_type: r.get(6)?,
+        account_type: opt_parsed(r, 6, AccountType::parse)?,
         holder_name: r.get(7)?,
         enabled: r.get(8)?,
         wallet_id: r.get(9)?,
@@ -101,7 +102,7 @@ pub fn find_bank_account(
     client_id: i64,
     branch_code: &str,
     account_number: &str,
-    account_type: &str,
+    account_type: AccountType,
 ) -> Result<Option<i64>, DbError> {
     tx.conn.prepare_cached(
         "SELECT id FROM client_accounts
@@ -109,7 +110,7 @@ pub fn find_bank_account(
            AND account_type = ?4",
     )?
     .query_row(
-        params![client_id, branch_code, account_number, account_type],
+        params![client_id, branch_code, account_number, account_type.as_str()],
         |r| r.get(0),
     )
     .optional().map_err(DbError::from)
@@ -129,7 +130,7 @@ pub struct NewBankAccount<'a> {
     /// The account number.
     pub account_number: &'a str,
     /// The account type's contract spelling.
-    pub account_type: &'a str,
+    pub account_type: AccountType,
     /// The account holder's name.
     pub holder_name: Option<&'a str>,
     /// The user registering it.
@@ -158,7 +159,7 @@ pub fn insert_bank_account(
             account.bank_branch_code,
             account.bank_name,
             account.account_number,
-            account.account_type,
+            account.account_type.as_str(),
             account.holder_name,
             account.created_by,
             crate::clock::format_timestamp(now)

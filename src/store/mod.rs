@@ -5,7 +5,9 @@
 //! threads, each owning one read-only connection and taking jobs from a shared queue
 //! (WAL lets them run beside the writer).
 //!
-//! Nothing outside this module opens a `rusqlite::Connection` for the server.
+//! Every SQL statement of the crate lives under `store/`, one file per table or concept,
+//! as typed functions over typed rows that take a [`Tx`]; its connection is private to
+//! `store/`, so no other module can reach SQLite (`tests/tidy.rs` checks the sources).
 
 pub mod accounts;
 pub mod admin;
@@ -123,7 +125,7 @@ pub const CHECKPOINT_PAGES: i32 = 1000;
 /// # Errors
 ///
 /// SQLite errors, or [`DbError::TooNew`].
-pub fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, DbError> {
+fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, DbError> {
     let mut conn = Connection::open(path)?;
     configure(&conn, busy_timeout, true)?;
     migrate(&mut conn)?;
@@ -159,7 +161,7 @@ fn configure(conn: &Connection, busy_timeout: Duration, file: bool) -> Result<()
 /// # Errors
 ///
 /// SQLite errors, or [`DbError::TooNew`].
-pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version > MIGRATIONS.len() as i64 {
         return Err(DbError::TooNew {
@@ -189,6 +191,17 @@ fn parsed<T>(
 ) -> Result<T, rusqlite::Error> {
     let text: String = row.get(i)?;
     parse(&text).ok_or_else(|| bad(i, &text))
+}
+
+/// A stored optional enumeration, parsed.
+fn opt_parsed<T>(
+    row: &rusqlite::Row<'_>,
+    i: usize,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Option<T>, rusqlite::Error> {
+    let text: Option<String> = row.get(i)?;
+    text.map(|t| parse(&t).ok_or_else(|| bad(i, &t)))
+        .transpose()
 }
 
 /// Stored money.

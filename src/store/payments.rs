@@ -4,8 +4,9 @@
 use rusqlite::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 
+use crate::domain::cdv::AccountType;
 use crate::domain::payouts::{PartStatus, PaymentStatus, RecipientType, payment_status};
-use crate::store::{DbError, Tx, money, opt_money, parsed};
+use crate::store::{DbError, Tx, money, opt_money, opt_parsed, parsed};
 
 /// A credit payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +127,7 @@ pub struct PartRow {
     /// The bank's name (bank parts).
     pub bank_name: Option<String>,
     /// The account type (bank parts).
-    pub account_type: Option<String>,
+    pub account_type: Option<AccountType>,
     /// The registered holder name (bank parts).
     pub holder_name: Option<String>,
     /// The amount.
@@ -168,7 +169,7 @@ pub fn parts_of(tx: &Tx<'_>, payment_id: i64) -> Result<Vec<PartRow>, DbError> {
             account_number: r.get(3)?,
             bank_branch_code: r.get(4)?,
             bank_name: r.get(5)?,
-            account_type: r.get(6)?,
+            account_type: opt_parsed(r, 6, AccountType::parse)?,
             holder_name: r.get(7)?,
             amount: money(r, 8)?,
             status: parsed(r, 9, PartStatus::parse)?,

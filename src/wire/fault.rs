@@ -129,25 +129,6 @@ impl FaultCode {
     pub const fn is_server_side(self) -> bool {
         matches!(self.class(), FaultClass::Server)
     }
-
-    /// Renders the docs' Markdown table of every fault code.
-    pub fn markdown_table() -> String {
-        let mut out = String::from(
-            "| Detail code | SOAP 1.1 faultcode | SOAP 1.2 Code | HTTP (1.1 / 1.2) | Meaning |\n|---|---|---|---|---|\n",
-        );
-        for code in FaultCode::ALL {
-            let s11 = crate::wire::soap::SoapVersion::V11.fault_status(*code);
-            let s12 = crate::wire::soap::SoapVersion::V12.fault_status(*code);
-            out.push_str(&format!(
-                "| `{}` | {} | {} | {s11} / {s12} | {} |\n",
-                code.as_str(),
-                code.class().soap11(),
-                code.class().soap12(),
-                code.meaning()
-            ));
-        }
-        out
-    }
 }
 
 impl std::fmt::Display for FaultCode {
@@ -213,8 +194,9 @@ impl From<XmlError> for ServiceError {
     }
 }
 
-impl From<crate::store::DbError> for ServiceError {
-    fn from(e: crate::store::DbError) -> Self {
+impl ServiceError {
+    /// The store failed: an internal error whose text is only logged.
+    pub fn storage(e: impl std::fmt::Display) -> Self {
         ServiceError::Internal(format!("storage: {e}"))
     }
 }

@@ -1,12 +1,10 @@
-//! The wire: everything that knows HTTP, SOAP or XML. The listener ([`server`]), the
-//! HTTP edge ([`http`]), the bounded namespace-aware XML reader and writer ([`xml`]),
-//! SOAP envelopes ([`soap`]), the faults they carry ([`fault`]), and the one log line
-//! per request ([`reqlog`], written through [`logwriter`]).
+//! The wire protocol: the bounded namespace-aware XML reader and writer ([`xml`]), SOAP
+//! envelopes ([`soap`]), the faults they carry ([`fault`]), and the one log line per
+//! request ([`reqlog`], written through [`logwriter`]). The listener and the HTTP edge
+//! that use them (and dispatch to [`crate::ops`]) are the layer above, [`crate::server`].
 
 pub mod fault;
-pub mod http;
 pub mod logwriter;
 pub mod reqlog;
-pub mod server;
 pub mod soap;
 pub mod xml;

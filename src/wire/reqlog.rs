@@ -1,7 +1,7 @@
 //! Who a request was, for its one log line: the organisation, branch and user it
 //! claimed and, as authentication proceeds, what of that turned out to be true.
 //! [`crate::ops`] notes it while a request runs (a task-local record, so no signature
-//! changes); [`crate::wire::http`] writes it.
+//! changes); [`crate::server::http`] writes it.
 //!
 //! What may be logged:
 //! - `org` and `branch`: as the caller sent them (AuthHeader or Login body), or the
@@ -17,8 +17,6 @@
 
 use std::cell::RefCell;
 use std::future::Future;
-
-use crate::auth::Principal;
 
 /// Longest value logged for one identity field.
 pub const MAX_FIELD_CHARS: usize = 64;
@@ -99,12 +97,12 @@ pub fn note_unknown_user() {
     note(|c| c.user = Some("?".into()));
 }
 
-/// The caller is authenticated.
-pub fn note_principal(p: &Principal) {
+/// The caller is authenticated as this user of this organisation and branch.
+pub fn note_principal(org_code: &str, branch_code: &str, user_name: &str) {
     note(|c| {
-        c.org = clip(&p.org_code);
-        c.branch = clip(&p.branch_code);
-        c.user = clip(&p.user_name);
+        c.org = clip(org_code);
+        c.branch = clip(branch_code);
+        c.user = clip(user_name);
     });
 }
 

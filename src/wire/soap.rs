@@ -270,6 +270,27 @@ fn write_detail(w: &mut XmlWriter, code: FaultCode, message: &str) {
     w.close("AllpsFault");
 }
 
+impl FaultCode {
+    /// Renders the docs' Markdown table of every fault code.
+    pub fn markdown_table() -> String {
+        let mut out = String::from(
+            "| Detail code | SOAP 1.1 faultcode | SOAP 1.2 Code | HTTP (1.1 / 1.2) | Meaning |\n|---|---|---|---|---|\n",
+        );
+        for code in FaultCode::ALL {
+            let s11 = SoapVersion::V11.fault_status(*code);
+            let s12 = SoapVersion::V12.fault_status(*code);
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {s11} / {s12} | {} |\n",
+                code.as_str(),
+                code.class().soap11(),
+                code.class().soap12(),
+                code.meaning()
+            ));
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -346,7 +346,7 @@ impl InProc {
                 ready_tx
                     .send((listener.local_addr()?, service.app.clone()))
                     .expect("test waiting");
-                allps_ws::wire::server::run(listener, service.app.clone(), async move {
+                allps_ws::server::run(listener, service.app.clone(), async move {
                     let _ = stop_rx.await;
                 })
                 .await

@@ -2,6 +2,8 @@
 //! (keep-alive, HTTP/1.0, `Expect: 100-continue`), and shuts down gracefully: stop
 //! accepting, let in-flight requests finish, then close the store.
 
+pub mod http;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
@@ -15,7 +17,6 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::wire::http;
 
 /// Serves until `shutdown` completes, then drains connections and closes the store.
 ///
