@@ -36,10 +36,12 @@ use crate::engine::collections::{
     record as record_step,
 };
 use crate::engine::gateway::{
-    AttemptKind, CollectionItem, CollectionOutcome, Gateway, GatewayUnavailable,
+    AttemptKind, CollectionItem, CollectionOutcome, Gateway, GatewayUnavailable, ReturnAdvice,
 };
 use crate::engine::payouts::PayoutConfig;
-use crate::store::collections::{self, CollectionRow, InstalmentChange, NewAttempt};
+use crate::store::collections::{
+    self, AttemptKindRow, AttemptRow, CollectionRow, InstalmentChange, NewAttempt,
+};
 use crate::store::jobs::{self, ClaimedJob, JobKind, NewJob};
 use crate::store::replies::{self, NewReply};
 use crate::store::{DbError, Tx, promissory};
@@ -107,12 +109,7 @@ impl CollectionSetup {
             action_date: row.action_date,
             arrears: row.arrears,
             presented_on: row.presented_on,
-            last_attempt: row.last_attempt.as_ref().map(|a| AttemptRecord {
-                number: a.number,
-                kind: a.kind,
-                at: a.at,
-                outcome: a.outcome.clone(),
-            }),
+            last_attempt: row.last_attempt.as_ref().map(attempt_record),
             branch_code: row.branch_code.clone(),
             account_number: row.account_number.clone(),
             account_type: row.account_type.clone(),
@@ -178,15 +175,35 @@ pub struct Tally {
     pub retries: u64,
 }
 
+/// A stored attempt in the engine's terms.
+fn attempt_record(a: &AttemptRow) -> AttemptRecord {
+    AttemptRecord {
+        number: a.number,
+        kind: match a.kind {
+            AttemptKindRow::First => AttemptKind::First,
+            AttemptKindRow::Tracking { day } => AttemptKind::Tracking { day },
+            AttemptKindRow::Arrears => AttemptKind::Arrears,
+        },
+        at: a.at,
+        outcome: match &a.unpaid {
+            None => CollectionOutcome::Collected,
+            Some((code, reason)) => CollectionOutcome::Unpaid(ReturnAdvice {
+                code: code.clone(),
+                reason: reason.clone(),
+            }),
+        },
+    }
+}
+
 /// The part number of an instalment's step job.
 fn step_part(number: u32, attempt: u32) -> i64 {
     i64::from(number) * 1000 + i64::from(attempt)
 }
 
-fn tracking_day_of(kind: AttemptKind) -> u32 {
+fn tracking_day_of(kind: AttemptKindRow) -> u32 {
     match kind {
-        AttemptKind::Tracking { day } => day,
-        AttemptKind::First | AttemptKind::Arrears => 0,
+        AttemptKindRow::Tracking { day } => day,
+        AttemptKindRow::First | AttemptKindRow::Arrears => 0,
     }
 }
 
@@ -401,10 +418,11 @@ pub fn record(
             }
         }
         (Work::StopTracking(row), _) => {
-            let reason = match row.last_attempt.as_ref().map(|a| &a.outcome) {
-                Some(CollectionOutcome::Unpaid(a)) => Some(a.clone()),
-                _ => None,
-            };
+            let reason = row
+                .last_attempt
+                .as_ref()
+                .and_then(|a| a.unpaid.clone())
+                .map(|(code, reason)| ReturnAdvice { code, reason });
             if collections::move_instalment(
                 tx,
                 row.note_id,
@@ -583,10 +601,17 @@ fn apply(
 fn new_attempt<'a>(attempt: &'a AttemptRecord, facts: &Facts) -> NewAttempt<'a> {
     NewAttempt {
         number: attempt.number,
-        kind: attempt.kind,
+        kind: match attempt.kind {
+            AttemptKind::First => AttemptKindRow::First,
+            AttemptKind::Tracking { day } => AttemptKindRow::Tracking { day },
+            AttemptKind::Arrears => AttemptKindRow::Arrears,
+        },
         arrears: facts.arrears,
         at: attempt.at,
-        outcome: &attempt.outcome,
+        unpaid: match &attempt.outcome {
+            CollectionOutcome::Collected => None,
+            CollectionOutcome::Unpaid(a) => Some((a.code.as_str(), a.reason.as_str())),
+        },
     }
 }
 

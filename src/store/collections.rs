@@ -12,8 +12,24 @@ use time::{Date, OffsetDateTime};
 
 use crate::clock::{format_date, format_timestamp, parse_date, parse_timestamp};
 use crate::domain::promissory::{InstalmentStatus, NoteStatus, NoteStream};
-use crate::engine::gateway::{AttemptKind, CollectionOutcome, ReturnAdvice};
 use crate::store::{DbError, Tx, bad, money, money_text, parsed};
+
+/// What an attempt was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptKindRow {
+    /// The presentment on the action date (`FIRST`).
+    First,
+    /// A tracking attempt on tracking day `day` (`TRACKING`).
+    Tracking {
+        /// 1-based tracking day.
+        day: u32,
+    },
+    /// An arrears re-presentment (`ARREARS`).
+    Arrears,
+}
+
+/// The debtor bank's stored answer: collected, or unpaid with (code, text).
+pub type OutcomeRow = Option<(String, String)>;
 
 /// The latest attempt of an instalment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,11 +37,11 @@ pub struct AttemptRow {
     /// 1-based attempt number.
     pub number: u32,
     /// First, tracking day or arrears.
-    pub kind: AttemptKind,
+    pub kind: AttemptKindRow,
     /// When it was made.
     pub at: OffsetDateTime,
-    /// The debtor bank's answer.
-    pub outcome: CollectionOutcome,
+    /// `None`: collected; else the unpaid reason (code, text).
+    pub unpaid: OutcomeRow,
     /// When the answer was applied (`None`: not yet).
     pub answered_at: Option<OffsetDateTime>,
 }
@@ -80,11 +96,11 @@ const ROW_FROM: &str = "instalments i JOIN promissory_notes n ON n.id = i.promis
                                 WHERE m.promissory_id = i.promissory_id
                                   AND m.instalment_number = i.instalment_number)";
 
-fn attempt_kind(kind: &str, day: u32) -> Option<AttemptKind> {
+fn attempt_kind(kind: &str, day: u32) -> Option<AttemptKindRow> {
     match kind {
-        "FIRST" => Some(AttemptKind::First),
-        "TRACKING" => Some(AttemptKind::Tracking { day }),
-        "ARREARS" => Some(AttemptKind::Arrears),
+        "FIRST" => Some(AttemptKindRow::First),
+        "TRACKING" => Some(AttemptKindRow::Tracking { day }),
+        "ARREARS" => Some(AttemptKindRow::Arrears),
         _ => None,
     }
 }
@@ -103,12 +119,9 @@ fn collection_row(r: &Row<'_>) -> rusqlite::Result<CollectionRow> {
                 number,
                 kind: attempt_kind(&kind, day).ok_or_else(|| bad(16, &kind))?,
                 at: parsed(r, 18, parse_timestamp)?,
-                outcome: match (outcome.as_str(), code) {
-                    ("COLLECTED", _) => CollectionOutcome::Collected,
-                    ("UNPAID", Some(code)) => CollectionOutcome::Unpaid(ReturnAdvice {
-                        code,
-                        reason: text.unwrap_or_default(),
-                    }),
+                unpaid: match (outcome.as_str(), code) {
+                    ("COLLECTED", _) => None,
+                    ("UNPAID", Some(code)) => Some((code, text.unwrap_or_default())),
                     _ => return Err(bad(19, &outcome)),
                 },
                 answered_at: answered
@@ -215,13 +228,13 @@ pub struct NewAttempt<'a> {
     /// Its number.
     pub number: u32,
     /// First, tracking day or arrears.
-    pub kind: AttemptKind,
+    pub kind: AttemptKindRow,
     /// Whether it belongs to an arrears cycle.
     pub arrears: bool,
     /// When it was made.
     pub at: OffsetDateTime,
-    /// The bank's answer.
-    pub outcome: &'a CollectionOutcome,
+    /// `None`: collected; else the unpaid reason (code, text).
+    pub unpaid: Option<(&'a str, &'a str)>,
 }
 
 /// Stores an attempt (a repeat of the same number changes nothing). Returns whether
@@ -237,13 +250,14 @@ pub fn insert_attempt(
     attempt: &NewAttempt<'_>,
 ) -> Result<bool, DbError> {
     let (kind, day) = match attempt.kind {
-        AttemptKind::First => ("FIRST", 0),
-        AttemptKind::Tracking { day } => ("TRACKING", day),
-        AttemptKind::Arrears => ("ARREARS", 0),
+        AttemptKindRow::First => ("FIRST", 0),
+        AttemptKindRow::Tracking { day } => ("TRACKING", day),
+        AttemptKindRow::Arrears => ("ARREARS", 0),
     };
-    let (outcome, advice) = match attempt.outcome {
-        CollectionOutcome::Collected => ("COLLECTED", None),
-        CollectionOutcome::Unpaid(a) => ("UNPAID", Some(a)),
+    let outcome = if attempt.unpaid.is_some() {
+        "UNPAID"
+    } else {
+        "COLLECTED"
     };
     let added = tx
         .conn
@@ -262,8 +276,8 @@ pub fn insert_attempt(
             attempt.arrears,
             format_timestamp(attempt.at),
             outcome,
-            advice.map(|a| a.code.as_str()),
-            advice.map(|a| a.reason.as_str()),
+            attempt.unpaid.map(|a| a.0),
+            attempt.unpaid.map(|a| a.1),
         ])?;
     Ok(added == 1)
 }
@@ -486,4 +500,43 @@ pub fn ensure_sweeps(tx: &Tx<'_>, note_id: i64, now: OffsetDateTime) -> Result<(
         )?;
     }
     Ok(())
+}
+
+/// An instalment's collection columns, as GetPromissory shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionDetail {
+    /// Instalment number.
+    pub number: u32,
+    /// Whether its current (or last) cycle is an arrears re-presentment.
+    pub arrears: bool,
+    /// The amount collected (COLLECTED, or REVERSED afterwards).
+    pub collected_amount: Option<Decimal>,
+    /// The lender's settlement date of the collection.
+    pub settlement_date: Option<Date>,
+}
+
+/// The collection columns of a note's instalments, by number.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn details_of(tx: &Tx<'_>, note_id: i64) -> Result<Vec<CollectionDetail>, DbError> {
+    tx.conn
+        .prepare_cached(
+            "SELECT instalment_number, arrears, collected_amount, settlement_date
+             FROM instalments WHERE promissory_id = ?1 ORDER BY instalment_number",
+        )?
+        .query_map(params![note_id], |r| {
+            let settlement: Option<String> = r.get(3)?;
+            Ok(CollectionDetail {
+                number: r.get(0)?,
+                arrears: r.get(1)?,
+                collected_amount: crate::store::opt_money(r, 2)?,
+                settlement_date: settlement
+                    .map(|t| parse_date(&t).ok_or_else(|| bad(3, &t)))
+                    .transpose()?,
+            })
+        })?
+        .collect::<Result<_, _>>()
+        .map_err(DbError::from)
 }
