@@ -319,6 +319,34 @@ async fn a_twelve_instalment_note_through_a_year_of_collections() {
         ("COMPLETED", vec!["COLLECTED".into(); 2])
     );
 
+    // GetPromissory: attempts, collected amount, settlement date, arrears flag, totals.
+    let body = ok(
+        &service,
+        "GetPromissory",
+        &format!("<PromissoryNumber>{note}</PromissoryNumber>"),
+    )
+    .await;
+    let instalment = |n: usize| body.split("<Instalment>").nth(n).unwrap().to_string();
+    let attempts = |n: usize| {
+        let i = instalment(n);
+        i.split("<Attempts>").nth(1).unwrap_or_default().to_string()
+    };
+    assert_eq!(tags(&attempts(3), "Kind"), vec!["FIRST", "ARREARS"]);
+    assert_eq!(tags(&attempts(3), "Outcome"), vec!["UNPAID", "COLLECTED"]);
+    assert_eq!(tags(&attempts(3), "ReasonCode"), vec!["12"]);
+    assert_eq!(tags(&instalment(3), "Arrears"), vec!["true"]);
+    assert_eq!(tags(&instalment(3), "CollectedAmount"), vec!["850.00"]);
+    assert_eq!(tags(&instalment(3), "SettlementDate").len(), 1);
+    assert_eq!(
+        tags(&attempts(2), "Kind"),
+        vec!["FIRST", "TRACKING", "TRACKING"]
+    );
+    assert!(tags(&instalment(1), "Arrears").is_empty());
+    assert_eq!(tags(&attempts(5), "Outcome"), vec!["UNPAID"; 4]);
+    assert_eq!(tags(&body, "CollectedTotal"), vec!["8500.00"]);
+    assert_eq!(tags(&body, "OutstandingTotal"), vec!["1700.00"]);
+    assert_eq!(tags(&body, "ArrearsTotal"), vec!["1700.00"]);
+
     // The feed: every outcome, in order, per instalment.
     let feed = replies(&service).await;
     let of = |pn: &str, n: &str| -> Vec<(String, String)> {
