@@ -347,6 +347,12 @@ async fn a_twelve_instalment_note_through_a_year_of_collections() {
     assert_eq!(tags(&body, "OutstandingTotal"), vec!["1700.00"]);
     assert_eq!(tags(&body, "ArrearsTotal"), vec!["1700.00"]);
 
+    // GetClient's note list carries the same totals.
+    let client = ok(&service, "GetClient", "<ClientNumber>C1001</ClientNumber>").await;
+    assert_eq!(tags(&client, "CollectedTotal"), vec!["8500.00", "1700.00"]);
+    assert_eq!(tags(&client, "OutstandingTotal"), vec!["1700.00", "0.00"]);
+    assert_eq!(tags(&client, "ArrearsTotal"), vec!["1700.00", "0.00"]);
+
     // The feed: every outcome, in order, per instalment.
     let feed = replies(&service).await;
     let of = |pn: &str, n: &str| -> Vec<(String, String)> {

@@ -6,12 +6,12 @@
 //! settlement date and arrears flag when there are any; per note the collected,
 //! outstanding and arrears totals (`Totals`).
 
-use super::shared::promissory::{require_note, write_instalment_fields};
+use super::shared::promissory::{require_note, write_instalment_fields, write_totals};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::{format_date, format_timestamp};
 use crate::domain::promissory::{NoteStatus, promissory_number};
-use crate::domain::collection::state::{InstalmentMoney, NoteTotals, note_totals};
+use crate::domain::collection::NoteTotals;
 use crate::store::collections::{self, AttemptView, CollectionDetail};
 use crate::store::promissory::{self, InstalmentRow, NoteRow, ReplyRow};
 use crate::wire::fault::ServiceError;
@@ -58,17 +58,7 @@ impl Operation for GetPromissory {
         let replies = promissory::replies(ctx.tx, note.id)?;
         let attempts = collections::attempts_of(ctx.tx, note.id)?;
         let details = collections::details_of(ctx.tx, note.id)?;
-        let money: Vec<InstalmentMoney> = instalments
-            .iter()
-            .map(|i| InstalmentMoney {
-                status: i.status,
-                amount: i.amount,
-                arrears: details
-                    .iter()
-                    .any(|d| d.number == u32::from(i.number) && d.arrears),
-            })
-            .collect();
-        let totals = note_totals(&money);
+        let totals = collections::totals_of(ctx.tx, note.id)?;
         Ok(GetPromissoryResponse {
             note,
             status,
@@ -142,11 +132,7 @@ impl Operation for GetPromissory {
             w.close("Instalment");
         }
         w.close("Instalments");
-        w.open("Totals");
-        w.leaf("CollectedTotal", &money_text(response.totals.collected));
-        w.leaf("OutstandingTotal", &money_text(response.totals.outstanding));
-        w.leaf("ArrearsTotal", &money_text(response.totals.arrears));
-        w.close("Totals");
+        write_totals(w, &response.totals);
     }
 }
 

@@ -540,3 +540,30 @@ pub fn details_of(tx: &Tx<'_>, note_id: i64) -> Result<Vec<CollectionDetail>, Db
         .collect::<Result<_, _>>()
         .map_err(DbError::from)
 }
+
+/// A note's collected, outstanding and arrears totals (`domain::collection::note_totals`
+/// over its instalments).
+///
+/// # Errors
+///
+/// SQLite.
+pub fn totals_of(
+    tx: &Tx<'_>,
+    note_id: i64,
+) -> Result<crate::domain::collection::NoteTotals, DbError> {
+    let money: Vec<crate::domain::collection::state::InstalmentMoney> = tx
+        .conn
+        .prepare_cached(
+            "SELECT status, amount, arrears FROM instalments WHERE promissory_id = ?1
+             ORDER BY instalment_number",
+        )?
+        .query_map(params![note_id], |r| {
+            Ok(crate::domain::collection::state::InstalmentMoney {
+                status: parsed(r, 0, InstalmentStatus::parse)?,
+                amount: money(r, 1)?,
+                arrears: r.get(2)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(crate::domain::collection::note_totals(&money))
+}

@@ -69,3 +69,18 @@ pub fn write_instalments(w: &mut XmlWriter, instalments: &[InstalmentRow]) {
     }
     w.close("Instalments");
 }
+
+/// Writes `<Totals>` (WSDL `NoteTotalsType`): a note's collected, outstanding and
+/// arrears totals, two decimals.
+pub fn write_totals(w: &mut XmlWriter, totals: &crate::domain::collection::NoteTotals) {
+    let text = |amount: rust_decimal::Decimal| {
+        let mut a = amount;
+        a.rescale(2);
+        a.to_string()
+    };
+    w.open("Totals");
+    w.leaf("CollectedTotal", &text(totals.collected));
+    w.leaf("OutstandingTotal", &text(totals.outstanding));
+    w.leaf("ArrearsTotal", &text(totals.arrears));
+    w.close("Totals");
+}
