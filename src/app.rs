@@ -1,8 +1,8 @@
 //! [`App`]: the one state value every request shares (store, clock, credential cache,
 //! configuration, the bundled WSDL), and [`AppConfig`], what the operator set.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -14,7 +14,7 @@ use crate::domain::cdv::CdvTable;
 use crate::domain::collection::CollectionTables;
 use crate::domain::promissory::PromissoryConfig;
 use crate::engine::payouts::PayoutConfig;
-use crate::store::Db;
+use crate::store::{Db, DbError, Tx, holidays};
 use crate::wire::xml::XmlLimits;
 
 /// The bundled WSDL, served with only its `soap:address` locations rewritten.
@@ -92,6 +92,9 @@ pub struct App {
     pub next_request_id: AtomicU64,
     /// Set when shutdown starts; new requests get `UNAVAILABLE`.
     pub shutting_down: AtomicBool,
+    /// The configured calendar plus the holidays declared at run time, with the
+    /// `calendar_version` it was built from (see [`App::calendar`]).
+    calendar_cache: RwLock<(i64, Arc<Calendar>)>,
 }
 
 impl std::fmt::Debug for App {
@@ -107,6 +110,7 @@ impl App {
     /// Builds the shared state.
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Arc<App> {
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let config_calendar = config.calendar.clone();
         Arc::new(App {
             db,
             clock,
@@ -115,6 +119,35 @@ impl App {
             config,
             next_request_id: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
+            calendar_cache: RwLock::new((0, Arc::new(config_calendar))),
         })
+    }
+
+    /// The business calendar for this transaction: the configured one plus every holiday
+    /// declared at run time (`admin holiday add`), effective on the next call with no
+    /// restart. One primary-key read of `calendar_version` per call; the calendar is
+    /// rebuilt only when the version changed.
+    ///
+    /// # Errors
+    ///
+    /// The store failing.
+    pub fn calendar(&self, tx: &Tx<'_>) -> Result<Arc<Calendar>, DbError> {
+        let version = holidays::version(tx)?;
+        {
+            let cached = self
+                .calendar_cache
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            if cached.0 == version {
+                return Ok(Arc::clone(&cached.1));
+            }
+        }
+        let calendar = Arc::new(self.config.calendar.with_more_declared(&holidays::all(tx)?));
+        let mut cached = self
+            .calendar_cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        *cached = (version, Arc::clone(&calendar));
+        Ok(calendar)
     }
 }

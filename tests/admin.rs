@@ -73,6 +73,86 @@ fn organisations_and_branches() {
     let err = fails(admin(&db, &["org", "enable", "NOPE"], None), 1);
     assert_eq!(err, "allps-ws: organisation NOPE not found\n");
 
+    // The lender's details printed on documents: shown, recorded, partly changed, cleared.
+    let out = ok(admin(&db, &["org", "details", "DEMO"], None));
+    assert!(out.contains("NCR number      -"), "{out}");
+    let out = ok(admin(
+        &db,
+        &[
+            "org",
+            "details",
+            "DEMO",
+            "--legal-name",
+            "Demo Lender (Pty) Ltd",
+            "--ncr-number",
+            "NCRCP00000",
+            "--address",
+            "12 Main Road, Polokwane",
+            "--statement-name",
+            "DEMO LENDER",
+        ],
+        None,
+    ));
+    assert!(
+        out.starts_with("organisation DEMO details recorded\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("legal name      Demo Lender (Pty) Ltd"),
+        "{out}"
+    );
+    assert!(out.contains("statement name  DEMO LENDER"), "{out}");
+    let out = ok(admin(
+        &db,
+        &[
+            "org",
+            "details",
+            "DEMO",
+            "--address",
+            "",
+            "--phone",
+            "015 000 0000",
+        ],
+        None,
+    ));
+    assert!(out.contains("address         -"), "{out}");
+    assert!(out.contains("phone           015 000 0000"), "{out}");
+    assert!(out.contains("NCR number      NCRCP00000"), "{out}");
+    let long = "X".repeat(31);
+    let err = fails(
+        admin(
+            &db,
+            &["org", "details", "DEMO", "--statement-name", &long],
+            None,
+        ),
+        1,
+    );
+    assert!(err.contains("--statement-name must be at most 30"), "{err}");
+    fails(admin(&db, &["org", "details", "NOPE"], None), 1);
+
+    // Holidays declared at run time: added (nothing to move in an empty portfolio), listed,
+    // and refused twice, on a statutory day, or with a bad date.
+    let out = ok(admin(
+        &db,
+        &["holiday", "add", "2030-05-15", "By-election"],
+        None,
+    ));
+    assert_eq!(
+        out,
+        "public holiday 2030-05-15 declared; 0 instalment(s) moved\n"
+    );
+    let out = ok(admin(&db, &["holiday", "list"], None));
+    assert!(out.contains("2030-05-15  By-election"), "{out}");
+    fails(
+        admin(&db, &["holiday", "add", "2030-05-15", "Again"], None),
+        1,
+    );
+    fails(
+        admin(&db, &["holiday", "add", "2030-12-25", "Christmas"], None),
+        1,
+    );
+    fails(admin(&db, &["holiday", "add", "15/05/2030", "X"], None), 1);
+
     let out = ok(admin(
         &db,
         &["branch", "add", "--org", "DEMO", "BR001", "--name", "Main"],

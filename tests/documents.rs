@@ -198,7 +198,19 @@ async fn promissory_note_prints_the_agreement_a_payer_signs() {
             "Thabo Mokoena",
             "8503145123084",
             "Acme Mining (Pty) Ltd (EMP001)",
-            "Demo Micro Lender, Demo Branch (BR001)",
+            "Demo Micro Lender (Pty) Ltd, Demo Branch (BR001)",
+            // The lender, identified (fixtures/base.sql records its details).
+            "Lender Demo Micro Lender (Pty) Ltd",
+            "Trading as Demo Micro Lender",
+            "NCR registration number NCRCP00000",
+            "Branch Demo Branch (BR001)",
+            "Address 12 Main Road, Polokwane, 0699",
+            "Telephone 015 000 0000",
+            "E-mail accounts@demo-lender.example",
+            "Name on your bank statement DEMO LENDER",
+            "Each debit shows on the payer's bank statement as \"DEMO LENDER\" with contract reference LN2026110001",
+            "Signed at (place):",
+            "on (date):",
             "Capitec Bank",
             "470010",
             "******3212",
@@ -211,11 +223,11 @@ async fn promissory_note_prints_the_agreement_a_payer_signs() {
             "2027-03-25 (Thu)",
             "2027-04-26 (Mon)",
             "presented again within 32 days",
-            "promise to pay Demo Micro Lender the sum of R 5 100.00 in 6 monthly instalment(s)",
+            "promise to pay Demo Micro Lender (Pty) Ltd the sum of R 5 100.00 in 6 monthly instalment(s)",
             "created without the payer's card or PIN",
             "Intecon transaction fees therefore cannot be recovered from the payer",
             "Payer: Thabo Mokoena",
-            "For the creditor: Demo Micro Lender",
+            "For the creditor: Demo Micro Lender (Pty) Ltd",
             "Witness 1",
             "Witness 2",
         ],
@@ -468,4 +480,132 @@ async fn completed_and_unknown_notes_do_not_print() {
     )
     .await;
     assert_eq!(tag(&body, "Code"), "211");
+}
+
+/// Names from each of the eleven official languages print exactly (embedded DejaVu
+/// fonts): in the parties table, the payer's promise and the signature line. Spellings
+/// follow each language's standard orthography (PanSALB): Tshivenḓa's ḓ ṱ ṅ ṋ,
+/// Afrikaans ê ë ô, Sepedi and Setswana š; isiXhosa, isiZulu, isiNdebele, siSwati,
+/// Sesotho, Xitsonga and English use the basic Latin letters (clicks included).
+#[tokio::test]
+async fn names_in_every_official_language_print_exactly() {
+    let s = service().await;
+    let names = [
+        ("Tshivenḓa", "Ṱhalefhi", "Nemaḓivhe"),
+        ("Tshivenḓa", "Muṱhuhadini", "Ṋemakonde-Ṅwanaḓivhe"),
+        ("Afrikaans", "Anêl", "du Toit-Bôë"),
+        ("Sepedi", "Kgašane", "Maphutha"),
+        ("Setswana", "Tšhepo", "Molefe"),
+        ("Sesotho", "Mpho", "Mokhehle"),
+        ("isiXhosa", "Xolisa", "Qhamata"),
+        ("isiZulu", "Sibusiso", "Dlamini"),
+        ("isiNdebele", "Nomvula", "Mahlangu"),
+        ("siSwati", "Sibongile", "Nxumalo"),
+        ("Xitsonga", "Nhlamulo", "Maluleke"),
+        ("English", "Siobhán", "O'Brien"),
+    ];
+    for (i, (language, first, surname)) in names.iter().enumerate() {
+        let client = format!("L{i:03}");
+        ok(
+            &s,
+            "AddClient",
+            &format!(
+                "<ClientNumber>{client}</ClientNumber><EmployerCode>EMP001</EmployerCode>\
+                 <FirstName>{first}</FirstName><Surname>{surname}</Surname><IdType>PASSPORT</IdType>\
+                 <IdNumber>PL{i:06}</IdNumber><DateOfBirth>1990-01-01</DateOfBirth><Gender>F</Gender>"
+            ),
+        )
+        .await;
+        let created = ok(
+            &s,
+            "CreatePromissory",
+            &create(
+                &format!("LANG{i:03}"),
+                "NAEDO",
+                CAPITEC,
+                "<InstalmentAmount>850.00</InstalmentAmount><NumberOfInstalments>3</NumberOfInstalments>\
+                 <Frequency>MONTHLY</Frequency><FirstActionDate>2026-11-26</FirstActionDate><TrackingDays>0</TrackingDays>",
+            )
+            .replace("<ClientNumber>C1001</ClientNumber>", &format!("<ClientNumber>{client}</ClientNumber>")),
+        )
+        .await;
+        let number = tag(&created, "PromissoryNumber").to_string();
+        let pdf = document(
+            &ok(
+                &s,
+                "PrintPromissory",
+                &format!("<PromissoryNumber>{number}</PromissoryNumber>"),
+            )
+            .await,
+        );
+        let t = text(&pdf);
+        let name = format!("{first} {surname}");
+        assert_has(&t, &[&format!("Payer: {name}")]);
+        assert!(
+            t.matches(name.as_str()).count() >= 3,
+            "{language}: {name:?} should print in the parties, the promise and the signature line:\n{t}"
+        );
+        assert!(
+            !t.contains('?'),
+            "{language}: a replaced character in:\n{t}"
+        );
+    }
+}
+
+/// Without recorded details the documents still name the lender (its display name) and
+/// say that no NCR registration number is recorded; details recorded later print on the
+/// next document, with no restart.
+#[tokio::test]
+async fn lender_details_print_as_recorded() {
+    let s = service().await;
+    s.execute_sql(
+        "UPDATE organisations SET legal_name = NULL, ncr_number = NULL, address = NULL, \
+         phone = NULL, email = NULL, statement_name = NULL WHERE code = 'DEMO'",
+    )
+    .await;
+    ok(
+        &s,
+        "CreatePromissory",
+        &create(
+            "LN2026110077",
+            "NAEDO",
+            CAPITEC,
+            "<InstalmentAmount>850.00</InstalmentAmount><NumberOfInstalments>2</NumberOfInstalments>\
+             <Frequency>MONTHLY</Frequency><FirstActionDate>2026-11-26</FirstActionDate><TrackingDays>0</TrackingDays>",
+        ),
+    )
+    .await;
+    let print = || {
+        ok(
+            &s,
+            "PrintPromissory",
+            "<PromissoryNumber>PN00000001</PromissoryNumber>",
+        )
+    };
+    let t = text(&document(&print().await));
+    assert_has(
+        &t,
+        &[
+            "Lender Demo Micro Lender",
+            "NCR registration number not recorded",
+            "Name on your bank statement Demo Micro Lender",
+        ],
+    );
+    assert!(!t.contains("Trading as"), "{t}");
+    s.execute_sql(
+        "UPDATE organisations SET legal_name = 'Thohoyandou Lending CC', ncr_number = 'NCRCP12345', \
+         statement_name = 'THOH LEND' WHERE code = 'DEMO'",
+    )
+    .await;
+    let t = text(&document(&print().await));
+    assert_has(
+        &t,
+        &[
+            "Lender Thohoyandou Lending CC",
+            "Trading as Demo Micro Lender",
+            "NCR registration number NCRCP12345",
+            "Name on your bank statement THOH LEND",
+            "For the creditor: Thohoyandou Lending CC",
+        ],
+    );
 }

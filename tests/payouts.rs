@@ -320,7 +320,10 @@ async fn wallet_then_payment_delivery_and_return_on_the_clock() {
         "Client Credit Payment Confirmation",
         "Payment CP00000001 - reference LOAN-1001-PAYOUT",
         "Status (Allps side) DELIVERED",
-        "R 600.00 was delivered to First National Bank (FNB) account 62001000299 on 2026-11-23",
+        // Masked exactly as on the promissory note: all but the last four digits.
+        "R 600.00 was delivered to First National Bank (FNB) account *******0299 on 2026-11-23",
+        "Bank account *******0299",
+        "Accepted 2026-11-23 10:10 SAST",
         "the recipient bank may still return the payment",
         "R 250.00 was credited to the client's Allps wallet W0000000001 on 2026-11-23. The funds are available to the client now.",
         "R 50.00 was paid to the client in cash at the branch on 2026-11-23.",
@@ -328,6 +331,10 @@ async fn wallet_then_payment_delivery_and_return_on_the_clock() {
     ] {
         assert!(text.contains(phrase), "missing {phrase:?} in {text}");
     }
+    assert!(
+        !text.contains("62001000299"),
+        "the full account number must not print: {text}"
+    );
     let content = base64::engine::general_purpose::STANDARD
         .decode(tag(&printed, "Content"))
         .unwrap();

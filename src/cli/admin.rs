@@ -16,7 +16,10 @@ use clap::{Args, Subcommand};
 
 use crate::auth::hash_password;
 use crate::clock::format_timestamp;
+use crate::domain::calendar::Calendar;
 use crate::store::admin::{self as store_admin, AdminError, RIGHTS};
+use crate::store::holidays;
+use crate::store::lender::{self, LenderDetails};
 use crate::store::{Direct, Tx, inspect};
 
 /// The shortest password `admin` accepts.
@@ -72,10 +75,34 @@ pub enum AdminCommand {
     /// Computers a user is bound to (a user with none may call from any computer).
     #[command(subcommand)]
     Computer(ComputerCommand),
+    /// Public holidays declared while the service runs: add (moves every instalment not
+    /// yet presented off the day, each move reported as an INSTALMENT_MOVED reply), list.
+    #[command(subcommand)]
+    Holiday(HolidayCommand),
     /// Create the fixture principals and run the fixtures' base.sql into an empty
     /// database, so that `allps-ws replay` can run the bundled fixtures against a server
     /// on it (start that server with `--fixed-time 2026-11-23T08:00:00Z`).
     SeedFixtures(SeedArgs),
+}
+
+/// `admin holiday ...`.
+#[derive(Debug, Subcommand)]
+pub enum HolidayCommand {
+    /// Declare a public holiday (e.g. an election day gazetted during the year). The
+    /// running server applies it on its next call; every PENDING instalment on the day
+    /// moves to the previous business day.
+    Add {
+        /// The date, YYYY-MM-DD.
+        date: String,
+        /// The holiday's name, e.g. "Local government elections".
+        name: String,
+        /// Declared-holidays file the server was started with (`serve --holidays-file`),
+        /// so the move uses the same calendar; default: the bundled list.
+        #[arg(long, env = "ALLPS_HOLIDAYS_FILE")]
+        holidays_file: Option<PathBuf>,
+    },
+    /// List the holidays declared with `holiday add`.
+    List,
 }
 
 /// `admin org ...`.
@@ -100,6 +127,31 @@ pub enum OrgCommand {
     Disable {
         /// Organisation code.
         code: String,
+    },
+    /// Record the lender's details printed on every document (the next document printed
+    /// shows them; no restart). Only the options given change; an empty value clears
+    /// one. With no option, shows the recorded details.
+    Details {
+        /// Organisation code.
+        code: String,
+        /// Registered (legal) name, e.g. "Demo Micro Lender (Pty) Ltd".
+        #[arg(long)]
+        legal_name: Option<String>,
+        /// National Credit Regulator registration number, e.g. NCRCP1234.
+        #[arg(long)]
+        ncr_number: Option<String>,
+        /// Address, e.g. "12 Main Road, Polokwane, 0700".
+        #[arg(long)]
+        address: Option<String>,
+        /// Telephone number.
+        #[arg(long)]
+        phone: Option<String>,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+        /// The name the debit shows on the payer's bank statement (at most 30 characters).
+        #[arg(long)]
+        statement_name: Option<String>,
     },
 }
 
@@ -327,6 +379,7 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
         AdminCommand::User(c) => user(db, c, &mut out),
         AdminCommand::Right(c) => right(db, c, &mut out),
         AdminCommand::Computer(c) => computer(db, c, &mut out),
+        AdminCommand::Holiday(c) => holiday(db, c, &mut out),
         AdminCommand::SeedFixtures(a) => seed_fixtures(db, &a, &mut out),
     };
     out.flush().map_err(|e| e.to_string())?;
@@ -422,6 +475,112 @@ fn org(db: &Path, command: OrgCommand, out: &mut Out<'_>) -> Result<(), String> 
                 store_admin::set_organisation_enabled(c, &code, false)
             })?;
             say(out, &format!("organisation {code} disabled"))
+        }
+        OrgCommand::Details {
+            code,
+            legal_name,
+            ncr_number,
+            address,
+            phone,
+            email,
+            statement_name,
+        } => {
+            let mut details = LenderDetails {
+                legal_name,
+                ncr_number,
+                address,
+                phone,
+                email,
+                statement_name,
+            };
+            for (what, value) in [
+                ("--legal-name", &mut details.legal_name),
+                ("--ncr-number", &mut details.ncr_number),
+                ("--address", &mut details.address),
+                ("--phone", &mut details.phone),
+                ("--email", &mut details.email),
+                ("--statement-name", &mut details.statement_name),
+            ] {
+                if let Some(v) = value.as_deref() {
+                    let max = if what == "--statement-name" { 30 } else { 200 };
+                    if v.trim().chars().count() > max || v.chars().any(char::is_control) {
+                        return Err(format!(
+                            "{what} must be at most {max} characters, without control characters"
+                        ));
+                    }
+                }
+            }
+            let changing = details != LenderDetails::default();
+            let stored = in_tx(db, |c| {
+                if changing {
+                    lender::set_details(c, &code, &details)?;
+                }
+                lender::details(c, &code)
+            })?;
+            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            let rows = vec![
+                vec!["legal name".into(), show(&stored.legal_name)],
+                vec!["NCR number".into(), show(&stored.ncr_number)],
+                vec!["address".into(), show(&stored.address)],
+                vec!["phone".into(), show(&stored.phone)],
+                vec!["email".into(), show(&stored.email)],
+                vec!["statement name".into(), show(&stored.statement_name)],
+            ];
+            if changing {
+                say(out, &format!("organisation {code} details recorded"))?;
+            }
+            table(out, &["DETAIL", "VALUE"], &rows)
+        }
+    }
+}
+
+fn holiday(db: &Path, command: HolidayCommand, out: &mut Out<'_>) -> Result<(), String> {
+    match command {
+        HolidayCommand::Add {
+            date,
+            name,
+            holidays_file,
+        } => {
+            let day = crate::clock::parse_date(&date)
+                .ok_or_else(|| format!("{date:?} is not a date (YYYY-MM-DD)"))?;
+            let base = match &holidays_file {
+                Some(path) => Calendar::from_declared_file(path)
+                    .map_err(|e| format!("holidays file {}: {e}", path.display()))?,
+                None => Calendar::south_africa(),
+            };
+            let now = time::OffsetDateTime::now_utc();
+            let moved = in_tx(db, |c| holidays::declare(c, &base, day, &name, now))?;
+            say(
+                out,
+                &format!(
+                    "public holiday {date} declared; {} instalment(s) moved",
+                    moved.len()
+                ),
+            )?;
+            let rows: Vec<Vec<String>> = moved
+                .iter()
+                .map(|m| {
+                    vec![
+                        crate::domain::promissory::promissory_number(m.promissory_id),
+                        m.instalment_number.to_string(),
+                        crate::clock::format_date(m.from),
+                        crate::clock::format_date(m.to),
+                    ]
+                })
+                .collect();
+            if rows.is_empty() {
+                Ok(())
+            } else {
+                table(out, &["PROMISSORY", "INSTALMENT", "FROM", "TO"], &rows)
+            }
+        }
+        HolidayCommand::List => {
+            let rows = in_tx(db, |c| Ok(holidays::all(c)?))?;
+            let rows: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|(d, n)| vec![crate::clock::format_date(d), n])
+                .collect();
+            table(out, &["DATE", "NAME"], &rows)
         }
     }
 }

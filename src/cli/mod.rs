@@ -209,6 +209,10 @@ pub struct RulesArgs {
     /// Instalments a collection sweep presents per transaction.
     #[arg(long, env = "ALLPS_COLLECTION_BATCH", default_value_t = crate::engine::collection_jobs::DEFAULT_BATCH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub collection_batch: usize,
+    /// Age of majority: a client younger than this on the day of the request cannot sign a
+    /// promissory note or debit order mandate (1-99).
+    #[arg(long, env = "ALLPS_AGE_OF_MAJORITY", default_value_t = PromissoryConfig::default().age_of_majority)]
+    pub age_of_majority: u8,
 }
 
 impl RulesArgs {
@@ -242,6 +246,7 @@ impl RulesArgs {
                 i64::try_from(self.registration_delay_minutes)
                     .map_err(|_| "--registration-delay-minutes is too large".to_string())?,
             ),
+            age_of_majority: self.age_of_majority,
         };
         promissory.validate()?;
         let collections = CollectionTables::load(
@@ -487,6 +492,8 @@ mod tests {
             "90",
             "--registration-delay-minutes",
             "0",
+            "--age-of-majority",
+            "21",
         ])
         .app_config()
         .unwrap()
@@ -503,7 +510,13 @@ mod tests {
                 max_instalments: 12,
                 max_action_days_ahead: 90,
                 registration_delay: time::Duration::ZERO,
+                age_of_majority: 21,
             }
+        );
+        assert!(
+            serve_args(&["--age-of-majority", "0"])
+                .app_config()
+                .is_err()
         );
         assert!(
             serve_args(&["--naedo-max-tracking-days", "33"])

@@ -26,11 +26,11 @@ pub fn rands(amount: Decimal) -> String {
     format!("{sign}R {grouped}.{cents}")
 }
 
-/// An instant to the minute in South African time: `2026-11-23 10:00`.
+/// An instant to the minute in South African time, zone named: `2026-11-23 10:00 SAST`.
 pub fn sast_minute(at: OffsetDateTime) -> String {
     let t = at.to_offset(SAST);
     format!(
-        "{} {:02}:{:02}",
+        "{} {:02}:{:02} SAST",
         format_date(t.date()),
         t.hour(),
         t.minute()
@@ -53,7 +53,7 @@ mod tests {
         assert_eq!(rands(d("-12.5")), "-R 12.50");
         assert_eq!(
             sast_minute(datetime!(2026-11-23 22:30 UTC)),
-            "2026-11-24 00:30"
+            "2026-11-24 00:30 SAST"
         );
     }
 }

@@ -141,7 +141,7 @@ pub(crate) fn layout(spec: &DocumentSpec) -> Vec<Vec<Draw>> {
 }
 
 /// Baseline (distance from top) of a line of `size` text in a line box of
-/// height `line_h` starting at `top`: roughly centres Helvetica's cap height.
+/// height `line_h` starting at `top`: roughly centres the font's cap height.
 fn baseline(top: f32, line_h: f32, size: f32) -> f32 {
     top + line_h / 2.0 + 0.32 * size
 }

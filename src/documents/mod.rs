@@ -11,11 +11,14 @@
 //! page a table spans), and a footer on every page with the spec's footer
 //! reference text and "Page N of M".
 //!
-//! Text: the built-in Helvetica and Helvetica-Bold fonts with WinAnsi
-//! encoding, so no font is embedded and a typical document stays a few KiB.
-//! Characters WinAnsi cannot show are replaced deterministically (typographic
-//! spaces and dashes by their plain forms, invisible characters dropped,
-//! anything else by `'?'`); rendering never panics on input text. Words too
+//! Text: DejaVu Sans and DejaVu Sans Bold, committed under `data/fonts/` with
+//! their licence and embedded subset to the glyphs each document uses (a few
+//! KiB per face), so every letter of the eleven official languages prints
+//! exactly (Tshivenḓa `Ṱhalefhi Nemaḓivhe`, Afrikaans `ê ë ô`, ...) and the
+//! text extracts as the original characters. Characters the fonts lack are
+//! replaced deterministically (typographic spaces and dashes by their plain
+//! forms, invisible characters dropped, anything else by `'?'`); rendering
+//! never panics on input text. Words too
 //! long for their line or table cell are broken between characters.
 //!
 //! Determinism: the same spec always gives the same bytes. The PDF dates come
@@ -33,6 +36,8 @@ pub mod format;
 mod layout;
 mod pdf;
 mod text;
+
+pub use text::prints_exactly;
 
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
@@ -112,6 +117,13 @@ impl DocumentSpec {
     #[must_use]
     pub fn block(mut self, block: Block) -> Self {
         self.blocks.push(block);
+        self
+    }
+
+    /// Appends several blocks.
+    #[must_use]
+    pub fn blocks(mut self, blocks: impl IntoIterator<Item = Block>) -> Self {
+        self.blocks.extend(blocks);
         self
     }
 

@@ -1,9 +1,14 @@
 //! PDF serialisation with `lopdf`: drawing primitives to content-stream operations, the
-//! page tree with the standard-14 Helvetica faces (WinAnsi), deterministic metadata and
-//! `/ID`, compressed streams. The object layout is the one printpdf 0.12 wrote (this
-//! writer replaced it byte for byte), so documents and their snapshot hashes did not change.
+//! page tree, the two embedded DejaVu faces (each subset with allsorts to the glyphs the
+//! document uses, written as a Type0 / CIDFontType2 font with Identity-H glyph codes and a
+//! /ToUnicode map, so text extracts as the original characters), deterministic metadata
+//! and `/ID`, compressed streams.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use allsorts::binary::read::ReadScope;
+use allsorts::font_data::FontData;
+use allsorts::subset::{CmapTarget, SubsetProfile, subset};
 
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Object, ObjectId, Stream, StringFormat};
@@ -24,12 +29,190 @@ fn r(v: f32) -> f32 {
     (v * 100.0).round() / 100.0
 }
 
-/// The resource name and base font of a face (standard-14, so nothing is embedded).
-fn font(face: Face) -> (&'static str, &'static str) {
+/// The resource name of a face's font.
+fn font(face: Face) -> &'static str {
     match face {
-        Face::Regular => ("F5", "Helvetica"),
-        Face::Bold => ("F6", "Helvetica-Bold"),
+        Face::Regular => "FR",
+        Face::Bold => "FB",
     }
+}
+
+/// A face subset to the characters a document uses: glyph codes for the content stream.
+struct Subset {
+    /// Character to glyph id in the subset (the content stream's 2-byte code).
+    codes: BTreeMap<char, u16>,
+    /// Original glyph ids, in subset order (index = subset glyph id; 0 is .notdef).
+    glyphs: Vec<u16>,
+    /// The subset font program.
+    bytes: Vec<u8>,
+}
+
+/// The tables a subset keeps: those ISO 32000-1 (9.9) requires of an embedded TrueType
+/// program (head, hhea, loca, maxp, cvt, prep, glyf, hmtx, fpgm), plus cmap and post.
+/// allsorts' own PDF profile also keeps `name`, which in DejaVu is 15 KiB of licence text
+/// per face.
+fn subset_profile() -> SubsetProfile {
+    use allsorts::tag;
+    SubsetProfile::Custom(vec![
+        tag::CMAP,
+        tag::HEAD,
+        tag::CVT,
+        tag::FPGM,
+        tag::HHEA,
+        tag::HMTX,
+        tag::MAXP,
+        tag::POST,
+        tag::PREP,
+    ])
+}
+
+fn subset_face(face: Face, chars: &BTreeSet<char>) -> Result<Subset, DocumentError> {
+    let program = face.font();
+    let fail = |e: String| DocumentError::Pdf(format!("font subset {}: {e}", program.name));
+    let originals: BTreeSet<u16> = chars.iter().filter_map(|&c| program.glyph(c)).collect();
+    let glyphs: Vec<u16> = std::iter::once(0).chain(originals).collect();
+    let new_id: BTreeMap<u16, u16> = glyphs
+        .iter()
+        .enumerate()
+        .map(|(i, &g)| (g, u16::try_from(i).unwrap_or(0)))
+        .collect();
+    let codes = chars
+        .iter()
+        .map(|&c| {
+            let code = program
+                .glyph(c)
+                .and_then(|g| new_id.get(&g).copied())
+                .unwrap_or(0);
+            (c, code)
+        })
+        .collect();
+    let data = ReadScope::new(program.bytes)
+        .read::<FontData<'_>>()
+        .map_err(|e| fail(e.to_string()))?;
+    let provider = data.table_provider(0).map_err(|e| fail(e.to_string()))?;
+    let bytes = subset(&provider, &glyphs, &subset_profile(), CmapTarget::Unicode)
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(Subset {
+        codes,
+        glyphs,
+        bytes,
+    })
+}
+
+/// The `XXXXXX+` tag of a subset font (ISO 32000-1, 9.6.4): six capitals derived from
+/// the subset's bytes, so the same glyphs always give the same name.
+fn subset_tag(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .take(6)
+        .map(|b| char::from(b'A' + b % 26))
+        .collect()
+}
+
+/// The /ToUnicode CMap: each subset glyph code to its character (the lowest character
+/// when several share a glyph).
+fn to_unicode(subset: &Subset) -> Vec<u8> {
+    let mut by_code: BTreeMap<u16, char> = BTreeMap::new();
+    for (&c, &code) in &subset.codes {
+        if code != 0 {
+            by_code.entry(code).or_insert(c);
+        }
+    }
+    let mut out = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+         /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+         /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+         1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    let entries: Vec<(u16, char)> = by_code.into_iter().collect();
+    for chunk in entries.chunks(100) {
+        out.push_str(&format!("{} beginbfchar\n", chunk.len()));
+        for (code, c) in chunk {
+            let utf16: String = c
+                .encode_utf16(&mut [0; 2])
+                .iter()
+                .map(|u| format!("{u:04X}"))
+                .collect();
+            out.push_str(&format!("<{code:04X}> <{utf16}>\n"));
+        }
+        out.push_str("endbfchar\n");
+    }
+    out.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    out.into_bytes()
+}
+
+/// Adds a face's Type0 font (and its descendant, descriptor, program and /ToUnicode) to
+/// the document; returns the Type0 font's id.
+fn add_font(doc: &mut lopdf::Document, face: Face, subset: &Subset) -> ObjectId {
+    let program = face.font();
+    let base_font = format!("{}+{}", subset_tag(&subset.bytes), program.name);
+    let file_id = doc.add_object(Stream::new(
+        Dictionary::from_iter(vec![(
+            "Length1",
+            Object::Integer(subset.bytes.len() as i64),
+        )]),
+        subset.bytes.clone(),
+    ));
+    let [x0, y0, x1, y1] = program.bbox;
+    let descriptor_id = doc.add_object(Dictionary::from_iter(vec![
+        ("Type", name("FontDescriptor")),
+        ("FontName", name(&base_font)),
+        ("Flags", Object::Integer(32)),
+        (
+            "FontBBox",
+            Object::Array(
+                [x0, y0, x1, y1]
+                    .iter()
+                    .map(|v| Object::Integer(program.scaled(*v)))
+                    .collect(),
+            ),
+        ),
+        ("ItalicAngle", Object::Integer(0)),
+        ("Ascent", Object::Integer(program.scaled(program.ascent))),
+        ("Descent", Object::Integer(program.scaled(program.descent))),
+        ("CapHeight", Object::Integer(program.scaled(program.ascent))),
+        (
+            "StemV",
+            Object::Integer(if face == Face::Bold { 140 } else { 80 }),
+        ),
+        ("FontFile2", reference(file_id)),
+    ]));
+    let widths: Vec<Object> = subset
+        .glyphs
+        .iter()
+        .map(|&g| Object::Integer(program.glyph_units(g).round() as i64))
+        .collect();
+    let cid_font_id = doc.add_object(Dictionary::from_iter(vec![
+        ("Type", name("Font")),
+        ("Subtype", name("CIDFontType2")),
+        ("BaseFont", name(&base_font)),
+        (
+            "CIDSystemInfo",
+            Object::Dictionary(Dictionary::from_iter(vec![
+                ("Registry", Object::string_literal("Adobe")),
+                ("Ordering", Object::string_literal("Identity")),
+                ("Supplement", Object::Integer(0)),
+            ])),
+        ),
+        ("FontDescriptor", reference(descriptor_id)),
+        (
+            "W",
+            Object::Array(vec![Object::Integer(0), Object::Array(widths)]),
+        ),
+        ("CIDToGIDMap", name("Identity")),
+    ]));
+    let to_unicode_id = doc.add_object(Stream::new(Dictionary::new(), to_unicode(subset)));
+    doc.add_object(Dictionary::from_iter(vec![
+        ("Type", name("Font")),
+        ("Subtype", name("Type0")),
+        ("BaseFont", name(&base_font)),
+        ("Encoding", name("Identity-H")),
+        (
+            "DescendantFonts",
+            Object::Array(vec![reference(cid_font_id)]),
+        ),
+        ("ToUnicode", reference(to_unicode_id)),
+    ]))
 }
 
 fn real(v: f32) -> Object {
@@ -68,30 +251,17 @@ impl State {
     }
 }
 
-/// WinAnsi bytes of text already reduced to WinAnsi characters by the layout (anything
-/// else becomes `?`, as before).
-fn win_ansi(text: &str) -> Vec<u8> {
-    text.chars()
-        .map(|c| super::text::win_ansi_byte(c).unwrap_or(b'?'))
-        .collect()
+/// Text as 2-byte glyph codes of the face's subset (Identity-H), a hexadecimal string.
+fn shown_string(text: &str, subset: &Subset) -> Object {
+    let bytes = text
+        .chars()
+        .flat_map(|c| subset.codes.get(&c).copied().unwrap_or(0).to_be_bytes())
+        .collect();
+    Object::String(bytes, StringFormat::Hexadecimal)
 }
 
-/// A content-stream string: literal when every byte is printable ASCII other than
-/// `(`, `)`, `\\` and `%`, hexadecimal otherwise.
-fn shown_string(bytes: Vec<u8>) -> Object {
-    let hex = bytes
-        .iter()
-        .any(|&b| !(32..=126).contains(&b) || matches!(b, b'(' | b')' | b'\\' | b'%'));
-    let format = if hex {
-        StringFormat::Hexadecimal
-    } else {
-        StringFormat::Literal
-    };
-    Object::String(bytes, format)
-}
-
-/// One page's content stream, and the faces it uses.
-fn page_content(draws: Vec<Draw>, faces: &mut BTreeSet<Face>) -> Vec<Operation> {
+/// One page's content stream.
+fn page_content(draws: Vec<Draw>, subsets: &BTreeMap<Face, Subset>) -> Vec<Operation> {
     let mut ops = Vec::new();
     let mut st = State::default();
     for d in draws {
@@ -105,14 +275,16 @@ fn page_content(draws: Vec<Draw>, faces: &mut BTreeSet<Face>) -> Vec<Operation> 
                 text,
             } => {
                 st.fill(&mut ops, g);
-                faces.insert(face);
-                let (name, _) = font(face);
+                let Some(subset) = subsets.get(&face) else {
+                    continue;
+                };
+                let name = font(face);
                 ops.push(op("BT", vec![]));
                 ops.push(op("Tf", vec![Object::Name(name.into()), real(size)]));
                 // Inside a fresh BT the text matrix is the identity, so this
                 // relative move is an absolute position.
                 ops.push(op("Td", vec![real(r(x)), real(r(y))]));
-                ops.push(op("Tj", vec![shown_string(win_ansi(&text))]));
+                ops.push(op("Tj", vec![shown_string(&text, subset)]));
                 ops.push(op("ET", vec![]));
             }
             Draw::Line {
@@ -232,11 +404,20 @@ fn name(value: &str) -> Object {
 
 /// Serialises laid-out pages into PDF bytes.
 pub(crate) fn write(spec: &DocumentSpec, pages: Vec<Vec<Draw>>) -> Result<Vec<u8>, DocumentError> {
-    let mut faces = BTreeSet::new();
+    let mut used: BTreeMap<Face, BTreeSet<char>> = BTreeMap::new();
+    for draw in pages.iter().flatten() {
+        if let Draw::Text { face, text, .. } = draw {
+            used.entry(*face).or_default().extend(text.chars());
+        }
+    }
+    let subsets: BTreeMap<Face, Subset> = used
+        .iter()
+        .map(|(face, chars)| Ok((*face, subset_face(*face, chars)?)))
+        .collect::<Result<_, DocumentError>>()?;
     let contents: Vec<Vec<u8>> = pages
         .into_iter()
         .map(|draws| {
-            let operations = page_content(draws, &mut faces);
+            let operations = page_content(draws, &subsets);
             Content { operations }
                 .encode()
                 .map_err(|e| DocumentError::Pdf(e.to_string()))
@@ -247,15 +428,9 @@ pub(crate) fn write(spec: &DocumentSpec, pages: Vec<Vec<Draw>>) -> Result<Vec<u8
     doc.reference_table.cross_reference_type = lopdf::xref::XrefType::CrossReferenceTable;
     let pages_id = doc.new_object_id();
     let mut fonts = Dictionary::new();
-    for face in &faces {
-        let (resource, base_font) = font(*face);
-        let font_id = doc.add_object(Dictionary::from_iter(vec![
-            ("Type", name("Font")),
-            ("Subtype", name("Type1")),
-            ("BaseFont", name(base_font)),
-            ("Encoding", name("WinAnsiEncoding")),
-        ]));
-        fonts.set(resource, reference(font_id));
+    for (face, subset) in &subsets {
+        let font_id = add_font(&mut doc, *face, subset);
+        fonts.set(font(*face), reference(font_id));
     }
     let fonts_id = doc.add_object(fonts);
     // Empty XObject, ExtGState and Shading resource dictionaries, as the earlier

@@ -1,88 +1,170 @@
-//! WinAnsi text handling for the two built-in fonts: sanitising arbitrary
-//! Unicode into characters the standard Helvetica fonts can show, measuring
-//! strings with the fonts' advance widths, and greedy line wrapping.
+//! Text for the two embedded faces (DejaVu Sans and DejaVu Sans Bold, committed under
+//! `data/fonts/` with their licence): sanitising arbitrary Unicode into characters both
+//! faces can show, measuring strings with the fonts' advance widths, and greedy line
+//! wrapping.
+//!
+//! DejaVu Sans covers the Latin letters of all eleven official languages (Tshivenḓa's
+//! ḓ ḽ ṅ ṋ ṱ, Afrikaans ê ë ô, Sesotho sa Leboa's š, ...), Greek and Cyrillic, and the
+//! combining diacritical marks.
 
-/// The two built-in faces the renderer uses (ordered as their font resources are written).
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use allsorts::binary::read::ReadScope;
+use allsorts::font_data::FontData;
+use allsorts::tables::cmap::Cmap;
+use allsorts::tables::{FontTableProvider, HeadTable, HheaTable, HmtxTable, MaxpTable};
+use allsorts::tag;
+
+/// DejaVu Sans (Book), version 2.37 (Debian `fonts-dejavu-core`).
+pub(crate) const DEJAVU_SANS: &[u8] = include_bytes!("../../data/fonts/DejaVuSans.ttf");
+/// DejaVu Sans Bold, same provenance.
+pub(crate) const DEJAVU_SANS_BOLD: &[u8] = include_bytes!("../../data/fonts/DejaVuSans-Bold.ttf");
+
+/// The two faces the renderer uses (ordered as their font resources are written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Face {
-    /// Helvetica.
+    /// DejaVu Sans.
     Regular,
-    /// Helvetica-Bold.
+    /// DejaVu Sans Bold.
     Bold,
 }
 
-/// Unicode code points of WinAnsiEncoding bytes 0x80..=0x9F (0 = unassigned).
-const WIN_ANSI_HIGH: [u32; 32] = [
-    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
-    0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC,
-    0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
-];
+/// A parsed embedded font program: what layout and the PDF writer need of it.
+pub(crate) struct FontProgram {
+    /// The whole font file.
+    pub(crate) bytes: &'static [u8],
+    /// PostScript name, for /BaseFont.
+    pub(crate) name: &'static str,
+    /// Unicode code point to glyph id.
+    cmap: BTreeMap<u32, u16>,
+    /// Advance width of each glyph, in font units.
+    advances: Vec<u16>,
+    /// Font units per em.
+    pub(crate) units_per_em: u16,
+    /// Font bounding box (xMin, yMin, xMax, yMax), in font units.
+    pub(crate) bbox: [i16; 4],
+    /// Typographic ascender and descender, in font units.
+    pub(crate) ascent: i16,
+    /// See `ascent`.
+    pub(crate) descent: i16,
+}
 
-/// Advance widths (1/1000 em) of Helvetica for WinAnsi bytes 0x20..=0xFF.
-///
-/// Generated once from the metrics of the standard-font programs that printpdf 0.12
-/// bundled (`BuiltinFont::get_parsed_font`), rounded to 1/1000 em; they equal Adobe's
-/// Helvetica AFM widths, which a viewer uses for the non-embedded standard font.
-/// Unassigned bytes are 0 and are never emitted, because [`sanitize`] maps every
-/// character to an assigned byte.
-#[rustfmt::skip]
-const HELVETICA: [u16; 224] = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
-    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
-    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
-    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
-    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
-    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584, 0,
-    744, 0, 222, 556, 333, 1000, 556, 556, 333, 1000, 667, 333, 1000, 0, 611, 0,
-    0, 222, 222, 333, 278, 350, 556, 1000, 333, 1000, 500, 333, 944, 0, 500, 667,
-    278, 333, 556, 556, 556, 556, 260, 556, 333, 737, 370, 556, 584, 0, 737, 333,
-    400, 549, 333, 333, 333, 576, 537, 278, 333, 333, 365, 556, 834, 834, 834, 611,
-    667, 667, 667, 667, 667, 667, 1000, 722, 667, 667, 667, 667, 278, 278, 278, 278,
-    722, 722, 778, 778, 778, 778, 778, 584, 778, 722, 722, 722, 722, 667, 667, 611,
-    556, 556, 556, 556, 556, 556, 889, 500, 556, 556, 556, 556, 278, 278, 278, 278,
-    556, 556, 556, 556, 556, 556, 556, 549, 611, 556, 556, 556, 556, 500, 556, 500,
-];
+impl FontProgram {
+    fn load(bytes: &'static [u8], name: &'static str) -> Result<FontProgram, String> {
+        Self::parse(bytes, name).map_err(|e| format!("{name}: {e}"))
+    }
 
-/// Advance widths (1/1000 em) of Helvetica-Bold for WinAnsi bytes 0x20..=0xFF.
-/// Same provenance as [`HELVETICA`].
-#[rustfmt::skip]
-const HELVETICA_BOLD: [u16; 224] = [
-    278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278,
-    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611,
-    975, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833, 722, 778,
-    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584, 556,
-    333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611,
-    611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584, 0,
-    744, 0, 278, 556, 500, 1000, 556, 556, 333, 1000, 667, 333, 1000, 0, 611, 0,
-    0, 278, 278, 500, 333, 350, 556, 1000, 333, 1000, 556, 333, 944, 0, 500, 667,
-    278, 333, 556, 556, 556, 556, 280, 556, 333, 737, 370, 556, 584, 0, 737, 333,
-    400, 549, 333, 333, 333, 576, 556, 278, 333, 333, 365, 556, 834, 834, 834, 611,
-    722, 722, 722, 722, 722, 722, 1000, 722, 667, 667, 667, 667, 278, 278, 278, 278,
-    722, 722, 778, 778, 778, 778, 778, 584, 778, 722, 722, 722, 722, 667, 667, 611,
-    556, 556, 556, 556, 556, 556, 889, 556, 556, 556, 556, 556, 278, 278, 278, 278,
-    611, 611, 611, 611, 611, 611, 611, 549, 611, 611, 611, 611, 611, 556, 611, 556,
-];
+    fn parse(bytes: &'static [u8], name: &'static str) -> Result<FontProgram, String> {
+        fn e(e: impl std::fmt::Display) -> String {
+            e.to_string()
+        }
+        let font_file = ReadScope::new(bytes).read::<FontData<'_>>().map_err(e)?;
+        let provider = font_file.table_provider(0).map_err(e)?;
+        let head = ReadScope::new(&provider.read_table_data(tag::HEAD).map_err(e)?)
+            .read::<HeadTable>()
+            .map_err(e)?;
+        let maxp = ReadScope::new(&provider.read_table_data(tag::MAXP).map_err(e)?)
+            .read::<MaxpTable>()
+            .map_err(e)?;
+        let hhea = ReadScope::new(&provider.read_table_data(tag::HHEA).map_err(e)?)
+            .read::<HheaTable>()
+            .map_err(e)?;
+        let cmap_data = provider.read_table_data(tag::CMAP).map_err(e)?;
+        let cmap_table = ReadScope::new(&cmap_data).read::<Cmap<'_>>().map_err(e)?;
+        let (_, subtable) = allsorts::font::read_cmap_subtable(&cmap_table)
+            .map_err(e)?
+            .ok_or_else(|| "no Unicode cmap".to_string())?;
+        let mut cmap = BTreeMap::new();
+        subtable
+            .mappings_fn(|cp, gid| {
+                cmap.insert(cp, gid);
+            })
+            .map_err(e)?;
+        let hmtx_data = provider.read_table_data(tag::HMTX).map_err(e)?;
+        let hmtx = ReadScope::new(&hmtx_data)
+            .read_dep::<HmtxTable<'_>>((
+                usize::from(maxp.num_glyphs),
+                usize::from(hhea.num_h_metrics),
+            ))
+            .map_err(e)?;
+        let advances = (0..maxp.num_glyphs)
+            .map(|g| hmtx.horizontal_advance(g).unwrap_or(0))
+            .collect();
+        Ok(FontProgram {
+            bytes,
+            name,
+            cmap,
+            advances,
+            units_per_em: head.units_per_em.max(1),
+            bbox: [head.x_min, head.y_min, head.x_max, head.y_max],
+            ascent: hhea.ascender,
+            descent: hhea.descender,
+        })
+    }
 
-/// Width used for a character the tables do not know (never hit for
-/// sanitised text; a safe over-estimate otherwise).
-const FALLBACK_WIDTH: u16 = 556;
+    /// The glyph for `c`, if the font has one.
+    pub(crate) fn glyph(&self, c: char) -> Option<u16> {
+        self.cmap.get(&u32::from(c)).copied().filter(|&g| g != 0)
+    }
 
-/// The WinAnsiEncoding byte for `c`, if the encoding has one.
-pub(crate) fn win_ansi_byte(c: char) -> Option<u8> {
-    let cp = u32::from(c);
-    match cp {
-        0x20..=0x7E | 0xA0..=0xFF => u8::try_from(cp).ok(),
-        _ => WIN_ANSI_HIGH
-            .iter()
-            .position(|&h| h != 0 && h == cp)
-            .and_then(|i| u8::try_from(0x80 + i).ok()),
+    /// Advance width of glyph `g` in 1/1000 em.
+    pub(crate) fn glyph_units(&self, g: u16) -> f32 {
+        self.advances.get(usize::from(g)).map_or(0.0, |&w| {
+            f32::from(w) * 1000.0 / f32::from(self.units_per_em)
+        })
+    }
+
+    /// Advance width of `c` in 1/1000 em (0 for a character the font lacks).
+    fn units(&self, c: char) -> f32 {
+        self.glyph(c).map_or(0.0, |g| self.glyph_units(g))
+    }
+
+    /// A length in font units as 1/1000 em, for the PDF font descriptor.
+    pub(crate) fn scaled(&self, v: i16) -> i64 {
+        (i64::from(v) * 1000).div_euclid(i64::from(self.units_per_em))
     }
 }
 
+impl Face {
+    /// The font program for this face, parsed once per process.
+    pub(crate) fn font(self) -> &'static FontProgram {
+        static FONTS: OnceLock<[FontProgram; 2]> = OnceLock::new();
+        let fonts = FONTS.get_or_init(|| {
+            [
+                FontProgram::load(DEJAVU_SANS, "DejaVuSans")
+                    .unwrap_or_else(|e| panic!("bundled font (checked by unit tests): {e}")),
+                FontProgram::load(DEJAVU_SANS_BOLD, "DejaVuSans-Bold")
+                    .unwrap_or_else(|e| panic!("bundled font (checked by unit tests): {e}")),
+            ]
+        });
+        match self {
+            Face::Regular => &fonts[0],
+            Face::Bold => &fonts[1],
+        }
+    }
+}
+
+/// Whether both faces have a glyph for `c`, so it prints exactly wherever it appears.
+pub fn printable(c: char) -> bool {
+    Face::Regular.font().glyph(c).is_some() && Face::Bold.font().glyph(c).is_some()
+}
+
+/// Whether every character of `s` prints exactly as given on a document: both faces
+/// have its glyph and it needs no right-to-left ordering or contextual shaping (Hebrew,
+/// Arabic and their presentation forms are refused: the renderer lays text out left to
+/// right, glyph by glyph).
+pub fn prints_exactly(s: &str) -> bool {
+    s.chars().all(|c| {
+        !matches!(u32::from(c), 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
+            && (c == ' ' || printable(c))
+    })
+}
+
 /// Maps one character to what the document shows for it: `Some(c)` keeps a
-/// WinAnsi character, a substitute for common typographic characters the
-/// encoding lacks, `None` drops invisible characters, and anything else
-/// becomes `'?'`. Line feeds are kept (they are explicit line breaks).
+/// character both faces have, a substitute for typographic spaces and dashes,
+/// `None` drops invisible characters, and anything else becomes `'?'`. Line
+/// feeds are kept (they are explicit line breaks).
 fn map_char(c: char) -> Option<char> {
     match c {
         '\n' => Some('\n'),
@@ -90,45 +172,32 @@ fn map_char(c: char) -> Option<char> {
         '\r' => None,
         // Soft hyphen, zero-width spaces/joiners, word joiner, BOM.
         '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' => None,
-        // Combining diacritics (decomposed text degrades to the base letter).
-        '\u{0300}'..='\u{036F}' => None,
         // Typographic spaces: thin, narrow no-break (used as a digit-group
         // separator in South African amounts), figure, ideographic ...
         '\u{2007}' | '\u{202F}' => Some('\u{00A0}'),
         '\u{2000}'..='\u{200A}' | '\u{205F}' | '\u{3000}' => Some(' '),
         '\u{2010}'..='\u{2012}' | '\u{2212}' => Some('-'),
-        '\u{2015}' => Some('\u{2014}'),
-        '\u{2032}' => Some('\''),
-        '\u{2033}' => Some('"'),
         c if c.is_control() => Some('?'),
-        c if win_ansi_byte(c).is_some() => Some(c),
+        c if printable(c) => Some(c),
         _ => Some('?'),
     }
 }
 
-/// Returns `s` reduced to characters the built-in fonts can show (see
+/// Returns `s` reduced to characters the embedded fonts can show (see
 /// [`map_char`]). Deterministic, never fails.
 pub(crate) fn sanitize(s: &str) -> String {
     s.chars().filter_map(map_char).collect()
 }
 
 /// Width of one (sanitised) character in 1/1000 em.
-fn char_units(c: char, face: Face) -> u16 {
-    let table = match face {
-        Face::Regular => &HELVETICA,
-        Face::Bold => &HELVETICA_BOLD,
-    };
-    win_ansi_byte(c)
-        .and_then(|b| table.get(usize::from(b).wrapping_sub(0x20)).copied())
-        .filter(|&w| w != 0)
-        .unwrap_or(FALLBACK_WIDTH)
+fn char_units(c: char, face: Face) -> f32 {
+    face.font().units(c)
 }
 
 /// Width of `s` set in `face` at `size` points, in points.
 pub(crate) fn text_width(s: &str, face: Face, size: f32) -> f32 {
-    let units: u32 = s.chars().map(|c| u32::from(char_units(c, face))).sum();
-    // Exact for any realistic line (< 2^24 units).
-    units as f32 * size / 1000.0
+    let units: f32 = s.chars().map(|c| char_units(c, face)).sum();
+    units * size / 1000.0
 }
 
 /// Tolerance for width comparisons, in points.
@@ -207,26 +276,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sanitize_replaces_outside_win_ansi() {
+    fn sanitize_keeps_what_the_fonts_show() {
         assert_eq!(sanitize("Café – “ok” €5"), "Café – “ok” €5");
         assert_eq!(sanitize("R\u{202F}1\u{202F}234,56"), "R\u{a0}1\u{a0}234,56");
         assert_eq!(sanitize("漢字 ok"), "?? ok");
         assert_eq!(sanitize("a\tb\r\nc\u{0}"), "a b\nc?");
-        assert_eq!(sanitize("e\u{301}"), "e");
-        assert_eq!(sanitize("😀"), "?");
-        for c in sanitize("Ω≈√∞ Ǆ ẞ ĳ ŉ").chars() {
-            assert!(win_ansi_byte(c).is_some(), "{c:?}");
+        // Decomposed text keeps its combining mark (DejaVu has them, zero width).
+        assert_eq!(sanitize("e\u{301}"), "e\u{301}");
+        assert_eq!(sanitize("\u{4E00}"), "?");
+        assert_eq!(sanitize("Ṱhalefhi Nemaḓivhe"), "Ṱhalefhi Nemaḓivhe");
+    }
+
+    /// The letters of the eleven official languages' Latin orthographies (PanSALB
+    /// spelling rules; Unicode CLDR exemplar characters for af, nr, nso, st, ss, tn, ts,
+    /// ve, xh, zu, en) print in both faces.
+    #[test]
+    fn official_languages_letters_are_printable() {
+        let letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\
+                       áàâäéèêëíìîïóòôöúùûüýÁÀÂÄÉÈÊËÍÎÏÓÔÖÚÛÜÝ\
+                       ŉ šŠ ḓḼḽṄṅṊṋṰṱḒ ŋŊ ñÑ çÇ\
+                       ʼ’'-.";
+        for c in letters.chars().filter(|c| !c.is_whitespace()) {
+            assert!(printable(c), "{c:?} U+{:04X}", u32::from(c));
         }
     }
 
     #[test]
-    fn widths_match_known_afm_values() {
-        assert_eq!(char_units(' ', Face::Regular), 278);
-        assert_eq!(char_units('W', Face::Regular), 944);
-        assert_eq!(char_units('i', Face::Regular), 222);
-        assert_eq!(char_units('!', Face::Bold), 333);
-        assert_eq!(char_units('m', Face::Bold), 889);
-        assert!((text_width("Page", Face::Regular, 10.0) - 23.35).abs() < 0.001);
+    fn prints_exactly_refuses_what_would_not_print() {
+        assert!(prints_exactly("Ṱhalefhi Nemaḓivhe"));
+        assert!(prints_exactly("Anêl du Toit-Bôë"));
+        assert!(prints_exactly("Ζωή Παπαδοπούλου"));
+        assert!(!prints_exactly("漢字"));
+        assert!(!prints_exactly("שרה"));
+        assert!(!prints_exactly("فاطمة"));
+    }
+
+    #[test]
+    fn widths_come_from_the_fonts() {
+        // DejaVu Sans: space 651/2048 em, W 2025/2048, i 569/2048.
+        assert!((char_units(' ', Face::Regular) - 317.87).abs() < 0.01);
+        assert!((char_units('W', Face::Regular) - 988.77).abs() < 0.01);
+        assert!(char_units('m', Face::Bold) > char_units('m', Face::Regular));
+        assert_eq!(char_units('漢', Face::Regular), 0.0);
+        assert!(text_width("Ṱhalefhi", Face::Regular, 10.0) > 30.0);
     }
 
     #[test]

@@ -181,6 +181,19 @@ impl Calendar {
         Self::with_declared(&text)
     }
 
+    /// This calendar with more declared days (days it already knows are kept as they
+    /// are): the server's calendar plus the holidays declared at run time.
+    pub fn with_more_declared(&self, days: &[(Date, String)]) -> Calendar {
+        let mut calendar = self.clone();
+        for (date, name) in days {
+            calendar
+                .declared
+                .entry(*date)
+                .or_insert_with(|| name.clone());
+        }
+        calendar
+    }
+
     /// The declared once-off holidays this calendar knows, in date order (without
     /// any Monday that the Sunday rule adds).
     pub fn declared_holidays(&self) -> impl Iterator<Item = (Date, &str)> + '_ {
@@ -592,6 +605,8 @@ mod tests {
             (date!(2026 - 08 - 09), "National Women's Day"), // Sunday
             (date!(2026 - 08 - 10), "National Women's Day (observed)"),
             (date!(2026 - 09 - 24), "Heritage Day"),
+            // Declared: Proclamation Notice 346 of 2026, Government Gazette 55352.
+            (date!(2026 - 11 - 04), "Local government elections"),
             (date!(2026 - 12 - 16), "Day of Reconciliation"),
             (date!(2026 - 12 - 25), "Christmas Day"),
             (date!(2026 - 12 - 26), "Day of Goodwill"), // Saturday
@@ -774,11 +789,12 @@ mod tests {
             date!(2022 - 12 - 27),
             date!(2023 - 12 - 15),
             date!(2024 - 05 - 29),
+            date!(2026 - 11 - 04),
         ] {
             assert!(dates.contains(&d), "{d} missing from bundled list");
             assert!(!cal.is_business_day(d), "{d} should not be a business day");
         }
-        assert_eq!(dates.len(), 17);
+        assert_eq!(dates.len(), 18);
         assert!(dates.windows(2).all(|w| w[0] < w[1]));
     }
 
@@ -1106,13 +1122,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("allps-ws-calendar-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("declared.txt");
-        let text = format!("{BUNDLED_DECLARED_HOLIDAYS}\n2026-11-04 Local government elections\n");
+        let text = format!("{BUNDLED_DECLARED_HOLIDAYS}\n2030-05-15 Test election day\n");
         std::fs::write(&path, text).unwrap();
         let cal = Calendar::from_declared_file(&path).unwrap();
-        assert_eq!(cal.declared_holidays().count(), 18);
+        assert_eq!(cal.declared_holidays().count(), 19);
         assert_eq!(
-            cal.holiday_name(date!(2026 - 11 - 04)).as_deref(),
-            Some("Local government elections")
+            cal.holiday_name(date!(2030 - 05 - 15)).as_deref(),
+            Some("Test election day")
         );
         assert!(!cal.is_business_day(date!(2024 - 05 - 29)));
 

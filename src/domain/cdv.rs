@@ -218,12 +218,48 @@ pub struct Bank {
     pub processing_week: ProcessingWeek,
     /// The bank's branch-code ranges.
     pub branch_ranges: Vec<BranchRange>,
+    /// The account-number lengths (digits as written, leading zeros included) the bank
+    /// issues, ascending; empty when no source gives them (then 1-11 digits). See
+    /// [`Bank::issues_length`].
+    pub account_lengths: Vec<u8>,
 }
 
 impl Bank {
     /// Whether the branch code (as a number) belongs to this bank.
     pub fn has_branch(&self, code: u32) -> bool {
         self.branch_ranges.iter().any(|r| r.contains(code))
+    }
+
+    /// Whether a number of `given` digits (as written) with `significant` digits after
+    /// its leading zeros has a length the bank issues. Accepted: a listed length as
+    /// written, or the number zero-filled to 11 digits (BankservAfrica's own format)
+    /// when its significant digits fit the longest listed length. Either way at most
+    /// one leading zero may belong to the number itself (Standard Bank's
+    /// `012345679`), so the significant digits must be at least the shortest listed
+    /// length less one: `00000000050` is as short at FNB as `50`. A bank with no
+    /// listed lengths takes any 1-11 digits.
+    pub fn issues_length(&self, given: usize, significant: usize) -> bool {
+        let (Some(&min), Some(&max)) = (self.account_lengths.first(), self.account_lengths.last())
+        else {
+            return true;
+        };
+        let (min, max) = (usize::from(min), usize::from(max));
+        let as_written = self
+            .account_lengths
+            .iter()
+            .any(|&n| usize::from(n) == given);
+        let zero_filled = given == CDV_DIGITS && significant <= max;
+        significant + 1 >= min && (as_written || zero_filled)
+    }
+
+    /// The lengths as words for a message: "10", "9 or 11", "8, 9, 10 or 11".
+    pub fn account_lengths_text(&self) -> String {
+        let words: Vec<String> = self.account_lengths.iter().map(u8::to_string).collect();
+        match words.split_last() {
+            None => "1 to 11".to_string(),
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        }
     }
 }
 
@@ -335,6 +371,16 @@ pub enum CdvError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The number's length is not one the bank issues (its `lengths` line).
+    #[error("account number has {digits} digits; {bank} account numbers have {lengths} digits")]
+    AccountNumberLength {
+        /// Bank name.
+        bank: String,
+        /// Digits given.
+        digits: usize,
+        /// The lengths the bank issues, as words.
+        lengths: String,
+    },
     /// The bank has no CDV row for this account type at this branch.
     #[error("{bank} does not accept {account_type} accounts at branch {branch_code}")]
     AccountTypeNotAccepted {
@@ -366,6 +412,9 @@ impl From<CdvError> for Refusal {
             }
             CdvError::AccountNumberFormat { .. } => {
                 Refusal::field(ResultCode::AccountNumberFormat, "AccountNumber", message)
+            }
+            CdvError::AccountNumberLength { .. } => {
+                Refusal::field(ResultCode::AccountNumberLength, "AccountNumber", message)
             }
             CdvError::AccountTypeNotAccepted { .. } => {
                 Refusal::field(ResultCode::AccountTypeNotAccepted, "AccountType", message)
@@ -475,7 +524,8 @@ impl CdvTable {
     /// Verifies an account number for a branch and account type.
     ///
     /// Checks, in order: branch format, bank for the branch, account-number
-    /// format, a parameter row for the account type, then the check digit.
+    /// format, the bank's account-number lengths, a parameter row for the account
+    /// type, then the check digit.
     pub fn validate(
         &self,
         branch_code: &str,
@@ -494,6 +544,13 @@ impl CdvTable {
             })?;
         let bank = &self.banks[bank_index];
         let number = AccountNumber::parse(account_number)?;
+        if !number.is_zero() && !bank.issues_length(account_number.len(), number.significant) {
+            return Err(CdvError::AccountNumberLength {
+                bank: bank.name.clone(),
+                digits: account_number.len(),
+                lengths: bank.account_lengths_text(),
+            });
+        }
 
         let mut rules = self
             .rules
@@ -723,10 +780,13 @@ impl Parser {
                 "bank" => self.bank(line, &fields)?,
                 "branches" => self.branches(line, &fields)?,
                 "cdv" => self.cdv(line, &fields)?,
+                "lengths" => self.lengths(line, &fields)?,
                 other => {
                     return Err(err(
                         line,
-                        format!("unknown record kind {other:?} (expected bank, branches or cdv)"),
+                        format!(
+                            "unknown record kind {other:?} (expected bank, branches, lengths or cdv)"
+                        ),
                     ));
                 }
             }
@@ -790,8 +850,39 @@ impl Parser {
             social_grant_eft,
             processing_week,
             branch_ranges: Vec::new(),
+            account_lengths: Vec::new(),
         });
         self.bank_lines.push(line);
+        Ok(())
+    }
+
+    fn lengths(&mut self, line: usize, f: &[&str]) -> Result<(), CdvDataError> {
+        expect_fields(line, f, 3, "lengths | ID | LENGTHS")?;
+        let bank = self
+            .banks
+            .iter()
+            .position(|b| b.id == f[1])
+            .ok_or_else(|| err(line, format!("bank {:?} is not declared above", f[1])))?;
+        if !self.banks[bank].account_lengths.is_empty() {
+            return Err(err(
+                line,
+                format!("bank {:?} has a second lengths line", f[1]),
+            ));
+        }
+        let mut lengths = Vec::new();
+        for part in f[2].split(',').map(str::trim) {
+            let n: u8 = part
+                .parse()
+                .ok()
+                .filter(|n| (1..=CDV_DIGITS as u8).contains(n))
+                .ok_or_else(|| err(line, format!("length {part:?} must be 1 to 11")))?;
+            if lengths.contains(&n) {
+                return Err(err(line, format!("length {n} is listed twice")));
+            }
+            lengths.push(n);
+        }
+        lengths.sort_unstable();
+        self.banks[bank].account_lengths = lengths;
         Ok(())
     }
 
@@ -1066,6 +1157,22 @@ mod tests {
             ("mercantile", "450105"),
             ("sasfin", "683000"),
             ("postbank", "460005"),
+            // NOTES 6.3 and TZ-ZAR (data file): the codes the issue named first.
+            ("albaraka", "800000"),
+            ("olympus", "585001"),
+            ("hsbc", "587000"),
+            ("finbond", "589000"),
+            ("ubank", "431010"),
+            ("citibank", "350005"),
+            ("icici", "362000"),
+            ("jpmorgan", "432000"),
+            ("hbz", "570100"),
+            ("ccb", "586666"),
+            ("bankofchina", "686000"),
+            ("bnp", "688000"),
+            ("habib", "700066"),
+            ("stanchart", "730020"),
+            ("sbi", "801000"),
         ];
         assert_eq!(table().banks().len(), expected.len());
         for (id, universal) in expected {
@@ -1190,13 +1297,15 @@ mod tests {
     #[test]
     fn standard_bank() {
         valid("051001", "012345679", Current, "standard"); // 9 digits
-        valid("004305", "12345679", Savings, "standard"); // leading zero omitted
+        valid("004305", "012345679", Savings, "standard");
+        valid("004305", "00012345679", Savings, "standard"); // zero-filled to 11
         valid("051001", "10123456787", Current, "standard"); // new 11-digit, exception m
         valid("004305", "10123456787", Transmission, "standard");
         check_fails("051001", "012345678", Current);
         check_fails("051001", "10123456788", Current);
-        // 10 digits: passes 11987654321 but exception m refuses the length.
-        check_fails("051001", "1012345678", Current);
+        // 10 digits: passes 11987654321 but Standard Bank issues 9 or 11 digits (the
+        // lengths line, like exception m, refuses it).
+        length_refused("051001", "1012345678", Current);
         // 11 digits not starting with 1.
         check_fails("051001", "20123456787", Current);
         type_refused("051001", "012345679", Bond);
@@ -1321,6 +1430,96 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    fn length_refused(branch: &str, number: &str, t: AccountType) {
+        match table().validate(branch, number, t) {
+            Err(CdvError::AccountNumberLength { digits, .. }) => {
+                assert_eq!(digits, number.len(), "{branch} {number}")
+            }
+            other => panic!("{branch} {number} {t}: expected a length refusal, got {other:?}"),
+        }
+    }
+
+    /// Lengths from JS-LEN (data file): each bank's short and long numbers are refused
+    /// with their own error, before the check digit (which the issue's two-digit
+    /// examples pass).
+    #[test]
+    fn account_number_lengths_per_bank() {
+        // The issue's examples: two-digit numbers that pass CDV.
+        for (branch, number) in [
+            ("250655", "50"),
+            ("470010", "19"),
+            ("051001", "10"),
+            ("632005", "11"),
+            ("198765", "19"),
+        ] {
+            length_refused(branch, number, Current);
+        }
+        // (branch, shortest valid, one digit short, one digit long)
+        for (branch, ok, short, long) in [
+            ("632005", "12345601", "1234560", "123456012345"),
+            ("470010", "1376543212", "137654321", "13765432120"),
+            ("250655", "62109876542", "6210987654", "621098765420"),
+            ("198765", "1012345688", "101234568", "101234568800"),
+            ("051001", "012345679", "01234567", "0123456790"),
+            ("580105", "10001234562", "1000123456", "100012345620"),
+            ("450105", "1051234565", "105123456", "10512345650"),
+        ] {
+            let pass = table().validate(branch, ok, Current).unwrap_or_else(|e| {
+                panic!("{branch} {ok}: {e}");
+            });
+            assert!(!pass.bank.account_lengths.is_empty());
+            length_refused(branch, short, Current);
+            if long.len() <= 11 {
+                length_refused(branch, long, Current);
+            } else {
+                assert!(matches!(
+                    table().validate(branch, long, Current),
+                    Err(CdvError::AccountNumberFormat { .. })
+                ));
+            }
+        }
+        // Standard Bank's 10 digits sit between its 9 and 11.
+        length_refused("051001", "1012345678", Current);
+        // Zero-filled to 11 digits is BankservAfrica's format; too few significant
+        // digits is still short.
+        valid("470010", "01376543212", Savings, "capitec");
+        length_refused("250655", "00000000050", Current);
+        length_refused("470010", "11376543212", Savings);
+        // All zeros is left to the account indicator.
+        assert!(matches!(
+            table().validate("470010", "0000000000", Savings),
+            Err(CdvError::AccountNumberFormat { .. })
+        ));
+        // The message names the bank and its lengths, never the number.
+        let e = table().validate("051001", "10", Current).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "account number has 2 digits; Standard Bank of South Africa account numbers have 9 or 11 digits"
+        );
+        let absa = table().bank("absa").unwrap();
+        assert_eq!(absa.account_lengths_text(), "8, 9, 10 or 11");
+        // Banks without a sourced length take 1-11 digits.
+        assert!(table().bank("grindrod").unwrap().account_lengths.is_empty());
+        assert!(table().validate("584000", "5", Current).is_ok());
+    }
+
+    #[test]
+    fn lengths_lines_are_checked() {
+        let head = "bank | x | X | 100000 | no | unknown\nbranches | x | 100000 | 100999\n";
+        line_error(&format!("{head}lengths | y | 10\n"), 3, "not declared");
+        line_error(&format!("{head}lengths | x | 0\n"), 3, "1 to 11");
+        line_error(&format!("{head}lengths | x | 12\n"), 3, "1 to 11");
+        line_error(&format!("{head}lengths | x | 9,9\n"), 3, "twice");
+        line_error(
+            &format!("{head}lengths | x | 9\nlengths | x | 10\n"),
+            4,
+            "second",
+        );
+        line_error(&format!("{head}lengths | x\n"), 3, "expected 3");
+        let t = CdvTable::parse(&format!("{head}lengths | x | 11, 9\n")).unwrap();
+        assert_eq!(t.bank("x").unwrap().account_lengths, [9, 11]);
     }
 
     #[test]

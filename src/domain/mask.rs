@@ -1,5 +1,6 @@
-//! Masking of personal and banking identifiers for logs. Log lines carry at most the last
-//! few characters of an ID number or account number, never a password.
+//! Masking of personal and banking identifiers for logs and printed documents. Log lines
+//! and documents carry at most the last few characters of an account number (documents
+//! print every bank account number through [`account_number`]), never a password.
 
 /// `8001015009087` → `*********9087`: all but the last four characters hidden.
 pub fn id_number(value: &str) -> String {

@@ -103,6 +103,9 @@ contract_enum!(
         MandateExpired => "MANDATE_EXPIRED",
         /// A DebiCheck mandate was suspended.
         MandateSuspended => "MANDATE_SUSPENDED",
+        /// An instalment not yet presented was moved off a newly declared public holiday
+        /// (`admin holiday add`) to the previous business day; ReasonText says from and to.
+        InstalmentMoved => "INSTALMENT_MOVED",
     }
 );
 

@@ -301,6 +301,10 @@ pub struct PromissoryConfig {
     pub max_action_days_ahead: u16,
     /// Time from creation until a note counts as registered (ACTIVE).
     pub registration_delay: Duration,
+    /// The age of majority: a debtor younger than this on the day of the request
+    /// cannot sign a promissory note or debit order mandate (18 in South Africa,
+    /// Children's Act 38 of 2005, s17).
+    pub age_of_majority: u8,
 }
 
 /// DebiCheck tracking is at most 10 days (PASA; domain notes 5.5).
@@ -324,6 +328,7 @@ impl Default for PromissoryConfig {
             max_instalments: 60,
             max_action_days_ahead: 365,
             registration_delay: Duration::minutes(10),
+            age_of_majority: 18,
         }
     }
 }
@@ -380,6 +385,34 @@ impl PromissoryConfig {
         }
         if self.registration_delay.is_negative() {
             return Err("the registration delay may not be negative".into());
+        }
+        if !(1..=99).contains(&self.age_of_majority) {
+            return Err(format!(
+                "the age of majority must be 1 to 99, got {}",
+                self.age_of_majority
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a debtor younger than the age of majority on `today` (the request's
+    /// date in South Africa): a minor cannot sign a promissory note or a debit order
+    /// mandate.
+    ///
+    /// # Errors
+    ///
+    /// `DEBTOR_MINOR` naming `ClientNumber`.
+    pub fn check_of_age(&self, date_of_birth: Date, today: Date) -> Result<(), Refusal> {
+        let majority = coming_of_age(date_of_birth, self.age_of_majority);
+        if majority.is_none_or(|d| today < d) {
+            return Err(Refusal::field(
+                ResultCode::DebtorMinor,
+                "ClientNumber",
+                format!(
+                    "the client is under {} on {today} and cannot sign a promissory note or debit order mandate",
+                    self.age_of_majority
+                ),
+            ));
         }
         Ok(())
     }
@@ -499,6 +532,18 @@ pub fn add_months(first: Date, months: u32) -> Option<Date> {
     Date::from_calendar_date(year, month, day).ok()
 }
 
+/// The day a person born on `date_of_birth` turns `age`. Someone born on 29 February
+/// turns that age on 1 March of a common year (the anniversary day does not exist, and
+/// the later reading never lets a minor sign). `None` past `time`'s range.
+pub fn coming_of_age(date_of_birth: Date, age: u8) -> Option<Date> {
+    let year = date_of_birth.year().checked_add(i32::from(age))?;
+    match Date::from_calendar_date(year, date_of_birth.month(), date_of_birth.day()) {
+        Ok(d) => Some(d),
+        // Only 29 February in a common year fails.
+        Err(_) => Date::from_calendar_date(year, Month::March, 1).ok(),
+    }
+}
+
 /// The action dates of a schedule: instalment `k` (from 0) falls `k` months, fortnights
 /// or weeks after `first`, each derived from `first` (never from the previous date, so
 /// a short month does not shift later ones), and a date that is not a business day
@@ -572,6 +617,63 @@ mod tests {
                 date!(2027 - 06 - 30), // Wed
                 date!(2027 - 07 - 30), // 31 Jul is a Saturday -> Fri 30
                 date!(2027 - 08 - 31), // Tue
+            ]
+        );
+    }
+
+    #[test]
+    fn age_of_majority_on_the_request_date() {
+        let config = PromissoryConfig::default();
+        let today = date!(2026 - 12 - 06);
+        // Born ten months ago, and aged 16: refused.
+        for dob in [date!(2026 - 02 - 06), date!(2010 - 05 - 01)] {
+            let refusal = config.check_of_age(dob, today).unwrap_err();
+            assert_eq!(refusal.code, ResultCode::DebtorMinor);
+            assert_eq!(refusal.field, Some("ClientNumber"));
+        }
+        // The day before the 18th birthday is refused; the birthday itself is not.
+        assert!(config.check_of_age(date!(2008 - 12 - 07), today).is_err());
+        assert!(config.check_of_age(date!(2008 - 12 - 06), today).is_ok());
+        assert!(config.check_of_age(date!(1960 - 01 - 01), today).is_ok());
+        // 29 February: of age on 1 March of a common year, on 29 Feb of a leap year.
+        assert_eq!(
+            coming_of_age(date!(2008 - 02 - 29), 18),
+            Some(date!(2026 - 03 - 01))
+        );
+        assert_eq!(
+            coming_of_age(date!(2010 - 02 - 28), 18),
+            Some(date!(2028 - 02 - 28))
+        );
+        assert_eq!(
+            coming_of_age(date!(2012 - 02 - 29), 20),
+            Some(date!(2032 - 02 - 29))
+        );
+        assert!(
+            config
+                .check_of_age(date!(2008 - 02 - 29), date!(2026 - 02 - 28))
+                .is_err()
+        );
+        // Configurable: 21.
+        let config21 = PromissoryConfig {
+            age_of_majority: 21,
+            ..PromissoryConfig::default()
+        };
+        assert!(config21.check_of_age(date!(2006 - 01 - 01), today).is_err());
+        assert!(config21.check_of_age(date!(2005 - 12 - 06), today).is_ok());
+    }
+
+    #[test]
+    fn monthly_schedule_avoids_the_declared_2026_election_day() {
+        // 4 Nov 2026 (Wednesday) is declared for the local government elections
+        // (Proclamation Notice 346 of 2026, Government Gazette 55352): the third date of a
+        // monthly note from 4 Sep 2026 moves to the previous business day.
+        let dates = schedule(&sa(), date!(2026 - 09 - 04), Frequency::Monthly, 3).unwrap();
+        assert_eq!(
+            dates,
+            [
+                date!(2026 - 09 - 04),
+                date!(2026 - 10 - 02), // 4 Oct is a Sunday
+                date!(2026 - 11 - 03),
             ]
         );
     }

@@ -74,7 +74,7 @@ result_codes! {
     EmailInvalid = 111, "EMAIL_INVALID", "Email is not an e-mail address";
     PayDayInvalid = 112, "PAY_DAY_INVALID", "PayDay out of range (1-31 for MONTHLY, 1-7 for WEEKLY and FORTNIGHTLY)";
     DateOfBirthInvalid = 113, "DATE_OF_BIRTH_INVALID", "DateOfBirth is in the future or over 130 years ago";
-    NameInvalid = 114, "NAME_INVALID", "a name holds characters other than letters, spaces, hyphens, apostrophes and full stops";
+    NameInvalid = 114, "NAME_INVALID", "a name holds characters other than letters, spaces, hyphens, apostrophes and full stops, or letters the printed documents cannot show exactly (Latin, Greek and Cyrillic print)";
     AmountNotPositive = 120, "AMOUNT_NOT_POSITIVE", "an amount is zero or negative";
     AmountPrecision = 121, "AMOUNT_PRECISION", "an amount has more than two decimals";
     BankBranchCodeFormat = 130, "BANK_BRANCH_CODE_FORMAT", "BankBranchCode is not six digits";
@@ -83,6 +83,7 @@ result_codes! {
     NumberOfInstalmentsOutOfRange = 133, "NUMBER_OF_INSTALMENTS_OUT_OF_RANGE", "NumberOfInstalments is below 1 or above the configured limit (`--max-instalments`, default 60)";
     AmountTooLarge = 134, "AMOUNT_TOO_LARGE", "an amount is above 99 999 999 999.99 (13 digits)";
     EditNothingRequested = 135, "EDIT_NOTHING_REQUESTED", "EditInstalment gave none of ActionDate, Amount and TrackingDays";
+    AccountNumberLength = 136, "ACCOUNT_NUMBER_LENGTH", "AccountNumber has a length its bank does not issue (lengths per bank in the CDV parameter file)";
     PaymentAccountRepeated = 160, "PAYMENT_ACCOUNT_REPEATED", "both Payment elements name the same AccountId";
     ActionDateInPast = 161, "ACTION_DATE_IN_PAST", "ActionDate is before today (South African time)";
     CardNumberFormat = 162, "CARD_NUMBER_FORMAT", "CardNumber is not 16 digits";
@@ -113,6 +114,7 @@ result_codes! {
     AmountNotEditable = 310, "AMOUNT_NOT_EDITABLE", "amounts change only on EFT and SOCIAL_GRANT_EFT notes";
     ActionDateOutOfSequence = 311, "ACTION_DATE_OUT_OF_SEQUENCE", "an edited ActionDate must fall after the previous and before the next instalment's date";
     PromissoryNotPrintable = 312, "PROMISSORY_NOT_PRINTABLE", "only ACTIVE, PENDING and CANCELLED notes print";
+    DebtorMinor = 313, "DEBTOR_MINOR", "the client is under the age of majority (`--age-of-majority`, default 18) on the day of the request";
     AccountDisabled = 330, "ACCOUNT_DISABLED", "the account is disabled";
     WalletNotActive = 331, "WALLET_NOT_ACTIVE", "the client's wallet is PENDING or FAILED, not ACTIVE";
     PaymentBelowMinimum = 332, "PAYMENT_BELOW_MINIMUM", "the payment total is below the configured minimum (default 10.00)";

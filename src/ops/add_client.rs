@@ -2,12 +2,14 @@
 //! ClientNumber is the idempotency key: an identical repeat returns the same
 //! AllpsClientNumber; the same number with other details is refused. SA ID numbers are
 //! fully checked and must agree with DateOfBirth and Gender; passports by shape only.
+//! Names must print exactly on the documents the client signs (`documents::prints_exactly`).
 
 use time::Date;
 
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation};
 use crate::clock::format_date;
+use crate::documents::prints_exactly;
 use crate::domain::validate;
 use crate::domain::{Gender, IdType, Refusal, ResultCode, allps_client_number};
 use crate::store::clients::{self, NewClient};
@@ -94,6 +96,18 @@ impl Operation for AddClient {
         let employer_code = validate::code("EmployerCode", &req.employer_code, 20)?;
         let first_name = validate::person_name("FirstName", &req.first_name, 30)?;
         let surname = validate::person_name("Surname", &req.surname, 30)?;
+        for (field, name) in [("FirstName", &first_name), ("Surname", &surname)] {
+            if !prints_exactly(name) {
+                return Err(Refusal::field(
+                    ResultCode::NameInvalid,
+                    field,
+                    format!(
+                        "{field} holds letters the printed documents cannot show exactly (Latin, Greek and Cyrillic letters print)"
+                    ),
+                )
+                .into());
+            }
+        }
         let initials = match req
             .initials
             .as_deref()

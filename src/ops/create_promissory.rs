@@ -5,14 +5,15 @@
 //! Checks, in order: the fields (ContractReference, amount, NumberOfInstalments,
 //! TrackingDays against the stream), the client, then idempotency on ContractReference
 //! (an identical repeat answers the stored note even if today's rules would now refuse
-//! it, e.g. because the cut-off has passed; other content is a conflict), then the debit
-//! account (CDV; Social Grant EFT only at banks that offer it), then FirstActionDate
+//! it, e.g. because the cut-off has passed; other content is a conflict), then the
+//! client's age (`DEBTOR_MINOR` under the age of majority on the request's date), then
+//! the debit account (CDV; Social Grant EFT only at banks that offer it), then FirstActionDate
 //! (registration cut-off, horizon, weekend, public holiday).
 
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::shared::promissory::{register_due, write_instalments};
+use super::shared::promissory::{check_client_of_age, register_due, write_instalments};
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation, require_client};
 use crate::domain::cdv::AccountType;
@@ -161,6 +162,8 @@ impl Operation for CreatePromissory {
             return respond(ctx, &stored);
         }
 
+        check_client_of_age(ctx, &client)?;
+
         let pass = ctx
             .app
             .config
@@ -189,7 +192,7 @@ impl Operation for CreatePromissory {
             .into());
         }
 
-        let calendar = &ctx.app.config.calendar;
+        let calendar = &*ctx.calendar()?;
         check_action_date(
             calendar,
             ctx.today(),

@@ -142,7 +142,8 @@ impl Operation for EditInstalment {
         // An instalment whose date is already inside the stream's registration cut-off
         // has been (or is being) submitted to the bank: it can no longer change.
         let lead = ctx.app.config.promissory.lead_days(note.stream);
-        if let Some(earliest) = earliest_action_date(&ctx.app.config.calendar, ctx.today(), lead)
+        let calendar = ctx.calendar()?;
+        if let Some(earliest) = earliest_action_date(&calendar, ctx.today(), lead)
             && !arrears
             && current.action_date < earliest
         {
@@ -183,7 +184,7 @@ impl Operation for EditInstalment {
         }
         if let Some(date) = req.action_date.filter(|d| *d != current.action_date) {
             check_action_date(
-                &ctx.app.config.calendar,
+                &calendar,
                 ctx.today(),
                 date,
                 note.stream,

@@ -121,6 +121,15 @@ impl Ctx<'_> {
     pub fn today(&self) -> Date {
         self.now.to_offset(SAST).date()
     }
+
+    /// The business calendar, including holidays declared at run time.
+    ///
+    /// # Errors
+    ///
+    /// The store failing.
+    pub fn calendar(&self) -> Result<std::sync::Arc<crate::domain::calendar::Calendar>, OpError> {
+        Ok(self.app.calendar(self.tx)?)
+    }
 }
 
 /// A handler's failure: a business refusal (a Result code) or the store failing.

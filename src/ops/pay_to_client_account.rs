@@ -24,6 +24,7 @@ use crate::clock::{SAST, format_date};
 use crate::domain::payouts::{
     AccountKind, PartStatus, PaymentStatus, RecipientType, WalletStatus, payment_number,
 };
+use crate::domain::calendar::Calendar;
 use crate::domain::{Refusal, ResultCode, check_amount, money_scale, validate};
 use crate::store::accounts;
 use crate::store::jobs::{self, JobKind, NewJob};
@@ -259,7 +260,7 @@ impl Operation for PayToClientAccount {
             )
             .into());
         }
-        let action_date = resolve_action_date(ctx, req.action_date)?;
+        let action_date = resolve_action_date(ctx, &*ctx.calendar()?, req.action_date)?;
 
         let action_date_text = format_date(action_date);
         let payment_id = payments::insert_payment(
@@ -346,8 +347,11 @@ fn past_cut_off(ctx: &Ctx<'_>) -> bool {
     ctx.now.to_offset(SAST).time() >= ctx.app.config.payouts.cut_off
 }
 
-fn resolve_action_date(ctx: &Ctx<'_>, requested: Option<Date>) -> Result<Date, Refusal> {
-    let calendar = &ctx.app.config.calendar;
+fn resolve_action_date(
+    ctx: &Ctx<'_>,
+    calendar: &Calendar,
+    requested: Option<Date>,
+) -> Result<Date, Refusal> {
     let config = &ctx.app.config.payouts;
     let today = ctx.today();
     let Some(date) = requested else {

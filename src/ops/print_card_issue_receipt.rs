@@ -3,7 +3,7 @@
 //! AssignCard linked to this client's wallet and that is still the wallet's current card.
 //! Deterministic: issued at the assignment's stored time.
 
-use super::shared::document::PrintedDocument;
+use super::shared::document::{PrintedDocument, lender_blocks, lender_name};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation, require_client};
 use crate::clock::parse_timestamp;
@@ -79,6 +79,7 @@ impl Operation for PrintCardIssueReceipt {
         let issued = parse_timestamp(&card.assigned_at)
             .ok_or_else(|| OpError::Internal(format!("card {} assigned_at", card.id)))?;
         let name = format!("{} {}", client.first_name, client.surname);
+        let lender = crate::store::lender::for_branch(ctx.tx, client.branch_id)?;
         let masked = mask::card_number(&card.card_number);
         let last4 = &card.card_number[12..];
         let (title, pin_line, pin_paragraph) = match card.technology {
@@ -109,7 +110,8 @@ impl Operation for PrintCardIssueReceipt {
             wallet.wallet_number.as_deref().unwrap_or("")
         ))
         .with_footer(format!("Allps-i FEZA card receipt {masked}"))
-        .with_author("Allps-i")
+        .with_author(lender_name(&lender))
+        .blocks(lender_blocks(&lender, &ctx.principal.branch_code))
         .block(Block::Heading("Card holder".into()))
         .block(Block::KeyValues(vec![
             ("Name".into(), name.clone()),
@@ -140,7 +142,11 @@ impl Operation for PrintCardIssueReceipt {
         .block(Block::Paragraph(pin_paragraph))
         .block(Block::Signatures(vec![
             format!("Card recipient: {name}"),
-            format!("Issued by, branch {}", ctx.principal.branch_code),
+            format!(
+                "Issued by {}, branch {}",
+                lender_name(&lender),
+                ctx.principal.branch_code
+            ),
         ]));
         Ok(PrintCardIssueReceiptResponse {
             document: PrintedDocument::render(&spec)?,

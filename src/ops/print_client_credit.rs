@@ -6,7 +6,7 @@
 //! document is deterministic: its issue instant is the payment's latest stored status
 //! change, never the wall clock, so the same stored state always prints the same bytes.
 
-use super::shared::document::PrintedDocument;
+use super::shared::document::{PrintedDocument, lender_blocks, lender_name};
 use super::shared::payouts::require_payment;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
@@ -14,6 +14,7 @@ use crate::clock::{parse_timestamp, sast_date};
 use crate::documents::format::{rands, sast_minute};
 use crate::documents::{Block, Column, DocumentSpec};
 use crate::domain::allps_client_number;
+use crate::domain::mask;
 use crate::domain::payouts::{PartStatus, RecipientType, payment_number};
 use crate::store::payments::PartRow;
 use crate::store::payments::PaymentRow;
@@ -57,9 +58,19 @@ fn recipient_label(part: &PartRow) -> String {
     }
 }
 
+/// The account or wallet number as printed: a bank account number masked exactly as on
+/// the promissory note (all but the last four digits hidden); a wallet number in full.
+fn shown_number(part: &PartRow) -> String {
+    match (part.recipient_type, part.account_number.as_deref()) {
+        (_, None) => "-".into(),
+        (RecipientType::BankAccount, Some(n)) => mask::account_number(n),
+        (_, Some(n)) => n.to_string(),
+    }
+}
+
 fn part_wording(payment: &PaymentRow, part: &PartRow) -> String {
     let amount = rands(part.amount);
-    let number = part.account_number.as_deref().unwrap_or("");
+    let number = shown_number(part);
     let on = sast_date(&part.status_at);
     let action = &payment.action_date;
     match (part.recipient_type, part.status) {
@@ -122,13 +133,14 @@ fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<Docume
     let created = parse_timestamp(&payment.created_at).unwrap_or(issued);
     let number = payment_number(payment.id);
     let name = format!("{} {}", client.first_name, client.surname);
+    let lender = crate::store::lender::for_branch(ctx.tx, payment.branch_id)?;
     let rows = parts
         .iter()
         .map(|p| {
             vec![
                 p.part_number.to_string(),
                 recipient_label(p),
-                p.account_number.clone().unwrap_or_else(|| "-".into()),
+                shown_number(p),
                 rands(p.amount),
                 format!(
                     "{}\n{}",
@@ -148,7 +160,8 @@ fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<Docume
         payment.payment_reference
     ))
     .with_footer(format!("Allps-i credit payment {number}"))
-    .with_author("Allps-i")
+    .with_author(lender_name(&lender))
+    .blocks(lender_blocks(&lender, &ctx.principal.branch_code))
     .block(Block::Heading("Client".into()))
     .block(Block::KeyValues(vec![
         ("Client".into(), name.clone()),
@@ -199,7 +212,11 @@ fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<Docume
     )));
     spec.push(Block::Signatures(vec![
         format!("Client: {name}"),
-        format!("For the lender, branch {}", ctx.principal.branch_code),
+        format!(
+            "For the lender: {}, branch {}",
+            lender_name(&lender),
+            ctx.principal.branch_code
+        ),
     ]));
     Ok(spec)
 }

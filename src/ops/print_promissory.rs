@@ -9,9 +9,9 @@
 //! printed on the signing documents, so the same note prints the same bytes.
 
 use rust_decimal::Decimal;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
-use super::shared::document::PrintedDocument;
+use super::shared::document::{PrintedDocument, lender_blocks, lender_name};
 use super::shared::promissory::require_note;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
@@ -22,6 +22,7 @@ use crate::domain::mask;
 use crate::domain::promissory::{Frequency, InstalmentStatus, NoteStatus, promissory_number};
 use crate::domain::{IdType, Refusal, ResultCode, allps_client_number};
 use crate::store::clients::{ClientRow, find_client};
+use crate::store::lender;
 use crate::store::promissory::{self, InstalmentRow, NoteRow};
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
@@ -75,13 +76,23 @@ impl Operation for PrintPromissory {
             find_client(ctx.tx, note.branch_id, &note.client_number)?.ok_or_else(|| {
                 OpError::Internal(format!("promissory note {} has no client", note.id))
             })?;
-        let (organisation, branch) = promissory::branch_names(ctx.tx, note.branch_id)?;
+        let lender = lender::for_branch(ctx.tx, note.branch_id)?;
         let instalments = promissory::instalments(ctx.tx, note.id)?;
         let paper = Paper {
             note: &note,
             client: &client,
-            creditor: format!("{organisation}, {branch} ({})", ctx.principal.branch_code),
-            organisation,
+            creditor: format!(
+                "{}, {} ({})",
+                lender_name(&lender),
+                lender.branch_name,
+                ctx.principal.branch_code
+            ),
+            organisation: lender_name(&lender),
+            lender_blocks: lender_blocks(&lender, &ctx.principal.branch_code),
+            statement_name: lender
+                .statement_name
+                .clone()
+                .unwrap_or_else(|| lender.name.clone()),
             instalments: &instalments,
         };
         let spec = if status == NoteStatus::Cancelled {
@@ -104,6 +115,10 @@ struct Paper<'a> {
     client: &'a ClientRow,
     organisation: String,
     creditor: String,
+    /// The lender block every document opens with.
+    lender_blocks: Vec<Block>,
+    /// The name the debit shows on the payer's bank statement.
+    statement_name: String,
     instalments: &'a [InstalmentRow],
 }
 
@@ -196,7 +211,7 @@ impl Paper<'_> {
         ))
         .with_footer(format!("Allps-i promissory note {number}"))
         .with_author(self.organisation.clone());
-        for b in self.parties() {
+        for b in self.lender_blocks.iter().cloned().chain(self.parties()) {
             spec.push(b);
         }
         for b in self.account("Bank account to be debited") {
@@ -220,7 +235,11 @@ impl Paper<'_> {
                     n.tracking_days.to_string()
                 },
             ),
-            ("Created".into(), sast(n.created_at)),
+            (
+                "Name on your bank statement".into(),
+                self.statement_name.clone(),
+            ),
+            ("Created".into(), sast_minute(n.created_at)),
         ]));
         spec.push(Block::Heading("Instalment schedule".into()));
         spec.push(Block::Table {
@@ -278,6 +297,15 @@ impl Paper<'_> {
                 " and are not part of the instalments"
             }
         )));
+        spec.push(Block::Paragraph(format!(
+            "Each debit shows on the payer's bank statement as \"{}\" with contract reference {}.",
+            self.statement_name, n.contract_reference
+        )));
+        spec.push(Block::Paragraph(
+            "Signed at (place): ______________________________    \
+             on (date): ____________________"
+                .into(),
+        ));
         spec.push(Block::Signatures(vec![
             format!("Payer: {}", self.payer()),
             format!("For the creditor: {}", self.organisation),
@@ -312,9 +340,9 @@ impl Paper<'_> {
         spec.push(Block::Notice(format!(
             "CANCELLED: promissory note {number} and its debit order authority were cancelled on \
              {}. No instalment that had not been presented will be presented for collection.",
-            sast(cancelled_at)
+            sast_minute(cancelled_at)
         )));
-        for b in self.parties() {
+        for b in self.lender_blocks.iter().cloned().chain(self.parties()) {
             spec.push(b);
         }
         for b in self.account("Bank account of the cancelled debit order") {
@@ -322,7 +350,7 @@ impl Paper<'_> {
         }
         spec.push(Block::Heading("Cancellation".into()));
         spec.push(Block::KeyValues(vec![
-            ("Cancelled".into(), sast(cancelled_at)),
+            ("Cancelled".into(), sast_minute(cancelled_at)),
             (
                 "Reason".into(),
                 n.cancel_reason
@@ -334,7 +362,7 @@ impl Paper<'_> {
                 "Instalments already presented".into(),
                 presented.to_string(),
             ),
-            ("Note created".into(), sast(n.created_at)),
+            ("Note created".into(), sast_minute(n.created_at)),
         ]));
         spec.push(Block::Heading("Instalments at cancellation".into()));
         spec.push(Block::Table {
@@ -395,23 +423,14 @@ fn long_date(d: Date) -> String {
     format!("{} ({})", format_date(d), &weekday[..3])
 }
 
-/// An instant in South African time: `2026-11-23 10:00 SAST`.
-fn sast(at: OffsetDateTime) -> String {
-    format!("{} SAST", sast_minute(at))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::{date, datetime};
+    use time::macros::date;
 
     #[test]
     fn formats() {
         assert_eq!(long_date(date!(2026 - 11 - 26)), "2026-11-26 (Thu)");
-        assert_eq!(
-            sast(datetime!(2026-11-23 22:30 UTC)),
-            "2026-11-24 00:30 SAST"
-        );
         assert_eq!(words("SUBSCRIPTION_SHARE"), "Subscription share");
         assert_eq!(words("SAVINGS"), "Savings");
     }

@@ -15,8 +15,10 @@ pub mod cards;
 pub mod clients;
 pub mod collections;
 pub mod employers;
+pub mod holidays;
 pub mod inspect;
 pub mod jobs;
+pub mod lender;
 pub mod payments;
 pub mod promissory;
 pub mod replies;
@@ -44,7 +46,9 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0002_replies.sql"),
     include_str!("schema/0003_promissory.sql"),
     include_str!("schema/0004_payouts.sql"),
-    include_str!("schema/0005_collections.sql"),
+    include_str!("schema/0005_lender.sql"),
+    include_str!("schema/0006_holidays.sql"),
+    include_str!("schema/0007_collections.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.

@@ -1,8 +1,10 @@
 //! The `Document` element of the printing operations (PrintPromissory,
-//! PrintClientCredit, PrintCardIssueReceipt): a rendered PDF as the response carries it.
+//! PrintClientCredit, PrintCardIssueReceipt): a rendered PDF as the response carries it;
+//! and the lender block every one of those documents prints.
 
-use crate::documents::{self, DocumentSpec};
+use crate::documents::{self, Block, DocumentSpec};
 use crate::ops::OpError;
+use crate::store::lender::Lender;
 use crate::wire::xml::XmlWriter;
 
 /// A rendered document as the response carries it.
@@ -44,4 +46,47 @@ impl PrintedDocument {
         w.leaf("Sha256", &self.sha256);
         w.close("Document");
     }
+}
+
+/// The lender's name as it signs: the registered name when recorded, else the display name.
+pub fn lender_name(lender: &Lender) -> String {
+    lender
+        .legal_name
+        .clone()
+        .unwrap_or_else(|| lender.name.clone())
+}
+
+/// The "Lender" heading and rows every document prints first: registered name, trading
+/// name, NCR registration number (or that none is recorded), branch, and the address and
+/// contact details recorded with `admin org details`.
+pub fn lender_blocks(lender: &Lender, branch_code: &str) -> Vec<Block> {
+    let mut rows = vec![("Lender".to_string(), lender_name(lender))];
+    if lender
+        .legal_name
+        .as_deref()
+        .is_some_and(|l| l != lender.name)
+    {
+        rows.push(("Trading as".into(), lender.name.clone()));
+    }
+    rows.push((
+        "NCR registration number".into(),
+        lender
+            .ncr_number
+            .clone()
+            .unwrap_or_else(|| "not recorded".into()),
+    ));
+    rows.push((
+        "Branch".into(),
+        format!("{} ({branch_code})", lender.branch_name),
+    ));
+    for (label, value) in [
+        ("Address", &lender.address),
+        ("Telephone", &lender.phone),
+        ("E-mail", &lender.email),
+    ] {
+        if let Some(v) = value {
+            rows.push((label.into(), v.clone()));
+        }
+    }
+    vec![Block::Heading("Lender".into()), Block::KeyValues(rows)]
 }

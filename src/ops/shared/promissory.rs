@@ -1,10 +1,12 @@
 //! What the five promissory-note operations share: finding a note of the caller's branch
-//! from its PromissoryNumber, the registration step every write takes first, and the
-//! wire form of an instalment.
+//! from its PromissoryNumber, the registration step every write takes first, the wire
+//! form of an instalment, and the age-of-majority check every mandate creation makes.
 
+use crate::clock::parse_date;
 use crate::domain::promissory::parse_promissory_number;
 use crate::domain::{Refusal, ResultCode, validate};
 use crate::ops::{Ctx, OpError};
+use crate::store::clients::ClientRow;
 use crate::store::promissory::{self, InstalmentRow, NoteRow};
 use crate::wire::xml::XmlWriter;
 
@@ -68,6 +70,23 @@ pub fn write_instalments(w: &mut XmlWriter, instalments: &[InstalmentRow]) {
         w.close("Instalment");
     }
     w.close("Instalments");
+}
+
+/// Refuses a client under the age of majority on the request's date (`DEBTOR_MINOR`):
+/// a minor cannot sign a promissory note or debit order mandate. Shared by every
+/// operation that creates a mandate.
+pub fn check_client_of_age(ctx: &Ctx<'_>, client: &ClientRow) -> Result<(), OpError> {
+    let dob = parse_date(&client.date_of_birth).ok_or_else(|| {
+        OpError::Internal(format!(
+            "client {} has an unreadable stored date of birth",
+            client.client_number
+        ))
+    })?;
+    ctx.app
+        .config
+        .promissory
+        .check_of_age(dob, ctx.today())
+        .map_err(OpError::Refused)
 }
 
 /// Writes `<Totals>` (WSDL `NoteTotalsType`): a note's collected, outstanding and
