@@ -272,6 +272,7 @@ impl RulesArgs {
             promissory,
             cdv,
             batch: self.collection_batch,
+            calendar_cache: Default::default(),
         })
     }
 }
@@ -365,6 +366,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             promissory: config.promissory,
             cdv: config.cdv.clone(),
             batch: args.rules.collection_batch,
+            calendar_cache: Default::default(),
         });
         let (stop_processor, stop) = tokio::sync::watch::channel(false);
         let processor = tokio::spawn(processor.serve(stop));

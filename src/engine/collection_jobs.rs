@@ -24,6 +24,8 @@
 //! held. A processor that dies after its gateway call repeats the call (the debtor
 //! bank answers a repeated attempt the same) and records it once.
 
+use std::sync::{Arc, Mutex};
+
 use time::OffsetDateTime;
 
 use crate::domain::calendar::Calendar;
@@ -44,14 +46,18 @@ use crate::store::collections::{
 };
 use crate::store::jobs::{self, ClaimedJob, JobKind, NewJob};
 use crate::store::replies::{self, NewReply};
-use crate::store::{DbError, Tx, promissory};
+use crate::store::{DbError, Tx, holidays, promissory};
+
+/// The calendar with the run-time holidays, and the holidays version it was built at.
+pub type CalendarCache = Arc<Mutex<Option<(i64, Arc<Calendar>)>>>;
 
 /// What the collection engine runs on: the calendar, its data tables, the promissory
 /// rules (lead days, registration delay), the CDV table (debtor bank of a branch code)
-/// and the sweep batch size.
+/// and the sweep batch size. Holidays declared at run time (`store::holidays`) are
+/// added to the calendar when a job loads, cached per holidays version.
 #[derive(Debug, Clone)]
 pub struct CollectionSetup {
-    /// The business calendar.
+    /// The business calendar (before holidays declared at run time).
     pub calendar: Calendar,
     /// Debtor banks, stream timetable, unpaid reasons.
     pub tables: CollectionTables,
@@ -61,6 +67,8 @@ pub struct CollectionSetup {
     pub cdv: CdvTable,
     /// Instalments per sweep claim.
     pub batch: usize,
+    /// The calendar with the run-time holidays, by holidays version.
+    pub calendar_cache: CalendarCache,
 }
 
 /// Instalments a sweep handles per claim by default.
@@ -74,16 +82,34 @@ impl Default for CollectionSetup {
             promissory: PromissoryConfig::default(),
             cdv: CdvTable::bundled().clone(),
             batch: DEFAULT_BATCH,
+            calendar_cache: Arc::default(),
         }
     }
 }
 
 impl CollectionSetup {
-    fn plan(&self) -> Plan<'_> {
+    fn plan<'a>(&'a self, calendar: &'a Calendar) -> Plan<'a> {
         Plan {
-            calendar: &self.calendar,
+            calendar,
             banks: &self.tables.banks,
         }
+    }
+
+    /// The calendar with the holidays declared at run time.
+    fn calendar(&self, tx: &Tx<'_>) -> Result<Arc<Calendar>, DbError> {
+        let version = holidays::version(tx)?;
+        let mut cache = self
+            .calendar_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some((v, calendar)) = cache.as_ref()
+            && *v == version
+        {
+            return Ok(Arc::clone(calendar));
+        }
+        let calendar = Arc::new(self.calendar.with_more_declared(&holidays::all(tx)?));
+        *cache = Some((version, Arc::clone(&calendar)));
+        Ok(calendar)
     }
 
     fn terms(&self, row: &CollectionRow) -> Terms {
@@ -288,7 +314,8 @@ fn load_sweep(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<
         tracking_days: 0,
         bank: setup.tables.banks.default_profile(),
     };
-    let plan = setup.plan();
+    let calendar = setup.calendar(tx)?;
+    let plan = setup.plan(&calendar);
     let first = plan.first(&terms, date);
     let present = plan.present(&terms, date);
     if job.due_at < first.at {
@@ -351,6 +378,8 @@ pub fn record(
 ) -> Result<Tally, DbError> {
     let at = job.due_at;
     let mut tally = Tally::default();
+    let calendar = setup.calendar(tx)?;
+    let plan = setup.plan(&calendar);
     match (work, called) {
         (Work::Wait(when), _) => {
             jobs::reschedule(tx, job, when, "waiting for the cut-off")?;
@@ -379,7 +408,7 @@ pub fn record(
                     tracking_days: 0,
                     bank: setup.tables.banks.default_profile(),
                 };
-                let present = setup.plan().present(&terms, date);
+                let present = plan.present(&terms, date);
                 jobs::reschedule(tx, job, present.at, "submitted; waiting for the window")?;
             }
         }
@@ -391,7 +420,7 @@ pub fn record(
                     Ok(outcome) => {
                         let facts = setup.facts(&row);
                         match record_step(
-                            &setup.plan(),
+                            &plan,
                             Step::Present,
                             &facts,
                             at,
@@ -449,7 +478,7 @@ pub fn record(
         }
         (Work::Step { row, step, .. }, Called::Step(Ok(reply))) => {
             let facts = setup.facts(&row);
-            match record_step(&setup.plan(), step, &facts, at, reply) {
+            match record_step(&plan, step, &facts, at, reply) {
                 Ok(effects) => {
                     let next = effects.next;
                     // A reversal check asked again later is the same job, rescheduled.
