@@ -199,6 +199,26 @@ pub struct Tally {
     pub completed: u64,
     /// Gateway calls to be retried.
     pub retries: u64,
+    /// Jobs run beside the one claimed first (a batch of instalment steps).
+    pub extra_jobs: u64,
+    /// Jobs of a batch whose lease was taken over.
+    pub fenced: u64,
+}
+
+impl Tally {
+    /// Adds another tally's counts.
+    pub fn add(&mut self, t: &Tally) {
+        self.submitted += t.submitted;
+        self.presented += t.presented;
+        self.collected += t.collected;
+        self.unpaid += t.unpaid;
+        self.tracking += t.tracking;
+        self.reversed += t.reversed;
+        self.completed += t.completed;
+        self.retries += t.retries;
+        self.extra_jobs += t.extra_jobs;
+        self.fenced += t.fenced;
+    }
 }
 
 /// A stored attempt in the engine's terms.
@@ -677,6 +697,13 @@ fn settle_note(
     }
     Ok(())
 }
+
+/// The per-instalment step kinds, claimed in batches.
+pub const STEP_KINDS: &[JobKind] = &[
+    JobKind::CollectionAnswer,
+    JobKind::CollectionTrack,
+    JobKind::CollectionReversalCheck,
+];
 
 /// Whether a job kind belongs to the collection engine.
 pub fn is_collection(kind: JobKind) -> bool {

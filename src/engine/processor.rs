@@ -89,16 +89,10 @@ impl ProcessReport {
             Step::Retry => self.retries += 1,
             Step::Fenced => self.fenced += 1,
             Step::Collection(t) => {
-                let c = &mut self.collections;
-                c.submitted += t.submitted;
-                c.presented += t.presented;
-                c.collected += t.collected;
-                c.unpaid += t.unpaid;
-                c.tracking += t.tracking;
-                c.reversed += t.reversed;
-                c.completed += t.completed;
-                c.retries += t.retries;
+                self.collections.add(&t);
                 self.retries += t.retries;
+                self.jobs += t.extra_jobs;
+                self.fenced += t.fenced;
             }
             Step::NoChange => {}
         }
@@ -192,6 +186,8 @@ enum Input {
     Broken(String),
     /// A collection engine job.
     Collection(collection_jobs::Work),
+    /// A batch of per-instalment collection steps (the claimed job first).
+    CollectionBatch(Vec<(ClaimedJob, collection_jobs::Work)>),
 }
 
 /// The gateway's answer.
@@ -205,6 +201,8 @@ enum Answer {
     NoCall,
     /// A collection engine job's answers.
     Collection(collection_jobs::Called),
+    /// A batch's answers, in order.
+    CollectionBatch(Vec<collection_jobs::Called>),
 }
 
 type GatewayCall = Box<dyn FnOnce(&dyn Gateway) -> Answer + Send>;
@@ -334,7 +332,25 @@ impl Processor {
                 let Some(job) = jobs::claim_next(tx, &owner, until, now, lease)? else {
                     return Ok(None);
                 };
-                let input = if collection_jobs::is_collection(job.kind) {
+                let input = if collection_jobs::STEP_KINDS.contains(&job.kind) {
+                    let more = jobs::claim_more(
+                        tx,
+                        &owner,
+                        until,
+                        now,
+                        lease,
+                        collection_jobs::STEP_KINDS,
+                        setup.batch.saturating_sub(1),
+                    )?;
+                    let mut batch = Vec::with_capacity(more.len() + 1);
+                    let work = collection_jobs::load(tx, &job, &setup)?;
+                    batch.push((job.clone(), work));
+                    for other in more {
+                        let work = collection_jobs::load(tx, &other, &setup)?;
+                        batch.push((other, work));
+                    }
+                    Input::CollectionBatch(batch)
+                } else if collection_jobs::is_collection(job.kind) {
                     Input::Collection(collection_jobs::load(tx, &job, &setup)?)
                 } else {
                     load(tx, &job)?
@@ -378,6 +394,15 @@ impl Processor {
             Input::Collection(work) => {
                 let work = work.clone();
                 Box::new(move |g| Answer::Collection(collection_jobs::call(&work, g)))
+            }
+            Input::CollectionBatch(batch) => {
+                let works: Vec<collection_jobs::Work> =
+                    batch.iter().map(|(_, w)| w.clone()).collect();
+                Box::new(move |g| {
+                    Answer::CollectionBatch(
+                        works.iter().map(|w| collection_jobs::call(w, g)).collect(),
+                    )
+                })
             }
             Input::WalletCredit { .. } | Input::Skip(_) | Input::Broken(_) => {
                 return Ok(Answer::NoCall);
@@ -648,6 +673,30 @@ fn record(
     config: &PayoutConfig,
     setup: &CollectionSetup,
 ) -> Result<Step, DbError> {
+    if let (Input::CollectionBatch(batch), Answer::CollectionBatch(answers)) = (&input, &answer)
+        && batch.len() == answers.len()
+    {
+        let Input::CollectionBatch(batch) = input else {
+            unreachable!("matched above")
+        };
+        let Answer::CollectionBatch(answers) = answer else {
+            unreachable!("matched above")
+        };
+        let mut total = collection_jobs::Tally {
+            extra_jobs: batch.len().saturating_sub(1) as u64,
+            ..collection_jobs::Tally::default()
+        };
+        for ((claimed, work), called) in batch.into_iter().zip(answers) {
+            if !jobs::holds(tx, &claimed)? {
+                tracing::warn!(job = claimed.id, "job lease taken over; outcome discarded");
+                total.fenced += 1;
+                continue;
+            }
+            let t = collection_jobs::record(tx, &claimed, work, called, setup, config)?;
+            total.add(&t);
+        }
+        return Ok(Step::Collection(total));
+    }
     if !jobs::holds(tx, job)? {
         tracing::warn!(job = job.id, "job lease taken over; outcome discarded");
         return Ok(Step::Fenced);

@@ -231,6 +231,75 @@ pub fn claim_next(
     }))
 }
 
+/// Claims up to `limit` more jobs of `kinds` due at or before `until` (PENDING, or
+/// RUNNING under an expired lease), earliest first, for `owner` until `now + lease`: a
+/// processor that claimed one collection step takes its due siblings with it, so a
+/// collection morning's answers are recorded a batch per transaction.
+///
+/// # Errors
+///
+/// SQLite, or a malformed stored job (as [`claim_next`]).
+pub fn claim_more(
+    tx: &Tx<'_>,
+    owner: &str,
+    until: OffsetDateTime,
+    now: OffsetDateTime,
+    lease: Duration,
+    kinds: &[JobKind],
+    limit: usize,
+) -> Result<Vec<ClaimedJob>, DbError> {
+    if kinds.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let kinds_sql = kinds
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows: Vec<(i64, String, i64, i64, String, u32)> = tx
+        .conn
+        .prepare_cached(&format!(
+            "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM jobs
+                          WHERE kind IN ({kinds_sql}) AND due_at <= ?3
+                            AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+                          ORDER BY due_at, id LIMIT ?5)
+             RETURNING id, kind, subject_id, part_number, due_at, attempts"
+        ))?
+        .query_map(
+            params![
+                owner,
+                format_timestamp(now + lease),
+                format_timestamp(until),
+                format_timestamp(now),
+                limit as i64
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, kind, subject_id, part_number, due_at, attempts) in rows {
+        let bad = |what: &str| {
+            rusqlite::Error::InvalidColumnType(
+                0,
+                format!("jobs.{what} of job {id}"),
+                rusqlite::types::Type::Text,
+            )
+        };
+        out.push(ClaimedJob {
+            id,
+            kind: JobKind::parse(&kind).ok_or_else(|| bad("kind"))?,
+            subject_id,
+            part_number,
+            due_at: parse_timestamp(&due_at).ok_or_else(|| bad("due_at"))?,
+            attempts,
+            owner: owner.to_string(),
+        });
+    }
+    out.sort_by_key(|j| (j.due_at, j.id));
+    Ok(out)
+}
+
 /// Whether `job`'s lease is still held by its claimer (nobody took it over).
 ///
 /// # Errors
@@ -466,6 +535,52 @@ mod tests {
         assert_eq!(next_due(&c).unwrap(), None);
         let counts = counts(&c).unwrap();
         assert_eq!(counts, vec![("FAILED".to_string(), 1)]);
+    }
+
+    #[test]
+    fn claim_more_takes_due_jobs_of_the_kinds_asked_for_under_the_same_lease() {
+        let db = conn();
+        let c = Tx::new(&db);
+        let step = |subject, kind, due| NewJob {
+            kind,
+            subject_id: subject,
+            part_number: 1001,
+            due_at: due,
+        };
+        for s in 1..=5 {
+            enqueue(&c, &step(s, JobKind::CollectionAnswer, T0), T0).unwrap();
+        }
+        enqueue(
+            &c,
+            &step(6, JobKind::CollectionAnswer, T0 + Duration::hours(1)),
+            T0,
+        )
+        .unwrap();
+        enqueue(&c, &job(7, T0), T0).unwrap();
+        let lease = Duration::minutes(5);
+        let kinds = [JobKind::CollectionAnswer];
+        let got = claim_more(&c, "a", T0, T0, lease, &kinds, 3).unwrap();
+        assert_eq!(
+            got.iter().map(|j| j.subject_id).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert!(got.iter().all(|j| holds(&c, j).unwrap() && j.attempts == 1));
+        // The rest of the due ones; not the later one, not another kind.
+        let got = claim_more(&c, "b", T0, T0, lease, &kinds, 10).unwrap();
+        assert_eq!(
+            got.iter().map(|j| j.subject_id).collect::<Vec<_>>(),
+            vec![4, 5]
+        );
+        assert!(
+            claim_more(&c, "c", T0, T0, lease, &kinds, 10)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            claim_more(&c, "c", T0, T0, lease, &[], 10)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
