@@ -333,10 +333,12 @@ impl Processor {
                     return Ok(None);
                 };
                 let input = if collection_jobs::STEP_KINDS.contains(&job.kind) {
+                    // Only siblings due at the same instant, so effects (and the
+                    // feed) keep the order of their instants.
                     let more = jobs::claim_more(
                         tx,
                         &owner,
-                        until,
+                        job.due_at,
                         now,
                         lease,
                         collection_jobs::STEP_KINDS,
