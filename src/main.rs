@@ -17,10 +17,13 @@ fn main() -> ExitCode {
         Command::Process(args) => allps_ws::cli::process(*args),
         Command::Admin(args) => allps_ws::cli::admin::run(args),
         Command::Replay(args) => match allps_ws::cli::replay::run(args) {
-            // The report (cases, diffs, summary) is already printed.
-            Ok(true) => Ok(()),
-            Ok(false) => return ExitCode::FAILURE,
-            Err(message) => Err(message),
+            // The report (cases, diffs, summary) is already printed; the status says
+            // whether cases differed (1) or the server could not be reached (2).
+            Ok(status) => return ExitCode::from(status),
+            Err(message) => {
+                eprintln!("allps-ws: {message}");
+                return ExitCode::from(allps_ws::cli::replay::EXIT_TRANSPORT);
+            }
         },
     };
     match result {

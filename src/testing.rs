@@ -19,27 +19,14 @@ pub use crate::cli::fixtures::{
 ///
 /// An unreadable file or a name with no shared seed: a broken fixture.
 pub fn case_seeds(fixtures: &Path, case: &Path) -> Result<Vec<String>, String> {
-    let read =
-        |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
     let mut sql = Vec::new();
-    let list = case.join("seeds.txt");
-    if list.exists() {
-        for name in read(&list)?.lines().map(str::trim) {
-            if name.is_empty() || name.starts_with('#') {
-                continue;
-            }
-            if !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            {
-                return Err(format!("{}: {name:?} is not a seed name", list.display()));
-            }
-            sql.push(read(&fixtures.join("seeds").join(format!("{name}.sql")))?);
-        }
+    for name in crate::cli::fixtures::seed_names(case)? {
+        let path = fixtures.join("seeds").join(format!("{name}.sql"));
+        sql.push(std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?);
     }
     let own = case.join("seed.sql");
     if own.exists() {
-        sql.push(read(&own)?);
+        sql.push(std::fs::read_to_string(&own).map_err(|e| format!("{}: {e}", own.display()))?);
     }
     Ok(sql)
 }

@@ -646,6 +646,27 @@ fn seed_fixtures_seeds_an_empty_database_once() {
     assert!(err.contains("/nonexistent/base.sql"), "{err}");
 }
 
+/// Without --fixtures, seed-fixtures uses the base.sql built into the binary: it works
+/// from a directory with no fixtures/ in it and seeds the same data.
+#[test]
+fn seed_fixtures_needs_no_fixtures_directory() {
+    let tmp = TempDir::new("admin-seed-anywhere");
+    let out = std::process::Command::new(common::BIN)
+        .current_dir(&tmp.0)
+        .args(["admin", "--db", "replay.db", "seed-fixtures"])
+        .env_remove("ALLPS_DB")
+        .env_remove("ALLPS_FIXTURES")
+        .output()
+        .unwrap();
+    let text = ok(out);
+    assert!(text.contains("the bundled fixtures/base.sql"), "{text}");
+    let conn = rusqlite::Connection::open(tmp.join("replay.db")).unwrap();
+    let clients: i64 = conn
+        .query_row("SELECT count(*) FROM clients", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(clients, 2, "the bundled base.sql ran");
+}
+
 fn stored_hash(db: &std::path::Path, user: &str) -> String {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.query_row(

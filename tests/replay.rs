@@ -1,7 +1,8 @@
 //! `allps-ws replay` end to end: a server on a database prepared with
 //! `admin seed-fixtures`, on the fixtures' frozen time, replays the bundled fixtures
 //! with no difference; a changed expectation is a DIFF with a non-zero exit; setup steps,
-//! skips and failing setups behave as documented.
+//! skips and failing setups behave as documented; a run that cannot reach its server
+//! exits 2.
 
 mod common;
 
@@ -276,7 +277,7 @@ fn replay_refuses_a_bad_endpoint_or_an_empty_directory() {
         ],
         None,
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr(&out).contains("no fixture cases"), "{out:?}");
     let out = run(
         &[
@@ -287,7 +288,7 @@ fn replay_refuses_a_bad_endpoint_or_an_empty_directory() {
         ],
         None,
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr(&out).contains("only http://"), "{out:?}");
     // Nothing listens on the discard port: every case is a transport error.
     let case = common::manifest_dir().join("fixtures/get_client/ok");
@@ -300,6 +301,115 @@ fn replay_refuses_a_bad_endpoint_or_an_empty_directory() {
         ],
         None,
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(stdout(&out).contains("ERROR    "), "{}", stdout(&out));
+    assert!(
+        stdout(&out).ends_with("replay: 0 passed, 1 failed, 0 skipped (1 transport errors)\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// Every case under `dir` (a directory holding `request.xml`), `setup/` left out.
+fn count_cases(dir: &Path) -> usize {
+    let mut n = usize::from(dir.join("request.xml").is_file());
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() && !path.ends_with("setup") {
+            n += count_cases(&path);
+        }
+    }
+    n
+}
+
+/// `replay --spawn` from an empty directory: sandboxes of its own, the bundled seeds and
+/// clocks, every bundled case replayed and none skipped, a JUnit report with one test
+/// case per fixture case.
+#[test]
+fn with_spawn_every_bundled_case_replays_from_anywhere() {
+    let tmp = TempDir::new("replay-spawn");
+    let fixtures = common::manifest_dir().join("fixtures");
+    let output = std::process::Command::new(common::BIN)
+        .current_dir(&tmp.0)
+        .args(["replay", fixtures.to_str().unwrap(), "--spawn"])
+        .args(["--junit", "report.xml"])
+        .env_remove("ALLPS_ENDPOINT")
+        .output()
+        .unwrap();
+    let out = stdout(&output);
+    let total = count_cases(&fixtures);
+    assert!(total > 300, "{total}");
+    assert!(
+        output.status.success(),
+        "{out}\n{}",
+        common::stderr(&output)
+    );
+    assert!(
+        out.ends_with(&format!("replay: {total} passed, 0 failed, 0 skipped\n")),
+        "{out}"
+    );
+    let report = std::fs::read_to_string(tmp.join("report.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&report).unwrap();
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), total);
+    assert!(cases.iter().all(|c| !c.has_children()), "{report}");
+    assert!(
+        cases.iter().any(
+            |c| c.attribute("classname") == Some("pay_to_client_account")
+                && c.attribute("name") == Some("ok_after_cut_off_defaults_to_next_day")
+        ),
+        "a clock.txt case is in the report"
+    );
+}
+
+/// A difference under --spawn is exit 1 and a JUnit failure whose text is the diff.
+#[test]
+fn a_difference_is_a_junit_failure_with_the_diff() {
+    let tmp = TempDir::new("replay-junit");
+    let case = tmp.join("cases/get_client/ok");
+    copy_dir(
+        &common::manifest_dir().join("fixtures/get_client/ok"),
+        &case,
+    );
+    let snap = case.join("response.snap");
+    let text = std::fs::read_to_string(&snap).unwrap();
+    std::fs::write(
+        &snap,
+        text.replace(
+            "<FirstName>Thabo</FirstName>",
+            "<FirstName>Thabiso</FirstName>",
+        ),
+    )
+    .unwrap();
+    let report = tmp.join("report.xml");
+    let output = run(
+        &[
+            "replay",
+            tmp.join("cases").to_str().unwrap(),
+            "--spawn",
+            "--junit",
+            report.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let report = std::fs::read_to_string(report).unwrap();
+    let doc = roxmltree::Document::parse(&report).unwrap();
+    let failure = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("a failure");
+    assert_eq!(
+        failure.parent().unwrap().attribute("name"),
+        Some("ok"),
+        "{report}"
+    );
+    assert_eq!(
+        failure.text(),
+        Some("/Envelope/Body/GetClientResponse/Client/FirstName: expected Thabiso, got Thabo"),
+        "{report}"
+    );
 }

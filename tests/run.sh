@@ -5,7 +5,7 @@
 #
 # 1. Installs what the tests need, only when missing (idempotent; `apt-get update` only if
 #    a package has to be installed; sudo only when not root):
-#      apt:  libxml2-utils (xmllint), poppler-utils (pdftotext/pdfinfo for the document
+#      apt:  libxml2-utils (xmllint), curl (the integrators walk-through), poppler-utils (pdftotext/pdfinfo for the document
 #            tests), jaxws (wsimport) and mono-devel (wsdl, mcs, mono) for the Java and
 #            .NET peers, a JDK / python3-venv / nodejs+npm only if the machine lacks them;
 #      pip:  .venv-peers from tests/peers/python/requirements.txt (zeep, lxml, pytest);
@@ -34,7 +34,7 @@ say() { printf '== %s\n' "$*"; }
 install_apt() {
   local SUDO=
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-  local need=(libxml2-utils poppler-utils)
+  local need=(libxml2-utils poppler-utils curl)
   if wants java; then
     need+=(jaxws)
     command -v javac >/dev/null || need+=(default-jdk-headless)

@@ -348,9 +348,10 @@ pub enum ComputerCommand {
 /// `admin seed-fixtures`.
 #[derive(Debug, Args)]
 pub struct SeedArgs {
-    /// The fixtures directory holding base.sql.
-    #[arg(long, env = "ALLPS_FIXTURES", default_value = "fixtures")]
-    pub fixtures: PathBuf,
+    /// A fixtures directory whose base.sql replaces the bundled one (default: the
+    /// base.sql built into the binary).
+    #[arg(long, env = "ALLPS_FIXTURES")]
+    pub fixtures: Option<PathBuf>,
 }
 
 /// Runs an admin command; the returned text is the operator's error message.
@@ -811,9 +812,18 @@ fn computer(db: &Path, command: ComputerCommand, out: &mut Out<'_>) -> Result<()
 }
 
 fn seed_fixtures(db: &Path, args: &SeedArgs, out: &mut Out<'_>) -> Result<(), String> {
-    let base = args.fixtures.join("base.sql");
-    let sql =
-        std::fs::read_to_string(&base).map_err(|e| format!("reading {}: {e}", base.display()))?;
+    let (sql, source) = match &args.fixtures {
+        Some(dir) => {
+            let base = dir.join("base.sql");
+            let sql = std::fs::read_to_string(&base)
+                .map_err(|e| format!("reading {}: {e}", base.display()))?;
+            (sql, base.display().to_string())
+        }
+        None => (
+            crate::cli::fixtures::BASE_SQL.to_string(),
+            "the bundled fixtures/base.sql".to_string(),
+        ),
+    };
     in_tx(db, |c| {
         let organisations = inspect::organisations(c)?;
         if organisations > 0 {
@@ -824,17 +834,15 @@ fn seed_fixtures(db: &Path, args: &SeedArgs, out: &mut Out<'_>) -> Result<(), St
             )));
         }
         crate::cli::fixtures::seed_principals(c, crate::cli::fixtures::FIXED_NOW)?;
-        inspect::run_script(c, &sql)
-            .map_err(|e| AdminError::Invalid(format!("{}: {e}", base.display())))
+        inspect::run_script(c, &sql).map_err(|e| AdminError::Invalid(format!("{source}: {e}")))
     })?;
     say(
         out,
         &format!(
             "seeded {}: fixture principals (organisations DEMO and OTHER; users demo, noright, \
-             disabled, bound, nobranch, locked; password {}) and {}",
+             disabled, bound, nobranch, locked; password {}) and {source}",
             db.display(),
             crate::cli::fixtures::PASSWORD,
-            base.display()
         ),
     )
 }

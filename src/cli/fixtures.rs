@@ -2,9 +2,12 @@
 //! clock with the standard fixture organisations, branches and users, and a way to POST
 //! to it without a socket. `admin seed-fixtures` seeds a database with the principals;
 //! `replay` runs a case's setup steps on an in-process service; the tests, benches and
-//! fuzz targets use both through [`crate::testing`].
+//! fuzz targets use both through [`crate::testing`]. The fixtures' data ([`BASE_SQL`] and
+//! the shared seeds, [`SHARED_SEEDS`]) is embedded in the binary, so `replay` and
+//! `admin seed-fixtures` work from any directory.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -18,6 +21,81 @@ use crate::auth::hash_password;
 use crate::clock::{Clock, ManualClock, format_timestamp};
 use crate::store::admin::{self, RIGHT_WEB_SERVICES};
 use crate::store::{Db, Tx, inspect};
+
+/// `fixtures/base.sql`: the business data every fixture case starts from.
+pub const BASE_SQL: &str = include_str!("../../fixtures/base.sql");
+
+include!(concat!(env!("OUT_DIR"), "/fixture_seeds.rs"));
+
+/// The embedded shared seed `fixtures/seeds/<name>.sql`.
+pub fn shared_seed(name: &str) -> Option<&'static str> {
+    SHARED_SEEDS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, sql)| *sql)
+}
+
+/// The SQL a fixture case's store is seeded with after the principals, in order:
+/// `base.sql`, each seed its `seeds.txt` names, then its own `seed.sql`. `base.sql` and
+/// the shared seeds are read from `fixtures` when given and holding them, else taken from
+/// the binary (the bundled ones).
+///
+/// # Errors
+///
+/// An unreadable file, or a name with no shared seed.
+pub fn case_sql(fixtures: Option<&Path>, case: &Path) -> Result<Vec<String>, String> {
+    let read =
+        |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
+    let mut sql = Vec::new();
+    match fixtures.map(|f| f.join("base.sql")).filter(|p| p.is_file()) {
+        Some(path) => sql.push(read(&path)?),
+        None => sql.push(BASE_SQL.to_string()),
+    }
+    for name in seed_names(case)? {
+        let local = fixtures.map(|f| f.join("seeds").join(format!("{name}.sql")));
+        match local.filter(|p| p.is_file()) {
+            Some(path) => sql.push(read(&path)?),
+            None => sql.push(
+                shared_seed(&name)
+                    .ok_or_else(|| format!("{}: no shared seed {name:?}", case.display()))?
+                    .to_string(),
+            ),
+        }
+    }
+    let own = case.join("seed.sql");
+    if own.exists() {
+        sql.push(read(&own)?);
+    }
+    Ok(sql)
+}
+
+/// The shared-seed names a case's `seeds.txt` lists (one a line; blank lines and `#`
+/// comments ignored); empty without the file.
+///
+/// # Errors
+///
+/// An unreadable file or a name that is not `[A-Za-z0-9_-]+`.
+pub fn seed_names(case: &Path) -> Result<Vec<String>, String> {
+    let list = case.join("seeds.txt");
+    if !list.exists() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(&list).map_err(|e| format!("{}: {e}", list.display()))?;
+    let mut names = Vec::new();
+    for name in text.lines().map(str::trim) {
+        if name.is_empty() || name.starts_with('#') {
+            continue;
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(format!("{}: {name:?} is not a seed name", list.display()));
+        }
+        names.push(name.to_string());
+    }
+    Ok(names)
+}
 
 /// The fixtures' "now": Monday 23 November 2026, 10:00 in South Africa.
 pub const FIXED_NOW: OffsetDateTime = datetime!(2026-11-23 08:00 UTC);

@@ -109,6 +109,17 @@ pub struct ServeArgs {
     /// Freeze the clock at this RFC 3339 instant (tests, fixture replay).
     #[arg(long, env = "ALLPS_FIXED_TIME")]
     pub fixed_time: Option<String>,
+    /// Testing only (`replay --spawn`): read "now" from this file (one RFC 3339 instant,
+    /// re-read on every use) so another process can move the clock.
+    #[arg(long, hide = true)]
+    pub clock_file: Option<PathBuf>,
+    /// Testing only (`replay --spawn`): do not run the background payout/wallet processor.
+    #[arg(long, hide = true)]
+    pub no_processor: bool,
+    /// Write every SOAP request and its answer into DIR as a fixture case that `replay`
+    /// runs (passwords and SessionIds replaced by placeholders); see docs/integrators.md.
+    #[arg(long, env = "ALLPS_RECORD")]
+    pub record: Option<PathBuf>,
     /// Reader threads, each with its own read-only connection (default: half the cores).
     #[arg(long, env = "ALLPS_READERS", default_value_t = store::default_readers())]
     pub readers: usize,
@@ -298,6 +309,40 @@ pub fn init_logging(filter: &str, format: &str) -> crate::wire::logwriter::LogFl
     guard
 }
 
+/// A clock that reads "now" from a file on every use (hidden `serve --clock-file`, for
+/// `replay --spawn`, which moves it by rewriting the file). Keeps the last good instant
+/// when the file is briefly unreadable.
+struct FileClock {
+    path: PathBuf,
+    last: std::sync::Mutex<time::OffsetDateTime>,
+}
+
+impl FileClock {
+    fn open(path: &std::path::Path) -> Result<FileClock, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--clock-file {}: {e}", path.display()))?;
+        let at = parse_timestamp(text.trim())
+            .ok_or_else(|| format!("--clock-file {}: not an RFC 3339 instant", path.display()))?;
+        Ok(FileClock {
+            path: path.to_path_buf(),
+            last: std::sync::Mutex::new(at),
+        })
+    }
+}
+
+impl Clock for FileClock {
+    fn now(&self) -> time::OffsetDateTime {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = std::fs::read_to_string(&self.path)
+            .ok()
+            .and_then(|t| parse_timestamp(t.trim()))
+        {
+            *last = at;
+        }
+        *last
+    }
+}
+
 /// Runs `serve` until SIGINT / SIGTERM.
 ///
 /// # Errors
@@ -306,11 +351,19 @@ pub fn init_logging(filter: &str, format: &str) -> crate::wire::logwriter::LogFl
 pub fn serve(args: ServeArgs) -> Result<(), String> {
     let _log_guard = init_logging(&args.log_level, &args.log_format);
     let config = args.app_config()?;
-    let clock: Arc<dyn Clock> = match &args.fixed_time {
-        Some(text) => Arc::new(ManualClock::new(
+    let clock: Arc<dyn Clock> = match (&args.fixed_time, &args.clock_file) {
+        (_, Some(path)) => Arc::new(FileClock::open(path)?),
+        (Some(text), None) => Arc::new(ManualClock::new(
             parse_timestamp(text).ok_or_else(|| format!("--fixed-time {text} is not RFC 3339"))?,
         )),
-        None => Arc::new(SystemClock),
+        (None, None) => Arc::new(SystemClock),
+    };
+    let recorder = match &args.record {
+        Some(dir) => Some(Arc::new(crate::server::record::Recorder::create(
+            dir,
+            args.fixed_time.as_deref(),
+        )?)),
+        None => None,
     };
     let db = Db::open(
         &args.db,
@@ -369,7 +422,11 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             calendar_cache: Default::default(),
         });
         let (stop_processor, stop) = tokio::sync::watch::channel(false);
-        let processor = tokio::spawn(processor.serve(stop));
+        let processor = if args.no_processor {
+            tokio::spawn(async {})
+        } else {
+            tokio::spawn(processor.serve(stop))
+        };
         let app = App::new(db, clock, config);
         tokio::spawn(crate::server::log_stats_on_sigusr1(app.db.clone()));
         eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
@@ -380,7 +437,10 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             let _ = stop_processor.send(true);
             let _ = processor.await;
         };
-        crate::server::run(listener, app, shutdown)
+        if let Some(recorder) = &recorder {
+            eprintln!("recording every SOAP call into {}", recorder.dir().display());
+        }
+        crate::server::run_recording(listener, app, shutdown, recorder)
             .await
             .map_err(|e| e.to_string())
     })

@@ -1,8 +1,10 @@
 //! The listener: accepts TCP connections, serves each with hyper's HTTP/1 connection
 //! (keep-alive, HTTP/1.0, `Expect: 100-continue`), and shuts down gracefully: stop
-//! accepting, let in-flight requests finish, then close the store.
+//! accepting, let in-flight requests finish, then close the store. With `serve --record`
+//! each SOAP call also goes through [`record`].
 
 pub mod http;
+pub mod record;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -17,6 +19,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::app::App;
+use record::Recorder;
 
 /// Serves until `shutdown` completes, then drains connections and closes the store.
 ///
@@ -27,6 +30,21 @@ pub async fn run(
     listener: TcpListener,
     app: Arc<App>,
     shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    run_recording(listener, app, shutdown, None).await
+}
+
+/// [`run`], writing every SOAP call as a fixture case when `recorder` is given
+/// (`serve --record`, see [`crate::server::record`]).
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn run_recording(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+    recorder: Option<Arc<Recorder>>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -45,9 +63,16 @@ pub async fn run(
                 let _ = stream.set_nodelay(true);
                 let header_read_timeout = app.config.header_read_timeout;
                 let app = app.clone();
+                let recorder = recorder.clone();
                 let service = service_fn(move |request| {
                     let app = app.clone();
-                    async move { Ok::<_, Infallible>(http::handle(&app, request).await) }
+                    let recorder = recorder.clone();
+                    async move {
+                        Ok::<_, Infallible>(match recorder {
+                            None => http::handle(&app, request).await,
+                            Some(recorder) => record::handle(&app, &recorder, request).await,
+                        })
+                    }
                 });
                 let connection = http1::Builder::new()
                     .timer(TokioTimer::new())
