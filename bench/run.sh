@@ -180,10 +180,10 @@ kill "$CEILING_PID"
 wait "$CEILING_PID" 2>/dev/null || true
 
 # ---- 2. the server, log level warn ----------------------------------------------------
-# `allps_ws::wire::server=info` keeps the store-counter lines (start, SIGUSR1, shutdown); the
-# per-request lines (allps_ws::wire::http) are info and so are filtered out.
+# `allps_ws::server=info` keeps the store-counter lines (start, SIGUSR1, shutdown); the
+# per-request lines (allps_ws::server::http) are info and so are filtered out.
 log "server (warn) on :$SERVER_PORT"
-start_server warn "warn,allps_ws::wire::server=info"
+start_server warn "warn,allps_ws::server=info"
 warm "$URL" get_client.lua
 for i in $(seq 1 "$REPEAT"); do run_wrk get_client "$i" "$URL" get_client.lua; done
 run_wrk get_client-nocheck 1 "$URL" get_client_raw.lua

@@ -1,13 +1,13 @@
 //! [`App`]: the one state value every request shares (store, clock, credential cache,
 //! configuration, the bundled WSDL), and [`AppConfig`], what the operator set.
 
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use crate::auth::{AuthCache, AuthConfig};
+use crate::auth::{AuthCache, AuthConfig, Lockout};
 use crate::clock::Clock;
 use crate::domain::calendar::Calendar;
 use crate::domain::cdv::CdvTable;
@@ -15,6 +15,7 @@ use crate::domain::collection::CollectionTables;
 use crate::domain::promissory::PromissoryConfig;
 use crate::engine::payouts::PayoutConfig;
 use crate::store::{Db, DbError, Tx, holidays};
+use crate::wire::guard::{BodyBudget, Connections};
 use crate::wire::xml::XmlLimits;
 
 /// The bundled WSDL, served with only its `soap:address` locations rewritten.
@@ -46,6 +47,27 @@ pub struct AppConfig {
     pub body_read_timeout: Duration,
     /// How long shutdown waits for in-flight requests before closing the store anyway.
     pub drain_timeout: Duration,
+    /// How long writing a response may stay blocked (the peer reads nothing) before the
+    /// connection is closed.
+    pub write_timeout: Duration,
+    /// Most connections open at once (past it the oldest idle one is closed, or the new
+    /// one is answered 503 with Retry-After).
+    pub max_connections: usize,
+    /// Most request-body bytes held in memory by all requests together (past it a
+    /// request is answered `UNAVAILABLE`, HTTP 503 with Retry-After).
+    pub max_body_memory: usize,
+    /// Largest request head (request line and headers), in bytes (431 above it).
+    pub max_header_bytes: usize,
+    /// Most header fields in one request (431 above it).
+    pub max_headers: usize,
+    /// Password checks (argon2) running at once.
+    pub argon2_workers: usize,
+    /// Password checks allowed to wait for a worker; past it a credential call is
+    /// answered `UNAVAILABLE` at once.
+    pub argon2_queue: usize,
+    /// HTTP status of SOAP 1.2 Sender (client) faults: 400 (SOAP 1.2 HTTP binding)
+    /// or 500 (what WCF clients need to read the fault body).
+    pub soap12_sender_status: u16,
     /// Payout limits, card BINs, processor timings and simulator rules.
     pub payouts: PayoutConfig,
     /// Promissory-note rules: lead days, tracking limits, instalment limit,
@@ -69,6 +91,14 @@ impl Default for AppConfig {
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
             drain_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(10),
+            max_connections: crate::wire::guard::default_max_connections(),
+            max_body_memory: 128 * 1024 * 1024,
+            max_header_bytes: 32 * 1024,
+            max_headers: crate::wire::guard::DEFAULT_MAX_HEADERS,
+            argon2_workers: default_argon2_workers(),
+            argon2_queue: 32,
+            soap12_sender_status: 400,
             payouts: PayoutConfig::default(),
             promissory: PromissoryConfig::default(),
             collections: CollectionTables::default(),
@@ -86,6 +116,18 @@ pub struct App {
     pub auth_cache: AuthCache,
     /// Bounds concurrent argon2 verifications (each takes ~19 MiB and tens of ms).
     pub argon2_permits: Semaphore,
+    /// The last readiness answer (`/health`) and when it was taken.
+    pub health: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
+    /// Real password verifications run (not counting dummy ones), for tests and stats.
+    pub password_checks: AtomicU64,
+    /// The lockout's per-user attempt gate (check and count in one step).
+    pub lockout: Lockout,
+    /// Password checks waiting for a permit now (bounded by `argon2_queue`).
+    pub argon2_waiting: AtomicUsize,
+    /// The open connections and their cap.
+    pub connections: Arc<Connections>,
+    /// Request-body bytes held in memory by all requests in flight.
+    pub body_budget: Arc<BodyBudget>,
     /// Operator settings.
     pub config: AppConfig,
     /// Request ids for logs and internal-error faults.
@@ -109,13 +151,18 @@ impl std::fmt::Debug for App {
 impl App {
     /// Builds the shared state.
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Arc<App> {
-        let permits = std::thread::available_parallelism().map_or(2, |n| n.get());
         let config_calendar = config.calendar.clone();
         Arc::new(App {
             db,
             clock,
             auth_cache: AuthCache::new(),
-            argon2_permits: Semaphore::new(permits),
+            argon2_permits: Semaphore::new(config.argon2_workers.max(1)),
+            argon2_waiting: AtomicUsize::new(0),
+            lockout: Lockout::default(),
+            password_checks: AtomicU64::new(0),
+            health: std::sync::Mutex::new(None),
+            connections: Connections::new(config.max_connections),
+            body_budget: BodyBudget::new(config.max_body_memory),
             config,
             next_request_id: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
@@ -150,4 +197,10 @@ impl App {
         *cached = (version, Arc::clone(&calendar));
         Ok(calendar)
     }
+}
+
+/// Password-check workers by default: one per core, at least one, at most four (each
+/// argon2 verification holds ~19 MiB).
+pub fn default_argon2_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
 }

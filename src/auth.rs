@@ -121,6 +121,9 @@ pub enum AuthStep {
         /// request log may carry its name. (A name that matches no user may be a
         /// password typed into the wrong field; it is never logged.)
         user_exists: bool,
+        /// The claimed branch exists in the claimed organisation, so the request log
+        /// may carry its code.
+        branch_exists: bool,
     },
     /// The password must be checked against this hash (off the async threads), then
     /// [`authorize`] called again.
@@ -131,16 +134,189 @@ pub enum AuthStep {
         password_hash: String,
         /// The user's auth_version when read.
         auth_version: i64,
+        /// Failed attempts in a row recorded in the store when read.
+        failed_attempts: i64,
+        /// The claimed branch exists in the user's organisation (for the request log).
+        branch_exists: bool,
     },
+}
+
+/// The lockout's one atomic step per user: a password may be checked only after it has
+/// claimed one of the `--lockout-threshold` attempts of the current window, counting the
+/// checks still running as well as the failures recorded. However many guesses arrive
+/// at once, at most the threshold are ever verified before the user locks; the rest are
+/// refused like a locked user (after a dummy verification, so timing tells nothing).
+/// The store keeps the same count (for restarts and the admin tool); this in-memory
+/// gate is what makes check-then-count atomic, since one server process owns the store.
+#[derive(Debug, Default)]
+pub struct Lockout {
+    users: std::sync::Mutex<std::collections::HashMap<i64, Gate>>,
+    /// Woken whenever a check finishes, for claims waiting on a full window.
+    changed: tokio::sync::Notify,
+}
+
+/// What [`Lockout::try_claim`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The check may run.
+    Granted,
+    /// The user is locked (or the window's attempts have all failed).
+    Locked,
+    /// Checks still running would fill the window: wait for one to finish.
+    Full,
+}
+
+/// How long a claim waits for running checks before it is refused.
+const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+#[derive(Debug)]
+struct Gate {
+    auth_version: i64,
+    failed: i64,
+    in_flight: i64,
+    locked_until: Option<OffsetDateTime>,
+}
+
+/// What a finished password check reports back to [`Lockout`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The password was right: the count starts again.
+    Right,
+    /// The password was wrong: one more failure (locks at the threshold).
+    Wrong,
+    /// The check never ran (refused before, or failed): the claim is given back.
+    Abandoned,
+}
+
+impl Lockout {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, Gate>> {
+        self.users
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Claims one password check for `user_id`: `true` when it may run, `false` when the
+    /// user is locked. While checks still running would fill the window it waits for
+    /// them (a burst of right passwords is served one window at a time; a burst of
+    /// guesses ends in the lock), at most [`CLAIM_WAIT`].
+    pub async fn claim(
+        &self,
+        user_id: i64,
+        stored_failures: i64,
+        auth_version: i64,
+        clock: &dyn crate::clock::Clock,
+        config: &AuthConfig,
+    ) -> bool {
+        let deadline = tokio::time::Instant::now() + CLAIM_WAIT;
+        loop {
+            let changed = self.changed.notified();
+            match self.try_claim(user_id, stored_failures, auth_version, clock.now(), config) {
+                Claim::Granted => return true,
+                Claim::Locked => return false,
+                Claim::Full => {
+                    if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One claim attempt, without waiting.
+    pub fn try_claim(
+        &self,
+        user_id: i64,
+        stored_failures: i64,
+        auth_version: i64,
+        now: OffsetDateTime,
+        config: &AuthConfig,
+    ) -> Claim {
+        if config.lockout_threshold == 0 {
+            return Claim::Granted;
+        }
+        let mut users = self.lock();
+        let fresh = || Gate {
+            auth_version,
+            failed: stored_failures.max(0),
+            in_flight: 0,
+            locked_until: None,
+        };
+        let gate = users.entry(user_id).or_insert_with(fresh);
+        if gate.auth_version != auth_version && gate.in_flight == 0 {
+            // An administrator changed the user (an unlock, a new password): the store's
+            // count is the truth again.
+            *gate = fresh();
+        }
+        if let Some(until) = gate.locked_until {
+            if until > now {
+                return Claim::Locked;
+            }
+            gate.locked_until = None;
+            gate.failed = 0;
+        }
+        let threshold = i64::from(config.lockout_threshold);
+        if gate.failed >= threshold {
+            return Claim::Locked;
+        }
+        if gate.failed + gate.in_flight >= threshold {
+            return Claim::Full;
+        }
+        gate.in_flight += 1;
+        Claim::Granted
+    }
+
+    /// Reports how a claimed check ended.
+    pub fn finish(&self, user_id: i64, verdict: Verdict, now: OffsetDateTime, config: &AuthConfig) {
+        if config.lockout_threshold == 0 {
+            return;
+        }
+        let mut users = self.lock();
+        let Some(gate) = users.get_mut(&user_id) else {
+            return;
+        };
+        gate.in_flight = (gate.in_flight - 1).max(0);
+        match verdict {
+            Verdict::Right => gate.failed = 0,
+            Verdict::Wrong => {
+                gate.failed += 1;
+                if gate.failed >= i64::from(config.lockout_threshold) {
+                    gate.locked_until = Some(now + config.lockout_duration);
+                    gate.failed = 0;
+                }
+            }
+            Verdict::Abandoned => {}
+        }
+        if gate.failed == 0 && gate.in_flight == 0 && gate.locked_until.is_none() {
+            users.remove(&user_id);
+        }
+        drop(users);
+        self.changed.notify_waiters();
+    }
+
+    /// Users with a gate in memory (failures, checks running or a lock).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no user has a gate.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// A specific refusal of a caller whose user is known (a right password, or a session).
 fn denied(code: FaultCode, message: &str) -> AuthStep {
+    denied_known(false, code, message)
+}
+
+/// [`denied`] for a credentials caller whose claimed branch is known to exist or not.
+fn denied_known(branch_exists: bool, code: FaultCode, message: &str) -> AuthStep {
     AuthStep::Denied {
         error: ServiceError::fault(code, message),
         record_failure: None,
         dummy_verify: false,
         user_exists: true,
+        branch_exists,
     }
 }
 
@@ -193,7 +369,7 @@ impl AuthCache {
         h.finalize().into()
     }
 
-    fn matches(
+    pub fn matches(
         &self,
         user_id: i64,
         password: &str,
@@ -250,18 +426,30 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Hashes a password with argon2id (default parameters, random salt) as a PHC string.
+/// A password in Unicode NFC (as every text off the wire is), so a password typed
+/// composed or decomposed is the same password.
+fn nfc(password: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    if password.is_ascii() || is_nfc_quick(password.chars()) == IsNormalized::Yes {
+        password.into()
+    } else {
+        password.nfc().collect::<String>().into()
+    }
+}
+
+/// Hashes a password (in NFC) with argon2id (default parameters, random salt) as a PHC
+/// string.
 pub fn hash_password(password: &str) -> String {
     Argon2::default()
-        .hash_password(password.as_bytes())
+        .hash_password(nfc(password).as_bytes())
         .expect("argon2 hashing with default parameters works")
         .to_string()
 }
 
-/// Verifies a password against a PHC string; a malformed hash verifies nothing.
+/// Verifies a password (in NFC) against a PHC string; a malformed hash verifies nothing.
 pub fn verify_password(password: &str, password_hash: &str) -> bool {
     Argon2::default()
-        .verify_password(password.as_bytes(), password_hash)
+        .verify_password(nfc(password).as_bytes(), password_hash)
         .is_ok()
 }
 
@@ -307,6 +495,7 @@ pub fn authorize(
         record_failure: None,
         dummy_verify: false,
         user_exists: false,
+        branch_exists: false,
     };
     match input {
         AuthInput::Credentials(c) => {
@@ -353,37 +542,47 @@ fn authorize_credentials(
         RIGHT_WEB_SERVICES,
         &c.branch_code,
     )?;
-    let generic = |user_exists| AuthStep::Denied {
+    let generic = |user_exists, branch_exists| AuthStep::Denied {
         error: ServiceError::fault(FaultCode::AuthFailed, AUTH_FAILED_TEXT),
         record_failure: None,
         dummy_verify: true,
         user_exists,
+        branch_exists,
     };
     let Some(user) = user else {
-        return Err(generic(false).into());
+        return Err(generic(false, false).into());
     };
+    let branch_exists = user.branch.is_some();
     if !user.org_enabled {
-        return Err(generic(true).into());
+        return Err(generic(true, branch_exists).into());
     }
     if let Some(until) = user.locked_until.as_deref().and_then(parse_timestamp)
         && until > now
     {
-        return Err(generic(true).into());
+        return Err(generic(true, branch_exists).into());
     }
     if !cache.matches(user.id, &c.password, &user.password_hash, user.auth_version) {
         return Err(AuthStep::VerifyPassword {
             user_id: user.id,
             password_hash: user.password_hash,
             auth_version: user.auth_version,
+            failed_attempts: user.failed_attempts,
+            branch_exists,
         }
         .into());
     }
     // The password is right: from here on the refusals may be specific.
     if !user.enabled {
-        return Err(denied(FaultCode::UserDisabled, "the user is disabled").into());
+        return Err(denied_known(
+            branch_exists,
+            FaultCode::UserDisabled,
+            "the user is disabled",
+        )
+        .into());
     }
     if user.computer_bound && !user.computer_allowed {
-        return Err(denied(
+        return Err(denied_known(
+            branch_exists,
             FaultCode::ComputerNotAllowed,
             "the user is bound to other computers; check ComputerName",
         )
@@ -450,6 +649,7 @@ fn authorize_session(
         record_failure: None,
         dummy_verify: false,
         user_exists: false,
+        branch_exists: false,
     };
     let Some(session) = sessions::find(tx, &session_hash(session_id))? else {
         return Err(invalid().into());
@@ -545,6 +745,100 @@ pub fn create_session(
         now,
     )?;
     Ok((id, expires))
+}
+
+#[cfg(test)]
+mod lockout_tests {
+    use super::*;
+    use crate::clock::Clock as _;
+
+    #[test]
+    fn at_most_threshold_checks_are_claimed_however_many_arrive() {
+        let lockout = Lockout::default();
+        let config = AuthConfig::default();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let claims: Vec<Claim> = (0..300)
+            .map(|_| lockout.try_claim(7, 0, 1, now, &config))
+            .collect();
+        assert_eq!(claims.iter().filter(|c| **c == Claim::Granted).count(), 5);
+        assert!(claims[5..].iter().all(|c| *c == Claim::Full));
+        for _ in 0..5 {
+            lockout.finish(7, Verdict::Wrong, now, &config);
+        }
+        // Locked for the window, even for the right password.
+        let soon = now + Duration::minutes(14);
+        assert_eq!(lockout.try_claim(7, 0, 1, soon, &config), Claim::Locked);
+        // After the window: a fresh threshold.
+        let later = now + Duration::minutes(16);
+        let granted = (0..50)
+            .filter(|_| lockout.try_claim(7, 0, 1, later, &config) == Claim::Granted)
+            .count();
+        assert_eq!(granted, 5);
+    }
+
+    #[test]
+    fn stored_failures_count_and_a_success_starts_again() {
+        let lockout = Lockout::default();
+        let config = AuthConfig::default();
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let granted = |l: &Lockout, user, stored, version| {
+            l.try_claim(user, stored, version, now, &config) == Claim::Granted
+        };
+        // Three failures already recorded: two claims left.
+        assert!(granted(&lockout, 1, 3, 1));
+        assert!(granted(&lockout, 1, 3, 1));
+        assert!(!granted(&lockout, 1, 3, 1));
+        lockout.finish(1, Verdict::Right, now, &config);
+        lockout.finish(1, Verdict::Abandoned, now, &config);
+        assert!(lockout.is_empty(), "nothing left to remember");
+        // An admin change (new auth_version) re-reads the store's count.
+        assert!(granted(&lockout, 2, 0, 1));
+        lockout.finish(2, Verdict::Wrong, now, &config);
+        assert!(granted(&lockout, 2, 0, 2));
+        lockout.finish(2, Verdict::Abandoned, now, &config);
+    }
+
+    #[test]
+    fn threshold_zero_never_locks() {
+        let lockout = Lockout::default();
+        let config = AuthConfig {
+            lockout_threshold: 0,
+            ..AuthConfig::default()
+        };
+        let now = OffsetDateTime::UNIX_EPOCH;
+        assert!((0..100).all(|_| lockout.try_claim(3, 0, 1, now, &config) == Claim::Granted));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_claim_runs_when_a_right_password_frees_the_window() {
+        let lockout = std::sync::Arc::new(Lockout::default());
+        let config = AuthConfig::default();
+        let clock = crate::clock::ManualClock::new(OffsetDateTime::UNIX_EPOCH);
+        for _ in 0..5 {
+            assert_eq!(
+                lockout.try_claim(9, 0, 1, clock.now(), &config),
+                Claim::Granted
+            );
+        }
+        let waiting = {
+            let lockout = lockout.clone();
+            tokio::spawn(async move {
+                let clock = crate::clock::ManualClock::new(OffsetDateTime::UNIX_EPOCH);
+                lockout.claim(9, 0, 1, &clock, &config).await
+            })
+        };
+        tokio::task::yield_now().await;
+        lockout.finish(9, Verdict::Right, clock.now(), &config);
+        assert!(
+            waiting.await.expect("task"),
+            "granted once a check finished"
+        );
+        // Five wrong ones in a row lock: a claim is then refused.
+        for _ in 0..5 {
+            lockout.finish(9, Verdict::Wrong, clock.now(), &config);
+        }
+        assert!(!lockout.claim(9, 0, 1, &clock, &config).await);
+    }
 }
 
 #[cfg(test)]

@@ -107,12 +107,11 @@ pub fn sast_date(timestamp: &str) -> String {
 pub fn parse_date(text: &str) -> Option<Date> {
     let text = text.trim();
     let core = if text.len() > 10 {
+        if !text.is_char_boundary(10) {
+            return None;
+        }
         let (core, zone) = text.split_at(10);
-        let zone_ok = zone == "Z"
-            || (zone.len() == 6
-                && (zone.starts_with('+') || zone.starts_with('-'))
-                && zone.as_bytes()[3] == b':');
-        if !zone_ok {
+        if !zone_ok(zone) {
             return None;
         }
         core
@@ -135,10 +134,58 @@ pub fn parse_date(text: &str) -> Option<Date> {
     Date::from_calendar_date(year, time::Month::try_from(month).ok()?, day).ok()
 }
 
+/// An xs:date time-zone: `Z`, or `+hh:mm` / `-hh:mm` with hh 00-13 and mm 00-59, or
+/// exactly 14:00 (XML Schema's range, -14:00 to +14:00).
+fn zone_ok(zone: &str) -> bool {
+    if zone == "Z" {
+        return true;
+    }
+    let b = zone.as_bytes();
+    if b.len() != 6 || !matches!(b[0], b'+' | b'-') || b[3] != b':' {
+        return false;
+    }
+    let two = |i: usize| -> Option<u8> {
+        (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit())
+            .then(|| (b[i] - b'0') * 10 + (b[i + 1] - b'0'))
+    };
+    match (two(1), two(4)) {
+        (Some(hh), Some(mm)) => (hh <= 13 && mm <= 59) || (hh == 14 && mm == 0),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn dates_refuse_impossible_zones() {
+        for ok in [
+            "2027-01-15",
+            "2027-01-15Z",
+            "2027-01-15+02:00",
+            "2027-01-15-13:59",
+            "2027-01-15+14:00",
+            "2027-01-15-00:00",
+        ] {
+            assert!(parse_date(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "2027-01-15+99:99",
+            "2027-01-15+14:01",
+            "2027-01-15+15:00",
+            "2027-01-15+02:60",
+            "2027-01-15+0a:00",
+            "2027-01-15+-1:00",
+            "2027-01-15z",
+            "2027-01-15+02:00Z",
+            "2027-01-1\u{e9}+02:00",
+            "2027-01-15\u{e9}",
+        ] {
+            assert!(parse_date(bad).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn today_is_taken_in_south_africa() {

@@ -107,6 +107,16 @@ async fn run_case(case: &Path, request_path: &Path) -> String {
         }
     };
     let after = service.store_digest().await;
+    // Every response is well-formed XML, whatever the request held.
+    if response.content_type.contains("xml")
+        && let Err(e) = roxmltree::Document::parse(&response.body)
+    {
+        panic!(
+            "{}: the response is not well-formed XML: {e}\n{}",
+            request_path.display(),
+            response.body
+        );
+    }
     format!(
         "HTTP {}\ncontent-type: {}\nstore: {}\n\n{}",
         response.status,

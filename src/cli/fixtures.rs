@@ -20,7 +20,7 @@ use crate::app::{App, AppConfig};
 use crate::auth::hash_password;
 use crate::clock::{Clock, ManualClock, format_timestamp};
 use crate::store::admin::{self, RIGHT_WEB_SERVICES};
-use crate::store::{Db, Tx, inspect};
+use crate::store::{Db, DbError, Tx, inspect};
 
 /// `fixtures/base.sql`: the business data every fixture case starts from.
 pub const BASE_SQL: &str = include_str!("../../fixtures/base.sql");
@@ -252,6 +252,14 @@ impl InProcess {
     /// A digest of every table's rows, to show whether a request changed the store.
     /// Sessions are left out (Login's only effect, and random).
     pub async fn store_digest(&self) -> BTreeMap<String, (i64, String)> {
+        // A write barrier first: bookkeeping queued without waiting (a failed login's
+        // count) is committed before anything queued after it.
+        self.app
+            .db
+            .write(|_| Ok::<(), DbError>(()))
+            .await
+            .expect("store")
+            .expect("barrier");
         self.app
             .db
             .read(|tx| inspect::digest(tx).expect("digest"))

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::{App, AppConfig};
@@ -97,6 +98,35 @@ pub struct ServeArgs {
     /// Seconds shutdown waits for in-flight requests before closing the store anyway.
     #[arg(long, env = "ALLPS_DRAIN_TIMEOUT_SECS", default_value_t = 30)]
     pub drain_timeout_secs: u64,
+    /// Seconds writing a response may stay blocked because the client reads nothing
+    /// (e.g. it pipelines requests and never reads); the connection is closed after it.
+    #[arg(long, env = "ALLPS_WRITE_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_timeout_secs: u64,
+    /// Most open connections (default: what the open-files limit leaves, at most 4096).
+    /// Past it the oldest idle connection is closed, or the new one gets 503 + Retry-After.
+    #[arg(long, env = "ALLPS_MAX_CONNECTIONS", default_value_t = crate::wire::guard::default_max_connections(), value_parser = clap::value_parser!(u64).range(1..).map(|n| n as usize))]
+    pub max_connections: usize,
+    /// Most request-body bytes held in memory by all requests together (past it:
+    /// UNAVAILABLE, HTTP 503 with Retry-After).
+    #[arg(long, env = "ALLPS_MAX_BODY_MEMORY_BYTES", default_value_t = AppConfig::default().max_body_memory)]
+    pub max_body_memory_bytes: usize,
+    /// Largest request line plus headers, in bytes (431 above it).
+    #[arg(long, env = "ALLPS_MAX_HEADER_BYTES", default_value_t = AppConfig::default().max_header_bytes, value_parser = clap::value_parser!(u64).range(1024..).map(|n| n as usize))]
+    pub max_header_bytes: usize,
+    /// Most header fields in one request (431 above it).
+    #[arg(long, env = "ALLPS_MAX_HEADERS", default_value_t = AppConfig::default().max_headers, value_parser = clap::value_parser!(u64).range(8..).map(|n| n as usize))]
+    pub max_headers: usize,
+    /// Password checks (argon2) run at once (default: one per core, at most four).
+    #[arg(long, env = "ALLPS_ARGON2_WORKERS", default_value_t = crate::app::default_argon2_workers(), value_parser = clap::value_parser!(u64).range(1..).map(|n| n as usize))]
+    pub argon2_workers: usize,
+    /// Password checks that may wait for a worker; past it a credential call gets
+    /// UNAVAILABLE (HTTP 503) at once. Session and cached callers never wait.
+    #[arg(long, env = "ALLPS_ARGON2_QUEUE", default_value_t = AppConfig::default().argon2_queue)]
+    pub argon2_queue: usize,
+    /// HTTP status of SOAP 1.2 Sender faults: 400 (the SOAP 1.2 HTTP binding) or 500
+    /// (WCF clients read a fault body only from a 500).
+    #[arg(long, env = "ALLPS_SOAP12_SENDER_STATUS", default_value_t = 400, value_parser = clap::builder::PossibleValuesParser::new(["400", "500"]).map(|s| s.parse::<u16>().unwrap_or(400)))]
+    pub soap12_sender_status: u16,
     /// Failed password attempts in a row that lock a user (0 never locks).
     #[arg(long, env = "ALLPS_LOCKOUT_THRESHOLD", default_value_t = 5)]
     pub lockout_threshold: u32,
@@ -169,6 +199,14 @@ impl ServeArgs {
             header_read_timeout: Duration::from_secs(self.header_timeout_secs),
             body_read_timeout: Duration::from_secs(self.body_timeout_secs),
             drain_timeout: Duration::from_secs(self.drain_timeout_secs),
+            write_timeout: Duration::from_secs(self.write_timeout_secs),
+            max_connections: self.max_connections,
+            max_body_memory: self.max_body_memory_bytes,
+            max_header_bytes: self.max_header_bytes,
+            max_headers: self.max_headers,
+            argon2_workers: self.argon2_workers,
+            argon2_queue: self.argon2_queue,
+            soap12_sender_status: self.soap12_sender_status,
         })
     }
 }

@@ -9,11 +9,12 @@ mod shared;
 pub mod wire;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use time::{Date, OffsetDateTime};
 
 use crate::app::App;
-use crate::auth::{self, AuthInput, AuthStep, Credentials, Principal};
+use crate::auth::{self, AuthInput, AuthStep, Credentials, Principal, Verdict};
 use crate::clock::SAST;
 use crate::domain::{Refusal, ResultCode, TerminalType};
 use crate::store;
@@ -344,7 +345,7 @@ async fn execute<Op: Operation>(
     } else {
         app.db.read(job).await
     };
-    result.map_err(|e| ServiceError::Internal(e.to_string()))?
+    result.map_err(ServiceError::storage)?
 }
 
 async fn spend_argon2(
@@ -352,14 +353,66 @@ async fn spend_argon2(
     password: String,
     hash: String,
 ) -> Result<bool, ServiceError> {
-    let _permit = app
-        .argon2_permits
-        .acquire()
-        .await
-        .map_err(|_| ServiceError::Internal("argon2 permits closed".into()))?;
+    // A fixed pool of verifications with a short queue: past it the call is refused at
+    // once (retryable) rather than waiting behind a flood of guesses. Session and cached
+    // callers never come here.
+    let _permit = match app.argon2_permits.try_acquire() {
+        Ok(permit) => permit,
+        Err(_) => {
+            let waiting = app.argon2_waiting.fetch_add(1, Ordering::AcqRel);
+            let _waiting = scopeguard(&app.argon2_waiting);
+            if waiting >= app.config.argon2_queue {
+                return Err(ServiceError::fault(
+                    FaultCode::Unavailable,
+                    "too many password checks are waiting; retry shortly or use a SessionId",
+                ));
+            }
+            app.argon2_permits
+                .acquire()
+                .await
+                .map_err(|_| ServiceError::Internal("argon2 permits closed".into()))?
+        }
+    };
     tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
         .map_err(|e| ServiceError::Internal(format!("password check panicked: {e}")))
+}
+
+/// Takes one off `counter` when dropped.
+fn scopeguard(counter: &AtomicUsize) -> impl Drop + '_ {
+    struct Leave<'a>(&'a AtomicUsize);
+    impl Drop for Leave<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+    Leave(counter)
+}
+
+/// A claimed password check not yet reported: dropping it (the request's future was
+/// cancelled) gives the attempt back.
+struct Claimed<'a> {
+    app: &'a App,
+    user_id: i64,
+}
+
+impl Drop for Claimed<'_> {
+    fn drop(&mut self) {
+        let app = self.app;
+        app.lockout.finish(
+            self.user_id,
+            Verdict::Abandoned,
+            app.clock.now(),
+            &app.config.auth,
+        );
+    }
+}
+
+fn auth_failed() -> ServiceError {
+    ServiceError::fault(
+        FaultCode::AuthFailed,
+        "the organisation, user name or password is not valid",
+    )
 }
 
 async fn write_small(
@@ -369,7 +422,7 @@ async fn write_small(
     app.db
         .write(f)
         .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?
+        .map_err(ServiceError::storage)?
         .map_err(ServiceError::storage)
 }
 
@@ -413,6 +466,8 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                     user_id,
                     password_hash,
                     auth_version,
+                    failed_attempts,
+                    branch_exists,
                 },
                 back,
             ) => {
@@ -422,26 +477,85 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                     ));
                 };
                 reqlog::note_user(&c.user_name);
+                if branch_exists {
+                    reqlog::note_branch(&c.branch_code);
+                }
                 if verified {
                     return Err(ServiceError::Internal(
                         "credentials changed during the call".into(),
                     ));
                 }
-                if spend_argon2(app, c.password.clone(), password_hash.clone()).await? {
-                    app.auth_cache
-                        .remember(user_id, &c.password, &password_hash, auth_version);
+                let config = app.config.auth;
+                // Check and count are one step: without a claimed attempt the password
+                // is not looked at (a locked user's answer, same cost, same fault).
+                if !app
+                    .lockout
+                    .claim(
+                        user_id,
+                        failed_attempts,
+                        auth_version,
+                        app.clock.as_ref(),
+                        &config,
+                    )
+                    .await
+                {
+                    spend_argon2(app, c.password.clone(), auth::dummy_hash().to_string()).await?;
+                    return Err(auth_failed());
+                }
+                // A claim that waited may find this password verified meanwhile.
+                if app
+                    .auth_cache
+                    .matches(user_id, &c.password, &password_hash, auth_version)
+                {
+                    app.lockout
+                        .finish(user_id, Verdict::Right, app.clock.now(), &config);
                     verified = true;
                     request = back;
-                } else {
-                    app.auth_cache.forget(user_id);
-                    let now = app.clock.now();
-                    let config = app.config.auth;
-                    write_small(app, move |c| auth::record_failure(c, user_id, now, &config))
-                        .await?;
-                    return Err(ServiceError::fault(
-                        FaultCode::AuthFailed,
-                        "the organisation, user name or password is not valid",
-                    ));
+                    continue;
+                }
+                // Given back if this call is dropped mid-check (the client went away).
+                let claim = Claimed { app, user_id };
+                app.password_checks.fetch_add(1, Ordering::Relaxed);
+                let checked = spend_argon2(app, c.password.clone(), password_hash.clone()).await;
+                let now = app.clock.now();
+                std::mem::forget(claim);
+                match checked {
+                    Ok(true) => {
+                        app.lockout.finish(user_id, Verdict::Right, now, &config);
+                        app.auth_cache
+                            .remember(user_id, &c.password, &password_hash, auth_version);
+                        verified = true;
+                        request = back;
+                    }
+                    Ok(false) => {
+                        app.lockout.finish(user_id, Verdict::Wrong, now, &config);
+                        app.auth_cache.forget(user_id);
+                        // Recorded in the store off the answer's path: the in-memory gate
+                        // already counts it, and a wrong password for a known user must
+                        // take no longer to answer than an unknown user (no fsync wait).
+                        // Queued for the writer now (in order with later writes), its
+                        // commit not awaited.
+                        let recorded = app.db.write_detached(move |c| {
+                            auth::record_failure(c, user_id, now, &config)
+                        });
+                        tokio::spawn(async move {
+                            match recorded.await {
+                                Ok(Ok(())) => {}
+                                Ok(Err(e)) => {
+                                    tracing::warn!(user_id, error = %e, "recording a failed login");
+                                }
+                                Err(e) => {
+                                    tracing::warn!(user_id, error = %e, "recording a failed login");
+                                }
+                            }
+                        });
+                        return Err(auth_failed());
+                    }
+                    Err(e) => {
+                        app.lockout
+                            .finish(user_id, Verdict::Abandoned, now, &config);
+                        return Err(e);
+                    }
                 }
             }
             Outcome::Auth(
@@ -450,10 +564,14 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
                     record_failure,
                     dummy_verify,
                     user_exists,
+                    branch_exists,
                 },
                 _,
             ) => {
                 if let AuthInput::Credentials(c) = &input {
+                    if branch_exists {
+                        reqlog::note_branch(&c.branch_code);
+                    }
                     if user_exists {
                         reqlog::note_user(&c.user_name);
                     } else {

@@ -263,9 +263,18 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Parses the xs:decimal lexical form (no exponent, optional sign, optional fraction).
+/// Parses the xs:decimal lexical form (no exponent, optional sign, optional fraction)
+/// without ever rounding a fraction away: a value `Decimal` holds exactly is returned
+/// as is; one with more fraction digits than it can hold becomes the nearest value
+/// that still has more than two decimals (so the money rules refuse it with
+/// `AMOUNT_PRECISION` rather than storing a rounded amount); `None` when the integer
+/// part alone does not fit.
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    let body = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let (negative, body) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
     let valid = !body.is_empty()
         && body != "."
         && body.chars().all(|c| c.is_ascii_digit() || c == '.')
@@ -273,7 +282,48 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     if !valid {
         return None;
     }
-    Decimal::from_str(text.strip_prefix('+').unwrap_or(text)).ok()
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let int = match int.trim_start_matches('0') {
+        "" => "0",
+        digits => digits,
+    };
+    let sign = if negative { "-" } else { "" };
+    let exact_in = |frac: &str, digits: usize| -> Option<Decimal> {
+        let candidate = if digits == 0 {
+            format!("{sign}{int}")
+        } else {
+            format!("{sign}{int}.{}", &frac[..digits])
+        };
+        let value = Decimal::from_str(&candidate).ok()?;
+        // Decimal rounds silently past its precision: keep only what it holds exactly.
+        (value.scale() as usize == digits
+            && value.abs().to_string() == candidate.trim_start_matches('-'))
+        .then_some(value)
+    };
+    // As written (keeping the scale, e.g. 10.50), then without trailing zeros.
+    if let Some(value) = exact_in(frac, frac.len()) {
+        return Some(value);
+    }
+    let frac = frac.trim_end_matches('0');
+    let exact = |digits: usize| exact_in(frac, digits);
+    if let Some(value) = exact(frac.len()) {
+        return Some(value);
+    }
+    if frac.len() <= 2 {
+        return None;
+    }
+    // More decimals than Decimal holds: the longest exact prefix of the fraction, kept
+    // visibly longer than two decimals.
+    (3..frac.len().min(29))
+        .rev()
+        .find_map(exact)
+        .map(|mut value| {
+            if value.normalize().scale() <= 2 {
+                let ulp = Decimal::new(1, value.scale());
+                value = if negative { value - ulp } else { value + ulp };
+            }
+            value
+        })
 }
 
 fn clip(text: &str) -> String {
@@ -345,6 +395,21 @@ mod tests {
         assert_eq!(parse_decimal("-0.5").unwrap().to_string(), "-0.5");
         assert_eq!(parse_decimal(".5").unwrap().to_string(), "0.5");
         assert!(parse_decimal("1.2.3").is_none());
+        // Never rounded: more decimals than Decimal holds stay more than two decimals.
+        for text in [
+            "10.009999999999999999999999999999",
+            "10.00000000000000000000000000000000001",
+            "0.0000000000000000000000000000001",
+            "-10.009999999999999999999999999999",
+            "79228162514264.123456789012345678901234567890",
+        ] {
+            let value = parse_decimal(text).expect(text);
+            assert!(value.normalize().scale() > 2, "{text} became {value}");
+        }
+        assert_eq!(parse_decimal("0010.5000").unwrap().to_string(), "10.5000");
+        assert_eq!(parse_decimal("+3").unwrap().to_string(), "3");
+        assert_eq!(parse_decimal("-0.50").unwrap().to_string(), "-0.50");
+        assert!(parse_decimal("99999999999999999999999999999999.5").is_none());
         assert!(parse_decimal("NaN").is_none());
         assert!(parse_decimal("").is_none());
     }

@@ -14,12 +14,13 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
-use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST};
+use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::app::{App, WSDL};
 use crate::ops::{self, Reply};
 use crate::wire::fault::{FaultCode, ServiceError};
+use crate::wire::guard::Reservation;
 use crate::wire::reqlog::{self, Caller};
 use crate::wire::soap::{self, SoapVersion};
 
@@ -59,6 +60,8 @@ where
             if (path == app.config.path && query.eq_ignore_ascii_case("wsdl")) || path == "/wsdl" {
                 wsdl_response(app, &request)
             } else if path == "/health" {
+                health(app).await
+            } else if path == "/health/live" {
                 plain(StatusCode::OK, "ok\n")
             } else if path == app.config.path {
                 plain(
@@ -95,6 +98,7 @@ where
             "Content-Type must be text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)",
         );
         let response = finish(
+            app.config.soap12_sender_status,
             request_id,
             started,
             SoapVersion::V11,
@@ -104,8 +108,28 @@ where
         );
         return answer_unread(app, request, response);
     };
-    let refuse =
-        |error: ServiceError| finish(request_id, started, version, None, &anonymous, Err(error));
+    // The operation the client says it calls: every SOAPAction header and the SOAP 1.2
+    // `action` parameter, checked against the Body once it is parsed.
+    let mut actions: Vec<String> = request
+        .headers()
+        .get_all("soapaction")
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    if let Some(action) = SoapVersion::action_parameter(content_type) {
+        actions.push(action.to_string());
+    }
+    let refuse = |error: ServiceError| {
+        finish(
+            app.config.soap12_sender_status,
+            request_id,
+            started,
+            version,
+            None,
+            &anonymous,
+            Err(error),
+        )
+    };
     if app.shutting_down.load(Ordering::Relaxed) {
         let error = ServiceError::fault(FaultCode::Unavailable, "the server is shutting down");
         return answer_unread(app, request, refuse(error));
@@ -116,12 +140,21 @@ where
         // Refused on the declaration alone: nothing read, and no `100 Continue` sent.
         return answer_unread(app, request, refuse(too_large(max)));
     }
+    // Every body in flight shares one memory budget: the declared length is reserved
+    // before a byte is read (a chunked body reserves as it arrives), and the reservation
+    // is given back when this request is answered.
+    let mut reservation = app.body_budget.empty();
+    let declared = declared_length(request.headers()).map_or(0, |n| n as usize);
+    if !reservation.grow(declared) {
+        return answer_unread(app, request, refuse(busy()));
+    }
     // Bounded in size (413 the moment the limit is passed) and in time (408 when the
     // whole body has not arrived within the body timeout: a client trickling bytes must
     // not hold a request open for ever).
     let timeout = app.config.body_read_timeout;
     let mut incoming = Box::pin(request.into_body());
-    let body = match tokio::time::timeout(timeout, read_body(incoming.as_mut(), max)).await {
+    let reading = read_body(incoming.as_mut(), max, &mut reservation);
+    let body = match tokio::time::timeout(timeout, reading).await {
         Err(_elapsed) => {
             let error = ServiceError::fault(
                 FaultCode::RequestTimeout,
@@ -138,6 +171,10 @@ where
         Ok(Ok(body)) => body,
         Ok(Err(BodyError::TooLarge)) => {
             return drain_after(app, incoming, refuse(too_large(max)));
+        }
+        Ok(Err(BodyError::NoMemory)) => {
+            drop(reservation);
+            return drain_after(app, incoming, refuse(busy()));
         }
         Ok(Err(BodyError::Failed(e))) => {
             tracing::debug!(request_id, error = %e, "request body read failed");
@@ -156,6 +193,12 @@ where
     } else {
         soap::parse_envelope(version, &body, &limits)
     };
+    let parsed = parsed.and_then(|envelope| {
+        for action in &actions {
+            soap::check_action(action, &envelope.operation.name, ops::OPERATIONS)?;
+        }
+        Ok(envelope)
+    });
     let (operation, caller, outcome) = match parsed {
         Ok(envelope) => {
             let name = envelope.operation.name.clone();
@@ -165,6 +208,7 @@ where
         Err(e) => (None, anonymous, Err(e)),
     };
     finish(
+        app.config.soap12_sender_status,
         request_id,
         started,
         version,
@@ -190,11 +234,18 @@ pub const DRAIN_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 enum BodyError {
     TooLarge,
+    /// The in-flight body budget has no room for more.
+    NoMemory,
     Failed(String),
 }
 
-/// Reads the whole body, refusing it the moment it passes `max` bytes.
-async fn read_body<B>(mut body: std::pin::Pin<&mut B>, max: usize) -> Result<Bytes, BodyError>
+/// Reads the whole body, refusing it the moment it passes `max` bytes, holding every
+/// byte against `reservation` (grown as needed; `NoMemory` when the budget is spent).
+async fn read_body<B>(
+    mut body: std::pin::Pin<&mut B>,
+    max: usize,
+    reservation: &mut Reservation,
+) -> Result<Bytes, BodyError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -211,11 +262,15 @@ where
         if total > max {
             return Err(BodyError::TooLarge);
         }
+        if total > reservation.bytes() && !reservation.grow(total - reservation.bytes()) {
+            return Err(BodyError::NoMemory);
+        }
         match &first {
             None if rest.is_empty() => first = Some(data),
             _ => {
                 if let Some(first) = first.take() {
-                    rest.reserve(first.len() + data.len());
+                    // Sized once for the whole declared body: no doubling growth.
+                    rest.reserve(reservation.bytes().max(first.len() + data.len()));
                     rest.extend_from_slice(&first);
                 }
                 rest.extend_from_slice(&data);
@@ -226,6 +281,11 @@ where
         Some(only) => only,
         None => Bytes::from(rest),
     })
+}
+
+/// The refusal when the body budget (or another shared bound) has no room now.
+fn busy() -> ServiceError {
+    ServiceError::fault(FaultCode::Unavailable, "the server is busy; retry shortly")
 }
 
 fn declared_length(headers: &hyper::HeaderMap) -> Option<u64> {
@@ -310,7 +370,9 @@ fn too_large(max: usize) -> ServiceError {
 /// Turns the outcome into the response and writes the request's one log line: request
 /// id, SOAP version, operation, organisation, branch, user (see [`crate::wire::reqlog`] for
 /// what may be logged), `result` and `result_name` or `fault`, HTTP status, duration.
+/// `sender_status` is the HTTP status of SOAP 1.2 Sender faults (400 or 500).
 fn finish(
+    sender_status: u16,
     request_id: u64,
     started: Instant,
     version: SoapVersion,
@@ -329,6 +391,7 @@ fn finish(
                         org: Some(p.org_code.clone()),
                         branch: Some(p.branch_code.clone()),
                         user: Some(p.user_name.clone()),
+                        claimed_org: None,
                     };
                     &authenticated
                 }
@@ -359,7 +422,7 @@ fn finish(
                     format!("internal error (request {request_id})")
                 }
             };
-            let status = version.fault_status(code);
+            let status = version.fault_status(code, sender_status);
             tracing::info!(
                 request_id,
                 soap = version.as_str(),
@@ -374,11 +437,17 @@ fn finish(
                 "request"
             );
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            soap_response(
+            let mut response = soap_response(
                 status,
                 version,
                 soap::fault_envelope(version, code, &message),
-            )
+            );
+            if code.is_retryable() {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, "1".parse().expect("static header"));
+            }
+            response
         }
     }
 }
@@ -391,6 +460,47 @@ fn soap_response(status: StatusCode, version: SoapVersion, body: String) -> Resp
         version.content_type().parse().expect("static header"),
     );
     response
+}
+
+/// How long one readiness answer is reused: a flood of `/health` costs at most one
+/// probe write per interval.
+const HEALTH_CACHE: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long the probe may take (a locked store waits for its busy timeout).
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Readiness: 200 when the store can write now (a probe write committed through the
+/// writer, like any request's), else 503 with `Retry-After`. Liveness is `/health/live`.
+async fn health(app: &Arc<App>) -> Response<Full<Bytes>> {
+    let cached = *app
+        .health
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let ready = match cached {
+        Some((at, ready)) if at.elapsed() < HEALTH_CACHE => ready,
+        _ => {
+            let probe = app.db.write(crate::store::probe_write);
+            let ready = matches!(
+                tokio::time::timeout(HEALTH_TIMEOUT, probe).await,
+                Ok(Ok(Ok(())))
+            );
+            *app.health
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((Instant::now(), ready));
+            ready
+        }
+    };
+    if ready && !app.shutting_down.load(Ordering::Relaxed) {
+        plain(StatusCode::OK, "ok\n")
+    } else {
+        let mut response = plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the store cannot write now\n",
+        );
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, "1".parse().expect("static header"));
+        response
+    }
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {

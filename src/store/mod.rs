@@ -74,6 +74,46 @@ pub enum DbError {
     /// The batch's COMMIT failed; nothing in it was stored.
     #[error("commit failed: {0}")]
     CommitFailed(String),
+    /// The database file cannot be written (read-only file, directory or mount).
+    #[error("the database {0} is read-only; allps-ws needs to write it")]
+    ReadOnly(PathBuf),
+}
+
+impl DbError {
+    /// Whether the store was only busy (locked by another process or connection past the
+    /// busy timeout): worth retrying, not a failure of the server.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            DbError::Sqlite(e) => is_busy(e),
+            DbError::CommitFailed(text) => {
+                text.contains("database is locked") || text.contains("database is busy")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Whether a SQLite error is `SQLITE_BUSY` or `SQLITE_LOCKED`.
+pub fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// A write that changes nothing yet goes to disk: rewrites `user_version` with its own
+/// value (page 1, through the WAL, committed with the batch). The readiness probe
+/// behind `/health`: it fails when the file is read-only, locked, full or unwritable.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn probe_write(tx: &Tx<'_>) -> Result<(), DbError> {
+    let version: i64 = tx
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))?;
+    tx.conn.pragma_update(None, "user_version", version)?;
+    Ok(())
 }
 
 /// Tuning for [`Db::open`].
@@ -131,6 +171,10 @@ pub const CHECKPOINT_PAGES: i32 = 1000;
 /// SQLite errors, or [`DbError::TooNew`].
 fn open_connection(path: &Path, busy_timeout: Duration) -> Result<Connection, DbError> {
     let mut conn = Connection::open(path)?;
+    // SQLite quietly opens a write-protected file read-only; every write would then fail.
+    if conn.is_readonly(rusqlite::MAIN_DB)? {
+        return Err(DbError::ReadOnly(path.to_owned()));
+    }
     configure(&conn, busy_timeout, true)?;
     migrate(&mut conn)?;
     Ok(conn)
@@ -699,6 +743,23 @@ impl Db {
         let (reply, rx) = oneshot::channel();
         self.submit(Box::new(WriteJob { f, reply }));
         rx.await.unwrap_or(Err(DbError::Closed))
+    }
+
+    /// Queues `f` for the writer now, in order with every write submitted after it,
+    /// without waiting for its commit: the returned future only reports the outcome.
+    /// For bookkeeping whose caller must not wait for the fsync (a failed login's count).
+    pub fn write_detached<T, E, F>(
+        &self,
+        f: F,
+    ) -> impl std::future::Future<Output = Result<Result<T, E>, DbError>> + Send + 'static
+    where
+        F: for<'t> FnOnce(&Tx<'t>) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        self.submit(Box::new(WriteJob { f, reply }));
+        async move { rx.await.unwrap_or(Err(DbError::Closed)) }
     }
 
     /// [`Db::write`] for callers outside the async runtime (admin, `process`).

@@ -85,8 +85,9 @@ fault_codes! {
     BranchNotAllowed = "BRANCH_NOT_ALLOWED", Caller, None, "the branch is unknown, disabled or not allocated to the user";
     ComputerNotAllowed = "COMPUTER_NOT_ALLOWED", Caller, None, "the user is bound to computers and ComputerName is not one of them";
     InternalError = "INTERNAL_ERROR", Server, None, "the server failed; the log has the request id and cause";
-    Unavailable = "UNAVAILABLE", Server, Some(503), "the server is shutting down (HTTP 503)";
+    Unavailable = "UNAVAILABLE", Server, Some(503), "the server is shutting down, busy (request-body memory, password checks) or the store is busy; retry after `Retry-After` seconds (HTTP 503)";
     RequestTimeout = "REQUEST_TIMEOUT", Caller, Some(408), "the request body did not arrive within `--body-timeout-secs` (HTTP 408)";
+    ActionMismatch = "ACTION_MISMATCH", Caller, None, "the SOAPAction header or SOAP 1.2 `action` parameter names another operation than the Body's";
 }
 
 /// Which SOAP fault code a [`FaultCode`] is sent under.
@@ -125,6 +126,11 @@ impl FaultClass {
 }
 
 impl FaultCode {
+    /// Whether the caller should simply try again shortly (sent with `Retry-After`).
+    pub const fn is_retryable(self) -> bool {
+        matches!(self, FaultCode::Unavailable)
+    }
+
     /// Whether the fault is the server's (Server / Receiver) rather than the caller's.
     pub const fn is_server_side(self) -> bool {
         matches!(self.class(), FaultClass::Server)
@@ -195,10 +201,20 @@ impl From<XmlError> for ServiceError {
 }
 
 impl ServiceError {
-    /// The store failed: an internal error whose text is only logged.
-    pub fn storage(e: impl std::fmt::Display) -> Self {
+    /// The store failed: a busy or locked store is `UNAVAILABLE` (retryable, HTTP 503);
+    /// anything else an internal error whose text is only logged.
+    pub fn storage(e: crate::store::DbError) -> Self {
+        if e.is_busy() {
+            return store_busy();
+        }
         ServiceError::Internal(format!("storage: {e}"))
     }
+}
+
+/// A busy or locked store: retryable (`UNAVAILABLE`, HTTP 503 with `Retry-After`), not
+/// an internal error.
+fn store_busy() -> ServiceError {
+    ServiceError::fault(FaultCode::Unavailable, "the store is busy; retry shortly")
 }
 
 #[cfg(test)]

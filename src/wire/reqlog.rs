@@ -4,8 +4,11 @@
 //! changes); [`crate::server::http`] writes it.
 //!
 //! What may be logged:
-//! - `org` and `branch`: as the caller sent them (AuthHeader or Login body), or the
-//!   principal's once authenticated. Codes, not secrets.
+//! - `org` and `branch`: only codes known to exist. The principal's once authenticated;
+//!   on a refusal, the claimed organisation only when a user of the claimed name exists in
+//!   it, and the claimed branch only when it exists in that organisation; anything else
+//!   claimed is logged as `?` (a password or SessionId typed into OrgCode or BranchCode
+//!   must never reach the log).
 //! - `user`: the principal's user name once authenticated; on a refusal, the attempted
 //!   name only when a user of that name exists in the named organisation (wrong
 //!   password, locked, disabled, no right, branch not allocated). A name that matches
@@ -30,6 +33,8 @@ pub struct Caller {
     pub branch: Option<String>,
     /// User name, or `?` for a name that matches no user.
     pub user: Option<String>,
+    /// The organisation code claimed, not yet known to exist (never logged).
+    pub claimed_org: Option<String>,
 }
 
 impl Caller {
@@ -79,17 +84,29 @@ fn clip(value: &str) -> Option<String> {
     })
 }
 
-/// The organisation and branch a request claims.
+/// The organisation and branch a request claims: logged as `?` until known to exist.
 pub fn note_claim(org: &str, branch: &str) {
     note(|c| {
-        c.org = clip(org);
-        c.branch = clip(branch);
+        c.claimed_org = clip(org);
+        c.org = c.claimed_org.as_ref().map(|_| "?".to_string());
+        c.branch = clip(branch).map(|_| "?".to_string());
     });
 }
 
-/// The attempted user exists: its name may be logged.
+/// The attempted user exists (in the claimed organisation, which therefore exists): its
+/// name and the organisation may be logged.
 pub fn note_user(user: &str) {
-    note(|c| c.user = clip(user));
+    note(|c| {
+        c.user = clip(user);
+        if c.claimed_org.is_some() {
+            c.org = c.claimed_org.clone();
+        }
+    });
+}
+
+/// The claimed branch exists in the (existing) claimed organisation: it may be logged.
+pub fn note_branch(branch: &str) {
+    note(|c| c.branch = clip(branch));
 }
 
 /// The attempted user name matches no user: logged as `?`.
@@ -114,17 +131,28 @@ mod tests {
     async fn notes_inside_a_scope_only() {
         note_user("outside");
         let (caller, value) = scope(async {
-            note_claim("DEMO", &"B".repeat(200));
+            note_claim(&"D".repeat(200), "secret-password");
             note_unknown_user();
             7
         })
         .await;
         assert_eq!(value, 7);
-        assert_eq!(caller.org(), "DEMO");
+        assert_eq!(
+            caller.org(),
+            "?",
+            "an unverified organisation is not logged"
+        );
+        assert_eq!(caller.branch(), "?", "an unverified branch is not logged");
         assert_eq!(caller.user(), "?");
-        let branch = caller.branch.unwrap();
-        assert_eq!(branch.chars().count(), MAX_FIELD_CHARS + 1);
-        assert!(branch.ends_with('…'));
+        let (known, ()) = scope(async {
+            note_claim(&"D".repeat(200), "BR001");
+            note_user("demo");
+        })
+        .await;
+        let org = known.org.clone().unwrap();
+        assert_eq!(org.chars().count(), MAX_FIELD_CHARS + 1);
+        assert!(org.ends_with('…'));
+        assert_eq!(known.branch(), "?");
         let (empty, ()) = scope(async {}).await;
         assert_eq!((empty.org(), empty.branch(), empty.user()), ("-", "-", "-"));
     }

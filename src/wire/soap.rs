@@ -37,6 +37,16 @@ impl SoapVersion {
         }
     }
 
+    /// The `action` parameter of a SOAP 1.2 Content-Type, unquoted.
+    pub fn action_parameter(content_type: &str) -> Option<&str> {
+        content_type.split(';').skip(1).find_map(|param| {
+            let (name, value) = param.split_once('=')?;
+            name.trim()
+                .eq_ignore_ascii_case("action")
+                .then(|| value.trim().trim_matches('"').trim())
+        })
+    }
+
     /// The envelope namespace.
     pub fn envelope_ns(self) -> &'static str {
         match self {
@@ -54,12 +64,14 @@ impl SoapVersion {
     }
 
     /// The HTTP status of a fault with this code.
-    pub fn fault_status(self, code: FaultCode) -> u16 {
+    /// `sender_status` is the status of SOAP 1.2 Sender faults: 400 by the SOAP 1.2 HTTP
+    /// binding, 500 for WCF clients (which read a fault body only from a 500).
+    pub fn fault_status(self, code: FaultCode, sender_status: u16) -> u16 {
         if let Some(status) = code.http_status_override() {
             return status;
         }
         match (self, code.class()) {
-            (SoapVersion::V12, FaultClass::Caller) => 400,
+            (SoapVersion::V12, FaultClass::Caller) => sender_status,
             _ => 500,
         }
     }
@@ -163,8 +175,18 @@ pub fn parse_envelope(
         ));
     }
 
+    let blocks = header.map(|h| h.children).unwrap_or_default();
+    // One AuthHeader at most, whoever it is addressed to: with two, which one holds the
+    // credentials would depend on the reader.
+    let auth_headers = blocks.iter().filter(|b| b.is(TNS, "AuthHeader")).count();
+    if auth_headers > 1 {
+        return Err(ServiceError::fault(
+            FaultCode::SchemaViolation,
+            format!("the Header holds {auth_headers} AuthHeader blocks; send exactly one"),
+        ));
+    }
     let mut headers = Vec::new();
-    for block in header.map(|h| h.children).unwrap_or_default() {
+    for block in blocks {
         if !addressed_to_us(version, &block) {
             continue;
         }
@@ -270,6 +292,40 @@ fn write_detail(w: &mut XmlWriter, code: FaultCode, message: &str) {
     w.close("AllpsFault");
 }
 
+/// Checks a SOAPAction (or SOAP 1.2 `action`) against the Body's operation. Empty is
+/// fine; otherwise its last segment (after `/`, `#` or `:`) must not name another
+/// operation of the service (`known`), so an intermediary routing on the action sees
+/// what runs.
+///
+/// # Errors
+///
+/// `ACTION_MISMATCH`.
+pub fn check_action(action: &str, operation: &str, known: &[&str]) -> Result<(), ServiceError> {
+    let action = action.trim().trim_matches('"').trim();
+    if action.is_empty() {
+        return Ok(());
+    }
+    let named = action
+        .rsplit(['/', '#', ':'])
+        .next()
+        .unwrap_or(action)
+        .trim();
+    if named == operation {
+        return Ok(());
+    }
+    let another = known.iter().any(|op| op.eq_ignore_ascii_case(named));
+    if another || named.eq_ignore_ascii_case(operation) {
+        return Err(ServiceError::fault(
+            FaultCode::ActionMismatch,
+            format!(
+                "the SOAP action names {} but the Body holds {operation}",
+                named.chars().take(64).collect::<String>()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl FaultCode {
     /// Renders the docs' Markdown table of every fault code.
     pub fn markdown_table() -> String {
@@ -277,8 +333,8 @@ impl FaultCode {
             "| Detail code | SOAP 1.1 faultcode | SOAP 1.2 Code | HTTP (1.1 / 1.2) | Meaning |\n|---|---|---|---|---|\n",
         );
         for code in FaultCode::ALL {
-            let s11 = SoapVersion::V11.fault_status(*code);
-            let s12 = SoapVersion::V12.fault_status(*code);
+            let s11 = SoapVersion::V11.fault_status(*code, 400);
+            let s12 = SoapVersion::V12.fault_status(*code, 400);
             out.push_str(&format!(
                 "| `{}` | {} | {} | {s11} / {s12} | {} |\n",
                 code.as_str(),
@@ -364,5 +420,36 @@ mod tests {
         let upgrade = fault_envelope(SoapVersion::V12, FaultCode::VersionMismatch, "x");
         assert!(upgrade.contains("soap:Upgrade"));
         assert!(xml::parse(upgrade.as_bytes(), &XmlLimits::default()).is_ok());
+    }
+
+    #[test]
+    fn soap_action_must_not_name_another_operation() {
+        let known = ["GetClient", "CancelPromissory"];
+        for ok in [
+            "",
+            "\"\"",
+            "urn:allps:ws:v1/CancelPromissory",
+            "\"CancelPromissory\"",
+            "http://x/y#CancelPromissory",
+            "SomethingElse",
+        ] {
+            assert!(check_action(ok, "CancelPromissory", &known).is_ok(), "{ok}");
+        }
+        for bad in [
+            "GetClient",
+            "\"urn:allps:ws:v1/GetClient\"",
+            "urn:allps:ws:v1:getclient",
+            "cancelpromissory",
+        ] {
+            let e = check_action(bad, "CancelPromissory", &known).unwrap_err();
+            assert_eq!(e.code(), FaultCode::ActionMismatch, "{bad}");
+        }
+        assert_eq!(
+            SoapVersion::action_parameter(
+                "application/soap+xml; charset=utf-8; action=\"urn:a/GetClient\""
+            ),
+            Some("urn:a/GetClient")
+        );
+        assert_eq!(SoapVersion::action_parameter("application/soap+xml"), None);
     }
 }

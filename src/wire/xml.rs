@@ -140,6 +140,12 @@ impl Element {
 pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let text = std::str::from_utf8(body).map_err(|_| XmlError::NotUtf8)?;
+    if let Some(bad) = first_invalid_char(text) {
+        return Err(XmlError::Malformed(format!(
+            "character U+{:04X} is not allowed in XML 1.0",
+            u32::from(bad)
+        )));
+    }
     let mut reader = NsReader::from_str(text);
     reader
         .resolver_mut()
@@ -223,13 +229,21 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                             ) => XmlError::Entity(name),
                             other => XmlError::Malformed(format!("bad attribute value: {other}")),
                         })?;
+                    if let Some(bad) = first_invalid_char(&value) {
+                        return Err(XmlError::Malformed(format!(
+                            "character U+{:04X} in an attribute value is not allowed in XML 1.0",
+                            u32::from(bad)
+                        )));
+                    }
                     if value.len() > limits.max_text_bytes {
                         return Err(XmlError::TextTooLong(limits.max_text_bytes));
                     }
+                    let mut value = value.into_owned();
+                    nfc_in_place(&mut value);
                     attrs.push(Attribute {
                         ns: attr_ns,
                         name: local.as_ref().to_string(),
-                        value: value.into_owned(),
+                        value,
                     });
                 }
                 stack.push(Element {
@@ -241,9 +255,10 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                 });
             }
             Event::End(_) => {
-                let done = stack
+                let mut done = stack
                     .pop()
                     .ok_or_else(|| XmlError::Malformed("unexpected end tag".into()))?;
+                nfc_in_place(&mut done.text);
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(done),
                     None => root = Some(done),
@@ -275,6 +290,12 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
                         return Err(XmlError::Malformed("invalid character reference".into()));
                     }
                 };
+                if !is_xml_char(ch) {
+                    return Err(XmlError::Malformed(format!(
+                        "character reference to U+{:04X}, which XML 1.0 does not allow",
+                        u32::from(ch)
+                    )));
+                }
                 if stack.is_empty() {
                     return Err(XmlError::Malformed(
                         "a reference outside the root element".into(),
@@ -294,6 +315,17 @@ pub fn parse(body: &[u8], limits: &XmlLimits) -> Result<Element, XmlError> {
         ));
     }
     root.ok_or_else(|| XmlError::Malformed("the document has no root element".into()))
+}
+
+/// Rewrites `text` in Unicode Normalization Form C, so a name typed decomposed (NFD,
+/// `e` + combining acute) is validated, compared and stored exactly like the same name
+/// composed. ASCII and text already in NFC (almost everything) cost one quick check.
+fn nfc_in_place(text: &mut String) {
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        return;
+    }
+    *text = text.nfc().collect();
 }
 
 fn push_text(
@@ -374,14 +406,56 @@ fn describe(error: &quick_xml::Error, position: u64) -> String {
     format!("{text} (near byte {position})")
 }
 
-/// Escapes text for attribute values (`<`, `>`, `&`, `'`, `"`).
-pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    quick_xml::escape::escape(text)
+/// Whether XML 1.0 allows `c` in a document (the `Char` production: tab, line feed,
+/// carriage return, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF; Rust strings hold
+/// no surrogates).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
-/// Escapes text for element content (`<`, `>`, `&` only, so messages stay readable).
+/// The first character of `text` that XML 1.0 does not allow. Scans bytes: only a
+/// control byte or the encodings of U+FFFE / U+FFFF (`EF BF BE`, `EF BF BF`) can be one.
+pub fn first_invalid_char(text: &str) -> Option<char> {
+    let bytes = text.as_bytes();
+    let at = bytes.iter().enumerate().position(|(i, &b)| {
+        (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+            || (b == 0xEF
+                && bytes.get(i + 1) == Some(&0xBF)
+                && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)))
+    })?;
+    text[at..].chars().next()
+}
+
+/// `text` with every character XML 1.0 does not allow replaced by U+FFFD, so whatever
+/// reaches the writer (stored data, echoed input) cannot make a response ill-formed.
+pub fn xml_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if first_invalid_char(text).is_none() {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| if is_xml_char(c) { c } else { '\u{FFFD}' })
+        .collect::<String>()
+        .into()
+}
+
+/// Escapes text for attribute values (`<`, `>`, `&`, `'`, `"`); characters XML 1.0
+/// does not allow become U+FFFD.
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    match xml_safe(text) {
+        std::borrow::Cow::Borrowed(text) => quick_xml::escape::escape(text),
+        std::borrow::Cow::Owned(safe) => quick_xml::escape::escape(&safe).into_owned().into(),
+    }
+}
+
+/// Escapes text for element content (`<`, `>`, `&` only, so messages stay readable);
+/// characters XML 1.0 does not allow become U+FFFD.
 pub fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
-    quick_xml::escape::partial_escape(text)
+    match xml_safe(text) {
+        std::borrow::Cow::Borrowed(text) => quick_xml::escape::partial_escape(text),
+        std::borrow::Cow::Owned(safe) => {
+            quick_xml::escape::partial_escape(&safe).into_owned().into()
+        }
+    }
 }
 
 /// A minimal indented XML writer producing UTF-8 bytes.
@@ -655,6 +729,60 @@ mod tests {
             parse(b"<a>\xff</a>", &XmlLimits::default()),
             Err(XmlError::NotUtf8)
         );
+    }
+
+    #[test]
+    fn refuses_characters_xml_does_not_allow() {
+        for body in [
+            "<a>100\u{0}</a>",
+            "<a>x\u{1}</a>",
+            "<a>\u{FFFE}</a>",
+            "<a>\u{FFFF}</a>",
+            "<a>&#1;</a>",
+            "<a>&#0;</a>",
+            "<a>&#xFFFE;</a>",
+            "<a>&#xffff;</a>",
+            "<a>&#x1F;</a>",
+            "<a b=\"&#2;\"/>",
+            "<a b=\"\u{7}\"/>",
+            "<a><![CDATA[\u{8}]]></a>",
+            "<!-- \u{1} --><a/>",
+            "<a>&#xD800;</a>",
+        ] {
+            assert!(
+                matches!(parse_default(body), Err(XmlError::Malformed(_))),
+                "{body:?} must be refused"
+            );
+        }
+        // What XML 1.0 does allow still parses.
+        let ok = parse_default("<a>tab\there&#9;&#xA;&#xD;&#x10000;\u{FFFD}\u{E000}</a>")
+            .expect("valid");
+        assert!(ok.text.contains('\u{10000}'));
+    }
+
+    #[test]
+    fn text_and_attributes_are_normalised_to_nfc() {
+        let decomposed = "Rene\u{301}e Mu\u{308}ller";
+        let composed = "Ren\u{e9}e M\u{fc}ller";
+        let el = parse_default(&format!("<a b=\"{decomposed}\">{decomposed}</a>")).expect("parses");
+        assert_eq!(el.text, composed);
+        assert_eq!(el.attrs[0].value, composed);
+        // A character reference to a combining mark composes with what precedes it.
+        let el = parse_default("<a>Jose&#x301;</a>").expect("parses");
+        assert_eq!(el.text, "Jos\u{e9}");
+    }
+
+    #[test]
+    fn output_escaping_replaces_characters_xml_does_not_allow() {
+        assert_eq!(escape_text("a\u{0}b<\u{FFFE}"), "a\u{FFFD}b&lt;\u{FFFD}");
+        assert_eq!(escape("\u{1}\""), "\u{FFFD}&quot;");
+        assert!(matches!(
+            escape_text("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let mut w = XmlWriter::default();
+        w.leaf_with("x", &[("k", "\u{2}")], "100\u{0}");
+        roxmltree::Document::parse(&w.finish()).expect("well-formed");
     }
 
     #[test]
