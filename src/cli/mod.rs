@@ -156,6 +156,65 @@ pub struct ServeArgs {
     /// Most write requests committed in one transaction.
     #[arg(long, env = "ALLPS_MAX_BATCH", default_value_t = 256)]
     pub max_batch: usize,
+    /// Calendar, CDV, collection data files and promissory rules (shared with
+    /// `process`).
+    #[command(flatten)]
+    pub rules: RulesArgs,
+    /// Tokio worker threads (default: one per core).
+    #[arg(long, env = "ALLPS_WORKERS")]
+    pub workers: Option<usize>,
+    /// Payouts, wallets, cards and the background processor.
+    #[command(flatten)]
+    pub payouts: PayoutArgs,
+}
+
+impl ServeArgs {
+    /// The request-handling configuration these flags describe.
+    ///
+    /// # Errors
+    ///
+    /// An unreadable or invalid holidays or CDV file.
+    pub fn app_config(&self) -> Result<AppConfig, String> {
+        let (calendar, cdv, collections, promissory) = self.rules.load()?;
+        Ok(AppConfig {
+            calendar,
+            cdv,
+            collections,
+            payouts: self.payouts.config()?,
+            promissory,
+            path: self.path.clone(),
+            public_url: self.public_url.clone(),
+            max_body_bytes: self.max_body_bytes,
+            limits: XmlLimits {
+                max_depth: self.max_depth,
+                max_elements: self.max_elements,
+                max_attributes: self.max_attributes,
+                max_text_bytes: self.max_text_bytes,
+            },
+            auth: AuthConfig {
+                lockout_threshold: self.lockout_threshold,
+                lockout_duration: time::Duration::minutes(self.lockout_minutes),
+                session_ttl: time::Duration::hours(self.session_hours),
+            },
+            header_read_timeout: Duration::from_secs(self.header_timeout_secs),
+            body_read_timeout: Duration::from_secs(self.body_timeout_secs),
+            drain_timeout: Duration::from_secs(self.drain_timeout_secs),
+            write_timeout: Duration::from_secs(self.write_timeout_secs),
+            max_connections: self.max_connections,
+            max_body_memory: self.max_body_memory_bytes,
+            max_header_bytes: self.max_header_bytes,
+            max_headers: self.max_headers,
+            argon2_workers: self.argon2_workers,
+            argon2_queue: self.argon2_queue,
+            soap12_sender_status: self.soap12_sender_status,
+        })
+    }
+}
+
+/// The business rules `serve` and `process` share: calendar, CDV table, the collection
+/// engine's data files and the promissory rules (give both commands the same settings).
+#[derive(Debug, Args)]
+pub struct RulesArgs {
     /// Declared-holidays file replacing the bundled one (`YYYY-MM-DD Name` lines).
     #[arg(long, env = "ALLPS_HOLIDAYS_FILE")]
     pub holidays_file: Option<PathBuf>,
@@ -196,25 +255,22 @@ pub struct ServeArgs {
     /// Minutes after creation at which a PENDING note counts as registered (ACTIVE).
     #[arg(long, env = "ALLPS_REGISTRATION_DELAY_MINUTES", default_value_t = PromissoryConfig::default().registration_delay.whole_minutes().unsigned_abs())]
     pub registration_delay_minutes: u64,
+    /// Instalments a collection sweep presents per transaction.
+    #[arg(long, env = "ALLPS_COLLECTION_BATCH", default_value_t = crate::engine::collection_jobs::DEFAULT_BATCH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub collection_batch: usize,
     /// Age of majority: a client younger than this on the day of the request cannot sign a
     /// promissory note or debit order mandate (1-99).
     #[arg(long, env = "ALLPS_AGE_OF_MAJORITY", default_value_t = PromissoryConfig::default().age_of_majority)]
     pub age_of_majority: u8,
-    /// Tokio worker threads (default: one per core).
-    #[arg(long, env = "ALLPS_WORKERS")]
-    pub workers: Option<usize>,
-    /// Payouts, wallets, cards and the background processor.
-    #[command(flatten)]
-    pub payouts: PayoutArgs,
 }
 
-impl ServeArgs {
-    /// The request-handling configuration these flags describe.
+impl RulesArgs {
+    /// The calendar, CDV table, collection tables and promissory rules.
     ///
     /// # Errors
     ///
-    /// An unreadable or invalid holidays or CDV file.
-    pub fn app_config(&self) -> Result<AppConfig, String> {
+    /// An unreadable or invalid file, or promissory rules out of range.
+    pub fn load(&self) -> Result<(Calendar, CdvTable, CollectionTables, PromissoryConfig), String> {
         let calendar = match &self.holidays_file {
             Some(path) => Calendar::from_declared_file(path)
                 .map_err(|e| format!("holidays file {}: {e}", path.display()))?,
@@ -247,37 +303,25 @@ impl ServeArgs {
             self.unpaid_reasons_file.as_deref(),
             &cdv,
         )?;
-        Ok(AppConfig {
+        Ok((calendar, cdv, collections, promissory))
+    }
+
+    /// The collection engine's setup these flags describe.
+    ///
+    /// # Errors
+    ///
+    /// As [`RulesArgs::load`].
+    pub fn collection_setup(
+        &self,
+    ) -> Result<crate::engine::collection_jobs::CollectionSetup, String> {
+        let (calendar, cdv, tables, promissory) = self.load()?;
+        Ok(crate::engine::collection_jobs::CollectionSetup {
             calendar,
-            cdv,
-            collections,
-            payouts: self.payouts.config()?,
+            tables,
             promissory,
-            path: self.path.clone(),
-            public_url: self.public_url.clone(),
-            max_body_bytes: self.max_body_bytes,
-            limits: XmlLimits {
-                max_depth: self.max_depth,
-                max_elements: self.max_elements,
-                max_attributes: self.max_attributes,
-                max_text_bytes: self.max_text_bytes,
-            },
-            auth: AuthConfig {
-                lockout_threshold: self.lockout_threshold,
-                lockout_duration: time::Duration::minutes(self.lockout_minutes),
-                session_ttl: time::Duration::hours(self.session_hours),
-            },
-            header_read_timeout: Duration::from_secs(self.header_timeout_secs),
-            body_read_timeout: Duration::from_secs(self.body_timeout_secs),
-            drain_timeout: Duration::from_secs(self.drain_timeout_secs),
-            write_timeout: Duration::from_secs(self.write_timeout_secs),
-            max_connections: self.max_connections,
-            max_body_memory: self.max_body_memory_bytes,
-            max_header_bytes: self.max_header_bytes,
-            max_headers: self.max_headers,
-            argon2_workers: self.argon2_workers,
-            argon2_queue: self.argon2_queue,
-            soap12_sender_status: self.soap12_sender_status,
+            cdv,
+            batch: self.collection_batch,
+            calendar_cache: Default::default(),
         })
     }
 }
@@ -406,7 +450,15 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             clock.clone(),
             config.payouts.clone(),
             default_gateway(&config.payouts),
-        );
+        )
+        .with_collections(crate::engine::collection_jobs::CollectionSetup {
+            calendar: config.calendar.clone(),
+            tables: config.collections.clone(),
+            promissory: config.promissory,
+            cdv: config.cdv.clone(),
+            batch: args.rules.collection_batch,
+            calendar_cache: Default::default(),
+        });
         let (stop_processor, stop) = tokio::sync::watch::channel(false);
         let processor = if args.no_processor {
             tokio::spawn(async {})
@@ -447,6 +499,9 @@ pub struct ProcessArgs {
     /// Payout timings and simulator rules (as for `serve`).
     #[command(flatten)]
     pub payouts: PayoutArgs,
+    /// Calendar, CDV, collection data and promissory rules (as for `serve`).
+    #[command(flatten)]
+    pub rules: RulesArgs,
 }
 
 /// Runs `process`: every job due by `--until` (and the jobs they queue that fall due by
@@ -477,7 +532,9 @@ pub fn process(args: ProcessArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let processor = Processor::new(db.clone(), clock, config.clone(), default_gateway(&config));
+    let setup = args.rules.collection_setup()?;
+    let processor = Processor::new(db.clone(), clock, config.clone(), default_gateway(&config))
+        .with_collections(setup);
     let result = runtime.block_on(async {
         let report = processor
             .run_until(until)

@@ -30,6 +30,7 @@ use tokio::sync::watch;
 
 use crate::clock::{Clock, parse_date};
 use crate::domain::payouts::{PartStatus, RecipientType, ReplyType, WalletStatus};
+use crate::engine::collection_jobs::{self, CollectionSetup, Tally};
 use crate::engine::gateway::{
     CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, WalletOutcome,
     WalletRequest,
@@ -72,6 +73,8 @@ pub struct ProcessReport {
     pub retries: u64,
     /// Jobs whose lease was taken over before their outcome was recorded.
     pub fenced: u64,
+    /// What the collection engine's jobs did.
+    pub collections: Tally,
 }
 
 impl ProcessReport {
@@ -85,6 +88,12 @@ impl ProcessReport {
             Step::Returned => self.parts_returned += 1,
             Step::Retry => self.retries += 1,
             Step::Fenced => self.fenced += 1,
+            Step::Collection(t) => {
+                self.collections.add(&t);
+                self.retries += t.retries;
+                self.jobs += t.extra_jobs;
+                self.fenced += t.fenced;
+            }
             Step::NoChange => {}
         }
     }
@@ -103,7 +112,22 @@ impl std::fmt::Display for ProcessReport {
             self.parts_returned,
             self.retries,
             self.fenced
-        )
+        )?;
+        let c = &self.collections;
+        if *c != Tally::default() {
+            write!(
+                f,
+                "; collections: {} submitted, {} attempts presented, {} collected, {} unpaid, {} tracking, {} reversed, {} notes completed",
+                c.submitted,
+                c.presented,
+                c.collected,
+                c.unpaid,
+                c.tracking,
+                c.reversed,
+                c.completed
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -117,6 +141,7 @@ enum Step {
     Returned,
     Retry,
     Fenced,
+    Collection(Tally),
     NoChange,
 }
 
@@ -159,6 +184,10 @@ enum Input {
     Skip(String),
     /// The stored data cannot be used (never expected): the job gives up.
     Broken(String),
+    /// A collection engine job.
+    Collection(collection_jobs::Work),
+    /// A batch of per-instalment collection steps (the claimed job first).
+    CollectionBatch(Vec<(ClaimedJob, collection_jobs::Work)>),
 }
 
 /// The gateway's answer.
@@ -170,6 +199,10 @@ enum Answer {
     Return(Result<Option<ReturnAdvice>, GatewayUnavailable>),
     /// No gateway call was made.
     NoCall,
+    /// A collection engine job's answers.
+    Collection(collection_jobs::Called),
+    /// A batch's answers, in order.
+    CollectionBatch(Vec<collection_jobs::Called>),
 }
 
 type GatewayCall = Box<dyn FnOnce(&dyn Gateway) -> Answer + Send>;
@@ -180,6 +213,7 @@ pub struct Processor {
     clock: Arc<dyn Clock>,
     config: PayoutConfig,
     gateway: Arc<dyn Gateway>,
+    collections: Arc<CollectionSetup>,
     owner: String,
 }
 
@@ -207,8 +241,16 @@ impl Processor {
             clock,
             config,
             gateway,
+            collections: Arc::new(CollectionSetup::default()),
             owner,
         }
+    }
+
+    /// The same processor with the collection engine's calendar, tables and rules.
+    #[must_use]
+    pub fn with_collections(mut self, setup: CollectionSetup) -> Processor {
+        self.collections = Arc::new(setup);
+        self
     }
 
     /// This processor's lease-owner identity.
@@ -254,9 +296,10 @@ impl Processor {
         };
         let answer = self.call(&input).await?;
         let config = self.config.clone();
+        let setup = self.collections.clone();
         let step = self
             .db
-            .write(move |tx| record(tx, &job, input, answer, &config))
+            .write(move |tx| record(tx, &job, input, answer, &config, &setup))
             .await??;
         Ok(Some(step))
     }
@@ -282,13 +325,38 @@ impl Processor {
         let owner = self.owner.clone();
         let now = self.clock.now();
         let lease = self.config.lease;
+        let setup = self.collections.clone();
         let claimed = self
             .db
             .write(move |tx| -> Result<_, DbError> {
                 let Some(job) = jobs::claim_next(tx, &owner, until, now, lease)? else {
                     return Ok(None);
                 };
-                let input = load(tx, &job)?;
+                let input = if collection_jobs::STEP_KINDS.contains(&job.kind) {
+                    // Only siblings due at the same instant, so effects (and the
+                    // feed) keep the order of their instants.
+                    let more = jobs::claim_more(
+                        tx,
+                        &owner,
+                        job.due_at,
+                        now,
+                        lease,
+                        collection_jobs::STEP_KINDS,
+                        setup.batch.saturating_sub(1),
+                    )?;
+                    let mut batch = Vec::with_capacity(more.len() + 1);
+                    let work = collection_jobs::load(tx, &job, &setup)?;
+                    batch.push((job.clone(), work));
+                    for other in more {
+                        let work = collection_jobs::load(tx, &other, &setup)?;
+                        batch.push((other, work));
+                    }
+                    Input::CollectionBatch(batch)
+                } else if collection_jobs::is_collection(job.kind) {
+                    Input::Collection(collection_jobs::load(tx, &job, &setup)?)
+                } else {
+                    load(tx, &job)?
+                };
                 Ok(Some((job, input)))
             })
             .await??;
@@ -324,6 +392,19 @@ impl Processor {
                         Box::new(move |g| Answer::Return(g.credit_return(&credit)))
                     }
                 }
+            }
+            Input::Collection(work) => {
+                let work = work.clone();
+                Box::new(move |g| Answer::Collection(collection_jobs::call(&work, g)))
+            }
+            Input::CollectionBatch(batch) => {
+                let works: Vec<collection_jobs::Work> =
+                    batch.iter().map(|(_, w)| w.clone()).collect();
+                Box::new(move |g| {
+                    Answer::CollectionBatch(
+                        works.iter().map(|w| collection_jobs::call(w, g)).collect(),
+                    )
+                })
             }
             Input::WalletCredit { .. } | Input::Skip(_) | Input::Broken(_) => {
                 return Ok(Answer::NoCall);
@@ -439,7 +520,12 @@ fn load(tx: &Tx<'_>, job: &ClaimedJob) -> Result<Input, DbError> {
         JobKind::CreditSubmit | JobKind::WalletCredit => PartStatus::Accepted,
         JobKind::CreditDelivery => PartStatus::Submitted,
         JobKind::CreditReturnCheck => PartStatus::Delivered,
-        JobKind::WalletCreate => unreachable!("handled above"),
+        other => {
+            return Ok(Input::Broken(format!(
+                "{} is not a payout job",
+                other.as_str()
+            )));
+        }
     };
     if part.status != expected {
         return Ok(Input::Skip(format!(
@@ -587,13 +673,41 @@ fn record(
     input: Input,
     answer: Answer,
     config: &PayoutConfig,
+    setup: &CollectionSetup,
 ) -> Result<Step, DbError> {
+    if let (Input::CollectionBatch(batch), Answer::CollectionBatch(answers)) = (&input, &answer)
+        && batch.len() == answers.len()
+    {
+        let Input::CollectionBatch(batch) = input else {
+            unreachable!("matched above")
+        };
+        let Answer::CollectionBatch(answers) = answer else {
+            unreachable!("matched above")
+        };
+        let mut total = collection_jobs::Tally {
+            extra_jobs: batch.len().saturating_sub(1) as u64,
+            ..collection_jobs::Tally::default()
+        };
+        for ((claimed, work), called) in batch.into_iter().zip(answers) {
+            if !jobs::holds(tx, &claimed)? {
+                tracing::warn!(job = claimed.id, "job lease taken over; outcome discarded");
+                total.fenced += 1;
+                continue;
+            }
+            let t = collection_jobs::record(tx, &claimed, work, called, setup, config)?;
+            total.add(&t);
+        }
+        return Ok(Step::Collection(total));
+    }
     if !jobs::holds(tx, job)? {
         tracing::warn!(job = job.id, "job lease taken over; outcome discarded");
         return Ok(Step::Fenced);
     }
     let at = job.due_at;
     match (input, answer) {
+        (Input::Collection(work), Answer::Collection(called)) => Ok(Step::Collection(
+            collection_jobs::record(tx, job, work, called, setup, config)?,
+        )),
         (Input::Skip(why), _) => {
             jobs::finish(tx, job, at, &format!("nothing to do: {why}"))?;
             Ok(Step::NoChange)

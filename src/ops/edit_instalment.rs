@@ -5,7 +5,9 @@
 //! holiday) and must stay between the neighbouring instalments' dates, so the schedule
 //! keeps its order. An instalment whose current date is already inside the cut-off
 //! cannot change at all. The note's own InstalmentAmount and FirstActionDate keep the values
-//! it was created with.
+//! it was created with. An UNPAID instalment given a new ActionDate (same calendar and
+//! cut-off rules, but it may fall after later instalments) is re-presented as an arrears
+//! collection: PENDING again, marked arrears, presented on the new date.
 
 use rust_decimal::Decimal;
 use time::Date;
@@ -15,7 +17,8 @@ use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::format_date;
 use crate::domain::promissory::{
-    check_action_date, check_instalment_amount, earliest_action_date, promissory_number,
+    InstalmentStatus, check_action_date, check_instalment_amount, earliest_action_date,
+    promissory_number,
 };
 use crate::domain::{Refusal, ResultCode};
 use crate::store::promissory::{self, InstalmentRow};
@@ -112,7 +115,20 @@ impl Operation for EditInstalment {
                 )
             })?;
         let current = &schedule[index];
-        if !current.status.not_yet_presented() {
+        // An UNPAID instalment is re-presented as an arrears collection on a new date.
+        let arrears = current.status == InstalmentStatus::Unpaid;
+        if arrears && req.action_date.is_none_or(|d| d == current.action_date) {
+            return Err(Refusal::field(
+                ResultCode::InstalmentAlreadyPresented,
+                "ActionDate",
+                format!(
+                    "instalment {} of {number} is UNPAID: give a new ActionDate to re-present it as arrears",
+                    current.number
+                ),
+            )
+            .into());
+        }
+        if !arrears && !current.status.not_yet_presented() {
             return Err(Refusal::field(
                 ResultCode::InstalmentAlreadyPresented,
                 "InstalmentNumber",
@@ -128,6 +144,7 @@ impl Operation for EditInstalment {
         let lead = ctx.app.config.promissory.lead_days(note.stream);
         let calendar = ctx.calendar()?;
         if let Some(earliest) = earliest_action_date(&calendar, ctx.today(), lead)
+            && !arrears
             && current.action_date < earliest
         {
             return Err(Refusal::field(
@@ -174,8 +191,16 @@ impl Operation for EditInstalment {
                 &ctx.app.config.promissory,
                 "ActionDate",
             )?;
-            let after = index.checked_sub(1).map(|p| schedule[p].action_date);
-            let before = schedule.get(index + 1).map(|n| n.action_date);
+            // An arrears date may fall after later instalments: only a scheduled
+            // instalment keeps its place between its neighbours.
+            let after = index
+                .checked_sub(1)
+                .map(|p| schedule[p].action_date)
+                .filter(|_| !arrears);
+            let before = schedule
+                .get(index + 1)
+                .map(|n| n.action_date)
+                .filter(|_| !arrears);
             if after.is_some_and(|a| date <= a) || before.is_some_and(|b| date >= b) {
                 let window = match (after, before) {
                     (Some(a), Some(b)) => {
@@ -197,7 +222,22 @@ impl Operation for EditInstalment {
             }
             edited.action_date = date;
         }
-        if edited != *current {
+        if arrears {
+            edited.status = InstalmentStatus::Pending;
+            promissory::represent_as_arrears(
+                ctx.tx,
+                note.id,
+                &edited,
+                ctx.now,
+                ctx.principal.user_id,
+            )?;
+            tracing::info!(
+                promissory = %number,
+                instalment = edited.number,
+                action_date = %format_date(edited.action_date),
+                "unpaid instalment re-presented as arrears"
+            );
+        } else if edited != *current {
             promissory::update_instalment(
                 ctx.tx,
                 note.id,

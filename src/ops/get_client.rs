@@ -1,6 +1,7 @@
 //! `GetClient`: one client of the branch with its accounts (wallet included) and its
 //! promissory notes.
 
+use super::shared::promissory::write_totals;
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::domain::cdv::AccountType;
@@ -9,6 +10,8 @@ use crate::domain::{Refusal, ResultCode, allps_client_number};
 use crate::store::accounts::AccountRow;
 use crate::store::accounts::accounts_of_client;
 use crate::store::clients::{ClientRow, find_client};
+use crate::domain::collection::NoteTotals;
+use crate::store::collections;
 use crate::store::promissory::notes_of_client;
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
@@ -28,7 +31,7 @@ pub struct GetClientResponse {
     client: ClientRow,
     accounts: Vec<AccountRow>,
     /// The client's notes, oldest first: number, stream, effective status.
-    promissories: Vec<(String, NoteStream, NoteStatus)>,
+    promissories: Vec<(String, NoteStream, NoteStatus, NoteTotals)>,
 }
 
 impl Operation for GetClient {
@@ -59,16 +62,16 @@ impl Operation for GetClient {
         })?;
         let accounts = accounts_of_client(ctx.tx, client.id)?;
         let delay = ctx.app.config.promissory.registration_delay;
-        let promissories = notes_of_client(ctx.tx, client.id)?
-            .into_iter()
-            .map(|n| {
-                (
-                    promissory_number(n.id),
-                    n.stream,
-                    n.status_at(ctx.now, delay),
-                )
-            })
-            .collect();
+        let mut promissories = Vec::new();
+        for n in notes_of_client(ctx.tx, client.id)? {
+            let totals = collections::totals_of(ctx.tx, n.id)?;
+            promissories.push((
+                promissory_number(n.id),
+                n.stream,
+                n.status_at(ctx.now, delay),
+                totals,
+            ));
+        }
         Ok(GetClientResponse {
             client,
             accounts,
@@ -117,11 +120,12 @@ impl Operation for GetClient {
             w.empty("Promissories");
         } else {
             w.open("Promissories");
-            for (number, stream, status) in &response.promissories {
+            for (number, stream, status, totals) in &response.promissories {
                 w.open("Promissory");
                 w.leaf("PromissoryNumber", number);
                 w.leaf("PaymentStream", stream.as_str());
                 w.leaf("Status", status.as_str());
+                write_totals(w, totals);
                 w.close("Promissory");
             }
             w.close("Promissories");

@@ -1,12 +1,18 @@
 //! `GetPromissory`: one note of the branch, its instalments and each instalment's
 //! replies (collection outcomes from the `replies` table). A read: the status is the
-//! effective one (a PENDING note past its registration delay reads ACTIVE).
+//! effective one (a PENDING note past its registration delay reads ACTIVE). Appended
+//! after the existing elements (all optional in the WSDL): per instalment its collection
+//! attempts (outcome and reason once the bank's answer is applied), collected amount,
+//! settlement date and arrears flag when there are any; per note the collected,
+//! outstanding and arrears totals (`Totals`).
 
-use super::shared::promissory::{require_note, write_instalment_fields};
+use super::shared::promissory::{require_note, write_instalment_fields, write_totals};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::{format_date, format_timestamp};
 use crate::domain::promissory::{NoteStatus, promissory_number};
+use crate::domain::collection::NoteTotals;
+use crate::store::collections::{self, AttemptView, CollectionDetail};
 use crate::store::promissory::{self, InstalmentRow, NoteRow, ReplyRow};
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
@@ -27,6 +33,9 @@ pub struct GetPromissoryResponse {
     status: NoteStatus,
     instalments: Vec<InstalmentRow>,
     replies: Vec<ReplyRow>,
+    attempts: Vec<AttemptView>,
+    details: Vec<CollectionDetail>,
+    totals: NoteTotals,
 }
 
 impl Operation for GetPromissory {
@@ -47,11 +56,17 @@ impl Operation for GetPromissory {
         let status = note.status_at(ctx.now, ctx.app.config.promissory.registration_delay);
         let instalments = promissory::instalments(ctx.tx, note.id)?;
         let replies = promissory::replies(ctx.tx, note.id)?;
+        let attempts = collections::attempts_of(ctx.tx, note.id)?;
+        let details = collections::details_of(ctx.tx, note.id)?;
+        let totals = collections::totals_of(ctx.tx, note.id)?;
         Ok(GetPromissoryResponse {
             note,
             status,
             instalments,
             replies,
+            attempts,
+            details,
+            totals,
         })
     }
 
@@ -113,8 +128,51 @@ impl Operation for GetPromissory {
                 }
                 w.close("Replies");
             }
+            write_collection(w, response, u32::from(i.number));
             w.close("Instalment");
         }
         w.close("Instalments");
+        write_totals(w, &response.totals);
+    }
+}
+
+/// Money as the wire shows it: two decimals.
+fn money_text(amount: rust_decimal::Decimal) -> String {
+    let mut a = amount;
+    a.rescale(2);
+    a.to_string()
+}
+
+/// An instalment's attempts, collected amount, settlement date and arrears flag, each
+/// only when there is one.
+fn write_collection(w: &mut XmlWriter, response: &GetPromissoryResponse, number: u32) {
+    let attempts: Vec<&AttemptView> = response
+        .attempts
+        .iter()
+        .filter(|a| a.instalment_number == number)
+        .collect();
+    if !attempts.is_empty() {
+        w.open("Attempts");
+        for a in attempts {
+            w.open("Attempt");
+            w.leaf_display("AttemptNumber", a.number);
+            w.leaf("Kind", &a.kind);
+            w.leaf("PresentedAt", &a.presented_at);
+            w.opt_leaf("Outcome", a.outcome.as_deref());
+            w.opt_leaf("ReasonCode", a.reason_code.as_deref());
+            w.close("Attempt");
+        }
+        w.close("Attempts");
+    }
+    if let Some(d) = response.details.iter().find(|d| d.number == number) {
+        if let Some(amount) = d.collected_amount {
+            w.leaf("CollectedAmount", &money_text(amount));
+        }
+        if let Some(date) = d.settlement_date {
+            w.leaf("SettlementDate", &format_date(date));
+        }
+        if d.arrears {
+            w.leaf("Arrears", "true");
+        }
     }
 }

@@ -26,42 +26,58 @@ use time::{Duration, OffsetDateTime};
 use crate::clock::{format_timestamp, parse_timestamp};
 use crate::store::{DbError, Tx};
 
-/// What a job does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobKind {
+/// Declares [`JobKind`]: one line per kind (variant, stored spelling, what it does) is
+/// the whole registration of a new kind; `ALL`, `as_str` and `parse` follow from it.
+macro_rules! job_kinds {
+    ($($(#[$doc:meta])* $variant:ident => $text:literal,)+) => {
+        /// What a job does.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum JobKind {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl JobKind {
+            /// Every kind.
+            pub const ALL: &'static [JobKind] = &[$(JobKind::$variant),+];
+
+            /// The stored spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(JobKind::$variant => $text,)+
+                }
+            }
+        }
+    };
+}
+
+job_kinds! {
     /// Ask the wallet issuer to create a wallet (subject: wallet request id).
-    WalletCreate,
+    WalletCreate => "WALLET_CREATE",
     /// Hand a bank part to the bank (subject: payment id, part number).
-    CreditSubmit,
+    CreditSubmit => "CREDIT_SUBMIT",
     /// Fetch a submitted bank part's delivery report.
-    CreditDelivery,
+    CreditDelivery => "CREDIT_DELIVERY",
     /// Check whether the recipient bank returned a delivered bank part.
-    CreditReturnCheck,
+    CreditReturnCheck => "CREDIT_RETURN_CHECK",
     /// Credit a wallet part inside Allps on the action date.
-    WalletCredit,
+    WalletCredit => "WALLET_CREDIT",
+    /// Submit (at the cut-off) and present (at the window) one stream's instalments of
+    /// one action date, a batch per claim (subject: the date's Julian day number,
+    /// part: the stream's position in `NoteStream::ALL`).
+    CollectionSweep => "COLLECTION_SWEEP",
+    /// Apply the debtor bank's answer to one attempt (subject: note id, part:
+    /// instalment number × 1000 + attempt number).
+    CollectionAnswer => "COLLECTION_ANSWER",
+    /// Re-present a tracked instalment on a tracking day (part: instalment number ×
+    /// 1000 + the attempt number it makes).
+    CollectionTrack => "COLLECTION_TRACK",
+    /// Ask whether a collected attempt was disputed and reversed (part: instalment
+    /// number × 1000 + the collected attempt's number); rescheduled until it is or
+    /// can no longer be.
+    CollectionReversalCheck => "COLLECTION_REVERSAL_CHECK",
 }
 
 impl JobKind {
-    /// Every kind.
-    pub const ALL: &'static [JobKind] = &[
-        JobKind::WalletCreate,
-        JobKind::CreditSubmit,
-        JobKind::CreditDelivery,
-        JobKind::CreditReturnCheck,
-        JobKind::WalletCredit,
-    ];
-
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::WalletCreate => "WALLET_CREATE",
-            JobKind::CreditSubmit => "CREDIT_SUBMIT",
-            JobKind::CreditDelivery => "CREDIT_DELIVERY",
-            JobKind::CreditReturnCheck => "CREDIT_RETURN_CHECK",
-            JobKind::WalletCredit => "WALLET_CREDIT",
-        }
-    }
-
     /// Parses the stored spelling.
     pub fn parse(text: &str) -> Option<JobKind> {
         JobKind::ALL.iter().copied().find(|k| k.as_str() == text)
@@ -122,6 +138,33 @@ pub fn enqueue(tx: &Tx<'_>, job: &NewJob, now: OffsetDateTime) -> Result<bool, D
             format_timestamp(now)
         ])?;
     Ok(added == 1)
+}
+
+/// Queues a job that may already have run: a new row, or a DONE one made PENDING again
+/// at `job.due_at` (a collection sweep whose date gained instalments after it ran). A
+/// PENDING or RUNNING row is left alone. Returns whether a row was added or revived.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn ensure(tx: &Tx<'_>, job: &NewJob, now: OffsetDateTime) -> Result<bool, DbError> {
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "INSERT INTO jobs (kind, subject_id, part_number, status, due_at, created_at)
+             VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5)
+             ON CONFLICT (kind, subject_id, part_number) DO UPDATE
+                 SET status = 'PENDING', due_at = excluded.due_at, finished_at = NULL, outcome = NULL
+                 WHERE status = 'DONE'",
+        )?
+        .execute(params![
+            job.kind.as_str(),
+            job.subject_id,
+            job.part_number,
+            format_timestamp(job.due_at),
+            format_timestamp(now)
+        ])?;
+    Ok(changed == 1)
 }
 
 /// Claims the earliest job due at or before `until` that is PENDING, or RUNNING under a
@@ -186,6 +229,75 @@ pub fn claim_next(
         attempts,
         owner: owner.to_string(),
     }))
+}
+
+/// Claims up to `limit` more jobs of `kinds` due at or before `until` (PENDING, or
+/// RUNNING under an expired lease), earliest first, for `owner` until `now + lease`: a
+/// processor that claimed one collection step takes its due siblings with it, so a
+/// collection morning's answers are recorded a batch per transaction.
+///
+/// # Errors
+///
+/// SQLite, or a malformed stored job (as [`claim_next`]).
+pub fn claim_more(
+    tx: &Tx<'_>,
+    owner: &str,
+    until: OffsetDateTime,
+    now: OffsetDateTime,
+    lease: Duration,
+    kinds: &[JobKind],
+    limit: usize,
+) -> Result<Vec<ClaimedJob>, DbError> {
+    if kinds.is_empty() || limit == 0 {
+        return Ok(Vec::new());
+    }
+    let kinds_sql = kinds
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows: Vec<(i64, String, i64, i64, String, u32)> = tx
+        .conn
+        .prepare_cached(&format!(
+            "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM jobs
+                          WHERE kind IN ({kinds_sql}) AND due_at <= ?3
+                            AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+                          ORDER BY due_at, id LIMIT ?5)
+             RETURNING id, kind, subject_id, part_number, due_at, attempts"
+        ))?
+        .query_map(
+            params![
+                owner,
+                format_timestamp(now + lease),
+                format_timestamp(until),
+                format_timestamp(now),
+                limit as i64
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, kind, subject_id, part_number, due_at, attempts) in rows {
+        let bad = |what: &str| {
+            rusqlite::Error::InvalidColumnType(
+                0,
+                format!("jobs.{what} of job {id}"),
+                rusqlite::types::Type::Text,
+            )
+        };
+        out.push(ClaimedJob {
+            id,
+            kind: JobKind::parse(&kind).ok_or_else(|| bad("kind"))?,
+            subject_id,
+            part_number,
+            due_at: parse_timestamp(&due_at).ok_or_else(|| bad("due_at"))?,
+            attempts,
+            owner: owner.to_string(),
+        });
+    }
+    out.sort_by_key(|j| (j.due_at, j.id));
+    Ok(out)
 }
 
 /// Whether `job`'s lease is still held by its claimer (nobody took it over).
@@ -282,6 +394,35 @@ pub fn retry(
         .execute(params![
             format_timestamp(next_due),
             error,
+            job.id,
+            job.owner,
+            job.attempts
+        ])?;
+    Ok(changed == 1)
+}
+
+/// Puts a held job back to PENDING, due at `next_due`, without an error (a sweep with
+/// more work, a reversal check asked again later). Returns false if the lease is no
+/// longer held.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn reschedule(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    next_due: OffsetDateTime,
+    outcome: &str,
+) -> Result<bool, DbError> {
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "UPDATE jobs SET status = 'PENDING', due_at = ?1, outcome = ?2, lease_owner = NULL, lease_until = NULL
+             WHERE id = ?3 AND status = 'RUNNING' AND lease_owner = ?4 AND attempts = ?5",
+        )?
+        .execute(params![
+            format_timestamp(next_due),
+            outcome,
             job.id,
             job.owner,
             job.attempts
@@ -394,6 +535,52 @@ mod tests {
         assert_eq!(next_due(&c).unwrap(), None);
         let counts = counts(&c).unwrap();
         assert_eq!(counts, vec![("FAILED".to_string(), 1)]);
+    }
+
+    #[test]
+    fn claim_more_takes_due_jobs_of_the_kinds_asked_for_under_the_same_lease() {
+        let db = conn();
+        let c = Tx::new(&db);
+        let step = |subject, kind, due| NewJob {
+            kind,
+            subject_id: subject,
+            part_number: 1001,
+            due_at: due,
+        };
+        for s in 1..=5 {
+            enqueue(&c, &step(s, JobKind::CollectionAnswer, T0), T0).unwrap();
+        }
+        enqueue(
+            &c,
+            &step(6, JobKind::CollectionAnswer, T0 + Duration::hours(1)),
+            T0,
+        )
+        .unwrap();
+        enqueue(&c, &job(7, T0), T0).unwrap();
+        let lease = Duration::minutes(5);
+        let kinds = [JobKind::CollectionAnswer];
+        let got = claim_more(&c, "a", T0, T0, lease, &kinds, 3).unwrap();
+        assert_eq!(
+            got.iter().map(|j| j.subject_id).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert!(got.iter().all(|j| holds(&c, j).unwrap() && j.attempts == 1));
+        // The rest of the due ones; not the later one, not another kind.
+        let got = claim_more(&c, "b", T0, T0, lease, &kinds, 10).unwrap();
+        assert_eq!(
+            got.iter().map(|j| j.subject_id).collect::<Vec<_>>(),
+            vec![4, 5]
+        );
+        assert!(
+            claim_more(&c, "c", T0, T0, lease, &kinds, 10)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            claim_more(&c, "c", T0, T0, lease, &[], 10)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod admin;
 pub mod cards;
 pub mod clients;
+pub mod collections;
 pub mod employers;
 pub mod holidays;
 pub mod inspect;
@@ -47,6 +48,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0004_payouts.sql"),
     include_str!("schema/0005_lender.sql"),
     include_str!("schema/0006_holidays.sql"),
+    include_str!("schema/0007_collections.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.

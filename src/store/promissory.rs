@@ -337,6 +337,7 @@ pub fn insert_note(tx: &Tx<'_>, note: &NewNote<'_>) -> Result<i64, DbError> {
             note.tracking_days
         ])?;
     }
+    crate::store::collections::ensure_sweeps(tx, id, note.created_at)?;
     Ok(id)
 }
 
@@ -389,7 +390,8 @@ pub fn replies(tx: &Tx<'_>, note_id: i64) -> Result<Vec<ReplyRow>, DbError> {
     .collect::<Result<_, _>>().map_err(DbError::from)
 }
 
-/// Cancels a PENDING or ACTIVE note: every PENDING instalment becomes CANCELLED, the
+/// Cancels a PENDING or ACTIVE note: every unpresented (PENDING or SUBMITTED)
+/// instalment becomes CANCELLED (a TRACKING one ends UNPAID at its next tracking day), the
 /// note CANCELLED with the instant, reason and user. Returns how many instalments were
 /// stopped.
 ///
@@ -407,7 +409,7 @@ pub fn cancel(
         .conn
         .prepare_cached(
             "UPDATE instalments SET status = 'CANCELLED'
-             WHERE promissory_id = ?1 AND status = 'PENDING'",
+             WHERE promissory_id = ?1 AND status IN ('PENDING', 'SUBMITTED')",
         )?
         .execute(params![note_id])?;
     let changed = tx
@@ -455,6 +457,44 @@ pub fn update_instalment(
     if changed != 1 {
         return Err(rusqlite::Error::StatementChangedRows(changed).into());
     }
+    crate::store::collections::ensure_sweeps(tx, note_id, now)?;
+    Ok(())
+}
+
+/// Re-presents an UNPAID instalment as an arrears collection: PENDING again on its new
+/// date (and amount, tracking days), marked arrears, its presentment date cleared; the
+/// date's collection sweep is queued.
+///
+/// # Errors
+///
+/// SQLite; `StatementChangedRows` when the instalment is no longer UNPAID.
+pub fn represent_as_arrears(
+    tx: &Tx<'_>,
+    note_id: i64,
+    instalment: &InstalmentRow,
+    now: OffsetDateTime,
+    user_id: i64,
+) -> Result<(), DbError> {
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "UPDATE instalments SET action_date = ?3, amount = ?4, tracking_days = ?5, edited_at = ?6,
+                 edited_by = ?7, status = 'PENDING', arrears = 1, presented_on = NULL
+             WHERE promissory_id = ?1 AND instalment_number = ?2 AND status = 'UNPAID'",
+        )?
+        .execute(params![
+            note_id,
+            instalment.number,
+            format_date(instalment.action_date),
+            instalment.amount.to_string(),
+            instalment.tracking_days,
+            format_timestamp(now),
+            user_id
+        ])?;
+    if changed != 1 {
+        return Err(rusqlite::Error::StatementChangedRows(changed).into());
+    }
+    crate::store::collections::ensure_sweeps(tx, note_id, now)?;
     Ok(())
 }
 

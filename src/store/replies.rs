@@ -40,6 +40,8 @@ pub struct NewReply<'a> {
     pub reason_code: Option<&'a str>,
     /// The reason in words.
     pub reason_text: Option<&'a str>,
+    /// The lender's settlement date (INSTALMENT_COLLECTED).
+    pub settlement_date: Option<time::Date>,
 }
 
 impl<'a> NewReply<'a> {
@@ -58,6 +60,7 @@ impl<'a> NewReply<'a> {
             amount: None,
             reason_code: None,
             reason_text: None,
+            settlement_date: None,
         }
     }
 }
@@ -70,8 +73,9 @@ impl<'a> NewReply<'a> {
 pub fn insert(tx: &Tx<'_>, reply: &NewReply<'_>) -> Result<i64, DbError> {
     tx.conn.prepare_cached(
         "INSERT INTO replies (branch_id, reply_type, occurred_at, client_id, promissory_id, instalment_number,
-                              payment_id, part_number, wallet_number, amount, reason_code, reason_text)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                              payment_id, part_number, wallet_number, amount, reason_code, reason_text,
+                              settlement_date)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         reply.branch_id,
@@ -85,7 +89,8 @@ pub fn insert(tx: &Tx<'_>, reply: &NewReply<'_>) -> Result<i64, DbError> {
         reply.wallet_number,
         reply.amount.map(money_text),
         reply.reason_code,
-        reply.reason_text
+        reply.reason_text,
+        reply.settlement_date.map(crate::clock::format_date)
     ])?;
     Ok(tx.conn.last_insert_rowid())
 }

@@ -88,3 +88,18 @@ pub fn check_client_of_age(ctx: &Ctx<'_>, client: &ClientRow) -> Result<(), OpEr
         .check_of_age(dob, ctx.today())
         .map_err(OpError::Refused)
 }
+
+/// Writes `<Totals>` (WSDL `NoteTotalsType`): a note's collected, outstanding and
+/// arrears totals, two decimals.
+pub fn write_totals(w: &mut XmlWriter, totals: &crate::domain::collection::NoteTotals) {
+    let text = |amount: rust_decimal::Decimal| {
+        let mut a = amount;
+        a.rescale(2);
+        a.to_string()
+    };
+    w.open("Totals");
+    w.leaf("CollectedTotal", &text(totals.collected));
+    w.leaf("OutstandingTotal", &text(totals.outstanding));
+    w.leaf("ArrearsTotal", &text(totals.arrears));
+    w.close("Totals");
+}

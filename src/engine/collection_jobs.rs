@@ -1,0 +1,717 @@
+//! The collection engine's durable jobs, as the processor runs them: what a claimed
+//! collection job loads ([`load`], in the claim transaction), the gateway calls it makes
+//! ([`call`], outside any transaction) and what it writes ([`record`], in the record
+//! transaction, guarded on the state it loaded).
+//!
+//! Jobs (kinds in [`crate::store::jobs::JobKind`]):
+//!
+//! - **`COLLECTION_SWEEP`**, one per (stream, action date), queued (or revived) by every
+//!   write that creates or moves an unpresented instalment. It waits for the stream's
+//!   cut-off, then submits the date's PENDING instalments of ACTIVE notes a batch per
+//!   claim (PENDING → SUBMITTED), then waits for the window and presents them a batch
+//!   per claim: one gateway call per instalment, all of a batch's outcomes recorded in
+//!   one transaction. A day's work is never held in memory: each claim loads at most
+//!   [`CollectionSetup::batch`] instalments and the sweep requeues itself while more
+//!   remain.
+//! - **`COLLECTION_ANSWER`**, **`COLLECTION_TRACK`**, **`COLLECTION_REVERSAL_CHECK`**,
+//!   one per instalment and attempt (part = instalment × 1000 + attempt), queued by the
+//!   step before them at the instant [`Plan`] gives.
+//!
+//! Exactly once: each presentment moves the instalment out of PENDING/SUBMITTED, each
+//! tracking attempt is a new attempt row (its primary key), each answer marks its
+//! attempt answered, each reversal moves COLLECTED → REVERSED, all in the transaction
+//! that writes the reply and queues the next job, and only while the job's lease is
+//! held. A processor that dies after its gateway call repeats the call (the debtor
+//! bank answers a repeated attempt the same) and records it once.
+
+use std::sync::{Arc, Mutex};
+
+use time::OffsetDateTime;
+
+use crate::domain::calendar::Calendar;
+use crate::domain::cdv::CdvTable;
+use crate::domain::collection::{CollectionTables, Plan, Step, Terms};
+use crate::domain::payouts::ReplyType;
+use crate::domain::promissory::{InstalmentStatus, NoteStatus, PromissoryConfig};
+use crate::engine::collections::{
+    AttemptRecord, Call, Effects, Facts, Prepared, Reply, note_completed, prepare,
+    record as record_step,
+};
+use crate::engine::gateway::{
+    AttemptKind, CollectionItem, CollectionOutcome, Gateway, GatewayUnavailable, ReturnAdvice,
+};
+use crate::engine::payouts::PayoutConfig;
+use crate::store::collections::{
+    self, AttemptKindRow, AttemptRow, CollectionRow, InstalmentChange, NewAttempt,
+};
+use crate::store::jobs::{self, ClaimedJob, JobKind, NewJob};
+use crate::store::replies::{self, NewReply};
+use crate::store::{DbError, Tx, holidays, promissory};
+
+/// The calendar with the run-time holidays, and the holidays version it was built at.
+pub type CalendarCache = Arc<Mutex<Option<(i64, Arc<Calendar>)>>>;
+
+/// What the collection engine runs on: the calendar, its data tables, the promissory
+/// rules (lead days, registration delay), the CDV table (debtor bank of a branch code)
+/// and the sweep batch size. Holidays declared at run time (`store::holidays`) are
+/// added to the calendar when a job loads, cached per holidays version.
+#[derive(Debug, Clone)]
+pub struct CollectionSetup {
+    /// The business calendar (before holidays declared at run time).
+    pub calendar: Calendar,
+    /// Debtor banks, stream timetable, unpaid reasons.
+    pub tables: CollectionTables,
+    /// Lead days and registration delay.
+    pub promissory: PromissoryConfig,
+    /// Branch code → bank.
+    pub cdv: CdvTable,
+    /// Instalments per sweep claim.
+    pub batch: usize,
+    /// The calendar with the run-time holidays, by holidays version.
+    pub calendar_cache: CalendarCache,
+}
+
+/// Instalments a sweep handles per claim by default.
+pub const DEFAULT_BATCH: usize = 1_000;
+
+impl Default for CollectionSetup {
+    fn default() -> Self {
+        CollectionSetup {
+            calendar: Calendar::south_africa(),
+            tables: CollectionTables::default(),
+            promissory: PromissoryConfig::default(),
+            cdv: CdvTable::bundled().clone(),
+            batch: DEFAULT_BATCH,
+            calendar_cache: Arc::default(),
+        }
+    }
+}
+
+impl CollectionSetup {
+    fn plan<'a>(&'a self, calendar: &'a Calendar) -> Plan<'a> {
+        Plan {
+            calendar,
+            banks: &self.tables.banks,
+        }
+    }
+
+    /// The calendar with the holidays declared at run time.
+    fn calendar(&self, tx: &Tx<'_>) -> Result<Arc<Calendar>, DbError> {
+        let version = holidays::version(tx)?;
+        let mut cache = self
+            .calendar_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some((v, calendar)) = cache.as_ref()
+            && *v == version
+        {
+            return Ok(Arc::clone(calendar));
+        }
+        let calendar = Arc::new(self.calendar.with_more_declared(&holidays::all(tx)?));
+        *cache = Some((version, Arc::clone(&calendar)));
+        Ok(calendar)
+    }
+
+    fn terms(&self, row: &CollectionRow) -> Terms {
+        Terms {
+            stream: row.stream,
+            lead_days: self.promissory.lead_days(row.stream),
+            tracking_days: row.tracking_days,
+            bank: self
+                .tables
+                .banks
+                .profile_for_branch(&self.cdv, &row.branch_code),
+        }
+    }
+
+    fn facts(&self, row: &CollectionRow) -> Facts {
+        Facts {
+            note_id: row.note_id,
+            note_status: row.note_status,
+            terms: self.terms(row),
+            number: row.number,
+            amount: row.amount,
+            status: row.status,
+            action_date: row.action_date,
+            arrears: row.arrears,
+            presented_on: row.presented_on,
+            last_attempt: row.last_attempt.as_ref().map(attempt_record),
+            branch_code: row.branch_code.clone(),
+            account_number: row.account_number.clone(),
+            account_type: row.account_type.clone(),
+        }
+    }
+}
+
+/// What a claimed collection job will do.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// A sweep claimed before its time: requeue it for `at`.
+    Wait(OffsetDateTime),
+    /// A sweep's submission batch (no gateway call).
+    Submit,
+    /// A sweep's presentment batch.
+    Present(Vec<(CollectionRow, CollectionItem)>),
+    /// One step of one instalment.
+    Step {
+        /// The instalment.
+        row: Box<CollectionRow>,
+        /// The step.
+        step: Step,
+        /// Its gateway call.
+        call: Call,
+    },
+    /// A tracked instalment whose note was cancelled: tracking stops, UNPAID.
+    StopTracking(Box<CollectionRow>),
+    /// Nothing to do (the instalment moved on).
+    Skip(String),
+    /// The stored data cannot be used.
+    Broken(String),
+}
+
+/// The gateway's answers.
+#[derive(Debug)]
+pub enum Called {
+    /// No call.
+    Nothing,
+    /// One answer per presented item, in order.
+    Presented(Vec<Result<CollectionOutcome, GatewayUnavailable>>),
+    /// A step's answer.
+    Step(Result<Reply, GatewayUnavailable>),
+}
+
+/// What recording did, for the processor's report.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// Instalments submitted.
+    pub submitted: u64,
+    /// Attempts made (presentments and tracking attempts).
+    pub presented: u64,
+    /// Instalments collected.
+    pub collected: u64,
+    /// Instalments that ended UNPAID.
+    pub unpaid: u64,
+    /// Answers that put or kept an instalment in TRACKING.
+    pub tracking: u64,
+    /// Collections reversed.
+    pub reversed: u64,
+    /// Notes completed.
+    pub completed: u64,
+    /// Gateway calls to be retried.
+    pub retries: u64,
+    /// Jobs run beside the one claimed first (a batch of instalment steps).
+    pub extra_jobs: u64,
+    /// Jobs of a batch whose lease was taken over.
+    pub fenced: u64,
+}
+
+impl Tally {
+    /// Adds another tally's counts.
+    pub fn add(&mut self, t: &Tally) {
+        self.submitted += t.submitted;
+        self.presented += t.presented;
+        self.collected += t.collected;
+        self.unpaid += t.unpaid;
+        self.tracking += t.tracking;
+        self.reversed += t.reversed;
+        self.completed += t.completed;
+        self.retries += t.retries;
+        self.extra_jobs += t.extra_jobs;
+        self.fenced += t.fenced;
+    }
+}
+
+/// A stored attempt in the engine's terms.
+fn attempt_record(a: &AttemptRow) -> AttemptRecord {
+    AttemptRecord {
+        number: a.number,
+        kind: match a.kind {
+            AttemptKindRow::First => AttemptKind::First,
+            AttemptKindRow::Tracking { day } => AttemptKind::Tracking { day },
+            AttemptKindRow::Arrears => AttemptKind::Arrears,
+        },
+        at: a.at,
+        outcome: match &a.unpaid {
+            None => CollectionOutcome::Collected,
+            Some((code, reason)) => CollectionOutcome::Unpaid(ReturnAdvice {
+                code: code.clone(),
+                reason: reason.clone(),
+            }),
+        },
+    }
+}
+
+/// The part number of an instalment's step job.
+fn step_part(number: u32, attempt: u32) -> i64 {
+    i64::from(number) * 1000 + i64::from(attempt)
+}
+
+fn tracking_day_of(kind: AttemptKindRow) -> u32 {
+    match kind {
+        AttemptKindRow::Tracking { day } => day,
+        AttemptKindRow::First | AttemptKindRow::Arrears => 0,
+    }
+}
+
+/// Loads what a claimed collection job needs (claim transaction).
+///
+/// # Errors
+///
+/// SQLite.
+pub fn load(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<Work, DbError> {
+    if job.kind == JobKind::CollectionSweep {
+        return load_sweep(tx, job, setup);
+    }
+    let note_id = job.subject_id;
+    let (Ok(number), Ok(attempt)) = (
+        u32::try_from(job.part_number / 1000),
+        u32::try_from(job.part_number % 1000),
+    ) else {
+        return Ok(Work::Broken(format!("bad part {}", job.part_number)));
+    };
+    let Some(row) = collections::load(tx, note_id, number)? else {
+        return Ok(Work::Broken(format!(
+            "note {note_id} has no instalment {number}"
+        )));
+    };
+    let last = row.last_attempt.as_ref();
+    let step = match job.kind {
+        JobKind::CollectionAnswer => match last {
+            Some(a) if a.number == attempt && a.answered_at.is_none() => Step::Answer {
+                tracking_day: tracking_day_of(a.kind),
+            },
+            _ => return Ok(Work::Skip(format!("attempt {attempt} already answered"))),
+        },
+        JobKind::CollectionTrack => match last {
+            Some(a) if a.number + 1 == attempt => Step::Track {
+                day: tracking_day_of(a.kind) + 1,
+            },
+            _ => return Ok(Work::Skip(format!("attempt {attempt} already made"))),
+        },
+        JobKind::CollectionReversalCheck => match last {
+            Some(a) if a.number == attempt => Step::CheckReversal,
+            _ => return Ok(Work::Skip(format!("attempt {attempt} is not the latest"))),
+        },
+        other => {
+            return Ok(Work::Broken(format!(
+                "{} is not a collection job",
+                other.as_str()
+            )));
+        }
+    };
+    if matches!(step, Step::Track { .. })
+        && row.status == InstalmentStatus::Tracking
+        && row.note_status == NoteStatus::Cancelled
+    {
+        return Ok(Work::StopTracking(Box::new(row)));
+    }
+    let facts = setup.facts(&row);
+    Ok(match prepare(step, &facts, job.due_at) {
+        Prepared::Skip => Work::Skip(format!(
+            "{step:?} does not apply to a {} instalment",
+            row.status
+        )),
+        Prepared::Call(call) => Work::Step {
+            row: Box::new(row),
+            step,
+            call,
+        },
+    })
+}
+
+fn load_sweep(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<Work, DbError> {
+    let Some((stream, date)) = collections::sweep_of(job.subject_id, job.part_number) else {
+        return Ok(Work::Broken(format!(
+            "bad sweep key {}/{}",
+            job.subject_id, job.part_number
+        )));
+    };
+    // Notes registered by now count as ACTIVE (registration is due-time based).
+    promissory::activate_due(tx, job.due_at, setup.promissory.registration_delay)?;
+    let terms = Terms {
+        stream,
+        lead_days: setup.promissory.lead_days(stream),
+        tracking_days: 0,
+        bank: setup.tables.banks.default_profile(),
+    };
+    let calendar = setup.calendar(tx)?;
+    let plan = setup.plan(&calendar);
+    let first = plan.first(&terms, date);
+    let present = plan.present(&terms, date);
+    if job.due_at < first.at {
+        return Ok(Work::Wait(first.at));
+    }
+    if job.due_at < present.at {
+        return Ok(Work::Submit);
+    }
+    let rows = collections::due_batch(tx, stream, date, setup.batch)?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let facts = setup.facts(&row);
+        if let Prepared::Call(Call::Present(item)) = prepare(Step::Present, &facts, job.due_at) {
+            items.push((row, item));
+        }
+    }
+    Ok(Work::Present(items))
+}
+
+/// Makes a collection job's gateway calls (blocking; outside any transaction).
+pub fn call(work: &Work, gateway: &dyn Gateway) -> Called {
+    match work {
+        Work::Present(items) => Called::Presented(
+            items
+                .iter()
+                .map(|(_, item)| gateway.present_collection(item))
+                .collect(),
+        ),
+        Work::Step { call, .. } => match call {
+            Call::None => Called::Step(Ok(Reply::Nothing)),
+            Call::Present(item) => {
+                Called::Step(gateway.present_collection(item).map(Reply::Presented))
+            }
+            Call::CheckReversal {
+                item,
+                collected_on,
+                today,
+            } => Called::Step(
+                gateway
+                    .check_reversal(item, *collected_on, *today)
+                    .map(Reply::Reversal),
+            ),
+        },
+        _ => Called::Nothing,
+    }
+}
+
+/// Records a collection job (record transaction; the caller checked the lease).
+///
+/// # Errors
+///
+/// SQLite.
+pub fn record(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    work: Work,
+    called: Called,
+    setup: &CollectionSetup,
+    config: &PayoutConfig,
+) -> Result<Tally, DbError> {
+    let at = job.due_at;
+    let mut tally = Tally::default();
+    let calendar = setup.calendar(tx)?;
+    let plan = setup.plan(&calendar);
+    match (work, called) {
+        (Work::Wait(when), _) => {
+            jobs::reschedule(tx, job, when, "waiting for the cut-off")?;
+        }
+        (Work::Skip(why), _) => {
+            jobs::finish(tx, job, at, &format!("nothing to do: {why}"))?;
+        }
+        (Work::Broken(why), _) => {
+            tracing::error!(job = job.id, %why, "collection job cannot run");
+            jobs::give_up(tx, job, at, &why)?;
+        }
+        (Work::Submit, _) => {
+            let Some((stream, date)) = collections::sweep_of(job.subject_id, job.part_number)
+            else {
+                jobs::give_up(tx, job, at, "bad sweep key")?;
+                return Ok(tally);
+            };
+            let n = collections::submit_batch(tx, stream, date, setup.batch)?;
+            tally.submitted += n as u64;
+            if n == setup.batch {
+                jobs::reschedule(tx, job, at, "submitted a batch")?;
+            } else {
+                let terms = Terms {
+                    stream,
+                    lead_days: setup.promissory.lead_days(stream),
+                    tracking_days: 0,
+                    bank: setup.tables.banks.default_profile(),
+                };
+                let present = plan.present(&terms, date);
+                jobs::reschedule(tx, job, present.at, "submitted; waiting for the window")?;
+            }
+        }
+        (Work::Present(items), Called::Presented(outcomes)) => {
+            let full = items.len() == setup.batch;
+            let mut unavailable = None;
+            for ((row, _), outcome) in items.into_iter().zip(outcomes) {
+                match outcome {
+                    Ok(outcome) => {
+                        let facts = setup.facts(&row);
+                        match record_step(
+                            &plan,
+                            Step::Present,
+                            &facts,
+                            at,
+                            Reply::Presented(outcome),
+                        ) {
+                            Ok(effects) => {
+                                apply(tx, &row, &facts, Step::Present, effects, at, &mut tally)?;
+                            }
+                            Err(e) => {
+                                tracing::error!(job = job.id, error = %e, "presentment not recorded")
+                            }
+                        }
+                    }
+                    Err(e) => unavailable = Some(e),
+                }
+            }
+            if let Some(e) = unavailable {
+                tally.retries += 1;
+                jobs::retry(tx, job, at + config.backoff(job.attempts), &e.to_string())?;
+            } else if full {
+                jobs::reschedule(tx, job, at, "presented a batch")?;
+            } else {
+                jobs::finish(tx, job, at, "every instalment presented")?;
+            }
+        }
+        (Work::StopTracking(row), _) => {
+            let reason = row
+                .last_attempt
+                .as_ref()
+                .and_then(|a| a.unpaid.clone())
+                .map(|(code, reason)| ReturnAdvice { code, reason });
+            if collections::move_instalment(
+                tx,
+                row.note_id,
+                row.number,
+                InstalmentStatus::Tracking,
+                InstalmentStatus::Unpaid,
+                &InstalmentChange::default(),
+            )? {
+                tally.unpaid += 1;
+                replies::insert(
+                    tx,
+                    &NewReply {
+                        client_id: Some(row.client_id),
+                        promissory_id: Some(row.note_id),
+                        instalment_number: Some(i64::from(row.number)),
+                        amount: Some(row.amount),
+                        reason_code: reason.as_ref().map(|a| a.code.as_str()),
+                        reason_text: reason.as_ref().map(|a| a.reason.as_str()),
+                        ..NewReply::new(row.branch_id, ReplyType::InstalmentUnpaid, at)
+                    },
+                )?;
+            }
+            jobs::finish(tx, job, at, "note cancelled: tracking stopped")?;
+        }
+        (Work::Step { row, step, .. }, Called::Step(Ok(reply))) => {
+            let facts = setup.facts(&row);
+            match record_step(&plan, step, &facts, at, reply) {
+                Ok(effects) => {
+                    let next = effects.next;
+                    // A reversal check asked again later is the same job, rescheduled.
+                    if step == Step::CheckReversal
+                        && let Some(due) = next.filter(|d| d.step == Step::CheckReversal)
+                    {
+                        jobs::reschedule(tx, job, due.at, "not reversed yet")?;
+                        return Ok(tally);
+                    }
+                    apply(tx, &row, &facts, step, effects, at, &mut tally)?;
+                    jobs::finish(tx, job, at, &format!("{step:?}"))?;
+                }
+                Err(e) => {
+                    jobs::give_up(tx, job, at, &e)?;
+                }
+            }
+        }
+        (Work::Step { .. }, Called::Step(Err(e))) => {
+            tally.retries += 1;
+            jobs::retry(tx, job, at + config.backoff(job.attempts), &e.to_string())?;
+        }
+        (work, called) => {
+            jobs::give_up(
+                tx,
+                job,
+                at,
+                &format!("answer {called:?} does not fit {work:?}"),
+            )?;
+        }
+    }
+    Ok(tally)
+}
+
+/// Writes one step's effects, guarded: nothing is written if the instalment is no
+/// longer where the step found it.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    tx: &Tx<'_>,
+    row: &CollectionRow,
+    facts: &Facts,
+    step: Step,
+    effects: Effects,
+    at: OffsetDateTime,
+    tally: &mut Tally,
+) -> Result<(), DbError> {
+    // The guard: an answer marks its attempt answered; a tracking attempt is a new
+    // attempt row; everything else moves the status from the one loaded.
+    match step {
+        Step::Answer { .. } => {
+            let Some(attempt) = &facts.last_attempt else {
+                return Ok(());
+            };
+            if !collections::answer_attempt(tx, row.note_id, row.number, attempt.number, at)? {
+                return Ok(());
+            }
+        }
+        Step::Track { .. } => {
+            let Some(attempt) = &effects.attempt else {
+                return Ok(());
+            };
+            if !collections::insert_attempt(
+                tx,
+                row.note_id,
+                row.number,
+                &new_attempt(attempt, facts),
+            )? {
+                return Ok(());
+            }
+            tally.presented += 1;
+        }
+        _ => {}
+    }
+    if let Some(to) = effects.status {
+        let change = InstalmentChange {
+            presented_on: effects.presented_on,
+            collected: effects
+                .collected
+                .map(|(when, settlement)| (facts.amount, when, settlement)),
+            reversed_on: effects.reversed_on,
+        };
+        if !collections::move_instalment(tx, row.note_id, row.number, facts.status, to, &change)? {
+            return Ok(());
+        }
+        match to {
+            InstalmentStatus::Collected => tally.collected += 1,
+            InstalmentStatus::Unpaid => tally.unpaid += 1,
+            InstalmentStatus::Tracking => tally.tracking += 1,
+            InstalmentStatus::Reversed => tally.reversed += 1,
+            _ => {}
+        }
+    }
+    if step == Step::Present
+        && let Some(attempt) = &effects.attempt
+    {
+        collections::insert_attempt(tx, row.note_id, row.number, &new_attempt(attempt, facts))?;
+        tally.presented += 1;
+    }
+    if let Some(reply) = &effects.reply {
+        replies::insert(
+            tx,
+            &NewReply {
+                client_id: Some(row.client_id),
+                promissory_id: Some(row.note_id),
+                instalment_number: Some(i64::from(row.number)),
+                amount: reply.amount,
+                reason_code: reply.reason.as_ref().map(|a| a.code.as_str()),
+                reason_text: reply.reason.as_ref().map(|a| a.reason.as_str()),
+                settlement_date: reply.settlement_date,
+                ..NewReply::new(row.branch_id, reply.kind.reply_type(), reply.occurred_at)
+            },
+        )?;
+    }
+    if let Some(due) = effects.next {
+        let attempt_now = effects
+            .attempt
+            .as_ref()
+            .map(|a| a.number)
+            .or(facts.last_attempt.as_ref().map(|a| a.number))
+            .unwrap_or(0);
+        let (kind, attempt) = match due.step {
+            Step::Answer { .. } => (Some(JobKind::CollectionAnswer), attempt_now),
+            Step::Track { .. } => (Some(JobKind::CollectionTrack), attempt_now + 1),
+            Step::CheckReversal => (Some(JobKind::CollectionReversalCheck), attempt_now),
+            // Submission and presentment belong to the date's sweep.
+            Step::Submit | Step::Present => (None, 0),
+        };
+        if let Some(kind) = kind {
+            jobs::enqueue(
+                tx,
+                &NewJob {
+                    kind,
+                    subject_id: row.note_id,
+                    part_number: step_part(row.number, attempt),
+                    due_at: due.at,
+                },
+                at,
+            )?;
+        }
+    }
+    if matches!(
+        effects.status,
+        Some(InstalmentStatus::Collected | InstalmentStatus::Reversed)
+    ) {
+        settle_note(tx, row, at, tally)?;
+    }
+    Ok(())
+}
+
+fn new_attempt<'a>(attempt: &'a AttemptRecord, facts: &Facts) -> NewAttempt<'a> {
+    NewAttempt {
+        number: attempt.number,
+        kind: match attempt.kind {
+            AttemptKind::First => AttemptKindRow::First,
+            AttemptKind::Tracking { day } => AttemptKindRow::Tracking { day },
+            AttemptKind::Arrears => AttemptKindRow::Arrears,
+        },
+        arrears: facts.arrears,
+        at: attempt.at,
+        unpaid: match &attempt.outcome {
+            CollectionOutcome::Collected => None,
+            CollectionOutcome::Unpaid(a) => Some((a.code.as_str(), a.reason.as_str())),
+        },
+    }
+}
+
+/// COMPLETED exactly when every instalment is COLLECTED (and ACTIVE again after a
+/// reversal); NOTE_COMPLETED is replied when it completes.
+fn settle_note(
+    tx: &Tx<'_>,
+    row: &CollectionRow,
+    at: OffsetDateTime,
+    tally: &mut Tally,
+) -> Result<(), DbError> {
+    let statuses = collections::statuses(tx, row.note_id)?;
+    let Some(note) = promissory::find_note(tx, row.branch_id, row.note_id)? else {
+        return Ok(());
+    };
+    let after = note.status.settled(&statuses);
+    if after != note.status
+        && collections::move_note(tx, row.note_id, note.status, after, at)?
+        && note_completed(note.status, after)
+    {
+        tally.completed += 1;
+        replies::insert(
+            tx,
+            &NewReply {
+                client_id: Some(row.client_id),
+                promissory_id: Some(row.note_id),
+                ..NewReply::new(
+                    row.branch_id,
+                    crate::engine::collections::NOTE_COMPLETED,
+                    at,
+                )
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The per-instalment step kinds, claimed in batches.
+pub const STEP_KINDS: &[JobKind] = &[
+    JobKind::CollectionAnswer,
+    JobKind::CollectionTrack,
+    JobKind::CollectionReversalCheck,
+];
+
+/// Whether a job kind belongs to the collection engine.
+pub fn is_collection(kind: JobKind) -> bool {
+    matches!(
+        kind,
+        JobKind::CollectionSweep
+            | JobKind::CollectionAnswer
+            | JobKind::CollectionTrack
+            | JobKind::CollectionReversalCheck
+    )
+}

@@ -1,0 +1,569 @@
+//! The collection engine's rows: one instalment with what a collection step needs
+//! ([`CollectionRow`]: its note, debtor account, status, cycle and latest attempt), the
+//! batches a sweep works through (an action date's unpresented instalments of one
+//! stream, on ACTIVE notes only), the attempts table, and the guarded writes a step
+//! makes (each `UPDATE` names the status it expects, so a step applies at most once).
+//! Rules live in `domain::collection` and `engine::collections`; this module only reads
+//! and writes.
+
+use rusqlite::{OptionalExtension, Row, params};
+use rust_decimal::Decimal;
+use time::{Date, OffsetDateTime};
+
+use crate::clock::{format_date, format_timestamp, parse_date, parse_timestamp};
+use crate::domain::promissory::{InstalmentStatus, NoteStatus, NoteStream};
+use crate::store::{DbError, Tx, bad, money, money_text, parsed};
+
+/// What an attempt was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptKindRow {
+    /// The presentment on the action date (`FIRST`).
+    First,
+    /// A tracking attempt on tracking day `day` (`TRACKING`).
+    Tracking {
+        /// 1-based tracking day.
+        day: u32,
+    },
+    /// An arrears re-presentment (`ARREARS`).
+    Arrears,
+}
+
+/// The debtor bank's stored answer: collected, or unpaid with (code, text).
+pub type OutcomeRow = Option<(String, String)>;
+
+/// The latest attempt of an instalment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRow {
+    /// 1-based attempt number.
+    pub number: u32,
+    /// First, tracking day or arrears.
+    pub kind: AttemptKindRow,
+    /// When it was made.
+    pub at: OffsetDateTime,
+    /// `None`: collected; else the unpaid reason (code, text).
+    pub unpaid: OutcomeRow,
+    /// When the answer was applied (`None`: not yet).
+    pub answered_at: Option<OffsetDateTime>,
+}
+
+/// One instalment as a collection step sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionRow {
+    /// The note's row id.
+    pub note_id: i64,
+    /// Its branch (whose feed gets the replies).
+    pub branch_id: i64,
+    /// Its client.
+    pub client_id: i64,
+    /// The stored note status.
+    pub note_status: NoteStatus,
+    /// The note's stream.
+    pub stream: NoteStream,
+    /// Debtor branch code.
+    pub branch_code: String,
+    /// Debtor account number.
+    pub account_number: String,
+    /// Debtor account type (stored spelling).
+    pub account_type: String,
+    /// Instalment number.
+    pub number: u32,
+    /// Amount.
+    pub amount: Decimal,
+    /// The instalment's TrackingDays.
+    pub tracking_days: u32,
+    /// Status.
+    pub status: InstalmentStatus,
+    /// Action date.
+    pub action_date: Date,
+    /// Whether the current cycle is an arrears re-presentment.
+    pub arrears: bool,
+    /// Presentment date of the current cycle.
+    pub presented_on: Option<Date>,
+    /// The latest attempt.
+    pub last_attempt: Option<AttemptRow>,
+}
+
+const ROW_COLUMNS: &str = "n.id, n.branch_id, n.client_id, n.status, n.payment_stream, n.bank_branch_code,
+    n.account_number, n.account_type, i.instalment_number, i.amount, i.tracking_days, i.status,
+    i.action_date, i.arrears, i.presented_on,
+    a.attempt_number, a.kind, a.tracking_day, a.presented_at, a.outcome, a.reason_code, a.reason_text,
+    a.answered_at";
+
+const ROW_FROM: &str = "instalments i JOIN promissory_notes n ON n.id = i.promissory_id
+    LEFT JOIN instalment_attempts a ON a.promissory_id = i.promissory_id
+        AND a.instalment_number = i.instalment_number
+        AND a.attempt_number = (SELECT max(attempt_number) FROM instalment_attempts m
+                                WHERE m.promissory_id = i.promissory_id
+                                  AND m.instalment_number = i.instalment_number)";
+
+fn attempt_kind(kind: &str, day: u32) -> Option<AttemptKindRow> {
+    match kind {
+        "FIRST" => Some(AttemptKindRow::First),
+        "TRACKING" => Some(AttemptKindRow::Tracking { day }),
+        "ARREARS" => Some(AttemptKindRow::Arrears),
+        _ => None,
+    }
+}
+
+fn collection_row(r: &Row<'_>) -> rusqlite::Result<CollectionRow> {
+    let last_attempt = match r.get::<_, Option<u32>>(15)? {
+        None => None,
+        Some(number) => {
+            let kind: String = r.get(16)?;
+            let day: u32 = r.get(17)?;
+            let outcome: String = r.get(19)?;
+            let code: Option<String> = r.get(20)?;
+            let text: Option<String> = r.get(21)?;
+            let answered: Option<String> = r.get(22)?;
+            Some(AttemptRow {
+                number,
+                kind: attempt_kind(&kind, day).ok_or_else(|| bad(16, &kind))?,
+                at: parsed(r, 18, parse_timestamp)?,
+                unpaid: match (outcome.as_str(), code) {
+                    ("COLLECTED", _) => None,
+                    ("UNPAID", Some(code)) => Some((code, text.unwrap_or_default())),
+                    _ => return Err(bad(19, &outcome)),
+                },
+                answered_at: answered
+                    .map(|t| parse_timestamp(&t).ok_or_else(|| bad(22, &t)))
+                    .transpose()?,
+            })
+        }
+    };
+    let presented: Option<String> = r.get(14)?;
+    Ok(CollectionRow {
+        note_id: r.get(0)?,
+        branch_id: r.get(1)?,
+        client_id: r.get(2)?,
+        note_status: parsed(r, 3, NoteStatus::parse)?,
+        stream: parsed(r, 4, NoteStream::parse)?,
+        branch_code: r.get(5)?,
+        account_number: r.get(6)?,
+        account_type: r.get(7)?,
+        number: r.get(8)?,
+        amount: money(r, 9)?,
+        tracking_days: r.get(10)?,
+        status: parsed(r, 11, InstalmentStatus::parse)?,
+        action_date: parsed(r, 12, parse_date)?,
+        arrears: r.get(13)?,
+        presented_on: presented
+            .map(|t| parse_date(&t).ok_or_else(|| bad(14, &t)))
+            .transpose()?,
+        last_attempt,
+    })
+}
+
+/// One instalment with its note and latest attempt.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn load(tx: &Tx<'_>, note_id: i64, number: u32) -> Result<Option<CollectionRow>, DbError> {
+    tx.conn
+        .prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM {ROW_FROM}
+             WHERE i.promissory_id = ?1 AND i.instalment_number = ?2"
+        ))?
+        .query_row(params![note_id, number], collection_row)
+        .optional()
+        .map_err(DbError::from)
+}
+
+/// Up to `limit` unpresented (PENDING or SUBMITTED) instalments of ACTIVE notes of
+/// `stream` due on `date`, in key order.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn due_batch(
+    tx: &Tx<'_>,
+    stream: NoteStream,
+    date: Date,
+    limit: usize,
+) -> Result<Vec<CollectionRow>, DbError> {
+    tx.conn
+        .prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM {ROW_FROM}
+             WHERE i.action_date = ?1 AND i.status IN ('PENDING', 'SUBMITTED')
+               AND n.payment_stream = ?2 AND n.status = 'ACTIVE'
+             ORDER BY i.promissory_id, i.instalment_number LIMIT ?3"
+        ))?
+        .query_map(
+            params![format_date(date), stream.as_str(), limit as i64],
+            collection_row,
+        )?
+        .collect::<Result<_, _>>()
+        .map_err(DbError::from)
+}
+
+/// Submits (PENDING → SUBMITTED) up to `limit` instalments of ACTIVE notes of `stream`
+/// due on `date`; returns how many.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn submit_batch(
+    tx: &Tx<'_>,
+    stream: NoteStream,
+    date: Date,
+    limit: usize,
+) -> Result<usize, DbError> {
+    tx.conn
+        .prepare_cached(
+            "UPDATE instalments SET status = 'SUBMITTED'
+             WHERE (promissory_id, instalment_number) IN (
+                 SELECT i.promissory_id, i.instalment_number
+                 FROM instalments i JOIN promissory_notes n ON n.id = i.promissory_id
+                 WHERE i.action_date = ?1 AND i.status = 'PENDING'
+                   AND n.payment_stream = ?2 AND n.status = 'ACTIVE'
+                 LIMIT ?3)",
+        )?
+        .execute(params![format_date(date), stream.as_str(), limit as i64])
+        .map_err(DbError::from)
+}
+
+/// A new attempt of an instalment.
+#[derive(Debug, Clone)]
+pub struct NewAttempt<'a> {
+    /// Its number.
+    pub number: u32,
+    /// First, tracking day or arrears.
+    pub kind: AttemptKindRow,
+    /// Whether it belongs to an arrears cycle.
+    pub arrears: bool,
+    /// When it was made.
+    pub at: OffsetDateTime,
+    /// `None`: collected; else the unpaid reason (code, text).
+    pub unpaid: Option<(&'a str, &'a str)>,
+}
+
+/// Stores an attempt (a repeat of the same number changes nothing). Returns whether
+/// it was added.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn insert_attempt(
+    tx: &Tx<'_>,
+    note_id: i64,
+    number: u32,
+    attempt: &NewAttempt<'_>,
+) -> Result<bool, DbError> {
+    let (kind, day) = match attempt.kind {
+        AttemptKindRow::First => ("FIRST", 0),
+        AttemptKindRow::Tracking { day } => ("TRACKING", day),
+        AttemptKindRow::Arrears => ("ARREARS", 0),
+    };
+    let outcome = if attempt.unpaid.is_some() {
+        "UNPAID"
+    } else {
+        "COLLECTED"
+    };
+    let added = tx
+        .conn
+        .prepare_cached(
+            "INSERT INTO instalment_attempts (promissory_id, instalment_number, attempt_number, kind,
+                 tracking_day, arrears, presented_at, outcome, reason_code, reason_text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![
+            note_id,
+            number,
+            attempt.number,
+            kind,
+            day,
+            attempt.arrears,
+            format_timestamp(attempt.at),
+            outcome,
+            attempt.unpaid.map(|a| a.0),
+            attempt.unpaid.map(|a| a.1),
+        ])?;
+    Ok(added == 1)
+}
+
+/// Marks an attempt's answer applied at `at`; false if it already was.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn answer_attempt(
+    tx: &Tx<'_>,
+    note_id: i64,
+    number: u32,
+    attempt: u32,
+    at: OffsetDateTime,
+) -> Result<bool, DbError> {
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "UPDATE instalment_attempts SET answered_at = ?4
+             WHERE promissory_id = ?1 AND instalment_number = ?2 AND attempt_number = ?3
+               AND answered_at IS NULL",
+        )?
+        .execute(params![note_id, number, attempt, format_timestamp(at)])?;
+    Ok(changed == 1)
+}
+
+/// What a step changes on an instalment besides its status.
+#[derive(Debug, Clone, Default)]
+pub struct InstalmentChange {
+    /// The presentment date of a new cycle.
+    pub presented_on: Option<Date>,
+    /// Collected: amount, instant, settlement date.
+    pub collected: Option<(Decimal, OffsetDateTime, Option<Date>)>,
+    /// Reversed on.
+    pub reversed_on: Option<Date>,
+}
+
+/// Moves an instalment from `from` to `to` with `change`; false (nothing written) if
+/// it is no longer `from`.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn move_instalment(
+    tx: &Tx<'_>,
+    note_id: i64,
+    number: u32,
+    from: InstalmentStatus,
+    to: InstalmentStatus,
+    change: &InstalmentChange,
+) -> Result<bool, DbError> {
+    let (amount, at, settlement) = match &change.collected {
+        Some((amount, at, settlement)) => (
+            Some(money_text(*amount)),
+            Some(format_timestamp(*at)),
+            settlement.map(format_date),
+        ),
+        None => (None, None, None),
+    };
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "UPDATE instalments SET status = ?4,
+                 presented_on = coalesce(?5, presented_on),
+                 collected_amount = coalesce(?6, collected_amount),
+                 collected_at = coalesce(?7, collected_at),
+                 settlement_date = coalesce(?8, settlement_date),
+                 reversed_on = coalesce(?9, reversed_on)
+             WHERE promissory_id = ?1 AND instalment_number = ?2 AND status = ?3",
+        )?
+        .execute(params![
+            note_id,
+            number,
+            from.as_str(),
+            to.as_str(),
+            change.presented_on.map(format_date),
+            amount,
+            at,
+            settlement,
+            change.reversed_on.map(format_date),
+        ])?;
+    Ok(changed == 1)
+}
+
+/// The statuses of a note's instalments.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn statuses(tx: &Tx<'_>, note_id: i64) -> Result<Vec<InstalmentStatus>, DbError> {
+    tx.conn
+        .prepare_cached(
+            "SELECT status FROM instalments WHERE promissory_id = ?1 ORDER BY instalment_number",
+        )?
+        .query_map(params![note_id], |r| parsed(r, 0, InstalmentStatus::parse))?
+        .collect::<Result<_, _>>()
+        .map_err(DbError::from)
+}
+
+/// Moves a note from `from` to `to` (COMPLETED records `completed_at`); false if it is
+/// no longer `from`.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn move_note(
+    tx: &Tx<'_>,
+    note_id: i64,
+    from: NoteStatus,
+    to: NoteStatus,
+    at: OffsetDateTime,
+) -> Result<bool, DbError> {
+    let completed_at = (to == NoteStatus::Completed).then(|| format_timestamp(at));
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "UPDATE promissory_notes SET status = ?3, completed_at = ?4
+             WHERE id = ?1 AND status = ?2",
+        )?
+        .execute(params![note_id, from.as_str(), to.as_str(), completed_at])?;
+    Ok(changed == 1)
+}
+
+/// One attempt as GetPromissory shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptView {
+    /// Instalment number.
+    pub instalment_number: u32,
+    /// Attempt number.
+    pub number: u32,
+    /// `FIRST`, `TRACKING` or `ARREARS`.
+    pub kind: String,
+    /// When presented (RFC 3339).
+    pub presented_at: String,
+    /// `COLLECTED` or `UNPAID` once answered, else `None`.
+    pub outcome: Option<String>,
+    /// The unpaid reason code, once answered.
+    pub reason_code: Option<String>,
+    /// Whether it was an arrears attempt.
+    pub arrears: bool,
+}
+
+/// Every attempt of a note, by instalment then attempt; outcomes only once answered.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn attempts_of(tx: &Tx<'_>, note_id: i64) -> Result<Vec<AttemptView>, DbError> {
+    tx.conn
+        .prepare_cached(
+            "SELECT instalment_number, attempt_number, kind, presented_at,
+                    CASE WHEN answered_at IS NULL THEN NULL ELSE outcome END,
+                    CASE WHEN answered_at IS NULL THEN NULL ELSE reason_code END, arrears
+             FROM instalment_attempts WHERE promissory_id = ?1
+             ORDER BY instalment_number, attempt_number",
+        )?
+        .query_map(params![note_id], |r| {
+            Ok(AttemptView {
+                instalment_number: r.get(0)?,
+                number: r.get(1)?,
+                kind: r.get(2)?,
+                presented_at: r.get(3)?,
+                outcome: r.get(4)?,
+                reason_code: r.get(5)?,
+                arrears: r.get(6)?,
+            })
+        })?
+        .collect::<Result<_, _>>()
+        .map_err(DbError::from)
+}
+
+/// Where a collection sweep job of (`stream`, `date`) is keyed in the jobs table.
+pub fn sweep_key(stream: NoteStream, date: Date) -> (i64, i64) {
+    let position = NoteStream::ALL
+        .iter()
+        .position(|s| *s == stream)
+        .unwrap_or_default();
+    (i64::from(date.to_julian_day()), position as i64)
+}
+
+/// The (`stream`, `date`) a sweep job's key names.
+pub fn sweep_of(subject_id: i64, part_number: i64) -> Option<(NoteStream, Date)> {
+    let stream = *NoteStream::ALL.get(usize::try_from(part_number).ok()?)?;
+    let date = Date::from_julian_day(i32::try_from(subject_id).ok()?).ok()?;
+    Some((stream, date))
+}
+
+/// Makes sure a collection sweep is queued for every action date of the note's PENDING
+/// instalments (a DONE sweep is revived). Each is due at `now`; when it runs it waits
+/// for its stream's cut-off. Called by every write that creates or moves an unpresented
+/// instalment, in the same transaction.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn ensure_sweeps(tx: &Tx<'_>, note_id: i64, now: OffsetDateTime) -> Result<(), DbError> {
+    let rows: Vec<(String, String)> = tx
+        .conn
+        .prepare_cached(
+            "SELECT DISTINCT n.payment_stream, i.action_date
+             FROM instalments i JOIN promissory_notes n ON n.id = i.promissory_id
+             WHERE i.promissory_id = ?1 AND i.status = 'PENDING'",
+        )?
+        .query_map(params![note_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (stream, date) in rows {
+        let stream = NoteStream::parse(&stream).ok_or_else(|| bad(0, &stream))?;
+        let date = parse_date(&date).ok_or_else(|| bad(1, &date))?;
+        let (subject_id, part_number) = sweep_key(stream, date);
+        crate::store::jobs::ensure(
+            tx,
+            &crate::store::jobs::NewJob {
+                kind: crate::store::jobs::JobKind::CollectionSweep,
+                subject_id,
+                part_number,
+                due_at: now,
+            },
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// An instalment's collection columns, as GetPromissory shows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionDetail {
+    /// Instalment number.
+    pub number: u32,
+    /// Whether its current (or last) cycle is an arrears re-presentment.
+    pub arrears: bool,
+    /// The amount collected (COLLECTED, or REVERSED afterwards).
+    pub collected_amount: Option<Decimal>,
+    /// The lender's settlement date of the collection.
+    pub settlement_date: Option<Date>,
+}
+
+/// The collection columns of a note's instalments, by number.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn details_of(tx: &Tx<'_>, note_id: i64) -> Result<Vec<CollectionDetail>, DbError> {
+    tx.conn
+        .prepare_cached(
+            "SELECT instalment_number, arrears, collected_amount, settlement_date
+             FROM instalments WHERE promissory_id = ?1 ORDER BY instalment_number",
+        )?
+        .query_map(params![note_id], |r| {
+            let settlement: Option<String> = r.get(3)?;
+            Ok(CollectionDetail {
+                number: r.get(0)?,
+                arrears: r.get(1)?,
+                collected_amount: crate::store::opt_money(r, 2)?,
+                settlement_date: settlement
+                    .map(|t| parse_date(&t).ok_or_else(|| bad(3, &t)))
+                    .transpose()?,
+            })
+        })?
+        .collect::<Result<_, _>>()
+        .map_err(DbError::from)
+}
+
+/// A note's collected, outstanding and arrears totals (`domain::collection::note_totals`
+/// over its instalments).
+///
+/// # Errors
+///
+/// SQLite.
+pub fn totals_of(
+    tx: &Tx<'_>,
+    note_id: i64,
+) -> Result<crate::domain::collection::NoteTotals, DbError> {
+    let money: Vec<crate::domain::collection::state::InstalmentMoney> = tx
+        .conn
+        .prepare_cached(
+            "SELECT status, amount, arrears FROM instalments WHERE promissory_id = ?1
+             ORDER BY instalment_number",
+        )?
+        .query_map(params![note_id], |r| {
+            Ok(crate::domain::collection::state::InstalmentMoney {
+                status: parsed(r, 0, InstalmentStatus::parse)?,
+                amount: money(r, 1)?,
+                arrears: r.get(2)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(crate::domain::collection::note_totals(&money))
+}
