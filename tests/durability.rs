@@ -85,6 +85,13 @@ fn write_until_killed(server: &mut Proc, round: usize, kill_after: Duration) -> 
         }));
     }
     assert!(wait_until(Duration::from_secs(10), || started.load(Ordering::Relaxed)));
+    // The clock starts at the first acknowledged write: a fresh process spends its first
+    // moments verifying the writers' credentials (argon2, through the lockout gate), and
+    // the kill is meant to land among writes, not before them.
+    assert!(wait_until(Duration::from_secs(10), || !acked
+        .lock()
+        .unwrap()
+        .is_empty()));
     let t = Instant::now();
     std::thread::sleep(kill_after);
     let before_kill = acked.lock().unwrap().len();

@@ -4,7 +4,8 @@
 //! after the existing elements (all optional in the WSDL): per instalment its collection
 //! attempts (outcome and reason once the bank's answer is applied), collected amount,
 //! settlement date and arrears flag when there are any; per note the collected,
-//! outstanding and arrears totals (`Totals`).
+//! outstanding and arrears totals (`Totals`, the last element of `Promissory`, so clients
+//! generated in wrapper style keep their GetPromissory signature).
 
 use super::shared::promissory::{require_note, write_instalment_fields, write_totals};
 use super::wire::Fields;
@@ -95,6 +96,7 @@ impl Operation for GetPromissory {
             n.cancelled_at.map(format_timestamp).as_deref(),
         );
         w.opt_leaf("CancelReason", n.cancel_reason.as_deref());
+        write_totals(w, &response.totals);
         w.close("Promissory");
         if response.instalments.is_empty() {
             w.empty("Instalments");
@@ -132,7 +134,6 @@ impl Operation for GetPromissory {
             w.close("Instalment");
         }
         w.close("Instalments");
-        write_totals(w, &response.totals);
     }
 }
 
