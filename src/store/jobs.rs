@@ -385,20 +385,14 @@ pub fn retry(
     next_due: OffsetDateTime,
     error: &str,
 ) -> Result<bool, DbError> {
-    let changed = tx
-        .conn
-        .prepare_cached(
-            "UPDATE jobs SET status = 'PENDING', due_at = ?1, last_error = ?2, lease_owner = NULL, lease_until = NULL
-             WHERE id = ?3 AND status = 'RUNNING' AND lease_owner = ?4 AND attempts = ?5",
-        )?
-        .execute(params![
-            format_timestamp(next_due),
-            error,
-            job.id,
-            job.owner,
-            job.attempts
-        ])?;
-    Ok(changed == 1)
+    put_back(
+        tx,
+        job,
+        next_due,
+        error,
+        "UPDATE jobs SET status = 'PENDING', due_at = ?1, last_error = ?2, lease_owner = NULL, lease_until = NULL
+         WHERE id = ?3 AND status = 'RUNNING' AND lease_owner = ?4 AND attempts = ?5",
+    )
 }
 
 /// Puts a held job back to PENDING, due at `next_due`, without an error (a sweep with
@@ -414,19 +408,32 @@ pub fn reschedule(
     next_due: OffsetDateTime,
     outcome: &str,
 ) -> Result<bool, DbError> {
-    let changed = tx
-        .conn
-        .prepare_cached(
-            "UPDATE jobs SET status = 'PENDING', due_at = ?1, outcome = ?2, lease_owner = NULL, lease_until = NULL
-             WHERE id = ?3 AND status = 'RUNNING' AND lease_owner = ?4 AND attempts = ?5",
-        )?
-        .execute(params![
-            format_timestamp(next_due),
-            outcome,
-            job.id,
-            job.owner,
-            job.attempts
-        ])?;
+    put_back(
+        tx,
+        job,
+        next_due,
+        outcome,
+        "UPDATE jobs SET status = 'PENDING', due_at = ?1, outcome = ?2, lease_owner = NULL, lease_until = NULL
+         WHERE id = ?3 AND status = 'RUNNING' AND lease_owner = ?4 AND attempts = ?5",
+    )
+}
+
+/// Runs one of the PENDING-again updates above (`?1` due, `?2` the text, then the lease
+/// fence): true when this owner still held the job's lease.
+fn put_back(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    next_due: OffsetDateTime,
+    text: &str,
+    sql: &str,
+) -> Result<bool, DbError> {
+    let changed = tx.conn.prepare_cached(sql)?.execute(params![
+        format_timestamp(next_due),
+        text,
+        job.id,
+        job.owner,
+        job.attempts
+    ])?;
     Ok(changed == 1)
 }
 
