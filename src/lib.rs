@@ -17,6 +17,7 @@ pub mod clock;
 pub mod documents;
 pub mod domain;
 pub mod engine;
+pub mod metrics;
 pub mod ops;
 pub mod server;
 pub mod store;
