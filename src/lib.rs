@@ -14,6 +14,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod clock;
+pub mod console;
 pub mod documents;
 pub mod domain;
 pub mod engine;

@@ -168,15 +168,17 @@ impl Metrics {
                 .collect();
             let count: u64 = counts.iter().sum();
             if count > 0 {
-                let mut cumulative = 0;
-                let mut buckets = Vec::with_capacity(counts.len());
-                for (i, n) in counts.iter().enumerate() {
-                    cumulative += n;
-                    let bound = LATENCY_BUCKETS_US
-                        .get(i)
-                        .map_or(f64::INFINITY, |us| *us as f64 / 1e6);
-                    buckets.push((bound, cumulative));
-                }
+                // Per-bucket counts: the encoder makes them cumulative.
+                let buckets = counts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        let bound = LATENCY_BUCKETS_US
+                            .get(i)
+                            .map_or(f64::INFINITY, |us| *us as f64 / 1e6);
+                        (bound, *n)
+                    })
+                    .collect::<Vec<_>>();
                 let sum = slot.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
                 latency.push((name, sum, count, buckets));
             }
@@ -186,14 +188,12 @@ impl Metrics {
             .iter()
             .map(|c| c.load(Ordering::Relaxed))
             .collect();
-        let mut cumulative = 0;
         let batches = batch_counts
             .iter()
             .enumerate()
             .map(|(i, n)| {
-                cumulative += n;
                 let bound = BATCH_BUCKETS.get(i).map_or(f64::INFINITY, |b| *b as f64);
-                (bound, cumulative)
+                (bound, *n)
             })
             .collect();
         let snapshot = Snapshot {
@@ -316,7 +316,7 @@ impl Collector for Snapshot {
             "WAL checkpoints run",
             self.checkpoints,
         )?;
-        let batch_total: u64 = self.batches.last().map_or(0, |b| b.1);
+        let batch_total: u64 = self.batches.iter().map(|b| b.1).sum();
         encoder
             .encode_descriptor(
                 "store_batch_size",
@@ -413,6 +413,9 @@ mod tests {
         assert!(text.contains("allps_request_duration_seconds_count{operation=\"GetClient\"} 2"));
         assert!(text.contains("allps_store_commits_total 1"));
         assert!(text.contains("allps_store_batch_size_count 1"));
+        assert!(text.contains("allps_store_batch_size_bucket{le=\"2\"} 0"));
+        assert!(text.contains("allps_store_batch_size_bucket{le=\"4\"} 1"));
+        assert!(text.contains("allps_store_batch_size_bucket{le=\"+Inf\"} 1"));
         assert!(text.contains("allps_jobs{state=\"due\"} 2"));
         assert!(text.contains("allps_collection_attempts_total{outcome=\"UNPAID\"} 4"));
     }
