@@ -343,7 +343,9 @@ fn secure(console: &Console, mut response: Response<Full<Bytes>>) -> Response<Fu
     );
     set(h, "x-content-type-options", "nosniff");
     set(h, "x-frame-options", "DENY");
-    set(h, "referrer-policy", "no-referrer");
+    // `same-origin`, not `no-referrer`: with no-referrer Chromium sends `Origin: null` on
+    // form posts, which the Origin check refuses.
+    set(h, "referrer-policy", "same-origin");
     set(h, "cross-origin-opener-policy", "same-origin");
     set(h, "cross-origin-resource-policy", "same-origin");
     set(
@@ -479,7 +481,13 @@ where
             }
             "/metrics" => return crate::server::http::metrics(&console.app).await,
             "/health/live" => return text(StatusCode::OK, "ok\n"),
-            "/login" => return login_page(console, None, StatusCode::OK),
+            // No icon: answered here so the browser's automatic fetch is not redirected
+            // to the login page (which would renew the login form's token).
+            "/favicon.ico" => return text(StatusCode::NOT_FOUND, "no icon\n"),
+            "/login" => {
+                let existing = cookie(&request, LOGIN_COOKIE).map(str::to_string);
+                return login_page(console, existing, None, StatusCode::OK);
+            }
             _ => {}
         }
     } else if method != Method::POST {
@@ -654,8 +662,17 @@ async fn live_session(
     }
 }
 
-fn login_page(console: &Console, error: Option<&str>, status: StatusCode) -> Response<Full<Bytes>> {
-    let token = random_hex();
+/// The login form. Its token is the one in the browser's login cookie when it has a
+/// well-formed one (so two tabs, or a page loaded twice, keep one token), else new.
+fn login_page(
+    console: &Console,
+    existing: Option<String>,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response<Full<Bytes>> {
+    let token = existing
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(random_hex);
     let mut page = Page::new("Log in");
     page.csrf = token.clone();
     page.error = error.map(str::to_string);
@@ -771,6 +788,7 @@ async fn login(
             tracing::info!(console = true, %peer, "operator login refused");
             login_page(
                 console,
+                None,
                 Some(
                     "Login failed: wrong operator or password, or the operator is locked or disabled.",
                 ),
