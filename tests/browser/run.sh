@@ -6,7 +6,8 @@
 # Builds the binary, starts `allps-ws serve --demo` on free loopback ports with a fresh
 # database, starts chromedriver, and runs console_browser.py, which drives headless
 # Chromium through the WebDriver protocol (Python standard library only). Screenshots of
-# the main pages go to docs/console/ (set SCREENSHOTS=DIR to write them elsewhere).
+# the main pages are checked non-blank in a temporary directory; SCREENSHOTS=docs/console
+# writes them where docs/console.md shows them (refresh them that way).
 # Needs the Debian packages chromium and chromium-driver (tests/run.sh installs them).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,7 +40,7 @@ set +e
 python3 tests/browser/console_browser.py \
   --soap "http://127.0.0.1:$SOAP_PORT/allps" --console "http://127.0.0.1:$CONSOLE_PORT" \
   --driver "http://127.0.0.1:$DRIVER_PORT" --chrome "$CHROME" --profile "$WORK/profile" \
-  --screenshots "${SCREENSHOTS:-docs/console}"
+  --screenshots "${SCREENSHOTS:-$WORK/screenshots}"
 rc=$?
 set -e
 if [ "$rc" -ne 0 ]; then
