@@ -218,11 +218,14 @@ impl Metrics {
 /// The Content-Type of [`Metrics::render`]'s text.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
+/// One operation's latency histogram: name, sum in seconds, count, (bound, count) buckets.
+type Latency = (String, f64, u64, Vec<(f64, u64)>);
+
 /// One scrape's numbers, handed to prometheus-client as a collector.
 #[derive(Debug)]
 struct Snapshot {
     requests: Vec<(String, &'static str, &'static str, u64)>,
-    latency: Vec<(String, f64, u64, Vec<(f64, u64)>)>,
+    latency: Vec<Latency>,
     commits: u64,
     writes: u64,
     reads: u64,

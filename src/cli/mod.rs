@@ -509,10 +509,20 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         tokio::spawn(crate::server::log_stats_on_sigusr1(app.db.clone()));
         let (stop_console, console_stopped) = tokio::sync::watch::channel(false);
         let console = match console_listen {
-            Some(address) => {
-                let listener = tokio::net::TcpListener::bind(address)
-                    .await
-                    .map_err(|e| format!("console listening on {address}: {e}"))?;
+            Some(address) => match tokio::net::TcpListener::bind(address).await {
+                Ok(listener) => Some(listener),
+                // The demo's default port may be taken (another demo server): the SOAP
+                // service still starts; an explicit --console-listen must bind.
+                Err(e) if args.console_listen.is_none() => {
+                    eprintln!("console not started: {address}: {e} (give --console-listen)");
+                    None
+                }
+                Err(e) => return Err(format!("console listening on {address}: {e}")),
+            },
+            None => None,
+        };
+        let console = match console {
+            Some(listener) => {
                 let local = listener.local_addr().map_err(|e| e.to_string())?;
                 eprintln!("allps-ws console on http://{local}/ (metrics: http://{local}/metrics)");
                 tracing::info!(address = %local, "console listening");

@@ -521,13 +521,11 @@ async fn audit(console: &Console, session: &Session, query: &Query) -> Result<Pa
             Cell::text(e.peer.clone()),
         ]);
     }
-    if more {
-        if let Some(last) = rows.last() {
-            table.next = Some(Link::new(
-                format!("/audit?before={}", last.id),
-                "Older entries",
-            ));
-        }
+    if more && let Some(last) = rows.last() {
+        table.next = Some(Link::new(
+            format!("/audit?before={}", last.id),
+            "Older entries",
+        ));
     }
     page.push(
         Section::new("")
@@ -603,18 +601,16 @@ async fn jobs(console: &Console, session: &Session, query: &Query) -> Result<Pag
             Cell::text(r[7].clone()),
         ]);
     }
-    if more {
-        if let Some(last) = rows.last() {
-            table.next = Some(Link::new(
-                format!(
-                    "/jobs?state={}&after_due={}&after_id={}",
-                    pct(&state),
-                    pct(&last[5]),
-                    last[0]
-                ),
-                "Next page",
-            ));
-        }
+    if more && let Some(last) = rows.last() {
+        table.next = Some(Link::new(
+            format!(
+                "/jobs?state={}&after_due={}&after_id={}",
+                pct(&state),
+                pct(&last[5]),
+                last[0]
+            ),
+            "Next page",
+        ));
     }
     page.push(Section::new(&format!("Jobs {state}")).table(table));
     Ok(page)
@@ -702,17 +698,15 @@ async fn clients(
             Cell::text(c.created_at.clone()),
         ]);
     }
-    if more {
-        if let Some(last) = rows.last() {
-            table.next = Some(Link::new(
-                format!(
-                    "{b}/clients?q={}&after={}",
-                    pct(&prefix),
-                    pct(&last.client_number)
-                ),
-                "Next page",
-            ));
-        }
+    if more && let Some(last) = rows.last() {
+        table.next = Some(Link::new(
+            format!(
+                "{b}/clients?q={}&after={}",
+                pct(&prefix),
+                pct(&last.client_number)
+            ),
+            "Next page",
+        ));
     }
     let mut search = Field::optional("q", "Client number starts with", &prefix);
     search.required = false;
@@ -849,13 +843,11 @@ async fn notes(
     let (rows, more) = split_page(rows);
     let b = branch_href(org, branch);
     let mut table = note_table(&b, &rows);
-    if more {
-        if let Some(last) = rows.last() {
-            table.next = Some(Link::new(
-                format!("{b}/notes?after={}", pct(&last.contract_reference)),
-                "Next page",
-            ));
-        }
+    if more && let Some(last) = rows.last() {
+        table.next = Some(Link::new(
+            format!("{b}/notes?after={}", pct(&last.contract_reference)),
+            "Next page",
+        ));
     }
     let mut page = Page::new(format!("Promissory notes of {org}/{branch}"));
     page.push(branch_nav(org, branch));
@@ -937,13 +929,11 @@ async fn payments(
     let (rows, more) = split_page(rows);
     let b = branch_href(org, branch);
     let mut table = payment_table(&b, &rows);
-    if more {
-        if let Some(last) = rows.last() {
-            table.next = Some(Link::new(
-                format!("{b}/payments?after={}", pct(&last[1])),
-                "Next page",
-            ));
-        }
+    if more && let Some(last) = rows.last() {
+        table.next = Some(Link::new(
+            format!("{b}/payments?after={}", pct(&last[1])),
+            "Next page",
+        ));
     }
     let mut page = Page::new(format!("Payments of {org}/{branch}"));
     page.push(branch_nav(org, branch));
@@ -1028,13 +1018,11 @@ async fn wallets(
         });
         table.rows.push(row);
     }
-    if more {
-        if let Some(last) = rows.last() {
-            table.next = Some(Link::new(
-                format!("{b}/wallets?before={}", last[0]),
-                "Next page",
-            ));
-        }
+    if more && let Some(last) = rows.last() {
+        table.next = Some(Link::new(
+            format!("{b}/wallets?before={}", last[0]),
+            "Next page",
+        ));
     }
     let mut page = Page::new(format!("Wallets of {org}/{branch}"));
     page.push(branch_nav(org, branch));
@@ -1124,13 +1112,11 @@ async fn replies(
         }
         table.rows.push(row);
     }
-    if more {
-        if let Some(last) = rows.last() {
-            table.next = Some(Link::new(
-                format!("{b}/replies?before={}", last[0]),
-                "Older replies",
-            ));
-        }
+    if more && let Some(last) = rows.last() {
+        table.next = Some(Link::new(
+            format!("{b}/replies?before={}", last[0]),
+            "Older replies",
+        ));
     }
     let mut page = Page::new(format!("Replies feed of {org}/{branch}"));
     page.push(branch_nav(org, branch));

@@ -79,12 +79,12 @@ pub fn metrics_figures(tx: &Tx<'_>, now: OffsetDateTime) -> Result<StoreFigures,
             ("PENDING", false, true) => f.jobs_due += n,
             _ => f.jobs_scheduled += n,
         }
-        if status != "FAILED" && due {
-            if let Some(min_due) = min_due {
-                if oldest.as_ref().is_none_or(|o| min_due < *o) {
-                    oldest = Some(min_due);
-                }
-            }
+        if status != "FAILED"
+            && due
+            && let Some(min_due) = min_due
+            && oldest.as_ref().is_none_or(|o| min_due < *o)
+        {
+            oldest = Some(min_due);
         }
     }
     f.oldest_due_age_secs = oldest
