@@ -234,7 +234,7 @@ impl From<AdminError> for Failure {
             AdminError::NotFound(_) | AdminError::Exists(_) | AdminError::Invalid(_) => {
                 Failure::Invalid(e.to_string())
             }
-            AdminError::Sqlite(_) | AdminError::Store(_) => Failure::Internal(e.to_string()),
+            AdminError::Sql(_) | AdminError::Store(_) => Failure::Internal(e.to_string()),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! operator's organisation, so a page cannot reach another organisation's rows.
 //! Identifiers come back raw; the console masks them (`domain::mask`) before rendering.
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::sql::{self, OptionalExtension, OwnedValue, Row, params};
 use time::OffsetDateTime;
 
 use crate::clock::{format_timestamp, parse_timestamp};
@@ -58,16 +58,17 @@ pub fn metrics_figures(tx: &Tx<'_>, now: OffsetDateTime) -> Result<StoreFigures,
     let mut f = StoreFigures::default();
     let mut oldest: Option<String> = None;
     let mut stmt = tx.conn.prepare_cached(
-        "SELECT status, attempts > 0, due_at <= ?1, count(*), min(due_at) FROM jobs
+        "SELECT status, CASE WHEN attempts > 0 THEN 1 ELSE 0 END,
+                CASE WHEN due_at <= ?1 THEN 1 ELSE 0 END, count(*), min(due_at) FROM jobs
          WHERE status IN ('PENDING', 'RUNNING', 'FAILED') GROUP BY 1, 2, 3",
     )?;
     let rows = stmt.query_map([&now_text], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, bool>(1)?,
-            r.get::<_, bool>(2)?,
-            r.get::<_, i64>(3)?,
-            r.get::<_, Option<String>>(4)?,
+            r.get::<String>(0)?,
+            r.get::<bool>(1)?,
+            r.get::<bool>(2)?,
+            r.get::<i64>(3)?,
+            r.get::<Option<String>>(4)?,
         ))
     })?;
     for row in rows {
@@ -93,7 +94,7 @@ pub fn metrics_figures(tx: &Tx<'_>, now: OffsetDateTime) -> Result<StoreFigures,
         .map_or(0, |at| (now - at).whole_seconds().max(0));
     f.replies_written = tx
         .conn
-        .prepare_cached("SELECT coalesce(max(rowid), 0) FROM replies")?
+        .prepare_cached("SELECT coalesce(max(sequence), 0) FROM replies")?
         .query_row([], |r| r.get(0))?;
     f.collections = tx
         .conn
@@ -122,10 +123,10 @@ pub struct ClientLine {
     pub created_at: String,
 }
 
-fn client_line(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClientLine> {
+fn client_line(r: &Row<'_>) -> sql::Result<ClientLine> {
     Ok(ClientLine {
         client_number: r.get(0)?,
-        name: format!("{} {}", r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+        name: format!("{} {}", r.get::<String>(1)?, r.get::<String>(2)?),
         id_type: r.get(3)?,
         id_number: r.get(4)?,
         cellphone: r.get(5)?,
@@ -219,7 +220,7 @@ const NOTE_COLUMNS: &str = "n.id, n.contract_reference, c.client_number, n.payme
      n.status, n.instalment_amount, n.number_of_instalments, n.first_action_date, n.bank_name, \
      n.account_number, n.created_at";
 
-fn note_line(r: &rusqlite::Row<'_>) -> rusqlite::Result<NoteLine> {
+fn note_line(r: &Row<'_>) -> sql::Result<NoteLine> {
     Ok(NoteLine {
         id: r.get(0)?,
         contract_reference: r.get(1)?,
@@ -295,23 +296,23 @@ pub type Cells = Vec<String>;
 fn text_rows(
     tx: &Tx<'_>,
     sql: &str,
-    params: impl rusqlite::Params,
+    params: impl sql::Params,
     columns: usize,
 ) -> Result<Vec<Cells>, DbError> {
     let mut stmt = tx.conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, |r| {
         (0..columns)
             .map(|i| {
-                let v: rusqlite::types::Value = r.get(i)?;
+                let v: OwnedValue = r.get(i)?;
                 Ok(match v {
-                    rusqlite::types::Value::Null => String::new(),
-                    rusqlite::types::Value::Integer(n) => n.to_string(),
-                    rusqlite::types::Value::Real(x) => x.to_string(),
-                    rusqlite::types::Value::Text(t) => t,
-                    rusqlite::types::Value::Blob(_) => "(binary)".into(),
+                    OwnedValue::Null => String::new(),
+                    OwnedValue::Integer(n) => n.to_string(),
+                    OwnedValue::Real(x) => x.to_string(),
+                    OwnedValue::Text(t) => t,
+                    OwnedValue::Blob(_) => "(binary)".into(),
                 })
             })
-            .collect::<rusqlite::Result<Cells>>()
+            .collect::<sql::Result<Cells>>()
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

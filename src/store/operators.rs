@@ -4,7 +4,7 @@
 //! to an operator bumps its `auth_version`; disabling one or changing its password
 //! deletes its sessions, so the next page it asks for is the login page.
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::sql::{self, OptionalExtension, Row, params};
 
 use crate::store::admin::{AdminError, organisation_id};
 use crate::store::{DbError, Tx};
@@ -33,7 +33,7 @@ pub struct OperatorRow {
 const OPERATOR_COLUMNS: &str = "o.id, o.login, o.password_hash, g.code, o.enabled, \
      o.failed_attempts, o.locked_until, o.auth_version";
 
-fn operator_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OperatorRow> {
+fn operator_row(r: &Row<'_>) -> sql::Result<OperatorRow> {
     Ok(OperatorRow {
         id: r.get(0)?,
         login: r.get(1)?,
@@ -86,7 +86,7 @@ pub fn add(
          VALUES (?1, ?2, ?3, ?4)",
         params![login, password_hash, org_id, now],
     )?;
-    Ok(tx.conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid()?)
 }
 
 /// The operator with this login.
@@ -280,7 +280,7 @@ pub fn session(
              WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND o.enabled = 1"
         ))?
         .query_row(params![token_hash, now], |r| {
-            Ok((operator_row(r)?, r.get::<_, String>(8)?))
+            Ok((operator_row(r)?, r.get::<String>(8)?))
         })
         .optional()?)
 }
@@ -352,7 +352,7 @@ pub fn audit_page(
     limit: usize,
 ) -> Result<Vec<AuditEntry>, DbError> {
     let before = before.unwrap_or(i64::MAX);
-    let row = |r: &rusqlite::Row<'_>| {
+    let row = |r: &Row<'_>| {
         Ok(AuditEntry {
             id: r.get(0)?,
             at: r.get(1)?,
@@ -390,10 +390,10 @@ mod tests {
     use super::*;
     use crate::store::{self, Tx};
 
-    fn conn() -> rusqlite::Connection {
+    fn conn() -> store::sql::Conn {
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         store::migrate(&mut conn).unwrap();
-        conn
+        store::sql::Conn::sqlite(conn)
     }
 
     #[test]
