@@ -645,6 +645,8 @@ async fn the_issue_scenario_then_paging_masking_and_metrics() {
     );
     assert!(metrics.body.contains("allps_replies_written_total "));
     assert!(metrics.body.contains("allps_collection_attempts_total"));
+    assert_eq!(b.get("/health").await.status, 200);
+    assert_eq!(b.get("/health/live").await.status, 200);
     let soap_metrics = allps_ws::server::http::handle(
         &service.app,
         Request::get("/metrics")

@@ -480,6 +480,7 @@ where
                 return r;
             }
             "/metrics" => return crate::server::http::metrics(&console.app).await,
+            "/health" => return crate::server::http::health(&console.app).await,
             "/health/live" => return text(StatusCode::OK, "ok\n"),
             // No icon: answered here so the browser's automatic fetch is not redirected
             // to the login page (which would renew the login form's token).

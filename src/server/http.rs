@@ -481,7 +481,7 @@ const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Readiness: 200 when the store can write now (a probe write committed through the
 /// writer, like any request's), else 503 with `Retry-After`. Liveness is `/health/live`.
-async fn health(app: &Arc<App>) -> Response<Full<Bytes>> {
+pub async fn health(app: &Arc<App>) -> Response<Full<Bytes>> {
     let cached = *app
         .health
         .lock()
