@@ -116,7 +116,7 @@ impl Operation for PrintCardIssueReceipt {
         .block(Block::KeyValues(vec![
             ("Name".into(), name.clone()),
             ("Client number".into(), client.client_number.clone()),
-            ("Allps client number".into(), allps_client_number(client.id)),
+            ("Allps client number".into(), allps_client_number(client.number)),
             ("Identity number".into(), client.id_number.clone()),
             ("Cellphone".into(), wallet.cellphone.clone()),
         ]))
