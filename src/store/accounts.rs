@@ -1,6 +1,6 @@
 //! The `client_accounts` table: a client's bank accounts and wallet accounts.
 
-use rusqlite::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 
 use crate::domain::cdv::AccountType;
 use crate::domain::payouts::{AccountKind, WalletStatus};
@@ -40,7 +40,7 @@ const ACCOUNT_COLUMNS: &str =
     "a.id, a.client_id, a.kind, a.bank_branch_code, a.bank_name, a.account_number, a.account_type,
      a.holder_name, a.enabled, a.wallet_id, w.status, a.number";
 
-fn account_row(r: &Row<'_>) -> Result<AccountRow, rusqlite::Error> {
+fn account_row(r: &Row<'_>) -> Result<AccountRow, crate::store::sql::Error> {
     let wallet_status: Option<String> = r.get(10)?;
     Ok(AccountRow {
         id: r.get(0)?,
@@ -175,7 +175,7 @@ pub fn insert_bank_account(
             number
         ])?;
     Ok(Numbered {
-        id: tx.conn.last_insert_rowid(),
+        id: tx.conn.last_insert_rowid()?,
         number,
     })
 }
@@ -211,7 +211,7 @@ pub fn insert_wallet_account(
             number
         ])?;
     Ok(Numbered {
-        id: tx.conn.last_insert_rowid(),
+        id: tx.conn.last_insert_rowid()?,
         number,
     })
 }

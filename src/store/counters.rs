@@ -7,7 +7,7 @@
 //! writer serialises every advance; on a server database the counter row's lock, held
 //! to commit, does the same (keep it one row per organisation and kind).
 
-use rusqlite::params;
+use crate::store::sql::params;
 
 use crate::store::{DbError, Tx};
 
@@ -64,7 +64,7 @@ pub fn allocate(tx: &Tx<'_>, org_id: i64, kind: Kind, n: i64) -> Result<i64, DbE
         .conn
         .prepare_cached(
             "INSERT INTO counters (organisation_id, kind, next_value) VALUES (?1, ?2, 1 + ?3)
-             ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = next_value + ?3
+             ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = counters.next_value + ?3
              RETURNING next_value - ?3",
         )?
         .query_row(params![org_id, kind.as_str(), n], |r| r.get(0))?)
@@ -88,7 +88,7 @@ pub fn allocate_for_branch(
         .prepare_cached(
             "INSERT INTO counters (organisation_id, kind, next_value)
                  SELECT organisation_id, ?2, 1 + ?3 FROM branches WHERE id = ?1
-             ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = next_value + ?3
+             ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = counters.next_value + ?3
              RETURNING organisation_id, next_value - ?3",
         )?
         .query_row(params![branch_id, kind.as_str(), n], |r| {
@@ -128,9 +128,10 @@ mod tests {
     use super::*;
     use crate::store::MIGRATIONS;
 
-    fn store() -> rusqlite::Connection {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "foreign_keys", true).unwrap();
+    fn store() -> crate::store::sql::Conn {
+        let raw = rusqlite::Connection::open_in_memory().unwrap();
+        raw.pragma_update(None, "foreign_keys", true).unwrap();
+        let conn = crate::store::sql::Conn::sqlite(raw);
         for m in MIGRATIONS {
             conn.execute_batch(m).unwrap();
         }
@@ -196,8 +197,9 @@ mod tests {
     #[test]
     fn migration_0008_keeps_every_number_and_continues_after_it() {
         // A store at version 7 with business in two organisations, ids interleaved.
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        let raw = rusqlite::Connection::open_in_memory().unwrap();
+        raw.pragma_update(None, "foreign_keys", true).unwrap();
+        let conn = crate::store::sql::Conn::sqlite(raw);
         for m in &MIGRATIONS[..7] {
             conn.execute_batch(m).unwrap();
         }

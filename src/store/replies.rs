@@ -7,8 +7,8 @@
 //! `sequence > NextSequence` never misses or repeats one. Bulk writers take a block of
 //! sequences at once ([`allocate`] then [`insert_at`], or [`insert_all`]).
 
+use crate::store::sql::params;
 use crate::store::{DbError, Tx};
-use rusqlite::params;
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
@@ -248,8 +248,9 @@ mod tests {
 
     #[test]
     fn blocks_are_per_organisation_and_in_order() {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "foreign_keys", true).unwrap();
+        let raw = rusqlite::Connection::open_in_memory().unwrap();
+        raw.pragma_update(None, "foreign_keys", true).unwrap();
+        let conn = crate::store::sql::Conn::sqlite(raw);
         for m in MIGRATIONS {
             conn.execute_batch(m).unwrap();
         }

@@ -1,6 +1,6 @@
 //! The `wallets` table (wallet requests): the only module that writes it.
 
-use rusqlite::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 
 use crate::clock::format_timestamp;
 use crate::domain::payouts::WalletStatus;
@@ -43,7 +43,7 @@ const WALLET_COLUMNS: &str =
     "w.id, w.branch_id, w.client_id, w.status, w.cellphone, w.wallet_number, w.failure_code,
      w.failure_reason, w.requested_at, w.completed_at, a.number, w.number, w.organisation_id";
 
-fn wallet_row(r: &Row<'_>) -> Result<WalletRow, rusqlite::Error> {
+fn wallet_row(r: &Row<'_>) -> Result<WalletRow, crate::store::sql::Error> {
     Ok(WalletRow {
         id: r.get(0)?,
         branch_id: r.get(1)?,
@@ -124,7 +124,7 @@ pub fn insert_request(
             number
         ])?;
     Ok(Numbered {
-        id: tx.conn.last_insert_rowid(),
+        id: tx.conn.last_insert_rowid()?,
         number,
     })
 }

@@ -5,7 +5,7 @@
 -- every foreign key uses; `number` (replies: `sequence`) is the wire number, unique per
 -- organisation. `counters` holds, per organisation and kind, the next number to hand
 -- out; `store::counters` advances it with one
---   INSERT ... ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = next_value + n
+--   INSERT ... ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = counters.next_value + n
 --   RETURNING next_value - n
 -- inside the request's transaction, so a refused request gives its numbers back with
 -- its savepoint, and (with one writer here, the counter row's lock on a server database)

@@ -2,7 +2,8 @@
 -- seed script) their organisation and, as number, their row id (replies keep the
 -- sequence they were given), then raises each organisation's counters past the largest
 -- number it holds, so a number is never handed out twice within an organisation.
--- Idempotent. Run by migration 0008 and after every seed script.
+-- Idempotent. Run by migration 0008 and after every seed script. Portable SQL (no
+-- two-argument MAX): the PostgreSQL backend runs the same text.
 
 UPDATE clients SET organisation_id = (SELECT b.organisation_id FROM branches b WHERE b.id = clients.branch_id),
                    number = id
@@ -24,19 +25,31 @@ UPDATE replies SET organisation_id = (SELECT b.organisation_id FROM branches b W
 
 INSERT INTO counters (organisation_id, kind, next_value)
     SELECT organisation_id, 'CLIENT', MAX(number) + 1 FROM clients WHERE true GROUP BY organisation_id
-    ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = MAX(next_value, excluded.next_value);
+    ON CONFLICT (organisation_id, kind) DO UPDATE
+        SET next_value = CASE WHEN excluded.next_value > counters.next_value
+                              THEN excluded.next_value ELSE counters.next_value END;
 INSERT INTO counters (organisation_id, kind, next_value)
     SELECT organisation_id, 'PROMISSORY', MAX(number) + 1 FROM promissory_notes WHERE true GROUP BY organisation_id
-    ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = MAX(next_value, excluded.next_value);
+    ON CONFLICT (organisation_id, kind) DO UPDATE
+        SET next_value = CASE WHEN excluded.next_value > counters.next_value
+                              THEN excluded.next_value ELSE counters.next_value END;
 INSERT INTO counters (organisation_id, kind, next_value)
     SELECT organisation_id, 'PAYMENT', MAX(number) + 1 FROM credit_payments WHERE true GROUP BY organisation_id
-    ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = MAX(next_value, excluded.next_value);
+    ON CONFLICT (organisation_id, kind) DO UPDATE
+        SET next_value = CASE WHEN excluded.next_value > counters.next_value
+                              THEN excluded.next_value ELSE counters.next_value END;
 INSERT INTO counters (organisation_id, kind, next_value)
     SELECT organisation_id, 'ACCOUNT', MAX(number) + 1 FROM client_accounts WHERE true GROUP BY organisation_id
-    ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = MAX(next_value, excluded.next_value);
+    ON CONFLICT (organisation_id, kind) DO UPDATE
+        SET next_value = CASE WHEN excluded.next_value > counters.next_value
+                              THEN excluded.next_value ELSE counters.next_value END;
 INSERT INTO counters (organisation_id, kind, next_value)
     SELECT organisation_id, 'WALLET_REQUEST', MAX(number) + 1 FROM wallets WHERE true GROUP BY organisation_id
-    ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = MAX(next_value, excluded.next_value);
+    ON CONFLICT (organisation_id, kind) DO UPDATE
+        SET next_value = CASE WHEN excluded.next_value > counters.next_value
+                              THEN excluded.next_value ELSE counters.next_value END;
 INSERT INTO counters (organisation_id, kind, next_value)
     SELECT organisation_id, 'REPLY', MAX(sequence) + 1 FROM replies WHERE true GROUP BY organisation_id
-    ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = MAX(next_value, excluded.next_value);
+    ON CONFLICT (organisation_id, kind) DO UPDATE
+        SET next_value = CASE WHEN excluded.next_value > counters.next_value
+                              THEN excluded.next_value ELSE counters.next_value END;
