@@ -11,6 +11,9 @@
 //!   prints, payments to an AccountId).
 //! - The replies feed of each organisation is gapless and pages without missing or
 //!   repeating a reply; refused requests give their numbers back.
+//! - Cards: a card held by another wallet answers the same whether that wallet is in the
+//!   caller's organisation or another; a replaced card is released and may be assigned
+//!   again in any organisation; a receipt prints only from the client's own history.
 
 use allps_ws::clock::Clock;
 use allps_ws::engine::gateway::{Gateway, Simulator};
@@ -523,4 +526,93 @@ async fn each_organisations_feed_is_gapless_and_pages_exactly() {
         }
         assert_eq!(seen, sequences(&s, id).await, "{org}");
     }
+}
+
+#[tokio::test]
+async fn a_card_held_anywhere_answers_alike_and_a_replaced_card_is_released() {
+    let s = service().await;
+    let p = processor(&s);
+    let demo = business(&s, "DEMO", 1).await;
+    let demo_other_client = business(&s, "DEMO", 2).await;
+    let other = business(&s, "OTHER", 1).await;
+    run_until(&s, &p, 1).await;
+    let assign = |client: &str, card: &str| {
+        format!("<ClientNumber>{client}</ClientNumber><CardNumber>{card}</CardNumber>")
+    };
+    let (a, b, c) = ("5021000000000012", "5021000000000020", "5021000000000715");
+
+    // DEMO's client takes card A, then B: A is released.
+    ok(&s, "DEMO", "AssignCard", &assign(&demo.client, a)).await;
+    ok(&s, "DEMO", "AssignCard", &assign(&demo.client, b)).await;
+    // OTHER's client may take A now; DEMO's other client may take C.
+    ok(&s, "OTHER", "AssignCard", &assign(&other.client, a)).await;
+    ok(
+        &s,
+        "DEMO",
+        "AssignCard",
+        &assign(&demo_other_client.client, c),
+    )
+    .await;
+    ok(
+        &s,
+        "OTHER",
+        "PrintCardIssueReceipt",
+        &assign(&other.client, a),
+    )
+    .await;
+
+    // A held in OTHER and C held in DEMO answer DEMO's client byte for byte alike.
+    let before = s.store_digest().await;
+    let held_elsewhere = call(&s, "DEMO", "AssignCard", &assign(&demo.client, a)).await;
+    let held_here = call(&s, "DEMO", "AssignCard", &assign(&demo.client, c)).await;
+    assert_eq!(code(&held_elsewhere), 422, "{held_elsewhere}");
+    assert_eq!(held_elsewhere, held_here);
+    // Printing: A was DEMO's client's card and was replaced there (341, whoever holds it
+    // now); C was never that client's card, like a card nobody holds (234).
+    let replaced = call(
+        &s,
+        "DEMO",
+        "PrintCardIssueReceipt",
+        &assign(&demo.client, a),
+    )
+    .await;
+    assert_eq!(code(&replaced), 341, "{replaced}");
+    let never = call(
+        &s,
+        "DEMO",
+        "PrintCardIssueReceipt",
+        &assign(&demo.client, c),
+    )
+    .await;
+    let nobody = call(
+        &s,
+        "DEMO",
+        "PrintCardIssueReceipt",
+        &assign(&demo.client, "5021000000000723"),
+    )
+    .await;
+    assert_eq!(code(&never), 234, "{never}");
+    assert_eq!(never, nobody);
+    assert_eq!(
+        s.store_digest().await,
+        before,
+        "a refusal changed the store"
+    );
+
+    // DEMO's client may take A back once OTHER's wallet replaces it.
+    ok(
+        &s,
+        "OTHER",
+        "AssignCard",
+        &assign(&other.client, "5021000000000723"),
+    )
+    .await;
+    ok(&s, "DEMO", "AssignCard", &assign(&demo.client, a)).await;
+    ok(
+        &s,
+        "DEMO",
+        "PrintCardIssueReceipt",
+        &assign(&demo.client, a),
+    )
+    .await;
 }

@@ -54,8 +54,9 @@ impl Operation for PrintCardIssueReceipt {
     ) -> Result<PrintCardIssueReceiptResponse, OpError> {
         let client = require_client(ctx, &req.client_number)?;
         let card_number = check_card_number(&req.card_number)?;
-        let card = cards::find_card(ctx.tx, &card_number)?
-            .filter(|c| c.client_id == client.id)
+        // Only this client's own assignments are read: a card held by anyone else (of any
+        // organisation) answers exactly like a card never assigned.
+        let card = cards::latest_of_client(ctx.tx, &card_number, client.id)?
             .ok_or_else(|| {
                 Refusal::field(
                     ResultCode::CardNotAssigned,
