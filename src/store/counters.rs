@@ -7,7 +7,7 @@
 //! writer serialises every advance; on a server database the counter row's lock, held
 //! to commit, does the same (keep it one row per organisation and kind).
 
-use crate::store::sql::params;
+use crate::store::sql::{OptionalExtension, params};
 
 use crate::store::{DbError, Tx};
 
@@ -55,11 +55,35 @@ impl Kind {
 /// Takes `n` (at least 1) consecutive numbers of `kind` in organisation `org_id`; returns
 /// the first. The organisation's first number of a kind is 1.
 ///
+/// The common case is `UPDATE counters SET next_value = next_value + n` on the
+/// organisation's existing counter row (on a server database this takes the row's lock,
+/// held to commit) and then reading the new value back in the same transaction; only the
+/// first number of a kind in an organisation creates the row, with an
+/// `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`, also correct when two writers race to
+/// create it. Measured with `bench/callgrind.sh` (AddClient, instructions per request):
+/// the upsert on every call cost 338k, `UPDATE ... RETURNING` 300k, `UPDATE` then
+/// `SELECT` 290k (265k before per-organisation numbering).
+///
 /// # Errors
 ///
 /// SQLite.
 pub fn allocate(tx: &Tx<'_>, org_id: i64, kind: Kind, n: i64) -> Result<i64, DbError> {
     debug_assert!(n >= 1);
+    let advanced = tx
+        .conn
+        .prepare_cached(
+            "UPDATE counters SET next_value = next_value + ?3
+             WHERE organisation_id = ?1 AND kind = ?2",
+        )?
+        .execute(params![org_id, kind.as_str(), n])?;
+    if advanced == 1 {
+        return Ok(tx
+            .conn
+            .prepare_cached(
+                "SELECT next_value - ?3 FROM counters WHERE organisation_id = ?1 AND kind = ?2",
+            )?
+            .query_row(params![org_id, kind.as_str(), n], |r| r.get(0))?);
+    }
     Ok(tx
         .conn
         .prepare_cached(
@@ -82,18 +106,8 @@ pub fn allocate_for_branch(
     kind: Kind,
     n: i64,
 ) -> Result<(i64, i64), DbError> {
-    debug_assert!(n >= 1);
-    Ok(tx
-        .conn
-        .prepare_cached(
-            "INSERT INTO counters (organisation_id, kind, next_value)
-                 SELECT organisation_id, ?2, 1 + ?3 FROM branches WHERE id = ?1
-             ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = counters.next_value + ?3
-             RETURNING organisation_id, next_value - ?3",
-        )?
-        .query_row(params![branch_id, kind.as_str(), n], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?)
+    let org_id = organisation_of_branch(tx, branch_id)?;
+    Ok((org_id, allocate(tx, org_id, kind, n)?))
 }
 
 /// The organisation that owns `branch_id`.

@@ -4,9 +4,9 @@
 -- organisation sees depends on another's activity. The row id stays the internal key
 -- every foreign key uses; `number` (replies: `sequence`) is the wire number, unique per
 -- organisation. `counters` holds, per organisation and kind, the next number to hand
--- out; `store::counters` advances it with one
---   INSERT ... ON CONFLICT (organisation_id, kind) DO UPDATE SET next_value = counters.next_value + n
---   RETURNING next_value - n
+-- out; `store::counters` advances it with
+--   UPDATE counters SET next_value = next_value + n WHERE organisation_id = ? AND kind = ?
+-- (the first use of a kind creates the row with INSERT ... ON CONFLICT DO UPDATE)
 -- inside the request's transaction, so a refused request gives its numbers back with
 -- its savepoint, and (with one writer here, the counter row's lock on a server database)
 -- numbers are gapless and increase in commit order.
