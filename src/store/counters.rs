@@ -7,7 +7,7 @@
 //! writer serialises every advance; on a server database the counter row's lock, held
 //! to commit, does the same (keep it one row per organisation and kind).
 
-use crate::store::sql::{OptionalExtension, params};
+use crate::store::sql::params;
 
 use crate::store::{DbError, Tx};
 
