@@ -141,7 +141,6 @@ async fn setup(config: ConsoleConfig) -> (TestService, Arc<Console>) {
     service.execute_sql(BASE_SQL).await;
     for seed in [
         "payout_accounts",
-        "credit_payments",
         "note_unpaid_instalment",
         "replies",
     ] {

@@ -785,7 +785,7 @@ fn note_table(branch: &str, notes: &[views::NoteLine]) -> Table {
         table.rows.push(vec![
             Cell::link(
                 format!("{branch}/note/{}", n.id),
-                crate::domain::promissory::promissory_number(n.id),
+                crate::domain::promissory::promissory_number(n.number),
             ),
             Cell::text(n.contract_reference.clone()),
             Cell::link(
@@ -878,7 +878,7 @@ async fn note(
     let b = branch_href(org, branch);
     let mut page = Page::new(format!(
         "Promissory note {}",
-        crate::domain::promissory::promissory_number(note_id)
+        crate::domain::promissory::promissory_number(line.number)
     ));
     page.push(branch_nav(org, branch));
     page.push(Section::new("").table(note_table(&b, std::slice::from_ref(&line))));
@@ -958,7 +958,11 @@ async fn payment(
     })
     .await?;
     let b = branch_href(org, branch);
-    let mut page = Page::new(format!("Payment CP{payment_id:08}"));
+    let number = line[8].parse::<i64>().unwrap_or(payment_id);
+    let mut page = Page::new(format!(
+        "Payment {}",
+        crate::domain::payouts::payment_number(number)
+    ));
     page.push(branch_nav(org, branch));
     page.push(Section::new("").table(payment_table(&b, std::slice::from_ref(&line))));
     let mut table = Table::new(&[

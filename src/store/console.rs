@@ -94,7 +94,7 @@ pub fn metrics_figures(tx: &Tx<'_>, now: OffsetDateTime) -> Result<StoreFigures,
         .map_or(0, |at| (now - at).whole_seconds().max(0));
     f.replies_written = tx
         .conn
-        .prepare_cached("SELECT coalesce(max(sequence), 0) FROM replies")?
+        .prepare_cached("SELECT coalesce(max(id), 0) FROM replies")?
         .query_row([], |r| r.get(0))?;
     f.collections = tx
         .conn
@@ -194,6 +194,8 @@ pub fn client(
 pub struct NoteLine {
     /// Row id.
     pub id: i64,
+    /// The organisation's number of the note (PromissoryNumber = `PN` + it).
+    pub number: i64,
     /// ContractReference.
     pub contract_reference: String,
     /// The client's number.
@@ -218,7 +220,7 @@ pub struct NoteLine {
 
 const NOTE_COLUMNS: &str = "n.id, n.contract_reference, c.client_number, n.payment_stream, \
      n.status, n.instalment_amount, n.number_of_instalments, n.first_action_date, n.bank_name, \
-     n.account_number, n.created_at";
+     n.account_number, n.created_at, coalesce(n.number, n.id)";
 
 fn note_line(r: &Row<'_>) -> sql::Result<NoteLine> {
     Ok(NoteLine {
@@ -233,6 +235,7 @@ fn note_line(r: &Row<'_>) -> sql::Result<NoteLine> {
         bank_name: r.get(8)?,
         account_number: r.get(9)?,
         created_at: r.get(10)?,
+        number: r.get(11)?,
     })
 }
 
@@ -353,7 +356,7 @@ pub fn attempts(tx: &Tx<'_>, note_id: i64, limit: usize) -> Result<Vec<Cells>, D
 }
 
 /// A branch's payments after reference `after`: id, reference, client number, status,
-/// action date, total, cash, created at.
+/// action date, total, cash, created at, the organisation's payment number.
 ///
 /// # Errors
 ///
@@ -367,12 +370,12 @@ pub fn payments_page(
     text_rows(
         tx,
         "SELECT p.id, p.payment_reference, c.client_number, p.status, p.action_date,
-                p.total_amount, p.cash_amount, p.created_at
+                p.total_amount, p.cash_amount, p.created_at, coalesce(p.number, p.id)
          FROM credit_payments p JOIN clients c ON c.id = p.client_id
          WHERE p.branch_id = ?1 AND p.payment_reference > ?2
          ORDER BY p.payment_reference LIMIT ?3",
         params![branch_id, after, limit as i64],
-        8,
+        9,
     )
 }
 
@@ -385,11 +388,11 @@ pub fn payment(tx: &Tx<'_>, branch_id: i64, id: i64) -> Result<Option<Cells>, Db
     Ok(text_rows(
         tx,
         "SELECT p.id, p.payment_reference, c.client_number, p.status, p.action_date,
-                p.total_amount, p.cash_amount, p.created_at
+                p.total_amount, p.cash_amount, p.created_at, coalesce(p.number, p.id)
          FROM credit_payments p JOIN clients c ON c.id = p.client_id
          WHERE p.branch_id = ?1 AND p.id = ?2",
         params![branch_id, id],
-        8,
+        9,
     )?
     .pop())
 }
@@ -421,11 +424,11 @@ pub fn client_payments(tx: &Tx<'_>, client_id: i64, limit: usize) -> Result<Vec<
     text_rows(
         tx,
         "SELECT p.id, p.payment_reference, c.client_number, p.status, p.action_date,
-                p.total_amount, p.cash_amount, p.created_at
+                p.total_amount, p.cash_amount, p.created_at, coalesce(p.number, p.id)
          FROM credit_payments p JOIN clients c ON c.id = p.client_id
          WHERE p.client_id = ?1 ORDER BY p.id DESC LIMIT ?2",
         params![client_id, limit as i64],
-        8,
+        9,
     )
 }
 
