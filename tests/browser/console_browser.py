@@ -189,6 +189,29 @@ class Run:
         d.go(self.console + "/login")
         self.submit(d, "/login", [("login", who), ("password", password)])
 
+    def settle(self, d, condition, seconds=5.0):
+        """The page source once `condition(source)` holds (a form's redirect may still be
+        loading when the click returns), or the last source after `seconds`."""
+        import time
+
+        deadline = time.time() + seconds
+        while True:
+            src = d.source()
+            if condition(src) or time.time() > deadline:
+                return src
+            time.sleep(0.1)
+
+    def landed(self, d, suffix, seconds=5.0):
+        """The current URL once it ends with `suffix`, or the last one after `seconds`."""
+        import time
+
+        deadline = time.time() + seconds
+        while True:
+            url = d.current()
+            if url.endswith(suffix) or time.time() > deadline:
+                return url
+            time.sleep(0.1)
+
     def session_cookie(self, d):
         return "; ".join(f"{c['name']}={c['value']}" for c in d.cookies())
 
@@ -205,19 +228,19 @@ class Run:
     def scenario(self, d):
         c, soap_url = self.console, self.args.soap
         d.go(c + "/")
-        self.check(d.current().endswith("/login"), "an anonymous visit lands on the login page")
+        self.check(self.landed(d, "/login").endswith("/login"), "an anonymous visit lands on the login page")
         self.shot(d, "login")
         self.login(d, OPERATOR, OPERATOR_PASSWORD)
-        landed = d.current()
+        landed = self.landed(d, "/orgs")
         self.check(landed.endswith("/orgs"), f"the platform operator lands on Organisations ({landed})")
         if not landed.endswith("/orgs"):
             print(d.source()[:3000])
 
         # 1. organisation, branch, integration user with the web-services right.
         self.submit(d, "/orgs", [("code", "ACME"), ("name", "Acme Micro Loans")])
-        self.check(d.current().endswith("/org/ACME"), "organisation ACME created")
+        self.check(self.landed(d, "/org/ACME").endswith("/org/ACME"), "organisation ACME created")
         self.submit(d, "/org/ACME/branches", [("code", "HQ"), ("name", "Head office")])
-        self.check(">HQ<" in d.source(), "branch HQ created")
+        self.check(">HQ<" in self.settle(d, lambda s: ">HQ<" in s), "branch HQ created")
         self.shot(d, "organisation")
         d.go(c + "/org/ACME/users")
         self.submit(
@@ -226,7 +249,7 @@ class Run:
             [("user", "clerk"), ("password", "clerk-password-1")],
             selects=[("branch", "HQ"), ("right", "WEB_SERVICES")],
         )
-        src = d.source()
+        src = self.settle(d, lambda s: ">clerk<" in s and "WEB_SERVICES" in s)
         self.check(">clerk<" in src and "WEB_SERVICES" in src, "user clerk created with WEB_SERVICES")
         self.shot(d, "users")
 
@@ -238,7 +261,9 @@ class Run:
         d.go(c + "/org/ACME/user/clerk")
         self.shot(d, "user")
         d.click('form[action="/org/ACME/user/clerk/disable"] button')
-        self.check("Enable user" in d.source(), "user clerk disabled in the console")
+        self.check(
+            "Enable user" in self.settle(d, lambda s: "Enable user" in s), "user clerk disabled in the console"
+        )
         status, body = soap(soap_url, login_envelope("ACME", "HQ", "clerk", "clerk-password-1"))
         self.check(status != 200 and "USER_DISABLED" in body, f"the next SOAP call is refused ({status})")
 
@@ -271,10 +296,14 @@ class Run:
         # An administrator of ACME: cannot reach DEMO by editing the URL or a form field.
         d.go(c + "/org/ACME/operators")
         self.submit(d, "/org/ACME/operators", [("login", "acme-admin"), ("password", "acme-admin-pass-1")])
-        self.check(">acme-admin<" in d.source(), "administrator acme-admin created")
+        self.check(
+            ">acme-admin<" in self.settle(d, lambda s: ">acme-admin<" in s), "administrator acme-admin created"
+        )
         d.clear_cookies()
         self.login(d, "acme-admin", "acme-admin-pass-1")
-        self.check(d.current().endswith("/org/ACME"), "the administrator lands on its organisation")
+        self.check(
+            self.landed(d, "/org/ACME").endswith("/org/ACME"), "the administrator lands on its organisation"
+        )
         for path in ["/org/DEMO", "/org/DEMO/users", "/org/DEMO/branch/BR001/clients", "/orgs", "/jobs"]:
             d.go(c + path)
             src = d.source()
