@@ -139,11 +139,7 @@ fn enc(v: &str) -> String {
 async fn setup(config: ConsoleConfig) -> (TestService, Arc<Console>) {
     let service = TestService::new().await;
     service.execute_sql(BASE_SQL).await;
-    for seed in [
-        "payout_accounts",
-        "note_unpaid_instalment",
-        "replies",
-    ] {
+    for seed in ["payout_accounts", "note_unpaid_instalment", "replies"] {
         service
             .execute_sql(allps_ws::cli::fixtures::shared_seed(seed).unwrap())
             .await;
