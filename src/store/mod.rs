@@ -19,6 +19,7 @@ pub mod holidays;
 pub mod inspect;
 pub mod jobs;
 pub mod lender;
+pub mod mandates;
 pub mod payments;
 pub mod promissory;
 pub mod replies;
@@ -49,6 +50,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0005_lender.sql"),
     include_str!("schema/0006_holidays.sql"),
     include_str!("schema/0007_collections.sql"),
+    include_str!("schema/0009_debicheck.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.

@@ -42,6 +42,8 @@ pub struct NewReply<'a> {
     pub reason_text: Option<&'a str>,
     /// The lender's settlement date (INSTALMENT_COLLECTED).
     pub settlement_date: Option<time::Date>,
+    /// Whether the DebiCheck collection reported can be disputed, and why.
+    pub disputable: Option<(bool, &'a str)>,
 }
 
 impl<'a> NewReply<'a> {
@@ -61,6 +63,7 @@ impl<'a> NewReply<'a> {
             reason_code: None,
             reason_text: None,
             settlement_date: None,
+            disputable: None,
         }
     }
 }
@@ -74,8 +77,8 @@ pub fn insert(tx: &Tx<'_>, reply: &NewReply<'_>) -> Result<i64, DbError> {
     tx.conn.prepare_cached(
         "INSERT INTO replies (branch_id, reply_type, occurred_at, client_id, promissory_id, instalment_number,
                               payment_id, part_number, wallet_number, amount, reason_code, reason_text,
-                              settlement_date)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                              settlement_date, disputable, disputable_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         reply.branch_id,
@@ -90,7 +93,9 @@ pub fn insert(tx: &Tx<'_>, reply: &NewReply<'_>) -> Result<i64, DbError> {
         reply.amount.map(money_text),
         reply.reason_code,
         reply.reason_text,
-        reply.settlement_date.map(crate::clock::format_date)
+        reply.settlement_date.map(crate::clock::format_date),
+        reply.disputable.map(|(d, _)| d),
+        reply.disputable.map(|(_, reason)| reason)
     ])?;
     Ok(tx.conn.last_insert_rowid())
 }
@@ -122,6 +127,10 @@ pub struct ReplyRow {
     pub reason_code: Option<String>,
     /// The reason text.
     pub reason_text: Option<String>,
+    /// Disputable (DebiCheck collection replies).
+    pub disputable: Option<bool>,
+    /// Why it is or is not disputable.
+    pub disputable_reason: Option<String>,
 }
 
 /// The branch's replies after `since`, ascending, at most `limit`.
@@ -132,7 +141,8 @@ pub struct ReplyRow {
 pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<ReplyRow>, DbError> {
     tx.conn.prepare_cached(
         "SELECT r.sequence, r.reply_type, r.occurred_at, c.client_number, r.promissory_id, r.instalment_number,
-                r.payment_id, r.part_number, r.wallet_number, r.amount, r.reason_code, r.reason_text
+                r.payment_id, r.part_number, r.wallet_number, r.amount, r.reason_code, r.reason_text,
+                r.disputable, r.disputable_reason
          FROM replies r LEFT JOIN clients c ON c.id = r.client_id
          WHERE r.branch_id = ?1 AND r.sequence > ?2
          ORDER BY r.sequence LIMIT ?3",
@@ -151,6 +161,8 @@ pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<R
             amount: r.get(9)?,
             reason_code: r.get(10)?,
             reason_text: r.get(11)?,
+            disputable: r.get(12)?,
+            disputable_reason: r.get(13)?,
         })
     })?
     .collect::<Result<_, _>>().map_err(DbError::from)
