@@ -8,9 +8,9 @@
 //! Every rule comes from the DebiCheck seed (`shared/seeds/debicheck-payment-stream.txt`)
 //! and the domain notes (5.2-5.4):
 //!
-//! - TT1 real time: the payer answers within 120 seconds; TT1 delayed: by 22:30 on the
-//!   day of the request; TT2: by 21:00 on the second day counted from and including the
-//!   request day; TT3 (card and PIN): real time, requests only between 00:30 and 23:30.
+//! - TT1 real time: the payer answers within 120 seconds; TT1 delayed: before 22:30 on
+//!   the day of the request; TT2: before 21:00 on the second day counted from and
+//!   including the request day; TT3 (card and PIN): real time, requests only between 00:30 and 23:30.
 //! - A collection aligned with the authenticated mandate cannot be disputed. Arrears
 //!   collections always can; so can an amount above the authenticated instalment
 //!   (FIXED) or above the maximum collection amount (VARIABLE, USAGE_BASED), a date
@@ -176,9 +176,13 @@ pub const TT3_OPENS: Time = time::macros::time!(00:30);
 /// ... until 23:30 (SAST), both inclusive.
 pub const TT3_CLOSES: Time = time::macros::time!(23:30);
 
-/// The last instant at which the payer's answer counts (inclusive): an answer at or
-/// before it authenticates or declines, none by then expires the request. TT3 is
-/// answered in the request itself, so its deadline is the request instant.
+/// The instant the authentication window closes: an answer strictly before it
+/// authenticates or declines ([`answered_in_time`]), none by then expires the request.
+/// TT1_REALTIME closes 120 seconds after the request (an answer after 119 s counts,
+/// after 120 s it does not); TT1_DELAYED at 22:30:00 SAST on the request day (the seed:
+/// "before 22:30"); TT2 at 21:00:00 SAST on the second day counted from and including
+/// the request day. TT3 is answered in the request itself, so its window closes at the
+/// request instant.
 ///
 /// TT1_DELAYED requested after 22:30 has its deadline in the past: it expires at once
 /// (the payer could not answer in time).
@@ -197,6 +201,12 @@ pub fn authentication_deadline(
         ),
         AuthenticationType::Tt3 => requested_at,
     }
+}
+
+/// Whether an answer given at `answered` counts for a window closing at `deadline`:
+/// only strictly before it (22:29:59 counts for TT1_DELAYED, 22:30:00 does not).
+pub fn answered_in_time(answered: OffsetDateTime, deadline: OffsetDateTime) -> bool {
+    answered < deadline
 }
 
 /// Whether a TT3 request may be made at `now`: from 00:30:00 to 23:30:00 SAST
@@ -559,10 +569,10 @@ mod tests {
         let at = datetime!(2027-01-13 10:00:00 +2);
         let deadline = authentication_deadline(AuthenticationType::Tt1Realtime, at);
         assert_eq!(deadline, datetime!(2027-01-13 10:02:00 +2));
-        // Answers at 119 s and 120 s count, 121 s does not.
-        assert!(at + Duration::seconds(119) <= deadline);
-        assert!(at + Duration::seconds(120) <= deadline);
-        assert!(at + Duration::seconds(121) > deadline);
+        // An answer after 119 s counts; after 120 s or 121 s it does not.
+        assert!(answered_in_time(at + Duration::seconds(119), deadline));
+        assert!(!answered_in_time(at + Duration::seconds(120), deadline));
+        assert!(!answered_in_time(at + Duration::seconds(121), deadline));
     }
 
     #[test]
@@ -570,8 +580,14 @@ mod tests {
         let at = datetime!(2027-01-13 08:15:00 +2);
         let deadline = authentication_deadline(AuthenticationType::Tt1Delayed, at);
         assert_eq!(deadline, datetime!(2027-01-13 22:30:00 +2));
-        assert!(datetime!(2027-01-13 22:29:59 +2) <= deadline);
-        assert!(datetime!(2027-01-13 22:30:01 +2) > deadline);
+        assert!(answered_in_time(
+            datetime!(2027-01-13 22:29:59 +2),
+            deadline
+        ));
+        assert!(!answered_in_time(
+            datetime!(2027-01-13 22:30:00 +2),
+            deadline
+        ));
         // The day is South Africa's: 23:00 UTC on the 12th is the 13th in SAST.
         let late_utc = datetime!(2027-01-12 23:00:00 UTC);
         assert_eq!(
@@ -587,6 +603,14 @@ mod tests {
         let deadline = authentication_deadline(AuthenticationType::Tt2, friday);
         assert_eq!(deadline, datetime!(2027-01-16 21:00:00 +2));
         assert_eq!(deadline.weekday(), Weekday::Saturday);
+        assert!(answered_in_time(
+            datetime!(2027-01-16 20:59:59 +2),
+            deadline
+        ));
+        assert!(!answered_in_time(
+            datetime!(2027-01-16 21:00:00 +2),
+            deadline
+        ));
         assert_eq!(
             authentication_deadline(AuthenticationType::Tt2, datetime!(2027-01-13 00:00:00 +2)),
             datetime!(2027-01-14 21:00:00 +2)

@@ -4,13 +4,13 @@
 //! mandate's status).
 //!
 //! - **`MANDATE_AUTH_CHECK`**, queued at the request (TT1, TT2): asks the payer's
-//!   bank for the answer as of the job's instant. An answer given by the deadline is
-//!   recorded (AUTHENTICATED: the note turns ACTIVE; DECLINED: it never presents) with
-//!   its MANDATE_* reply; "not yet, ask at t" reschedules the job to t while t is not
-//!   past the deadline.
-//! - **`MANDATE_EXPIRY`**, queued at the deadline: asks for the answer as of the
-//!   deadline (so an answer exactly at the deadline counts whichever job runs first)
-//!   and records it, or EXPIRED with MANDATE_EXPIRED.
+//!   bank for the answer as of the job's instant. An answer given before the window
+//!   closes (`domain::debicheck::answered_in_time`) is recorded (AUTHENTICATED: the note turns ACTIVE; DECLINED: it never presents) with
+//!   its MANDATE_* reply; "not yet, ask at t" reschedules the job to t while t is
+//!   before the window closes.
+//! - **`MANDATE_EXPIRY`**, queued when the window closes: asks for the answer as of
+//!   that instant (so an answer just before it counts whichever job runs first) and
+//!   records it, or EXPIRED with MANDATE_EXPIRED.
 //! - **`MANDATE_SUSPENSION_CHECK`**, queued at authentication: asks whether the
 //!   payer's bank suspended the mandate; SUSPENDED stops presentments and tracking
 //!   (the collection engine reads the mandate's status) and writes MANDATE_SUSPENDED.
@@ -22,7 +22,7 @@
 
 use time::OffsetDateTime;
 
-use crate::domain::debicheck::{AuthenticationChannel, AuthenticationStatus};
+use crate::domain::debicheck::{AuthenticationChannel, AuthenticationStatus, answered_in_time};
 use crate::domain::payouts::ReplyType;
 use crate::domain::promissory::promissory_number;
 use crate::engine::gateway::{
@@ -340,7 +340,7 @@ pub fn record(
                     at: answered,
                     authenticated,
                     channel,
-                } if answered <= request.deadline => {
+                } if answered_in_time(answered, request.deadline) => {
                     let changed = record_answer(tx, note_id, authenticated, answered, channel)?;
                     jobs::finish(tx, job, at, "answered")?;
                     Ok(if changed {
@@ -351,7 +351,9 @@ pub fn record(
                 }
                 MandateAnswer::Awaiting {
                     ask_again_at: Some(next),
-                } if job.kind == JobKind::MandateAuthCheck && next <= request.deadline => {
+                } if job.kind == JobKind::MandateAuthCheck
+                    && answered_in_time(next, request.deadline) =>
+                {
                     jobs::reschedule(tx, job, next.max(at), "no answer yet")?;
                     Ok(Outcome::Unchanged)
                 }
@@ -363,7 +365,10 @@ pub fn record(
                             note_id,
                             ReplyType::MandateExpired,
                             request.deadline,
-                            &format!("no answer by the {} deadline", request.authentication_type),
+                            &format!(
+                                "no answer before the {} window closed",
+                                request.authentication_type
+                            ),
                         )?;
                     }
                     jobs::finish(tx, job, at, "expired")?;

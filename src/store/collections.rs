@@ -1,7 +1,8 @@
 //! The collection engine's rows: one instalment with what a collection step needs
 //! ([`CollectionRow`]: its note, debtor account, status, cycle and latest attempt), the
 //! batches a sweep works through (an action date's unpresented instalments of one
-//! stream, on ACTIVE notes only), the attempts table, and the guarded writes a step
+//! stream, on ACTIVE notes only, and of a DebiCheck note only while its mandate is
+//! AUTHENTICATED), the attempts table, and the guarded writes a step
 //! makes (each `UPDATE` names the status it expects, so a step applies at most once).
 //! Rules live in `domain::collection` and `engine::collections`; this module only reads
 //! and writes.
@@ -229,6 +230,8 @@ pub fn due_batch(
             "SELECT {ROW_COLUMNS} FROM {ROW_FROM}
              WHERE i.action_date = ?1 AND i.status IN ('PENDING', 'SUBMITTED')
                AND n.payment_stream = ?2 AND n.status = 'ACTIVE'
+               AND NOT EXISTS (SELECT 1 FROM mandates d
+                               WHERE d.promissory_id = n.id AND d.status <> 'AUTHENTICATED')
              ORDER BY i.promissory_id, i.instalment_number LIMIT ?3"
         ))?
         .query_map(
@@ -259,6 +262,8 @@ pub fn submit_batch(
                  FROM instalments i JOIN promissory_notes n ON n.id = i.promissory_id
                  WHERE i.action_date = ?1 AND i.status = 'PENDING'
                    AND n.payment_stream = ?2 AND n.status = 'ACTIVE'
+               AND NOT EXISTS (SELECT 1 FROM mandates d
+                               WHERE d.promissory_id = n.id AND d.status <> 'AUTHENTICATED')
                  LIMIT ?3)",
         )?
         .execute(params![format_date(date), stream.as_str(), limit as i64])

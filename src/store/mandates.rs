@@ -46,7 +46,7 @@ pub struct MandateRow {
     pub status: AuthenticationStatus,
     /// When authentication was requested.
     pub requested_at: OffsetDateTime,
-    /// The last instant an answer counts.
+    /// When the window closes (an answer counts only before it).
     pub deadline: OffsetDateTime,
     /// When the payer answered.
     pub answered_at: Option<OffsetDateTime>,

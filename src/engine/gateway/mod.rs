@@ -209,7 +209,7 @@ pub struct MandateRequest {
     pub maximum: Decimal,
     /// When authentication was requested.
     pub requested_at: OffsetDateTime,
-    /// The last instant an answer counts.
+    /// When the window closes (an answer counts only before it).
     pub deadline: OffsetDateTime,
 }
 

@@ -23,7 +23,7 @@ CREATE TABLE mandates (
     status                  TEXT NOT NULL
         CHECK (status IN ('AWAITING_AUTHENTICATION', 'AUTHENTICATED', 'DECLINED', 'EXPIRED', 'SUSPENDED')),
     requested_at            TEXT NOT NULL,
-    -- The last instant an answer counts (inclusive).
+    -- When the authentication window closes: only an answer before it counts.
     deadline                TEXT NOT NULL,
     -- When the payer answered (AUTHENTICATED / DECLINED) and through which channel.
     answered_at             TEXT,
