@@ -160,7 +160,7 @@ fn collection_row(r: &Row<'_>) -> crate::store::sql::Result<CollectionRow> {
         }
     };
     let presented: Option<String> = r.get(14)?;
-    let mandate = match r.get::<_, Option<String>>(27)? {
+    let mandate = match r.get::<Option<String>>(27)? {
         None => None,
         Some(status) => Some(MandateFacts {
             status: AuthenticationStatus::parse(&status).ok_or_else(|| bad(27, &status))?,

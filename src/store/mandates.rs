@@ -6,7 +6,7 @@
 
 use std::str::FromStr;
 
-use rusqlite::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
@@ -115,7 +115,7 @@ fn enum_at<T>(
     i: usize,
     what: &str,
     parse: fn(&str) -> Option<T>,
-) -> rusqlite::Result<T> {
+) -> crate::store::sql::Result<T> {
     let text: String = r.get(i)?;
     parse(&text).ok_or_else(|| conversion(i, what, &text))
 }
@@ -125,7 +125,7 @@ fn opt_at<T>(
     i: usize,
     what: &str,
     parse: impl Fn(&str) -> Option<T>,
-) -> rusqlite::Result<Option<T>> {
+) -> crate::store::sql::Result<Option<T>> {
     let text: Option<String> = r.get(i)?;
     text.map(|t| parse(&t).ok_or_else(|| conversion(i, what, &t)))
         .transpose()
@@ -135,7 +135,7 @@ fn decimal(text: &str) -> Option<Decimal> {
     Decimal::from_str(text).ok()
 }
 
-fn row(r: &Row<'_>) -> rusqlite::Result<MandateRow> {
+fn row(r: &Row<'_>) -> crate::store::sql::Result<MandateRow> {
     Ok(MandateRow {
         note_id: r.get(0)?,
         authentication_type: enum_at(r, 1, "authentication type", AuthenticationType::parse)?,
