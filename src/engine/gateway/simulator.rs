@@ -622,4 +622,150 @@ mod tests {
             }
         );
     }
+
+    fn mandate(kind: AuthenticationType, cell: Option<&str>) -> MandateRequest {
+        let at = time::macros::datetime!(2026-11-23 10:00 +2);
+        MandateRequest {
+            promissory_number: "PN00000001".into(),
+            authentication_type: kind,
+            branch_code: "250655".into(),
+            account_number: "62001234567".into(),
+            cellphone: cell.map(String::from),
+            instalment: Decimal::from_str("500.00").unwrap(),
+            maximum: Decimal::from_str("750.00").unwrap(),
+            requested_at: at,
+            deadline: crate::domain::debicheck::authentication_deadline(kind, at),
+        }
+    }
+
+    #[test]
+    fn mandate_outcomes_follow_the_cellphone_marker() {
+        use AuthenticationType::{Tt1Realtime, Tt2, Tt3};
+        let sim = Simulator::default();
+        let t0 = time::macros::datetime!(2026-11-23 10:00 +2);
+        let answer = |kind, cell: Option<&str>, now| {
+            sim.mandate_authentication(&mandate(kind, cell), now)
+                .unwrap()
+        };
+        // 99 + 1119: authenticated after 119 s; before then "ask again at".
+        assert_eq!(
+            answer(Tt1Realtime, Some("0829991119"), t0),
+            MandateAnswer::Awaiting {
+                ask_again_at: Some(t0 + Duration::seconds(119))
+            }
+        );
+        assert_eq!(
+            answer(Tt1Realtime, Some("0829991119"), t0 + Duration::seconds(119)),
+            MandateAnswer::Answered {
+                at: t0 + Duration::seconds(119),
+                authenticated: true,
+                channel: AuthenticationChannel::Ussd
+            }
+        );
+        // minutes, hours, decline, silence.
+        assert!(matches!(
+            answer(Tt2, Some("0829992045"), t0 + Duration::hours(1)),
+            MandateAnswer::Answered { at, authenticated: true, channel: AuthenticationChannel::InternetBanking }
+                if at == t0 + Duration::minutes(45)
+        ));
+        assert!(matches!(
+            answer(Tt2, Some("0829993030"), t0 + Duration::hours(30)),
+            MandateAnswer::Answered {
+                authenticated: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            answer(Tt1Realtime, Some("0829994030"), t0 + Duration::seconds(30)),
+            MandateAnswer::Answered {
+                authenticated: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            answer(Tt2, Some("0829995000"), t0 + Duration::days(5)),
+            MandateAnswer::Awaiting { ask_again_at: None }
+        );
+        // No marker (or no cellphone: the account decides): 60 s.
+        assert!(matches!(
+            answer(Tt2, None, t0 + Duration::seconds(60)),
+            MandateAnswer::Answered {
+                authenticated: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            answer(Tt2, Some("0821234567"), t0 + Duration::seconds(59)),
+            MandateAnswer::Awaiting { .. }
+        ));
+        // TT3: at once, declined for the decline and silent markers.
+        assert_eq!(
+            answer(Tt3, Some("0829995000"), t0),
+            MandateAnswer::Answered {
+                at: t0,
+                authenticated: false,
+                channel: AuthenticationChannel::CardAndPin
+            }
+        );
+        assert!(matches!(
+            answer(Tt3, Some("0821234567"), t0),
+            MandateAnswer::Answered {
+                authenticated: true,
+                ..
+            }
+        ));
+        // 99 + 6NNN: suspended NNN hours after authentication.
+        let m = mandate(Tt2, Some("0829996048"));
+        let auth = t0 + Duration::seconds(60);
+        assert_eq!(
+            sim.mandate_suspension(&m, auth, auth).unwrap(),
+            SuspensionCheck::NotSuspended {
+                ask_again_at: Some(auth + Duration::hours(48))
+            }
+        );
+        assert_eq!(
+            sim.mandate_suspension(&m, auth, auth + Duration::hours(48))
+                .unwrap(),
+            SuspensionCheck::Suspended {
+                at: auth + Duration::hours(48)
+            }
+        );
+        assert_eq!(
+            sim.mandate_suspension(&mandate(Tt2, Some("0821234567")), auth, auth)
+                .unwrap(),
+            SuspensionCheck::NotSuspended { ask_again_at: None }
+        );
+        // Off: an empty prefix approves everything after the default delay.
+        let off = Simulator::new(SimulatorRules {
+            mandate_prefix: String::new(),
+            ..SimulatorRules::default()
+        });
+        assert!(matches!(
+            off.mandate_authentication(
+                &mandate(Tt1Realtime, Some("0829994030")),
+                t0 + Duration::seconds(60)
+            )
+            .unwrap(),
+            MandateAnswer::Answered {
+                authenticated: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_dispute_of_a_collection_within_the_mandate_is_declined() {
+        let mut collected = item("62001234605", AttemptKind::First);
+        collected.disputable = false;
+        let on = date!(2026 - 12 - 06);
+        assert_eq!(
+            Simulator::default()
+                .check_reversal(&collected, date!(2026 - 12 - 01), on)
+                .unwrap(),
+            ReversalCheck::DisputeDeclined {
+                on,
+                advice: advice(DISPUTE_CODE)
+            }
+        );
+    }
 }
