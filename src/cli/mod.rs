@@ -46,7 +46,7 @@ pub enum Command {
     Admin(crate::cli::admin::AdminArgs),
     #[allow(missing_docs)]
     Replay(crate::cli::replay::ReplayArgs),
-    /// Run the payout/wallet jobs due by a given time, then exit.
+    /// Run the jobs due by a given time (payouts, wallets, collections, DebiCheck mandates), then exit.
     Process(Box<ProcessArgs>),
 }
 
