@@ -581,3 +581,53 @@ async fn tt2_tracking_at_a_six_day_bank_arrears_suspension_and_disputes() {
     assert_eq!(first(&note, "Status"), "CANCELLED");
     assert_eq!(first(&note, "MandateCancelledAt"), "2027-01-06T10:00:00Z");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processors_at_once_record_each_mandate_outcome_once() {
+    let w = world().await;
+    let acct = account("1212");
+    let mut notes = Vec::new();
+    for (i, cell) in ["0829991119", "0829991121", "0829994030", "0821234567"]
+        .iter()
+        .enumerate()
+    {
+        w.cellphone(cell).await;
+        notes.push(
+            w.mandate(
+                &format!("TWO{i}"),
+                "TT1_REALTIME",
+                &acct,
+                "2026-12-01",
+                1,
+                0,
+                true,
+            )
+            .await,
+        );
+    }
+    let clock: Arc<dyn Clock> = w.service.clock.clone();
+    let second = Processor::new(
+        w.service.app.db.clone(),
+        clock,
+        w.service.app.config.payouts.clone(),
+        Arc::new(Simulator::default()),
+    )
+    .with_collections(CollectionSetup {
+        tables: six_day_capitec(),
+        ..CollectionSetup::default()
+    });
+    let until = datetime!(2026-11-23 10:05 +2);
+    w.service.clock.set(until);
+    let (a, b) = tokio::join!(w.processor.run_until(until), second.run_until(until));
+    a.expect("first processor");
+    b.expect("second processor");
+    let want = [
+        "MANDATE_AUTHENTICATED",
+        "MANDATE_EXPIRED",
+        "MANDATE_DECLINED",
+        "MANDATE_AUTHENTICATED",
+    ];
+    for (note, want) in notes.iter().zip(want) {
+        assert_eq!(mandate_replies(&w.replies_of(note).await), [want], "{note}");
+    }
+}
