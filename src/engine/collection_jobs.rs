@@ -727,7 +727,7 @@ fn settle_note(
     tally: &mut Tally,
 ) -> Result<(), DbError> {
     let statuses = collections::statuses(tx, row.note_id)?;
-    let Some(note) = promissory::find_note(tx, row.branch_id, row.note_id)? else {
+    let Some(note) = promissory::note(tx, row.note_id)? else {
         return Ok(());
     };
     let after = note.status.settled(&statuses);

@@ -100,7 +100,7 @@ pub enum Outcome {
 /// The mandate as the payer's bank sees it.
 pub fn request(note: &NoteRow, m: &MandateRow) -> MandateRequest {
     MandateRequest {
-        promissory_number: promissory_number(note.id),
+        promissory_number: promissory_number(note.number),
         authentication_type: m.authentication_type,
         branch_code: note.bank_branch_code.clone(),
         account_number: note.account_number.clone(),
@@ -253,7 +253,7 @@ pub fn load(tx: &Tx<'_>, job: &ClaimedJob) -> Result<Work, DbError> {
     let Some(m) = mandates::find(tx, note_id)? else {
         return Ok(Work::Skip(format!("note {note_id} has no mandate")));
     };
-    let Some(note) = note_by_id(tx, note_id)? else {
+    let Some(note) = promissory::note(tx, note_id)? else {
         return Ok(Work::Skip(format!("note {note_id} is missing")));
     };
     let request = request(&note, &m);
@@ -281,13 +281,6 @@ pub fn load(tx: &Tx<'_>, job: &ClaimedJob) -> Result<Work, DbError> {
         JobKind::MandateCancel if m.cancelled_at_bank.is_none() => Work::Cancel(request),
         _ => Work::Skip(format!("the mandate is {}", m.status)),
     })
-}
-
-fn note_by_id(tx: &Tx<'_>, note_id: i64) -> Result<Option<NoteRow>, DbError> {
-    let Some((branch_id, _)) = mandates::note_owner(tx, note_id)? else {
-        return Ok(None);
-    };
-    promissory::find_note(tx, branch_id, note_id)
 }
 
 /// Makes a mandate job's gateway call (blocking; outside any transaction).

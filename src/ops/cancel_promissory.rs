@@ -61,7 +61,7 @@ impl Operation for CancelPromissory {
                     "PromissoryNumber",
                     format!(
                         "promissory note {} is COMPLETED: every instalment was collected",
-                        promissory_number(note.id)
+                        promissory_number(note.number)
                     ),
                 )
                 .into());
@@ -78,7 +78,7 @@ impl Operation for CancelPromissory {
                     mandate_jobs::queue_cancel(ctx.tx, note.id, ctx.now)?;
                 }
                 tracing::info!(
-                    promissory = %promissory_number(note.id),
+                    promissory = %promissory_number(note.number),
                     instalments_stopped = stopped,
                     "promissory note cancelled"
                 );

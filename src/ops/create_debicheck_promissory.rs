@@ -247,7 +247,7 @@ impl Operation for CreateDebiCheckPromissory {
                     format!(
                         "ContractReference {reference} is already used in branch {} by promissory note {} with other details",
                         ctx.principal.branch_code,
-                        promissory_number(stored.id)
+                        promissory_number(stored.number)
                     ),
                 )
                 .into()),
@@ -345,7 +345,7 @@ impl Operation for CreateDebiCheckPromissory {
             .into());
         }
 
-        let id = promissory::insert_note(
+        let inserted = promissory::insert_note(
             ctx.tx,
             &NewNote {
                 branch_id: ctx.principal.branch_id,
@@ -368,6 +368,7 @@ impl Operation for CreateDebiCheckPromissory {
                 created_at: ctx.now,
             },
         )?;
+        let id = inserted.id;
         mandates::insert(
             ctx.tx,
             &NewMandate {
@@ -387,7 +388,7 @@ impl Operation for CreateDebiCheckPromissory {
             },
         )?;
         let stored =
-            promissory::find_note(ctx.tx, ctx.principal.branch_id, id)?.ok_or_else(|| {
+            promissory::note(ctx.tx, id)?.ok_or_else(|| {
                 OpError::Internal(format!("promissory note {id} is missing after its insert"))
             })?;
         let mandate = mandates::find(ctx.tx, id)?.ok_or_else(|| {
@@ -408,7 +409,7 @@ impl Operation for CreateDebiCheckPromissory {
             mandate_jobs::queue_request(ctx.tx, id, &mandate)?;
         }
         tracing::info!(
-            promissory = %promissory_number(id),
+            promissory = %promissory_number(inserted.number),
             client = %client.client_number,
             authentication = %req.authentication_type,
             bank = %pass.bank.id,
@@ -417,7 +418,7 @@ impl Operation for CreateDebiCheckPromissory {
             "DebiCheck mandate created"
         );
         let stored =
-            promissory::find_note(ctx.tx, ctx.principal.branch_id, id)?.ok_or_else(|| {
+            promissory::note(ctx.tx, id)?.ok_or_else(|| {
                 OpError::Internal(format!("promissory note {id} is missing after its insert"))
             })?;
         let mandate = mandates::find(ctx.tx, id)?.ok_or_else(|| {
@@ -501,7 +502,7 @@ fn respond(
     m: &MandateRow,
 ) -> Result<CreateDebiCheckPromissoryResponse, OpError> {
     Ok(CreateDebiCheckPromissoryResponse {
-        promissory_number: promissory_number(note.id),
+        promissory_number: promissory_number(note.number),
         status: note.status,
         authentication_status: m.status,
         instalments: promissory::instalments(ctx.tx, note.id)?,
