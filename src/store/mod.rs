@@ -21,6 +21,7 @@ pub mod holidays;
 pub mod inspect;
 pub mod jobs;
 pub mod lender;
+pub mod mandates;
 pub mod operators;
 pub mod payments;
 pub mod promissory;
@@ -57,6 +58,7 @@ pub const MIGRATIONS: &[&str] = &[
         include_str!("schema/0008_tenants.sql"),
         include_str!("schema/counters_sync.sql")
     ),
+    include_str!("schema/0009_debicheck.sql"),
     include_str!("schema/0011_console.sql"),
 ];
 

@@ -46,6 +46,8 @@ pub struct NewReply<'a> {
     pub reason_text: Option<&'a str>,
     /// The lender's settlement date (INSTALMENT_COLLECTED).
     pub settlement_date: Option<time::Date>,
+    /// Whether the DebiCheck collection reported can be disputed, and why.
+    pub disputable: Option<(bool, &'a str)>,
 }
 
 impl<'a> NewReply<'a> {
@@ -65,6 +67,7 @@ impl<'a> NewReply<'a> {
             reason_code: None,
             reason_text: None,
             settlement_date: None,
+            disputable: None,
         }
     }
 }
@@ -154,8 +157,9 @@ pub fn insert_at(
     tx.conn.prepare_cached(
         "INSERT INTO replies (organisation_id, sequence, branch_id, reply_type, occurred_at, client_id,
                               promissory_id, instalment_number, payment_id, part_number, wallet_number,
-                              amount, reason_code, reason_text, settlement_date)
-         VALUES (?14, ?15, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                              amount, reason_code, reason_text, settlement_date, disputable,
+                              disputable_reason)
+         VALUES (?14, ?15, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?16, ?17)",
     )?
     .execute(params![
         reply.branch_id,
@@ -172,7 +176,9 @@ pub fn insert_at(
         reply.reason_text,
         reply.settlement_date.map(crate::clock::format_date),
         org_id,
-        sequence
+        sequence,
+        reply.disputable.map(|(d, _)| d),
+        reply.disputable.map(|(_, reason)| reason)
     ])?;
     Ok(())
 }
@@ -204,6 +210,10 @@ pub struct ReplyRow {
     pub reason_code: Option<String>,
     /// The reason text.
     pub reason_text: Option<String>,
+    /// Disputable (DebiCheck collection replies).
+    pub disputable: Option<bool>,
+    /// Why it is or is not disputable.
+    pub disputable_reason: Option<String>,
 }
 
 /// The branch's replies after `since`, ascending, at most `limit`.
@@ -214,7 +224,8 @@ pub struct ReplyRow {
 pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<ReplyRow>, DbError> {
     tx.conn.prepare_cached(
         "SELECT r.sequence, r.reply_type, r.occurred_at, c.client_number, n.number, r.instalment_number,
-                p.number, r.part_number, r.wallet_number, r.amount, r.reason_code, r.reason_text
+                p.number, r.part_number, r.wallet_number, r.amount, r.reason_code, r.reason_text,
+                r.disputable, r.disputable_reason
          FROM replies r LEFT JOIN clients c ON c.id = r.client_id
               LEFT JOIN promissory_notes n ON n.id = r.promissory_id
               LEFT JOIN credit_payments p ON p.id = r.payment_id
@@ -235,6 +246,8 @@ pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<R
             amount: r.get(9)?,
             reason_code: r.get(10)?,
             reason_text: r.get(11)?,
+            disputable: r.get(12)?,
+            disputable_reason: r.get(13)?,
         })
     })?
     .collect::<Result<_, _>>().map_err(DbError::from)
