@@ -751,7 +751,7 @@ async fn logins_beyond_the_password_queue_are_refused_at_once_and_sessions_never
     // The refused login cost OTHER_ADMIN no attempt, and it now logs in.
     let other = app
         .db
-        .read(|tx| Ok::<_, allps_ws::store::DbError>(operators::by_login(tx, OTHER_ADMIN)?))
+        .read(|tx| operators::by_login(tx, OTHER_ADMIN))
         .await
         .unwrap()
         .unwrap()
