@@ -24,6 +24,7 @@
 //! held. A processor that dies after its gateway call repeats the call (the debtor
 //! bank answers a repeated attempt the same) and records it once.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
@@ -152,6 +153,11 @@ pub enum Work {
     Submit,
     /// A sweep's presentment batch.
     Present(Vec<(CollectionRow, CollectionItem)>),
+    /// One instant's answers, a batch (no gateway call).
+    Answers(Vec<CollectionRow>),
+    /// One instant's dispute checks, a batch: each row with its call (`None`: the check
+    /// no longer applies to it).
+    ReversalChecks(Vec<(CollectionRow, Option<Call>)>),
     /// One step of one instalment.
     Step {
         /// The instalment.
@@ -178,6 +184,8 @@ pub enum Called {
     Presented(Vec<Result<CollectionOutcome, GatewayUnavailable>>),
     /// A step's answer.
     Step(Result<Reply, GatewayUnavailable>),
+    /// One answer per checked row, in order (`None`: no call was made).
+    Checked(Vec<Option<Result<Reply, GatewayUnavailable>>>),
 }
 
 /// What recording did, for the processor's report.
@@ -259,8 +267,12 @@ fn tracking_day_of(kind: AttemptKindRow) -> u32 {
 ///
 /// SQLite.
 pub fn load(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<Work, DbError> {
-    if job.kind == JobKind::CollectionSweep {
-        return load_sweep(tx, job, setup);
+    match job.kind {
+        JobKind::CollectionSweep => return load_sweep(tx, job, setup),
+        JobKind::CollectionAnswers | JobKind::CollectionReversalChecks => {
+            return load_batch(tx, job, setup);
+        }
+        _ => {}
     }
     let note_id = job.subject_id;
     let (Ok(number), Ok(attempt)) = (
@@ -355,6 +367,46 @@ fn load_sweep(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<
     Ok(Work::Present(items))
 }
 
+/// The instant a per-instant batch job is keyed by (its subject: Unix time).
+fn batch_instant(job: &ClaimedJob) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(job.subject_id).ok()
+}
+
+/// Where the per-instant batch job of `kind` due at `at` is keyed.
+fn batch_job(kind: JobKind, at: OffsetDateTime) -> NewJob {
+    NewJob {
+        kind,
+        subject_id: at.unix_timestamp(),
+        part_number: 0,
+        due_at: at,
+    }
+}
+
+fn load_batch(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<Work, DbError> {
+    let Some(instant) = batch_instant(job) else {
+        return Ok(Work::Broken(format!("bad batch key {}", job.subject_id)));
+    };
+    if job.kind == JobKind::CollectionAnswers {
+        return Ok(Work::Answers(collections::answers_due(
+            tx,
+            instant,
+            setup.batch,
+        )?));
+    }
+    let rows = collections::reversal_checks_due(tx, instant, setup.batch)?;
+    Ok(Work::ReversalChecks(
+        rows.into_iter()
+            .map(|row| {
+                let call = match prepare(Step::CheckReversal, &setup.facts(&row), job.due_at) {
+                    Prepared::Call(call) => Some(call),
+                    Prepared::Skip => None,
+                };
+                (row, call)
+            })
+            .collect(),
+    ))
+}
+
 /// Makes a collection job's gateway calls (blocking; outside any transaction).
 pub fn call(work: &Work, gateway: &dyn Gateway) -> Called {
     match work {
@@ -364,22 +416,27 @@ pub fn call(work: &Work, gateway: &dyn Gateway) -> Called {
                 .map(|(_, item)| gateway.present_collection(item))
                 .collect(),
         ),
-        Work::Step { call, .. } => match call {
-            Call::None => Called::Step(Ok(Reply::Nothing)),
-            Call::Present(item) => {
-                Called::Step(gateway.present_collection(item).map(Reply::Presented))
-            }
-            Call::CheckReversal {
-                item,
-                collected_on,
-                today,
-            } => Called::Step(
-                gateway
-                    .check_reversal(item, *collected_on, *today)
-                    .map(Reply::Reversal),
-            ),
-        },
+        Work::Step { call, .. } => Called::Step(call_one(call, gateway)),
+        Work::ReversalChecks(rows) => Called::Checked(
+            rows.iter()
+                .map(|(_, call)| call.as_ref().map(|c| call_one(c, gateway)))
+                .collect(),
+        ),
         _ => Called::Nothing,
+    }
+}
+
+fn call_one(call: &Call, gateway: &dyn Gateway) -> Result<Reply, GatewayUnavailable> {
+    match call {
+        Call::None => Ok(Reply::Nothing),
+        Call::Present(item) => gateway.present_collection(item).map(Reply::Presented),
+        Call::CheckReversal {
+            item,
+            collected_on,
+            today,
+        } => gateway
+            .check_reversal(item, *collected_on, *today)
+            .map(Reply::Reversal),
     }
 }
 
@@ -396,11 +453,141 @@ pub fn record(
     setup: &CollectionSetup,
     config: &PayoutConfig,
 ) -> Result<Tally, DbError> {
+    let mut queued = Queued::new();
+    let tally = record_work(tx, job, work, called, setup, config, &mut queued)?;
+    for (kind, at) in queued {
+        jobs::ensure(tx, &batch_job(kind, at), job.due_at)?;
+    }
+    Ok(tally)
+}
+
+/// The per-instant batch jobs a transaction's steps need (each queued once, at the end).
+type Queued = BTreeSet<(JobKind, OffsetDateTime)>;
+
+#[allow(clippy::too_many_lines)]
+fn record_work(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    work: Work,
+    called: Called,
+    setup: &CollectionSetup,
+    config: &PayoutConfig,
+    queued: &mut Queued,
+) -> Result<Tally, DbError> {
     let at = job.due_at;
     let mut tally = Tally::default();
     let calendar = setup.calendar(tx)?;
     let plan = setup.plan(&calendar);
     match (work, called) {
+        (Work::Answers(rows), _) => {
+            let full = rows.len() == setup.batch;
+            for row in rows {
+                let Some(attempt) = row.last_attempt.as_ref().map(|a| (a.number, a.kind)) else {
+                    continue;
+                };
+                let step = Step::Answer {
+                    tracking_day: tracking_day_of(attempt.1),
+                };
+                let facts = setup.facts(&row);
+                let effects = match prepare(step, &facts, at) {
+                    Prepared::Call(_) => record_step(&plan, step, &facts, at, Reply::Nothing)
+                        .map_err(
+                            |e| tracing::error!(job = job.id, error = %e, "answer not recorded"),
+                        )
+                        .ok(),
+                    Prepared::Skip => None,
+                };
+                match effects {
+                    Some(effects) => {
+                        apply(tx, &row, &facts, step, effects, at, &mut tally, queued)?;
+                    }
+                    None => {
+                        // Cannot apply: out of the queue, so the batch never finds it again.
+                        collections::set_aside_answer(tx, row.note_id, row.number, attempt.0)?;
+                    }
+                }
+            }
+            if full {
+                jobs::reschedule(tx, job, at, "answered a batch")?;
+            } else {
+                jobs::finish(tx, job, at, "every answer applied")?;
+            }
+        }
+        (Work::ReversalChecks(rows), Called::Checked(answers)) => {
+            let Some(instant) = batch_instant(job) else {
+                jobs::give_up(tx, job, at, "bad batch key")?;
+                return Ok(tally);
+            };
+            let full = rows.len() == setup.batch;
+            let mut unavailable = None;
+            for ((row, _), answer) in rows.into_iter().zip(answers) {
+                let reply = match answer {
+                    None => {
+                        collections::move_reversal_check(
+                            tx,
+                            row.note_id,
+                            row.number,
+                            instant,
+                            None,
+                        )?;
+                        continue;
+                    }
+                    Some(Err(e)) => {
+                        unavailable = Some(e);
+                        continue;
+                    }
+                    Some(Ok(reply)) => reply,
+                };
+                let facts = setup.facts(&row);
+                let effects = match record_step(&plan, Step::CheckReversal, &facts, at, reply) {
+                    Ok(effects) => effects,
+                    Err(e) => {
+                        tracing::error!(job = job.id, error = %e, "reversal check not recorded");
+                        collections::move_reversal_check(
+                            tx,
+                            row.note_id,
+                            row.number,
+                            instant,
+                            None,
+                        )?;
+                        continue;
+                    }
+                };
+                let again = effects
+                    .next
+                    .filter(|d| d.step == Step::CheckReversal && d.at > instant)
+                    .map(|d| d.at);
+                // The guard: each check of each collection applies once.
+                if !collections::move_reversal_check(tx, row.note_id, row.number, instant, again)? {
+                    continue;
+                }
+                if let Some(again) = again {
+                    queued.insert((JobKind::CollectionReversalChecks, again));
+                }
+                let effects = Effects {
+                    next: None,
+                    ..effects
+                };
+                apply(
+                    tx,
+                    &row,
+                    &facts,
+                    Step::CheckReversal,
+                    effects,
+                    at,
+                    &mut tally,
+                    queued,
+                )?;
+            }
+            if let Some(e) = unavailable {
+                tally.retries += 1;
+                jobs::retry(tx, job, at + config.backoff(job.attempts), &e.to_string())?;
+            } else if full {
+                jobs::reschedule(tx, job, at, "checked a batch")?;
+            } else {
+                jobs::finish(tx, job, at, "every check made")?;
+            }
+        }
         (Work::Wait(when), _) => {
             jobs::reschedule(tx, job, when, "waiting for the cut-off")?;
         }
@@ -447,7 +634,16 @@ pub fn record(
                             Reply::Presented(outcome),
                         ) {
                             Ok(effects) => {
-                                apply(tx, &row, &facts, Step::Present, effects, at, &mut tally)?;
+                                apply(
+                                    tx,
+                                    &row,
+                                    &facts,
+                                    Step::Present,
+                                    effects,
+                                    at,
+                                    &mut tally,
+                                    queued,
+                                )?;
                             }
                             Err(e) => {
                                 tracing::error!(job = job.id, error = %e, "presentment not recorded")
@@ -508,7 +704,7 @@ pub fn record(
                         jobs::reschedule(tx, job, due.at, "not reversed yet")?;
                         return Ok(tally);
                     }
-                    apply(tx, &row, &facts, step, effects, at, &mut tally)?;
+                    apply(tx, &row, &facts, step, effects, at, &mut tally, queued)?;
                     jobs::finish(tx, job, at, &format!("{step:?}"))?;
                 }
                 Err(e) => {
@@ -543,7 +739,18 @@ fn apply(
     effects: Effects,
     at: OffsetDateTime,
     tally: &mut Tally,
+    queued: &mut Queued,
 ) -> Result<(), DbError> {
+    // An attempt's answer and a collection's first dispute check are rows of the
+    // per-instant batch jobs: the instants go on the rows, the jobs are queued once.
+    let answer_due = effects
+        .next
+        .filter(|d| matches!(d.step, Step::Answer { .. }))
+        .map(|d| d.at);
+    let reversal_check_at = effects
+        .next
+        .filter(|d| d.step == Step::CheckReversal)
+        .map(|d| d.at);
     // The guard: an answer marks its attempt answered; a tracking attempt is a new
     // attempt row; everything else moves the status from the one loaded.
     match step {
@@ -563,7 +770,7 @@ fn apply(
                 tx,
                 row.note_id,
                 row.number,
-                &new_attempt(attempt, facts),
+                &new_attempt(attempt, facts, answer_due),
             )? {
                 return Ok(());
             }
@@ -578,6 +785,7 @@ fn apply(
                 .collected
                 .map(|(when, settlement)| (facts.amount, when, settlement)),
             reversed_on: effects.reversed_on,
+            reversal_check_at,
         };
         if !collections::move_instalment(tx, row.note_id, row.number, facts.status, to, &change)? {
             return Ok(());
@@ -593,7 +801,12 @@ fn apply(
     if step == Step::Present
         && let Some(attempt) = &effects.attempt
     {
-        collections::insert_attempt(tx, row.note_id, row.number, &new_attempt(attempt, facts))?;
+        collections::insert_attempt(
+            tx,
+            row.note_id,
+            row.number,
+            &new_attempt(attempt, facts, answer_due),
+        )?;
         tally.presented += 1;
     }
     if let Some(reply) = &effects.reply {
@@ -611,32 +824,32 @@ fn apply(
             },
         )?;
     }
-    if let Some(due) = effects.next {
+    if let Some(at) = answer_due {
+        queued.insert((JobKind::CollectionAnswers, at));
+    }
+    if let Some(at) = reversal_check_at {
+        queued.insert((JobKind::CollectionReversalChecks, at));
+    }
+    if let Some(due) = effects
+        .next
+        .filter(|d| matches!(d.step, Step::Track { .. }))
+    {
         let attempt_now = effects
             .attempt
             .as_ref()
             .map(|a| a.number)
             .or(facts.last_attempt.as_ref().map(|a| a.number))
             .unwrap_or(0);
-        let (kind, attempt) = match due.step {
-            Step::Answer { .. } => (Some(JobKind::CollectionAnswer), attempt_now),
-            Step::Track { .. } => (Some(JobKind::CollectionTrack), attempt_now + 1),
-            Step::CheckReversal => (Some(JobKind::CollectionReversalCheck), attempt_now),
-            // Submission and presentment belong to the date's sweep.
-            Step::Submit | Step::Present => (None, 0),
-        };
-        if let Some(kind) = kind {
-            jobs::enqueue(
-                tx,
-                &NewJob {
-                    kind,
-                    subject_id: row.note_id,
-                    part_number: step_part(row.number, attempt),
-                    due_at: due.at,
-                },
-                at,
-            )?;
-        }
+        jobs::enqueue(
+            tx,
+            &NewJob {
+                kind: JobKind::CollectionTrack,
+                subject_id: row.note_id,
+                part_number: step_part(row.number, attempt_now + 1),
+                due_at: due.at,
+            },
+            at,
+        )?;
     }
     if matches!(
         effects.status,
@@ -647,7 +860,11 @@ fn apply(
     Ok(())
 }
 
-fn new_attempt<'a>(attempt: &'a AttemptRecord, facts: &Facts) -> NewAttempt<'a> {
+fn new_attempt<'a>(
+    attempt: &'a AttemptRecord,
+    facts: &Facts,
+    answer_due: Option<OffsetDateTime>,
+) -> NewAttempt<'a> {
     NewAttempt {
         number: attempt.number,
         kind: match attempt.kind {
@@ -661,6 +878,7 @@ fn new_attempt<'a>(attempt: &'a AttemptRecord, facts: &Facts) -> NewAttempt<'a> 
             CollectionOutcome::Collected => None,
             CollectionOutcome::Unpaid(a) => Some((a.code.as_str(), a.reason.as_str())),
         },
+        answer_due,
     }
 }
 
@@ -713,5 +931,7 @@ pub fn is_collection(kind: JobKind) -> bool {
             | JobKind::CollectionAnswer
             | JobKind::CollectionTrack
             | JobKind::CollectionReversalCheck
+            | JobKind::CollectionAnswers
+            | JobKind::CollectionReversalChecks
     )
 }

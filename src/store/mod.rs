@@ -49,6 +49,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0005_lender.sql"),
     include_str!("schema/0006_holidays.sql"),
     include_str!("schema/0007_collections.sql"),
+    include_str!("schema/0010_collection_batches.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.
