@@ -9,6 +9,7 @@
 # Usage: bench/collections.sh             (needs sqlite3 and /usr/bin/time)
 # Knobs (environment): N=1000000 BRANCHES=100 BIN=target/release/allps-ws
 #                      SKIP_BUILD=1 (use BIN as it is) BATCH=1000 (--collection-batch)
+#                      PERF=FILE (profile the run with perf record -g into FILE)
 # Not covered here: GetClient latency served alongside (run bench/run.sh's wrk series
 # against a server on the same database while this runs).
 set -euo pipefail
@@ -71,12 +72,20 @@ SEED_END=$(date +%s.%N)
 echo "seeded in $(echo "$SEED_END - $SEED_START" | bc) s"
 
 echo "running process --until $UNTIL..."
-/usr/bin/time -v "$BIN" process --db "$DB" --until "$UNTIL" --collection-batch "$BATCH" \
+# PERF=FILE records a profile of the run (perf record -g) into FILE.
+WRAP=()
+if [ -n "${PERF:-}" ]; then
+    WRAP=(perf record -F 499 --call-graph dwarf,16384 -o "$PERF" --)
+fi
+/usr/bin/time -v "${WRAP[@]}" "$BIN" process --db "$DB" --until "$UNTIL" --collection-batch "$BATCH" \
     >"$WORK/out.txt" 2>"$WORK/time.txt"
 cat "$WORK/out.txt"
 WALL=$(grep "Elapsed (wall clock)" "$WORK/time.txt" | awk '{print $NF}')
 RSS_KB=$(grep "Maximum resident set size" "$WORK/time.txt" | awk '{print $NF}')
-echo "wall clock: $WALL, peak RSS: $((RSS_KB / 1024)) MiB"
+USER_S=$(grep "User time" "$WORK/time.txt" | awk '{print $NF}')
+SYS_S=$(grep "System time" "$WORK/time.txt" | awk '{print $NF}')
+echo "wall clock: $WALL, CPU: ${USER_S} s user + ${SYS_S} s system, peak RSS: $((RSS_KB / 1024)) MiB"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (on $(nproc) cores)"
 sqlite3 "$DB" "SELECT 'instalments ' || status || ': ' || count(*) FROM instalments GROUP BY status;
                SELECT 'replies ' || reply_type || ': ' || count(*) FROM replies GROUP BY reply_type;
                SELECT 'jobs ' || kind || ' ' || status || ': ' || count(*) FROM jobs GROUP BY kind, status;"

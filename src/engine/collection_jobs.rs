@@ -453,16 +453,53 @@ pub fn record(
     setup: &CollectionSetup,
     config: &PayoutConfig,
 ) -> Result<Tally, DbError> {
-    let mut queued = Queued::new();
-    let tally = record_work(tx, job, work, called, setup, config, &mut queued)?;
-    for (kind, at) in queued {
+    let mut out = Out::default();
+    let tally = record_work(tx, job, work, called, setup, config, &mut out)?;
+    let replies: Vec<NewReply<'_>> = out.replies.iter().map(ReplyOut::as_new).collect();
+    replies::insert_many(tx, &replies)?;
+    for (kind, at) in out.queued {
         jobs::ensure(tx, &batch_job(kind, at), job.due_at)?;
     }
     Ok(tally)
 }
 
-/// The per-instant batch jobs a transaction's steps need (each queued once, at the end).
-type Queued = BTreeSet<(JobKind, OffsetDateTime)>;
+/// What a transaction's steps write at its end, in one go: the replies, in the order
+/// the steps made them (multi-row inserts), and the per-instant batch jobs they need
+/// (each queued once).
+#[derive(Debug, Default)]
+struct Out {
+    replies: Vec<ReplyOut>,
+    queued: BTreeSet<(JobKind, OffsetDateTime)>,
+}
+
+/// A reply a step made, owned until the transaction writes it.
+#[derive(Debug)]
+struct ReplyOut {
+    branch_id: i64,
+    client_id: i64,
+    note_id: i64,
+    instalment: Option<u32>,
+    reply_type: ReplyType,
+    at: OffsetDateTime,
+    amount: Option<rust_decimal::Decimal>,
+    reason: Option<ReturnAdvice>,
+    settlement_date: Option<time::Date>,
+}
+
+impl ReplyOut {
+    fn as_new(&self) -> NewReply<'_> {
+        NewReply {
+            client_id: Some(self.client_id),
+            promissory_id: Some(self.note_id),
+            instalment_number: self.instalment.map(i64::from),
+            amount: self.amount,
+            reason_code: self.reason.as_ref().map(|a| a.code.as_str()),
+            reason_text: self.reason.as_ref().map(|a| a.reason.as_str()),
+            settlement_date: self.settlement_date,
+            ..NewReply::new(self.branch_id, self.reply_type, self.at)
+        }
+    }
+}
 
 #[allow(clippy::too_many_lines)]
 fn record_work(
@@ -472,7 +509,7 @@ fn record_work(
     called: Called,
     setup: &CollectionSetup,
     config: &PayoutConfig,
-    queued: &mut Queued,
+    out: &mut Out,
 ) -> Result<Tally, DbError> {
     let at = job.due_at;
     let mut tally = Tally::default();
@@ -499,7 +536,7 @@ fn record_work(
                 };
                 match effects {
                     Some(effects) => {
-                        apply(tx, &row, &facts, step, effects, at, &mut tally, queued)?;
+                        apply(tx, &row, &facts, step, effects, at, &mut tally, out)?;
                     }
                     None => {
                         // Cannot apply: out of the queue, so the batch never finds it again.
@@ -562,7 +599,8 @@ fn record_work(
                     continue;
                 }
                 if let Some(again) = again {
-                    queued.insert((JobKind::CollectionReversalChecks, again));
+                    out.queued
+                        .insert((JobKind::CollectionReversalChecks, again));
                 }
                 let effects = Effects {
                     next: None,
@@ -576,7 +614,7 @@ fn record_work(
                     effects,
                     at,
                     &mut tally,
-                    queued,
+                    out,
                 )?;
             }
             if let Some(e) = unavailable {
@@ -642,7 +680,7 @@ fn record_work(
                                     effects,
                                     at,
                                     &mut tally,
-                                    queued,
+                                    out,
                                 )?;
                             }
                             Err(e) => {
@@ -677,18 +715,17 @@ fn record_work(
                 &InstalmentChange::default(),
             )? {
                 tally.unpaid += 1;
-                replies::insert(
-                    tx,
-                    &NewReply {
-                        client_id: Some(row.client_id),
-                        promissory_id: Some(row.note_id),
-                        instalment_number: Some(i64::from(row.number)),
-                        amount: Some(row.amount),
-                        reason_code: reason.as_ref().map(|a| a.code.as_str()),
-                        reason_text: reason.as_ref().map(|a| a.reason.as_str()),
-                        ..NewReply::new(row.branch_id, ReplyType::InstalmentUnpaid, at)
-                    },
-                )?;
+                out.replies.push(ReplyOut {
+                    branch_id: row.branch_id,
+                    client_id: row.client_id,
+                    note_id: row.note_id,
+                    instalment: Some(row.number),
+                    reply_type: ReplyType::InstalmentUnpaid,
+                    at,
+                    amount: Some(row.amount),
+                    reason,
+                    settlement_date: None,
+                });
             }
             jobs::finish(tx, job, at, "note cancelled: tracking stopped")?;
         }
@@ -704,7 +741,7 @@ fn record_work(
                         jobs::reschedule(tx, job, due.at, "not reversed yet")?;
                         return Ok(tally);
                     }
-                    apply(tx, &row, &facts, step, effects, at, &mut tally, queued)?;
+                    apply(tx, &row, &facts, step, effects, at, &mut tally, out)?;
                     jobs::finish(tx, job, at, &format!("{step:?}"))?;
                 }
                 Err(e) => {
@@ -739,7 +776,7 @@ fn apply(
     effects: Effects,
     at: OffsetDateTime,
     tally: &mut Tally,
-    queued: &mut Queued,
+    out: &mut Out,
 ) -> Result<(), DbError> {
     // An attempt's answer and a collection's first dispute check are rows of the
     // per-instant batch jobs: the instants go on the rows, the jobs are queued once.
@@ -809,26 +846,24 @@ fn apply(
         )?;
         tally.presented += 1;
     }
-    if let Some(reply) = &effects.reply {
-        replies::insert(
-            tx,
-            &NewReply {
-                client_id: Some(row.client_id),
-                promissory_id: Some(row.note_id),
-                instalment_number: Some(i64::from(row.number)),
-                amount: reply.amount,
-                reason_code: reply.reason.as_ref().map(|a| a.code.as_str()),
-                reason_text: reply.reason.as_ref().map(|a| a.reason.as_str()),
-                settlement_date: reply.settlement_date,
-                ..NewReply::new(row.branch_id, reply.kind.reply_type(), reply.occurred_at)
-            },
-        )?;
+    if let Some(reply) = effects.reply {
+        out.replies.push(ReplyOut {
+            branch_id: row.branch_id,
+            client_id: row.client_id,
+            note_id: row.note_id,
+            instalment: Some(row.number),
+            reply_type: reply.kind.reply_type(),
+            at: reply.occurred_at,
+            amount: reply.amount,
+            reason: reply.reason,
+            settlement_date: reply.settlement_date,
+        });
     }
     if let Some(at) = answer_due {
-        queued.insert((JobKind::CollectionAnswers, at));
+        out.queued.insert((JobKind::CollectionAnswers, at));
     }
     if let Some(at) = reversal_check_at {
-        queued.insert((JobKind::CollectionReversalChecks, at));
+        out.queued.insert((JobKind::CollectionReversalChecks, at));
     }
     if let Some(due) = effects
         .next
@@ -855,7 +890,7 @@ fn apply(
         effects.status,
         Some(InstalmentStatus::Collected | InstalmentStatus::Reversed)
     ) {
-        settle_note(tx, row, at, tally)?;
+        settle_note(tx, row, at, tally, out)?;
     }
     Ok(())
 }
@@ -889,29 +924,28 @@ fn settle_note(
     row: &CollectionRow,
     at: OffsetDateTime,
     tally: &mut Tally,
+    out: &mut Out,
 ) -> Result<(), DbError> {
-    let statuses = collections::statuses(tx, row.note_id)?;
-    let Some(note) = promissory::find_note(tx, row.branch_id, row.note_id)? else {
+    let Some((status, statuses)) = collections::note_and_statuses(tx, row.note_id)? else {
         return Ok(());
     };
-    let after = note.status.settled(&statuses);
-    if after != note.status
-        && collections::move_note(tx, row.note_id, note.status, after, at)?
-        && note_completed(note.status, after)
+    let after = status.settled(&statuses);
+    if after != status
+        && collections::move_note(tx, row.note_id, status, after, at)?
+        && note_completed(status, after)
     {
         tally.completed += 1;
-        replies::insert(
-            tx,
-            &NewReply {
-                client_id: Some(row.client_id),
-                promissory_id: Some(row.note_id),
-                ..NewReply::new(
-                    row.branch_id,
-                    crate::engine::collections::NOTE_COMPLETED,
-                    at,
-                )
-            },
-        )?;
+        out.replies.push(ReplyOut {
+            branch_id: row.branch_id,
+            client_id: row.client_id,
+            note_id: row.note_id,
+            instalment: None,
+            reply_type: crate::engine::collections::NOTE_COMPLETED,
+            at,
+            amount: None,
+            reason: None,
+            settlement_date: None,
+        });
     }
     Ok(())
 }

@@ -103,6 +103,7 @@ impl Operation for GetReplies {
             w.opt_leaf("Amount", r.amount.as_deref());
             w.opt_leaf("ReasonCode", r.reason_code.as_deref());
             w.opt_leaf("ReasonText", r.reason_text.as_deref());
+            w.opt_leaf("SettlementDate", r.settlement_date.as_deref());
             w.close("Reply");
         }
         if !response.replies.is_empty() {

@@ -439,54 +439,77 @@ pub fn move_instalment(
     to: InstalmentStatus,
     change: &InstalmentChange,
 ) -> Result<bool, DbError> {
-    let (amount, at, settlement) = match &change.collected {
-        Some((amount, at, settlement)) => (
-            Some(money_text(*amount)),
-            Some(format_timestamp(*at)),
-            settlement.map(format_date),
-        ),
-        None => (None, None, None),
+    // Only the columns this change sets are named, so SQLite leaves the indexes of the
+    // others alone (a presentment does not touch the reversal-check index).
+    let mut sets = vec!["status = ?4"];
+    let mut values: Vec<rusqlite::types::Value> = vec![
+        note_id.into(),
+        i64::from(number).into(),
+        from.as_str().to_string().into(),
+        to.as_str().to_string().into(),
+    ];
+    let mut set = |sql: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            sets.push(sql);
+            values.push(value.into());
+        }
     };
+    set("presented_on = ?", change.presented_on.map(format_date));
+    if let Some((amount, at, settlement)) = &change.collected {
+        set("collected_amount = ?", Some(money_text(*amount)));
+        set("collected_at = ?", Some(format_timestamp(*at)));
+        set("settlement_date = ?", settlement.map(format_date));
+    }
+    set("reversed_on = ?", change.reversed_on.map(format_date));
+    set(
+        "reversal_check_at = ?",
+        change.reversal_check_at.map(format_timestamp),
+    );
     let changed = tx
         .conn
-        .prepare_cached(
-            "UPDATE instalments SET status = ?4,
-                 presented_on = coalesce(?5, presented_on),
-                 collected_amount = coalesce(?6, collected_amount),
-                 collected_at = coalesce(?7, collected_at),
-                 settlement_date = coalesce(?8, settlement_date),
-                 reversed_on = coalesce(?9, reversed_on),
-                 reversal_check_at = coalesce(?10, reversal_check_at)
+        .prepare_cached(&format!(
+            "UPDATE instalments SET {}
              WHERE promissory_id = ?1 AND instalment_number = ?2 AND status = ?3",
-        )?
-        .execute(params![
-            note_id,
-            number,
-            from.as_str(),
-            to.as_str(),
-            change.presented_on.map(format_date),
-            amount,
-            at,
-            settlement,
-            change.reversed_on.map(format_date),
-            change.reversal_check_at.map(format_timestamp),
-        ])?;
+            sets.join(", ")
+        ))?
+        .execute(rusqlite::params_from_iter(values))?;
     Ok(changed == 1)
 }
 
-/// The statuses of a note's instalments.
+/// A note's stored status and its instalments' statuses (by number), in one read;
+/// `None` if there is no such note.
 ///
 /// # Errors
 ///
 /// SQLite.
-pub fn statuses(tx: &Tx<'_>, note_id: i64) -> Result<Vec<InstalmentStatus>, DbError> {
-    tx.conn
+pub fn note_and_statuses(
+    tx: &Tx<'_>,
+    note_id: i64,
+) -> Result<Option<(NoteStatus, Vec<InstalmentStatus>)>, DbError> {
+    let rows: Vec<(NoteStatus, Option<InstalmentStatus>)> = tx
+        .conn
         .prepare_cached(
-            "SELECT status FROM instalments WHERE promissory_id = ?1 ORDER BY instalment_number",
+            "SELECT n.status, i.status FROM promissory_notes n
+             LEFT JOIN instalments i ON i.promissory_id = n.id
+             WHERE n.id = ?1 ORDER BY i.instalment_number",
         )?
-        .query_map(params![note_id], |r| parsed(r, 0, InstalmentStatus::parse))?
-        .collect::<Result<_, _>>()
-        .map_err(DbError::from)
+        .query_map(params![note_id], |r| {
+            let instalment: Option<String> = r.get(1)?;
+            Ok((
+                parsed(r, 0, NoteStatus::parse)?,
+                instalment
+                    .map(|t| InstalmentStatus::parse(&t).ok_or_else(|| bad(1, &t)))
+                    .transpose()?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let Some((status, _)) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some((
+        *status,
+        rows.iter().filter_map(|(_, i)| *i).collect(),
+    )))
 }
 
 /// Moves a note from `from` to `to` (COMPLETED records `completed_at`); false if it is

@@ -165,6 +165,9 @@ pub struct DbStats {
 /// log back into the database file: SQLite's own auto-checkpoint threshold.
 pub const CHECKPOINT_PAGES: i32 = 1000;
 
+/// The writer connection's page cache, KiB (readers keep SQLite's 2 MiB default).
+pub const WRITER_CACHE_KIB: i64 = 32 * 1024;
+
 /// Opens (creating if needed) a database file with the server's pragmas, and migrates it.
 ///
 /// # Errors
@@ -621,6 +624,9 @@ impl Db {
     /// Anything [`open_connection`] reports.
     pub fn open(path: &Path, options: &DbOptions) -> Result<Db, DbError> {
         let mut writer = open_connection(path, options.busy_timeout)?;
+        // The writer's page cache (SQLite's default is 2 MiB): a collection batch
+        // touches the same index pages again and again (store/collections.rs).
+        writer.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         let stats = Arc::new(DbStats::default());
         let checkpointer = start_checkpointer(&mut writer, path, options.busy_timeout, &stats)?;
         let mut conns = Vec::with_capacity(options.readers);

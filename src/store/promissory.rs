@@ -104,6 +104,8 @@ pub struct ReplyRow {
     pub reason_code: Option<String>,
     /// Reason text.
     pub reason_text: Option<String>,
+    /// The lender's settlement date of a collection (`INSTALMENT_COLLECTED`).
+    pub settlement_date: Option<String>,
 }
 
 /// What `CreatePromissory` stores.
@@ -221,7 +223,7 @@ pub fn activate_due(tx: &Tx<'_>, now: OffsetDateTime, delay: Duration) -> Result
         .conn
         .prepare_cached(
             "SELECT id, created_at FROM promissory_notes
-             WHERE status = 'PENDING' AND created_at <= ?1 ORDER BY id",
+             WHERE status = 'PENDING' AND created_at <= ?1 ORDER BY created_at, id",
         )?
         .query_map(params![threshold], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
@@ -372,7 +374,8 @@ pub fn instalments(tx: &Tx<'_>, note_id: i64) -> Result<Vec<InstalmentRow>, DbEr
 /// SQLite.
 pub fn replies(tx: &Tx<'_>, note_id: i64) -> Result<Vec<ReplyRow>, DbError> {
     tx.conn.prepare_cached(
-        "SELECT sequence, reply_type, occurred_at, instalment_number, amount, reason_code, reason_text
+        "SELECT sequence, reply_type, occurred_at, instalment_number, amount, reason_code, reason_text,
+                settlement_date
          FROM replies WHERE promissory_id = ?1 AND instalment_number IS NOT NULL
          ORDER BY instalment_number, sequence",
     )?
@@ -385,6 +388,7 @@ pub fn replies(tx: &Tx<'_>, note_id: i64) -> Result<Vec<ReplyRow>, DbError> {
             amount: r.get(4)?,
             reason_code: r.get(5)?,
             reason_text: r.get(6)?,
+            settlement_date: r.get(7)?,
         })
     })?
     .collect::<Result<_, _>>().map_err(DbError::from)

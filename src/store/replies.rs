@@ -95,6 +95,64 @@ pub fn insert(tx: &Tx<'_>, reply: &NewReply<'_>) -> Result<i64, DbError> {
     Ok(tx.conn.last_insert_rowid())
 }
 
+/// Rows per multi-row `INSERT` in [`insert_many`].
+const CHUNK: usize = 50;
+
+/// The columns of one reply, bound as [`insert`] binds them.
+fn bind_reply(reply: &NewReply<'_>) -> [rusqlite::types::Value; 13] {
+    use rusqlite::types::Value;
+    let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.to_string()));
+    let int = |i: Option<i64>| i.map_or(Value::Null, Value::Integer);
+    [
+        Value::Integer(reply.branch_id),
+        Value::Text(reply.reply_type.as_str().to_string()),
+        Value::Text(format_timestamp(reply.occurred_at)),
+        int(reply.client_id),
+        int(reply.promissory_id),
+        int(reply.instalment_number),
+        int(reply.payment_id),
+        int(reply.part_number),
+        text(reply.wallet_number),
+        reply
+            .amount
+            .map_or(Value::Null, |a| Value::Text(money_text(a))),
+        text(reply.reason_code),
+        text(reply.reason_text),
+        reply
+            .settlement_date
+            .map_or(Value::Null, |d| Value::Text(crate::clock::format_date(d))),
+    ]
+}
+
+/// Appends replies in the order given (their sequences increase in that order), a
+/// multi-row `INSERT` per [`CHUNK`]: what a collection batch reports.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn insert_many(tx: &Tx<'_>, replies: &[NewReply<'_>]) -> Result<(), DbError> {
+    const COLUMNS: &str =
+        "INSERT INTO replies (branch_id, reply_type, occurred_at, client_id, promissory_id,
+        instalment_number, payment_id, part_number, wallet_number, amount, reason_code, reason_text,
+        settlement_date) VALUES ";
+    let mut chunks = replies.chunks_exact(CHUNK);
+    if replies.len() >= CHUNK {
+        let sql = format!(
+            "{COLUMNS}{}",
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; CHUNK].join(", ")
+        );
+        let mut statement = tx.conn.prepare_cached(&sql)?;
+        for chunk in &mut chunks {
+            let values: Vec<rusqlite::types::Value> = chunk.iter().flat_map(bind_reply).collect();
+            statement.execute(rusqlite::params_from_iter(values))?;
+        }
+    }
+    for reply in chunks.remainder() {
+        insert(tx, reply)?;
+    }
+    Ok(())
+}
+
 /// A stored reply as GetReplies shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyRow {
@@ -122,6 +180,8 @@ pub struct ReplyRow {
     pub reason_code: Option<String>,
     /// The reason text.
     pub reason_text: Option<String>,
+    /// The lender's settlement date of a collection (`INSTALMENT_COLLECTED`).
+    pub settlement_date: Option<String>,
 }
 
 /// The branch's replies after `since`, ascending, at most `limit`.
@@ -132,7 +192,8 @@ pub struct ReplyRow {
 pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<ReplyRow>, DbError> {
     tx.conn.prepare_cached(
         "SELECT r.sequence, r.reply_type, r.occurred_at, c.client_number, r.promissory_id, r.instalment_number,
-                r.payment_id, r.part_number, r.wallet_number, r.amount, r.reason_code, r.reason_text
+                r.payment_id, r.part_number, r.wallet_number, r.amount, r.reason_code, r.reason_text,
+                r.settlement_date
          FROM replies r LEFT JOIN clients c ON c.id = r.client_id
          WHERE r.branch_id = ?1 AND r.sequence > ?2
          ORDER BY r.sequence LIMIT ?3",
@@ -151,7 +212,67 @@ pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<R
             amount: r.get(9)?,
             reason_code: r.get(10)?,
             reason_text: r.get(11)?,
+            settlement_date: r.get(12)?,
         })
     })?
     .collect::<Result<_, _>>().map_err(DbError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn insert_many_appends_in_order_exactly_as_insert_does() {
+        let mut db = rusqlite::Connection::open_in_memory().unwrap();
+        store::migrate(&mut db).unwrap();
+        db.execute_batch(
+            "INSERT INTO organisations (id, code, name, created_at) VALUES (1, 'O', 'O', '2026-01-01T00:00:00Z');
+             INSERT INTO branches (id, organisation_id, code, name, created_at)
+                 VALUES (1, 1, 'B1', 'B1', '2026-01-01T00:00:00Z'), (2, 1, 'B2', 'B2', '2026-01-01T00:00:00Z');",
+        )
+        .unwrap();
+        let tx = Tx::new(&db);
+        let at = datetime!(2027-01-14 04:00 UTC);
+        // 2 full chunks and a remainder, two branches interleaved, every column used.
+        let many: Vec<NewReply<'_>> = (0..(2 * CHUNK as i64 + 7))
+            .map(|i| NewReply {
+                promissory_id: Some(i),
+                instalment_number: Some(1),
+                amount: Some(Decimal::new(50_000 + i, 2)),
+                reason_code: (i % 3 == 0).then_some("02"),
+                reason_text: (i % 3 == 0).then_some("NOT PROVIDED FOR"),
+                settlement_date: (i % 2 == 0).then_some(date!(2027 - 01 - 15)),
+                wallet_number: (i == 5).then_some("W0000000001"),
+                ..NewReply::new(1 + i % 2, ReplyType::InstalmentCollected, at)
+            })
+            .collect();
+        let first = insert(&tx, &NewReply::new(1, ReplyType::NoteCompleted, at)).unwrap();
+        insert_many(&tx, &many).unwrap();
+        let mut read = page(&tx, 1, first, 1000).unwrap();
+        read.extend(page(&tx, 2, 0, 1000).unwrap());
+        read.sort_by_key(|r| r.sequence);
+        assert_eq!(read.len(), many.len());
+        for (k, (stored, sent)) in read.iter().zip(&many).enumerate() {
+            assert_eq!(
+                stored.sequence,
+                first + 1 + k as i64,
+                "sequences follow the order given"
+            );
+            assert_eq!(stored.promissory_id, sent.promissory_id);
+            assert_eq!(stored.amount, sent.amount.map(money_text));
+            assert_eq!(stored.reason_code.as_deref(), sent.reason_code);
+            assert_eq!(stored.reason_text.as_deref(), sent.reason_text);
+            assert_eq!(stored.wallet_number.as_deref(), sent.wallet_number);
+            assert_eq!(
+                stored.settlement_date,
+                sent.settlement_date.map(crate::clock::format_date)
+            );
+            assert_eq!(stored.occurred_at, "2027-01-14T04:00:00Z");
+            assert_eq!(stored.reply_type, "INSTALMENT_COLLECTED");
+        }
+        insert_many(&tx, &[]).unwrap();
+    }
 }
