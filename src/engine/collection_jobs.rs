@@ -13,13 +13,23 @@
 //!   one transaction. A day's work is never held in memory: each claim loads at most
 //!   [`CollectionSetup::batch`] instalments and the sweep requeues itself while more
 //!   remain.
-//! - **`COLLECTION_ANSWER`**, **`COLLECTION_TRACK`**, **`COLLECTION_REVERSAL_CHECK`**,
-//!   one per instalment and attempt (part = instalment × 1000 + attempt), queued by the
-//!   step before them at the instant [`Plan`] gives.
+//! - **`COLLECTION_ANSWERS`**, **`COLLECTION_REVERSAL_CHECKS`**, one per instant
+//!   (subject: its Unix time), queued once per transaction by the steps that put rows on
+//!   them: an attempt's `answer_due_at`, a collection's `reversal_check_at` (the instants
+//!   [`Plan`] gives). Each claim works through a batch of the rows due then and requeues
+//!   itself while the batch was full; no job row per instalment.
+//! - **`COLLECTION_TRACK`**, one per tracked instalment and attempt (part = instalment ×
+//!   1000 + attempt), claimed with its siblings due at the same instant.
+//! - `COLLECTION_ANSWER`, `COLLECTION_REVERSAL_CHECK`: the per-instalment jobs of before
+//!   migration 0010, which converted queued ones; still run if met.
+//!
+//! A transaction's replies are written at its end, in the order its steps made them, in
+//! multi-row inserts.
 //!
 //! Exactly once: each presentment moves the instalment out of PENDING/SUBMITTED, each
 //! tracking attempt is a new attempt row (its primary key), each answer marks its
-//! attempt answered, each reversal moves COLLECTED → REVERSED, all in the transaction
+//! attempt answered, each dispute check moves the instalment's `reversal_check_at` from
+//! the instant it checked (and a reversal COLLECTED → REVERSED), all in the transaction
 //! that writes the reply and queues the next job, and only while the job's lease is
 //! held. A processor that dies after its gateway call repeats the call (the debtor
 //! bank answers a repeated attempt the same) and records it once.
