@@ -1,6 +1,6 @@
 //! The `client_accounts` table: a client's bank accounts and wallet accounts.
 
-use rusqlite::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 
 use crate::domain::cdv::AccountType;
 use crate::domain::payouts::{AccountKind, WalletStatus};
@@ -37,7 +37,7 @@ const ACCOUNT_COLUMNS: &str =
     "a.id, a.client_id, a.kind, a.bank_branch_code, a.bank_name, a.account_number, a.account_type,
      a.holder_name, a.enabled, a.wallet_id, w.status";
 
-fn account_row(r: &Row<'_>) -> Result<AccountRow, rusqlite::Error> {
+fn account_row(r: &Row<'_>) -> Result<AccountRow, crate::store::sql::Error> {
     let wallet_status: Option<String> = r.get(10)?;
     Ok(AccountRow {
         id: r.get(0)?,
@@ -164,7 +164,7 @@ pub fn insert_bank_account(
             account.created_by,
             crate::clock::format_timestamp(now)
         ])?;
-    Ok(tx.conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid()?)
 }
 
 /// Registers the enabled wallet account of a wallet that has just become ACTIVE.
@@ -193,5 +193,5 @@ pub fn insert_wallet_account(
             wallet_id,
             crate::clock::format_timestamp(at)
         ])?;
-    Ok(tx.conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid()?)
 }

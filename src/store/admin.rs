@@ -3,8 +3,8 @@
 //! bumps its `auth_version`, so the running server's credential cache and sessions
 //! stop trusting the old state on the next call.
 
+use crate::store::sql::{OptionalExtension, params};
 use crate::store::{DbError, Tx};
-use rusqlite::{OptionalExtension, params};
 
 /// The one right the web services check.
 pub const RIGHT_WEB_SERVICES: &str = "WEB_SERVICES";
@@ -24,9 +24,9 @@ pub enum AdminError {
     /// A value is not acceptable.
     #[error("{0}")]
     Invalid(String),
-    /// SQLite failed.
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The database failed.
+    #[error("database: {0}")]
+    Sql(#[from] crate::store::sql::Error),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] DbError),
@@ -137,7 +137,7 @@ pub fn add_organisation(tx: &Tx<'_>, code: &str, name: &str, now: &str) -> Resul
         "INSERT INTO organisations (code, name, created_at) VALUES (?1, ?2, ?3)",
         params![code, name, now],
     )?;
-    Ok(tx.conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid()?)
 }
 
 /// Enables or disables an organisation (a disabled one cannot log in at all).
@@ -168,7 +168,7 @@ pub fn list_organisations(tx: &Tx<'_>) -> Result<Vec<(String, String, bool)>, Ad
         .conn
         .prepare("SELECT code, name, enabled FROM organisations ORDER BY code")?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
@@ -194,7 +194,7 @@ pub fn add_branch(
         "INSERT INTO branches (organisation_id, code, name, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![org_id, code, name, now],
     )?;
-    Ok(tx.conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid()?)
 }
 
 /// Enables or disables a branch.
@@ -261,7 +261,7 @@ pub fn add_user(
         "INSERT INTO users (organisation_id, user_name, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![org_id, user, password_hash, now],
     )?;
-    Ok(tx.conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid()?)
 }
 
 /// Replaces a user's password hash, clears any lockout and ends the user's sessions.
@@ -281,7 +281,7 @@ pub fn set_password(
         params![password_hash, id],
     )?;
     tx.conn
-        .execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+        .execute("DELETE FROM sessions WHERE user_id = ?1", params![id])?;
     bump(tx, id)
 }
 
@@ -303,7 +303,7 @@ pub fn set_user_enabled(
     )?;
     if !enabled {
         tx.conn
-            .execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+            .execute("DELETE FROM sessions WHERE user_id = ?1", params![id])?;
     }
     bump(tx, id)
 }
@@ -331,7 +331,7 @@ pub fn lock_user(tx: &Tx<'_>, org: &str, user: &str, until: &str) -> Result<(), 
     let id = user_id(tx, org, user)?;
     tx.conn.execute(
         "UPDATE users SET locked_until = ?2 WHERE id = ?1",
-        rusqlite::params![id, until],
+        params![id, until],
     )?;
     bump(tx, id)
 }
@@ -358,7 +358,7 @@ pub fn set_right(
     let id = user_id(tx, org, user)?;
     if grant {
         tx.conn.execute(
-            "INSERT OR IGNORE INTO user_rights (user_id, right_code) VALUES (?1, ?2)",
+            "INSERT INTO user_rights (user_id, right_code) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             params![id, right],
         )?;
     } else {
@@ -392,7 +392,7 @@ pub fn set_branch_allocation(
     let bid = branch_id(tx, org_id, org, branch)?;
     if allocate {
         tx.conn.execute(
-            "INSERT OR IGNORE INTO user_branches (user_id, branch_id) VALUES (?1, ?2)",
+            "INSERT INTO user_branches (user_id, branch_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             params![uid, bid],
         )?;
     } else {
@@ -435,7 +435,7 @@ pub fn set_computer(
     let uid = user_id(tx, org, user)?;
     if bind {
         tx.conn.execute(
-            "INSERT OR IGNORE INTO user_computers (user_id, computer_name) VALUES (?1, ?2)",
+            "INSERT INTO user_computers (user_id, computer_name) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             params![uid, computer],
         )?;
     } else {
@@ -466,15 +466,15 @@ pub fn list_users(tx: &Tx<'_>, org: &str) -> Result<Vec<UserInfo>, AdminError> {
     let users = stmt
         .query_map([org_id], |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, bool>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, Option<String>>(4)?,
+                r.get::<i64>(0)?,
+                r.get::<String>(1)?,
+                r.get::<bool>(2)?,
+                r.get::<i64>(3)?,
+                r.get::<Option<String>>(4)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let strings = |sql: &str, id: i64| -> Result<Vec<String>, rusqlite::Error> {
+    let strings = |sql: &str, id: i64| -> Result<Vec<String>, crate::store::sql::Error> {
         let mut stmt = tx.conn.prepare(sql)?;
         stmt.query_map([id], |r| r.get(0))?.collect()
     };

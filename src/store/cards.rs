@@ -1,6 +1,6 @@
 //! The `cards` table: FEZA cards assigned to wallets.
 
-use rusqlite::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 
 use crate::domain::payouts::CardTechnology;
 use crate::store::{DbError, Tx, parsed};
@@ -30,7 +30,7 @@ const CARD_COLUMNS: &str =
     "c.id, c.wallet_id, w.client_id, c.card_number, c.technology, c.pin_mailer_number, c.status,
      c.assigned_at";
 
-fn card_row(r: &Row<'_>) -> Result<CardRow, rusqlite::Error> {
+fn card_row(r: &Row<'_>) -> Result<CardRow, crate::store::sql::Error> {
     let status: String = r.get(6)?;
     Ok(CardRow {
         id: r.get(0)?,

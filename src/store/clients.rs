@@ -1,7 +1,7 @@
 //! The `clients` table: the one client row every operation and the processor read, the
 //! lookups by ClientNumber and by identity document, and the insert.
 
-use rusqlite::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 use time::OffsetDateTime;
 
 use crate::clock::format_timestamp;
@@ -45,7 +45,7 @@ pub struct ClientRow {
     pub employer_name: String,
 }
 
-fn client_row(r: &Row<'_>) -> rusqlite::Result<ClientRow> {
+fn client_row(r: &Row<'_>) -> crate::store::sql::Result<ClientRow> {
     let id_type = text_ref(r, 7)?;
     let gender = text_ref(r, 10)?;
     Ok(ClientRow {
@@ -215,5 +215,5 @@ pub fn insert_client(
             created_by,
             format_timestamp(now)
         ])?;
-    Ok(tx.conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid()?)
 }

@@ -6,7 +6,7 @@
 //! Rules live in `domain::collection` and `engine::collections`; this module only reads
 //! and writes.
 
-use rusqlite::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
 
@@ -105,8 +105,8 @@ fn attempt_kind(kind: &str, day: u32) -> Option<AttemptKindRow> {
     }
 }
 
-fn collection_row(r: &Row<'_>) -> rusqlite::Result<CollectionRow> {
-    let last_attempt = match r.get::<_, Option<u32>>(15)? {
+fn collection_row(r: &Row<'_>) -> crate::store::sql::Result<CollectionRow> {
+    let last_attempt = match r.get::<Option<u32>>(15)? {
         None => None,
         Some(number) => {
             let kind: String = r.get(16)?;

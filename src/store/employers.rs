@@ -1,6 +1,6 @@
 //! The `employers` table: lookups by EmployerCode and the insert.
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::sql::{OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::clock::format_timestamp;
@@ -103,5 +103,5 @@ pub fn insert_employer(
             employer.created_by,
             format_timestamp(now)
         ])?;
-    Ok(tx.conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid()?)
 }

@@ -3,7 +3,7 @@
 //! instalment not yet presented off a newly declared day, each move recorded in the
 //! replies feed (`INSTALMENT_MOVED`).
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::sql::{OptionalExtension, params};
 use time::{Date, OffsetDateTime};
 
 use crate::clock::{format_date, format_timestamp, parse_date};
@@ -21,7 +21,7 @@ use crate::store::{DbError, Tx};
 pub fn version(tx: &Tx<'_>) -> Result<i64, DbError> {
     tx.conn
         .prepare_cached("SELECT version FROM calendar_version WHERE id = 1")?
-        .query_row([], |r| r.get(0))
+        .query_row(params![], |r| r.get(0))
         .optional()
         .map(|v| v.unwrap_or(0))
         .map_err(DbError::from)
@@ -37,17 +37,15 @@ pub fn all(tx: &Tx<'_>) -> Result<Vec<(Date, String)>, DbError> {
         .conn
         .prepare_cached("SELECT holiday_date, name FROM declared_holidays ORDER BY holiday_date")?;
     let rows = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .query_map(params![], |r| {
+            Ok((r.get::<String>(0)?, r.get::<String>(1)?))
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
         .map(|(d, n)| {
-            parse_date(&d).map(|date| (date, n)).ok_or_else(|| {
-                DbError::from(rusqlite::Error::InvalidColumnType(
-                    0,
-                    d,
-                    rusqlite::types::Type::Text,
-                ))
-            })
+            parse_date(&d)
+                .map(|date| (date, n))
+                .ok_or_else(|| DbError::from(crate::store::sql::Error::conversion(0, "a date", d)))
         })
         .collect()
 }
@@ -117,11 +115,11 @@ pub fn declare(
     let due = stmt
         .query_map([format_date(date)], |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, i64>(4)?,
+                r.get::<i64>(0)?,
+                r.get::<i64>(1)?,
+                r.get::<String>(2)?,
+                r.get::<i64>(3)?,
+                r.get::<i64>(4)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;

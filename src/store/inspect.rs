@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
+use crate::store::sql::{OwnedValue, params};
 use crate::store::{DbError, Tx};
 
 /// Runs a SQL script (e.g. `fixtures/base.sql`).
@@ -25,7 +26,9 @@ pub fn run_script(tx: &Tx<'_>, sql: &str) -> Result<(), DbError> {
 pub fn organisations(tx: &Tx<'_>) -> Result<i64, DbError> {
     Ok(tx
         .conn
-        .query_row("SELECT count(*) FROM organisations", [], |r| r.get(0))?)
+        .query_row("SELECT count(*) FROM organisations", params![], |r| {
+            r.get(0)
+        })?)
 }
 
 /// The first row of a query, each column as text (`NULL` as `None`; numbers in SQLite's
@@ -35,21 +38,20 @@ pub fn organisations(tx: &Tx<'_>) -> Result<i64, DbError> {
 ///
 /// SQLite.
 pub fn row_text(tx: &Tx<'_>, sql: &str) -> Result<Option<Vec<Option<String>>>, DbError> {
-    use rusqlite::OptionalExtension;
-    use rusqlite::types::ValueRef;
+    use crate::store::sql::OptionalExtension;
+    use crate::store::sql::Value;
     let mut statement = tx.conn.prepare(sql)?;
     let columns = statement.column_count();
     Ok(statement
-        .query_row([], |r| {
+        .query_row(params![], |r| {
             (0..columns)
                 .map(|i| {
-                    Ok(match r.get_ref(i)? {
-                        ValueRef::Null => None,
-                        ValueRef::Integer(n) => Some(n.to_string()),
-                        ValueRef::Real(x) => Some(x.to_string()),
-                        ValueRef::Text(t) | ValueRef::Blob(t) => {
-                            Some(String::from_utf8_lossy(t).into_owned())
-                        }
+                    Ok(match r.value(i)? {
+                        Value::Null => None,
+                        Value::Integer(n) => Some(n.to_string()),
+                        Value::Real(x) => Some(x.to_string()),
+                        Value::Text(t) => Some(t.to_string()),
+                        Value::Blob(b) => Some(String::from_utf8_lossy(b).into_owned()),
                     })
                 })
                 .collect()
@@ -66,18 +68,19 @@ pub fn row_text(tx: &Tx<'_>, sql: &str) -> Result<Option<Vec<Option<String>>>, D
 pub fn digest(tx: &Tx<'_>) -> Result<BTreeMap<String, (i64, String)>, DbError> {
     let conn = tx.conn;
     let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'sessions' ORDER BY name")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+        .table_names()?
+        .into_iter()
+        .filter(|t| t != "sessions")
+        .collect();
     let mut out = BTreeMap::new();
     for table in tables {
         let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\""))?;
         let columns = stmt.column_count();
         let mut rows: Vec<String> = stmt
-            .query_map([], |r| {
+            .query_map(params![], |r| {
                 let mut line = String::new();
                 for i in 0..columns {
-                    let v: rusqlite::types::Value = r.get(i)?;
+                    let v: OwnedValue = r.get(i)?;
                     line.push_str(&format!("{v:?}|"));
                 }
                 Ok(line)

@@ -20,7 +20,7 @@
 //!   when its lease expires another claim takes it over and repeats the gateway call,
 //!   whose far end is idempotent on the request's identifiers.
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::sql::{OptionalExtension, params};
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::{format_timestamp, parse_timestamp};
@@ -213,12 +213,12 @@ pub fn claim_next(
             ],
             |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, u32>(5)?,
+                    r.get::<i64>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<i64>(3)?,
+                    r.get::<String>(4)?,
+                    r.get::<u32>(5)?,
                 ))
             },
         )
@@ -227,11 +227,7 @@ pub fn claim_next(
         return Ok(None);
     };
     let bad = |what: &str| {
-        rusqlite::Error::InvalidColumnType(
-            0,
-            format!("jobs.{what} of job {id}"),
-            rusqlite::types::Type::Text,
-        )
+        crate::store::sql::Error::conversion(0, "a known value", format!("jobs.{what} of job {id}"))
     };
     Ok(Some(ClaimedJob {
         id,
@@ -301,10 +297,10 @@ pub fn claim_more(
     let mut out = Vec::with_capacity(rows.len());
     for (id, kind, subject_id, part_number, due_at, attempts) in rows {
         let bad = |what: &str| {
-            rusqlite::Error::InvalidColumnType(
+            crate::store::sql::Error::conversion(
                 0,
+                "a known value",
                 format!("jobs.{what} of job {id}"),
-                rusqlite::types::Type::Text,
             )
         };
         out.push(ClaimedJob {
@@ -467,7 +463,7 @@ pub fn next_due(tx: &Tx<'_>) -> Result<Option<OffsetDateTime>, DbError> {
     let text: Option<String> = tx
         .conn
         .prepare_cached("SELECT min(due_at) FROM jobs WHERE status IN ('PENDING', 'RUNNING')")?
-        .query_row([], |r| r.get(0))?;
+        .query_row(params![], |r| r.get(0))?;
     Ok(text.as_deref().and_then(parse_timestamp))
 }
 
@@ -479,7 +475,7 @@ pub fn next_due(tx: &Tx<'_>) -> Result<Option<OffsetDateTime>, DbError> {
 pub fn counts(tx: &Tx<'_>) -> Result<Vec<(String, i64)>, DbError> {
     tx.conn
         .prepare_cached("SELECT status, count(*) FROM jobs GROUP BY status ORDER BY status")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(params![], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()
         .map_err(DbError::from)
 }
@@ -490,10 +486,10 @@ mod tests {
     use crate::store;
     use time::macros::datetime;
 
-    fn conn() -> rusqlite::Connection {
+    fn conn() -> store::sql::Conn {
         let mut c = rusqlite::Connection::open_in_memory().unwrap();
         store::migrate(&mut c).unwrap();
-        c
+        store::sql::Conn::sqlite(c)
     }
 
     const T0: OffsetDateTime = datetime!(2026-11-23 08:00 UTC);

@@ -1,7 +1,7 @@
 //! The lender's details (the organisation a branch belongs to) as printed on every
 //! document, and the operator change that records them (`admin org details`).
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::sql::{OptionalExtension, params};
 
 use crate::store::admin::{AdminError, organisation_id};
 use crate::store::{DbError, Tx};

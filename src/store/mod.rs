@@ -23,6 +23,7 @@ pub mod payments;
 pub mod promissory;
 pub mod replies;
 pub mod sessions;
+pub mod sql;
 pub mod users;
 pub mod wallets;
 
@@ -55,9 +56,9 @@ pub const MIGRATIONS: &[&str] = &[
 /// Store failures. None of this text ever reaches the wire.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// SQLite failed.
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The database failed.
+    #[error("database: {0}")]
+    Sql(#[from] sql::Error),
     /// The database was written by a newer allps-ws.
     #[error("database schema version {found} is newer than this binary's {known}")]
     TooNew {
@@ -85,7 +86,7 @@ impl DbError {
     /// busy timeout): worth retrying, not a failure of the server.
     pub fn is_busy(&self) -> bool {
         match self {
-            DbError::Sqlite(e) => is_busy(e),
+            DbError::Sql(e) => e.is_busy(),
             DbError::CommitFailed(text) => {
                 text.contains("database is locked") || text.contains("database is busy")
             }
@@ -94,12 +95,10 @@ impl DbError {
     }
 }
 
-/// Whether a SQLite error is `SQLITE_BUSY` or `SQLITE_LOCKED`.
-pub fn is_busy(e: &rusqlite::Error) -> bool {
-    matches!(
-        e.sqlite_error_code(),
-        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        DbError::Sql(sql::Error::Sqlite(e))
+    }
 }
 
 /// A write that changes nothing yet goes to disk: rewrites `user_version` with its own
@@ -110,10 +109,9 @@ pub fn is_busy(e: &rusqlite::Error) -> bool {
 ///
 /// SQLite.
 pub fn probe_write(tx: &Tx<'_>) -> Result<(), DbError> {
-    let version: i64 = tx
-        .conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))?;
-    tx.conn.pragma_update(None, "user_version", version)?;
+    let conn = tx.conn.as_sqlite();
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    conn.pragma_update(None, "user_version", version)?;
     Ok(())
 }
 
@@ -198,8 +196,10 @@ fn configure(conn: &Connection, busy_timeout: Duration, file: bool) -> Result<()
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(DbError::Sqlite(rusqlite::Error::InvalidParameterName(
-                format!("journal_mode is {mode}, not WAL"),
+            return Err(DbError::Sql(sql::Error::conversion(
+                0,
+                "journal_mode WAL",
+                mode,
             )));
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -231,45 +231,42 @@ fn migrate(conn: &mut Connection) -> Result<(), DbError> {
 }
 
 /// A stored value the domain cannot read.
-fn bad(column: usize, what: &str) -> rusqlite::Error {
-    rusqlite::Error::InvalidColumnType(column, what.to_string(), rusqlite::types::Type::Text)
+fn bad(column: usize, what: &str) -> sql::Error {
+    sql::Error::conversion(column, "a known value", what)
 }
 
 /// A stored enumeration, parsed.
-fn parsed<T>(
-    row: &rusqlite::Row<'_>,
-    i: usize,
-    parse: fn(&str) -> Option<T>,
-) -> Result<T, rusqlite::Error> {
-    let text: String = row.get(i)?;
-    parse(&text).ok_or_else(|| bad(i, &text))
+fn parsed<T>(row: &sql::Row<'_>, i: usize, parse: fn(&str) -> Option<T>) -> sql::Result<T> {
+    let text = row.get_str(i)?;
+    parse(text).ok_or_else(|| sql::Error::conversion(i, "a known value", text))
 }
 
 /// A stored optional enumeration, parsed.
 fn opt_parsed<T>(
-    row: &rusqlite::Row<'_>,
+    row: &sql::Row<'_>,
     i: usize,
     parse: fn(&str) -> Option<T>,
-) -> Result<Option<T>, rusqlite::Error> {
+) -> sql::Result<Option<T>> {
     let text: Option<String> = row.get(i)?;
-    text.map(|t| parse(&t).ok_or_else(|| bad(i, &t)))
+    text.map(|t| parse(&t).ok_or_else(|| sql::Error::conversion(i, "a known value", &t)))
         .transpose()
 }
 
 /// Stored money.
-fn money(row: &rusqlite::Row<'_>, i: usize) -> Result<rust_decimal::Decimal, rusqlite::Error> {
-    let text: String = row.get(i)?;
-    <rust_decimal::Decimal as std::str::FromStr>::from_str(&text).map_err(|_| bad(i, &text))
+fn money(row: &sql::Row<'_>, i: usize) -> sql::Result<rust_decimal::Decimal> {
+    let text = row.get_str(i)?;
+    <rust_decimal::Decimal as std::str::FromStr>::from_str(text)
+        .map_err(|_| sql::Error::conversion(i, "money", text))
 }
 
 /// Stored optional money.
-fn opt_money(
-    row: &rusqlite::Row<'_>,
-    i: usize,
-) -> Result<Option<rust_decimal::Decimal>, rusqlite::Error> {
+fn opt_money(row: &sql::Row<'_>, i: usize) -> sql::Result<Option<rust_decimal::Decimal>> {
     let text: Option<String> = row.get(i)?;
-    text.map(|t| <rust_decimal::Decimal as std::str::FromStr>::from_str(&t).map_err(|_| bad(i, &t)))
-        .transpose()
+    text.map(|t| {
+        <rust_decimal::Decimal as std::str::FromStr>::from_str(&t)
+            .map_err(|_| sql::Error::conversion(i, "money", &t))
+    })
+    .transpose()
 }
 
 /// Money as stored: canonical text with two decimals.
@@ -280,20 +277,14 @@ pub fn money_text(amount: rust_decimal::Decimal) -> String {
 }
 
 /// A stored text the domain cannot read (an unknown enumeration value, a malformed
-/// date), reported as SQLite's conversion failure.
-fn conversion(index: usize, what: &str, text: &str) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(
-        index,
-        rusqlite::types::Type::Text,
-        format!("unexpected {what} {text:?} in the store").into(),
-    )
+/// date).
+fn conversion(index: usize, what: &str, text: &str) -> sql::Error {
+    sql::Error::conversion(index, "a known value", format_args!("{what} {text:?}"))
 }
 
 /// Reads a text column without copying it.
-fn text_ref<'r>(r: &'r rusqlite::Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
-    r.get_ref(index)?.as_str().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, e.into())
-    })
+fn text_ref<'r>(r: &'r sql::Row<'_>, index: usize) -> sql::Result<&'r str> {
+    r.get_str(index)
 }
 
 /// One transaction on the store: what [`Db::write`], [`Db::read`] and [`Direct`] hand
@@ -301,7 +292,7 @@ fn text_ref<'r>(r: &'r rusqlite::Row<'_>, index: usize) -> rusqlite::Result<&'r 
 /// private to `store/`, so no other module can reach SQLite.
 #[derive(Clone, Copy)]
 pub struct Tx<'a> {
-    conn: &'a Connection,
+    conn: &'a sql::Conn,
 }
 
 impl std::fmt::Debug for Tx<'_> {
@@ -311,7 +302,7 @@ impl std::fmt::Debug for Tx<'_> {
 }
 
 impl<'a> Tx<'a> {
-    fn new(conn: &'a Connection) -> Self {
+    fn new(conn: &'a sql::Conn) -> Self {
         Tx { conn }
     }
 
@@ -341,7 +332,7 @@ impl<'a> Tx<'a> {
 /// admin`, which must work beside a running server, each command in one IMMEDIATE
 /// transaction.
 pub struct Direct {
-    conn: Connection,
+    conn: sql::Conn,
 }
 
 impl std::fmt::Debug for Direct {
@@ -359,7 +350,7 @@ impl Direct {
     /// As [`open_connection`].
     pub fn open(path: &Path, busy_timeout: Duration) -> Result<Direct, DbError> {
         Ok(Direct {
-            conn: open_connection(path, busy_timeout)?,
+            conn: sql::Conn::sqlite(open_connection(path, busy_timeout)?),
         })
     }
 
@@ -372,20 +363,32 @@ impl Direct {
         &mut self,
         f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
     ) -> Result<Result<T, E>, DbError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let result = f(&Tx::new(&tx));
-        if result.is_ok() {
-            tx.commit()?;
+        exec_cached(&self.conn, "BEGIN IMMEDIATE")?;
+        // Rolls back unless committed, also when `f` panics.
+        struct Open<'c>(&'c sql::Conn, bool);
+        impl Drop for Open<'_> {
+            fn drop(&mut self) {
+                if self.1 {
+                    let _ = self.0.execute_batch("ROLLBACK");
+                }
+            }
         }
+        let mut open = Open(&self.conn, true);
+        let result = f(&Tx::new(&self.conn));
+        if result.is_ok() {
+            open.1 = false;
+            exec_cached(&self.conn, "COMMIT")?;
+        }
+        drop(open);
         Ok(result)
     }
 }
 
 /// Runs one parameterless statement through the connection's statement cache.
-fn exec_cached(conn: &Connection, sql: &str) -> Result<(), rusqlite::Error> {
-    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+fn exec_cached(conn: &sql::Conn, text: &str) -> sql::Result<()> {
+    conn.prepare_cached(text)?
+        .execute(sql::params![])
+        .map(|_| ())
 }
 
 trait Job: Send {
@@ -459,7 +462,7 @@ fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
 
 /// A read handed to a reader thread.
 trait ReadJob: Send {
-    fn run(self: Box<Self>, conn: &Connection);
+    fn run(self: Box<Self>, conn: &sql::Conn);
     fn abort(self: Box<Self>, error: DbError);
 }
 
@@ -473,20 +476,20 @@ where
     F: for<'t> FnOnce(&Tx<'t>) -> T + Send + 'static,
     T: Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &Connection) {
+    fn run(self: Box<Self>, conn: &sql::Conn) {
         let ReadTask { f, reply } = *self;
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
             exec_cached(conn, "BEGIN")?;
             let value = f(&Tx::new(conn));
             exec_cached(conn, "COMMIT")?;
-            Ok::<T, rusqlite::Error>(value)
+            Ok::<T, sql::Error>(value)
         }));
-        if !conn.is_autocommit() {
+        if !conn.as_sqlite().is_autocommit() {
             let _ = conn.execute_batch("ROLLBACK");
         }
         let _ = reply.send(match result {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(DbError::Sqlite(e)),
+            Ok(Err(e)) => Err(DbError::Sql(e)),
             Err(panic) => Err(DbError::Panicked(panic_text(&panic))),
         });
     }
@@ -566,7 +569,7 @@ impl ReadQueue {
     }
 }
 
-fn reader_loop(conn: Connection, queue: &ReadQueue) {
+fn reader_loop(conn: sql::Conn, queue: &ReadQueue) {
     while let Some(job) = queue.next() {
         job.run(&conn);
     }
@@ -636,7 +639,7 @@ impl Db {
                 OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
             configure(&conn, options.busy_timeout, false)?;
-            conns.push(conn);
+            conns.push(sql::Conn::sqlite(conn));
         }
         let queue = Arc::new(ReadQueue {
             state: Mutex::new(ReadState {
@@ -663,7 +666,7 @@ impl Db {
             threads: Mutex::new(threads),
         };
         Ok(Db::start(
-            writer,
+            sql::Conn::sqlite(writer),
             readers,
             options.max_batch,
             Some(path.to_owned()),
@@ -682,7 +685,7 @@ impl Db {
         configure(&conn, Duration::from_secs(5), false)?;
         migrate(&mut conn)?;
         Ok(Db::start(
-            conn,
+            sql::Conn::sqlite(conn),
             Readers::ViaWriter,
             256,
             None,
@@ -692,7 +695,7 @@ impl Db {
     }
 
     fn start(
-        conn: Connection,
+        conn: sql::Conn,
         readers: Readers,
         max_batch: usize,
         path: Option<PathBuf>,
@@ -894,7 +897,7 @@ fn start_checkpointer(
 }
 
 fn writer_loop(
-    conn: Connection,
+    conn: sql::Conn,
     rx: mpsc::Receiver<Box<dyn Job>>,
     max_batch: usize,
     stats: &DbStats,
@@ -963,7 +966,7 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 db.write(move |c| {
                     c.conn
-                        .execute("INSERT INTO t (v) VALUES (?1)", [i])
+                        .execute("INSERT INTO t (v) VALUES (?1)", sql::params![i])
                         .map_err(|e| e.to_string())?;
                     if i % 2 == 1 {
                         return Err("odd".to_string());
@@ -983,8 +986,11 @@ mod tests {
         assert_eq!(ok, 100);
         let count: i64 = db
             .read(|c| {
-                c.conn
-                    .query_row("SELECT count(*) FROM t WHERE v % 2 = 0", [], |r| r.get(0))
+                c.conn.query_row(
+                    "SELECT count(*) FROM t WHERE v % 2 = 0",
+                    sql::params![],
+                    |r| r.get(0),
+                )
             })
             .await
             .unwrap()
@@ -992,8 +998,11 @@ mod tests {
         assert_eq!(count, 100);
         let odd: i64 = db
             .read(|c| {
-                c.conn
-                    .query_row("SELECT count(*) FROM t WHERE v % 2 = 1", [], |r| r.get(0))
+                c.conn.query_row(
+                    "SELECT count(*) FROM t WHERE v % 2 = 1",
+                    sql::params![],
+                    |r| r.get(0),
+                )
             })
             .await
             .unwrap()
@@ -1033,9 +1042,9 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 db.read(move |c| {
                     // Each read is its own transaction: nothing is left open.
-                    assert!(!c.conn.is_autocommit());
+                    assert!(!c.conn.as_sqlite().is_autocommit());
                     c.conn
-                        .query_row("SELECT v + ?1 FROM t", [i], |r| r.get::<_, i64>(0))
+                        .query_row("SELECT v + ?1 FROM t", sql::params![i], |r| r.get::<i64>(0))
                         .unwrap()
                 })
                 .await
@@ -1064,8 +1073,10 @@ mod tests {
             let db = db.clone();
             tasks.push(tokio::spawn(async move {
                 db.write(move |c| {
-                    c.conn
-                        .execute("INSERT INTO t (v, pad) VALUES (?1, zeroblob(2000))", [i])
+                    c.conn.execute(
+                        "INSERT INTO t (v, pad) VALUES (?1, zeroblob(2000))",
+                        sql::params![i],
+                    )
                 })
                 .await
                 .unwrap()
@@ -1103,8 +1114,8 @@ mod tests {
             .unwrap()
             .unwrap();
         let r = db
-            .write(|c| -> Result<(), rusqlite::Error> {
-                c.conn.execute("INSERT INTO t VALUES (1)", [])?;
+            .write(|c| -> Result<(), sql::Error> {
+                c.conn.execute("INSERT INTO t VALUES (1)", sql::params![])?;
                 panic!("boom")
             })
             .await;
@@ -1112,7 +1123,7 @@ mod tests {
         let n: i64 = db
             .read(|c| {
                 c.conn
-                    .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+                    .query_row("SELECT count(*) FROM t", sql::params![], |r| r.get(0))
                     .unwrap()
             })
             .await

@@ -1,7 +1,7 @@
 //! The `credit_payments` and `credit_payment_parts` tables: payments to clients and
 //! their parts, and the payment status that follows from the parts.
 
-use rusqlite::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 
 use crate::domain::cdv::AccountType;
@@ -39,7 +39,7 @@ const PAYMENT_COLUMNS: &str =
     "p.id, p.branch_id, p.client_id, c.client_number, p.payment_reference, p.status,
      p.action_date, p.requested_action_date, p.total_amount, p.cash_amount, p.created_at";
 
-fn payment_row(r: &Row<'_>) -> Result<PaymentRow, rusqlite::Error> {
+fn payment_row(r: &Row<'_>) -> Result<PaymentRow, crate::store::sql::Error> {
     Ok(PaymentRow {
         id: r.get(0)?,
         branch_id: r.get(1)?,
@@ -249,7 +249,7 @@ pub fn insert_payment(
             payment.created_by,
             crate::clock::format_timestamp(now)
         ])?;
-    Ok(tx.conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid()?)
 }
 
 /// One part of a payment to store.

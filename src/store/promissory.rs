@@ -6,7 +6,7 @@
 use crate::store::{DbError, Tx, conversion};
 use std::str::FromStr;
 
-use rusqlite::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -152,7 +152,7 @@ fn parsed<T>(
     index: usize,
     what: &str,
     parse: impl Fn(&str) -> Option<T>,
-) -> Result<T, rusqlite::Error> {
+) -> Result<T, crate::store::sql::Error> {
     let text: String = r.get(index)?;
     parse(&text).ok_or_else(|| conversion(index, what, &text))
 }
@@ -162,7 +162,7 @@ fn parsed_opt<T>(
     index: usize,
     what: &str,
     parse: impl Fn(&str) -> Option<T>,
-) -> Result<Option<T>, rusqlite::Error> {
+) -> Result<Option<T>, crate::store::sql::Error> {
     let text: Option<String> = r.get(index)?;
     text.map(|t| parse(&t).ok_or_else(|| conversion(index, what, &t)))
         .transpose()
@@ -179,7 +179,7 @@ const NOTE_COLUMNS: &str =
      n.first_action_date, n.tracking_days, n.created_without_card_or_pin,
      n.transaction_fees_recoverable, n.created_at, n.cancelled_at, n.cancel_reason";
 
-fn note_row(r: &Row<'_>) -> Result<NoteRow, rusqlite::Error> {
+fn note_row(r: &Row<'_>) -> Result<NoteRow, crate::store::sql::Error> {
     Ok(NoteRow {
         id: r.get(0)?,
         branch_id: r.get(1)?,
@@ -325,7 +325,7 @@ pub fn insert_note(tx: &Tx<'_>, note: &NewNote<'_>) -> Result<i64, DbError> {
         note.created_by,
         format_timestamp(note.created_at),
     ])?;
-    let id = tx.conn.last_insert_rowid();
+    let id = tx.conn.last_insert_rowid()?;
     let mut insert = tx.conn.prepare_cached(
         "INSERT INTO instalments (promissory_id, instalment_number, action_date, amount, tracking_days, status)
          VALUES (?1, ?2, ?3, ?4, ?5, 'PENDING')",
@@ -425,7 +425,7 @@ pub fn cancel(
         )?
         .execute(params![note_id, format_timestamp(now), reason, user_id])?;
     if changed != 1 {
-        return Err(rusqlite::Error::StatementChangedRows(changed).into());
+        return Err(crate::store::sql::Error::ChangedRows(changed).into());
     }
     Ok(stopped)
 }
@@ -434,7 +434,7 @@ pub fn cancel(
 ///
 /// # Errors
 ///
-/// SQLite; `StatementChangedRows` when the instalment is no longer PENDING.
+/// SQLite; `sql::Error::ChangedRows` when the instalment is no longer PENDING.
 pub fn update_instalment(
     tx: &Tx<'_>,
     note_id: i64,
@@ -459,7 +459,7 @@ pub fn update_instalment(
             user_id
         ])?;
     if changed != 1 {
-        return Err(rusqlite::Error::StatementChangedRows(changed).into());
+        return Err(crate::store::sql::Error::ChangedRows(changed).into());
     }
     crate::store::collections::ensure_sweeps(tx, note_id, now)?;
     Ok(())
@@ -471,7 +471,7 @@ pub fn update_instalment(
 ///
 /// # Errors
 ///
-/// SQLite; `StatementChangedRows` when the instalment is no longer UNPAID.
+/// SQLite; `sql::Error::ChangedRows` when the instalment is no longer UNPAID.
 pub fn represent_as_arrears(
     tx: &Tx<'_>,
     note_id: i64,
@@ -496,7 +496,7 @@ pub fn represent_as_arrears(
             user_id
         ])?;
     if changed != 1 {
-        return Err(rusqlite::Error::StatementChangedRows(changed).into());
+        return Err(crate::store::sql::Error::ChangedRows(changed).into());
     }
     crate::store::collections::ensure_sweeps(tx, note_id, now)?;
     Ok(())
@@ -523,9 +523,10 @@ mod tests {
     use crate::store::MIGRATIONS;
     use time::macros::{date, datetime};
 
-    fn db() -> rusqlite::Connection {
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.pragma_update(None, "foreign_keys", true).unwrap();
+    fn db() -> crate::store::sql::Conn {
+        let raw = rusqlite::Connection::open_in_memory().unwrap();
+        raw.pragma_update(None, "foreign_keys", true).unwrap();
+        let conn = crate::store::sql::Conn::sqlite(raw);
         for m in MIGRATIONS {
             conn.execute_batch(m).unwrap();
         }

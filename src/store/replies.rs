@@ -4,8 +4,8 @@
 //! writer inside the write lock, so it increases strictly in commit order and a reader
 //! paging with `sequence > NextSequence` never misses or repeats one.
 
+use crate::store::sql::params;
 use crate::store::{DbError, Tx};
-use rusqlite::params;
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
@@ -92,7 +92,7 @@ pub fn insert(tx: &Tx<'_>, reply: &NewReply<'_>) -> Result<i64, DbError> {
         reply.reason_text,
         reply.settlement_date.map(crate::clock::format_date)
     ])?;
-    Ok(tx.conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid()?)
 }
 
 /// Rows per multi-row `INSERT` in [`insert_many`].

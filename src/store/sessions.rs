@@ -1,6 +1,6 @@
 //! The `sessions` table: sessions started by `Login`, stored by the SHA-256 of their id.
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::sql::{OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::clock::format_timestamp;

@@ -2,7 +2,7 @@
 //! computers and branch allocations), and the failure counter and lockout it writes.
 //! Operator changes to the same tables are in [`crate::store::admin`].
 
-use rusqlite::{OptionalExtension, params};
+use crate::store::sql::{OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::clock::format_timestamp;

@@ -1,6 +1,6 @@
 //! The `wallets` table (wallet requests): the only module that writes it.
 
-use rusqlite::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, Row, params};
 
 use crate::clock::format_timestamp;
 use crate::domain::payouts::WalletStatus;
@@ -38,7 +38,7 @@ const WALLET_COLUMNS: &str =
     "w.id, w.branch_id, w.client_id, w.status, w.cellphone, w.wallet_number, w.failure_code,
      w.failure_reason, w.requested_at, w.completed_at, a.id";
 
-fn wallet_row(r: &Row<'_>) -> Result<WalletRow, rusqlite::Error> {
+fn wallet_row(r: &Row<'_>) -> Result<WalletRow, crate::store::sql::Error> {
     Ok(WalletRow {
         id: r.get(0)?,
         branch_id: r.get(1)?,
@@ -111,7 +111,7 @@ pub fn insert_request(
             requested_by,
             format_timestamp(now)
         ])?;
-    Ok(tx.conn.last_insert_rowid())
+    Ok(tx.conn.last_insert_rowid()?)
 }
 
 /// Marks a PENDING wallet request ACTIVE with the issuer's wallet number; false if it

@@ -1,0 +1,814 @@
+//! The store's SQL facade: the one place that talks to a database client crate. Every
+//! query function in `store/` runs its SQL through [`Conn`] (`execute`, `query_row`,
+//! `prepare_cached` then `execute`/`query_row`/`query_map`), binds values with
+//! [`params!`] and reads columns with [`Row::get`], so a query is written once, in a
+//! dialect both backends understand, whatever database is behind the connection.
+//!
+//! The surface mirrors rusqlite's on purpose: store code converts by changing its
+//! imports (`use crate::store::sql::{OptionalExtension, Row, params}`), not its queries.
+//! Values cross the boundary as [`Value`] (null, integer, real, text, blob: SQLite's
+//! storage classes, which the schema keeps to on every backend: money is canonical text,
+//! dates and times are text, flags are integers), so a backend needs only to map those
+//! five to its own types. Today the backend is SQLite (rusqlite, bound with its raw
+//! binding calls: no allocation per parameter, the same work rusqlite's `params!` does).
+
+use std::fmt;
+
+/// A value bound to a statement or read from a row, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// SQL NULL.
+    Null,
+    /// A 64-bit integer (row ids, counts, amounts in cents, flags).
+    Integer(i64),
+    /// A double.
+    Real(f64),
+    /// UTF-8 text.
+    Text(&'a str),
+    /// Bytes.
+    Blob(&'a [u8]),
+}
+
+/// A value read from a row, owned (dynamic reads: the store digest, test dumps). Its
+/// `Debug` spelling is the digest's row format and must not change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnedValue {
+    /// SQL NULL.
+    Null,
+    /// A 64-bit integer.
+    Integer(i64),
+    /// A double.
+    Real(f64),
+    /// UTF-8 text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+/// A Rust value that can be bound to a statement parameter.
+pub trait ToSql {
+    /// The value to bind.
+    fn to_sql(&self) -> Value<'_>;
+}
+
+macro_rules! integer_to_sql {
+    ($($t:ty),*) => {$(
+        impl ToSql for $t {
+            #[inline]
+            fn to_sql(&self) -> Value<'_> {
+                Value::Integer(i64::from(*self))
+            }
+        }
+    )*};
+}
+integer_to_sql!(i64, i32, i16, i8, u32, u16, u8, bool);
+
+impl ToSql for usize {
+    #[inline]
+    fn to_sql(&self) -> Value<'_> {
+        // Counts and limits: far below i64::MAX on any machine this runs on.
+        Value::Integer(i64::try_from(*self).unwrap_or(i64::MAX))
+    }
+}
+
+impl ToSql for u64 {
+    #[inline]
+    fn to_sql(&self) -> Value<'_> {
+        Value::Integer(i64::try_from(*self).unwrap_or(i64::MAX))
+    }
+}
+
+impl ToSql for f64 {
+    #[inline]
+    fn to_sql(&self) -> Value<'_> {
+        Value::Real(*self)
+    }
+}
+
+impl ToSql for str {
+    #[inline]
+    fn to_sql(&self) -> Value<'_> {
+        Value::Text(self)
+    }
+}
+
+impl ToSql for String {
+    #[inline]
+    fn to_sql(&self) -> Value<'_> {
+        Value::Text(self)
+    }
+}
+
+impl ToSql for [u8] {
+    #[inline]
+    fn to_sql(&self) -> Value<'_> {
+        Value::Blob(self)
+    }
+}
+
+impl ToSql for Vec<u8> {
+    #[inline]
+    fn to_sql(&self) -> Value<'_> {
+        Value::Blob(self)
+    }
+}
+
+impl<const N: usize> ToSql for [u8; N] {
+    #[inline]
+    fn to_sql(&self) -> Value<'_> {
+        Value::Blob(self)
+    }
+}
+
+impl ToSql for Value<'_> {
+    #[inline]
+    fn to_sql(&self) -> Value<'_> {
+        *self
+    }
+}
+
+impl ToSql for OwnedValue {
+    fn to_sql(&self) -> Value<'_> {
+        match self {
+            OwnedValue::Null => Value::Null,
+            OwnedValue::Integer(n) => Value::Integer(*n),
+            OwnedValue::Real(x) => Value::Real(*x),
+            OwnedValue::Text(t) => Value::Text(t),
+            OwnedValue::Blob(b) => Value::Blob(b),
+        }
+    }
+}
+
+impl<T: ToSql + ?Sized> ToSql for &T {
+    #[inline]
+    fn to_sql(&self) -> Value<'_> {
+        (**self).to_sql()
+    }
+}
+
+impl<T: ToSql> ToSql for Option<T> {
+    #[inline]
+    fn to_sql(&self) -> Value<'_> {
+        match self {
+            Some(v) => v.to_sql(),
+            None => Value::Null,
+        }
+    }
+}
+
+/// Statement parameters, in order (`?1`, `?2`, ...): what [`params!`] builds
+/// (`&[&dyn ToSql]`), an array of one type (`[client_id]`), or `[]` for none, as rusqlite
+/// takes them.
+pub trait Params {
+    /// How many.
+    fn count(&self) -> usize;
+    /// Parameter `index` (from 0).
+    fn value(&self, index: usize) -> Value<'_>;
+}
+
+impl Params for &[&dyn ToSql] {
+    #[inline]
+    fn count(&self) -> usize {
+        self.len()
+    }
+    #[inline]
+    fn value(&self, index: usize) -> Value<'_> {
+        self[index].to_sql()
+    }
+}
+
+impl Params for [&dyn ToSql; 0] {
+    #[inline]
+    fn count(&self) -> usize {
+        0
+    }
+    fn value(&self, index: usize) -> Value<'_> {
+        self[index].to_sql()
+    }
+}
+
+macro_rules! array_params {
+    ($($n:literal),*) => {$(
+        impl<T: ToSql> Params for [T; $n] {
+            #[inline]
+            fn count(&self) -> usize {
+                $n
+            }
+            #[inline]
+            fn value(&self, index: usize) -> Value<'_> {
+                self[index].to_sql()
+            }
+        }
+    )*};
+}
+array_params!(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+
+/// Binds statement parameters in order: `params![client_id, number]`, or `params![]`
+/// for none. The facade's `rusqlite::params!`.
+macro_rules! params {
+    () => {
+        &[] as &[&dyn $crate::store::sql::ToSql]
+    };
+    ($($param:expr),+ $(,)?) => {
+        &[$(&$param as &dyn $crate::store::sql::ToSql),+] as &[&dyn $crate::store::sql::ToSql]
+    };
+}
+pub(crate) use params;
+
+/// A Rust value that can be read from a column.
+pub trait FromSql: Sized {
+    /// Converts a column value; `Err` names what was expected.
+    ///
+    /// # Errors
+    ///
+    /// The value has another type.
+    fn from_sql(value: Value<'_>) -> Result<Self, &'static str>;
+}
+
+impl FromSql for i64 {
+    #[inline]
+    fn from_sql(value: Value<'_>) -> Result<Self, &'static str> {
+        match value {
+            Value::Integer(n) => Ok(n),
+            _ => Err("an integer"),
+        }
+    }
+}
+
+macro_rules! narrow_from_sql {
+    ($($t:ty),*) => {$(
+        impl FromSql for $t {
+            #[inline]
+            fn from_sql(value: Value<'_>) -> Result<Self, &'static str> {
+                match value {
+                    Value::Integer(n) => <$t>::try_from(n).map_err(|_| "an integer in range"),
+                    _ => Err("an integer"),
+                }
+            }
+        }
+    )*};
+}
+narrow_from_sql!(i32, i16, u32, u16, u8, u64, usize);
+
+impl FromSql for bool {
+    #[inline]
+    fn from_sql(value: Value<'_>) -> Result<Self, &'static str> {
+        match value {
+            Value::Integer(n) => Ok(n != 0),
+            _ => Err("an integer flag"),
+        }
+    }
+}
+
+impl FromSql for f64 {
+    #[inline]
+    fn from_sql(value: Value<'_>) -> Result<Self, &'static str> {
+        match value {
+            Value::Real(x) => Ok(x),
+            // SQLite stores a whole REAL as an integer when the column allows it.
+            Value::Integer(n) => Ok(n as f64),
+            _ => Err("a real"),
+        }
+    }
+}
+
+impl FromSql for String {
+    #[inline]
+    fn from_sql(value: Value<'_>) -> Result<Self, &'static str> {
+        match value {
+            Value::Text(t) => Ok(t.to_owned()),
+            _ => Err("text"),
+        }
+    }
+}
+
+impl FromSql for Vec<u8> {
+    #[inline]
+    fn from_sql(value: Value<'_>) -> Result<Self, &'static str> {
+        match value {
+            Value::Blob(b) => Ok(b.to_vec()),
+            _ => Err("a blob"),
+        }
+    }
+}
+
+impl FromSql for OwnedValue {
+    fn from_sql(value: Value<'_>) -> Result<Self, &'static str> {
+        Ok(match value {
+            Value::Null => OwnedValue::Null,
+            Value::Integer(n) => OwnedValue::Integer(n),
+            Value::Real(x) => OwnedValue::Real(x),
+            Value::Text(t) => OwnedValue::Text(t.to_owned()),
+            Value::Blob(b) => OwnedValue::Blob(b.to_vec()),
+        })
+    }
+}
+
+impl<T: FromSql> FromSql for Option<T> {
+    #[inline]
+    fn from_sql(value: Value<'_>) -> Result<Self, &'static str> {
+        match value {
+            Value::Null => Ok(None),
+            v => T::from_sql(v).map(Some),
+        }
+    }
+}
+
+/// A failure of the database or of reading what it holds. None of this text ever
+/// reaches the wire.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite failed.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    /// `query_row` found no row (see [`OptionalExtension::optional`]).
+    #[error("the query returned no rows")]
+    NoRows,
+    /// A column held a value the reader cannot take.
+    #[error("column {column}: expected {expected}, found {found}")]
+    Conversion {
+        /// The column index.
+        column: usize,
+        /// What the reader wanted.
+        expected: &'static str,
+        /// What the column held (a type, or the offending text).
+        found: String,
+    },
+    /// A guarded UPDATE changed another number of rows than the one expected (the row
+    /// was not in the state the caller required).
+    #[error("the statement changed {0} rows")]
+    ChangedRows(usize),
+    /// The query expected parameters it was not given (a programming error).
+    #[error("the statement takes {expected} parameters, {given} given")]
+    ParameterCount {
+        /// Parameters in the SQL text.
+        expected: usize,
+        /// Parameters bound.
+        given: usize,
+    },
+}
+
+impl Error {
+    /// A stored value the domain cannot read (an unknown enumeration spelling, a
+    /// malformed date).
+    pub fn conversion(column: usize, expected: &'static str, found: impl fmt::Display) -> Error {
+        Error::Conversion {
+            column,
+            expected,
+            found: found.to_string(),
+        }
+    }
+
+    /// Whether the database was only busy (locked by another connection past the busy
+    /// timeout): worth retrying, not a failure of the server.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            Error::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// Results of the facade.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// `query_row(..).optional()`: no row is `None`, as rusqlite's extension of that name.
+pub trait OptionalExtension<T> {
+    /// `Ok(None)` for [`Error::NoRows`].
+    ///
+    /// # Errors
+    ///
+    /// Every other error.
+    fn optional(self) -> Result<Option<T>>;
+}
+
+impl<T> OptionalExtension<T> for Result<T> {
+    #[inline]
+    fn optional(self) -> Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NoRows) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// One database connection of the store.
+pub struct Conn {
+    inner: ConnInner,
+}
+
+enum ConnInner {
+    Sqlite(rusqlite::Connection),
+}
+
+impl fmt::Debug for Conn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner {
+            ConnInner::Sqlite(_) => f.write_str("Conn(sqlite)"),
+        }
+    }
+}
+
+impl Conn {
+    /// A SQLite connection, already configured.
+    pub(crate) fn sqlite(conn: rusqlite::Connection) -> Conn {
+        Conn {
+            inner: ConnInner::Sqlite(conn),
+        }
+    }
+
+    /// The SQLite connection, for the backend's own plumbing (pragmas, hooks,
+    /// transactions of the writer thread).
+    pub(crate) fn as_sqlite(&self) -> &rusqlite::Connection {
+        match &self.inner {
+            ConnInner::Sqlite(c) => c,
+        }
+    }
+
+    /// A statement from the connection's cache (prepared once, then reused): for every
+    /// query a request runs.
+    ///
+    /// # Errors
+    ///
+    /// The SQL does not prepare.
+    #[inline]
+    pub fn prepare_cached(&self, sql: &str) -> Result<Statement<'_>> {
+        match &self.inner {
+            ConnInner::Sqlite(c) => Ok(Statement {
+                inner: StatementInner::SqliteCached(c.prepare_cached(sql)?),
+            }),
+        }
+    }
+
+    /// A statement prepared for this use only: for SQL built at run time or run once.
+    ///
+    /// # Errors
+    ///
+    /// The SQL does not prepare.
+    pub fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
+        match &self.inner {
+            ConnInner::Sqlite(c) => Ok(Statement {
+                inner: StatementInner::Sqlite(c.prepare(sql)?),
+            }),
+        }
+    }
+
+    /// Prepares (uncached) and runs one statement; returns the rows it changed.
+    ///
+    /// # Errors
+    ///
+    /// The database.
+    pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
+        self.prepare(sql)?.execute(params)
+    }
+
+    /// Prepares (uncached) and runs one query; `f` reads its first row.
+    ///
+    /// # Errors
+    ///
+    /// The database, [`Error::NoRows`], or what `f` returns.
+    pub fn query_row<T, P: Params, F>(&self, sql: &str, params: P, f: F) -> Result<T>
+    where
+        F: FnOnce(&Row<'_>) -> Result<T>,
+    {
+        self.prepare(sql)?.query_row(params, f)
+    }
+
+    /// Runs a script of statements without parameters (fixture seeds, tests).
+    ///
+    /// # Errors
+    ///
+    /// The database.
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        match &self.inner {
+            ConnInner::Sqlite(c) => Ok(c.execute_batch(sql)?),
+        }
+    }
+
+    /// The row id the connection's last INSERT gave its new row.
+    ///
+    /// # Errors
+    ///
+    /// The database.
+    #[inline]
+    pub fn last_insert_rowid(&self) -> Result<i64> {
+        match &self.inner {
+            ConnInner::Sqlite(c) => Ok(c.last_insert_rowid()),
+        }
+    }
+
+    /// The names of the store's tables (sorted), for whole-store inspection.
+    ///
+    /// # Errors
+    ///
+    /// The database.
+    pub fn table_names(&self) -> Result<Vec<String>> {
+        let sql = match &self.inner {
+            ConnInner::Sqlite(_) => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+        };
+        self.prepare(sql)?
+            .query_map(params![], |r| r.get(0))?
+            .collect()
+    }
+}
+
+/// A prepared statement: run it with [`Statement::execute`], [`Statement::query_row`]
+/// or [`Statement::query_map`].
+pub struct Statement<'c> {
+    inner: StatementInner<'c>,
+}
+
+enum StatementInner<'c> {
+    SqliteCached(rusqlite::CachedStatement<'c>),
+    Sqlite(rusqlite::Statement<'c>),
+}
+
+/// A parameter value as rusqlite binds it, without copying.
+struct SqliteValue<'a>(Value<'a>);
+
+impl rusqlite::ToSql for SqliteValue<'_> {
+    #[inline]
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Null => ValueRef::Null,
+            Value::Integer(n) => ValueRef::Integer(n),
+            Value::Real(x) => ValueRef::Real(x),
+            Value::Text(t) => ValueRef::Text(t.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
+impl<'c> Statement<'c> {
+    #[inline]
+    fn sqlite(&mut self) -> &mut rusqlite::Statement<'c> {
+        match &mut self.inner {
+            StatementInner::SqliteCached(s) => s,
+            StatementInner::Sqlite(s) => s,
+        }
+    }
+
+    #[inline]
+    fn bind_sqlite<P: Params>(&mut self, params: P) -> Result<&mut rusqlite::Statement<'c>> {
+        let s = self.sqlite();
+        let expected = s.parameter_count();
+        let given = params.count();
+        if given != expected {
+            return Err(Error::ParameterCount { expected, given });
+        }
+        for i in 0..given {
+            s.raw_bind_parameter(i + 1, SqliteValue(params.value(i)))?;
+        }
+        Ok(s)
+    }
+
+    /// How many columns a row of this statement has.
+    pub fn column_count(&mut self) -> usize {
+        self.sqlite().column_count()
+    }
+
+    /// Runs the statement; returns the rows it changed.
+    ///
+    /// # Errors
+    ///
+    /// The database (a statement that returns rows is an error: use `query_row`).
+    #[inline]
+    pub fn execute<P: Params>(&mut self, params: P) -> Result<usize> {
+        Ok(self.bind_sqlite(params)?.raw_execute()?)
+    }
+
+    /// Runs the query; `f` reads its first row.
+    ///
+    /// # Errors
+    ///
+    /// The database, [`Error::NoRows`], or what `f` returns.
+    #[inline]
+    pub fn query_row<T, P: Params, F>(&mut self, params: P, f: F) -> Result<T>
+    where
+        F: FnOnce(&Row<'_>) -> Result<T>,
+    {
+        let s = self.bind_sqlite(params)?;
+        let mut rows = s.raw_query();
+        match rows.next()? {
+            Some(row) => f(&Row {
+                inner: RowInner::Sqlite(row),
+            }),
+            None => Err(Error::NoRows),
+        }
+    }
+
+    /// Runs the query; every row, read by `f`, in order.
+    ///
+    /// # Errors
+    ///
+    /// The database failing to start the query (each row may fail on its own).
+    #[inline]
+    pub fn query_map<T, P: Params, F>(&mut self, params: P, f: F) -> Result<MappedRows<'_, F>>
+    where
+        F: FnMut(&Row<'_>) -> Result<T>,
+    {
+        let s = self.bind_sqlite(params)?;
+        Ok(MappedRows {
+            rows: RowsInner::Sqlite(s.raw_query()),
+            map: f,
+        })
+    }
+}
+
+/// The rows of [`Statement::query_map`], each read by its function.
+pub struct MappedRows<'s, F> {
+    rows: RowsInner<'s>,
+    map: F,
+}
+
+enum RowsInner<'s> {
+    Sqlite(rusqlite::Rows<'s>),
+}
+
+impl<T, F> Iterator for MappedRows<'_, F>
+where
+    F: FnMut(&Row<'_>) -> Result<T>,
+{
+    type Item = Result<T>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Result<T>> {
+        match &mut self.rows {
+            RowsInner::Sqlite(rows) => match rows.next() {
+                Ok(Some(row)) => Some((self.map)(&Row {
+                    inner: RowInner::Sqlite(row),
+                })),
+                Ok(None) => None,
+                Err(e) => Some(Err(e.into())),
+            },
+        }
+    }
+}
+
+/// One row of a query's answer.
+pub struct Row<'r> {
+    inner: RowInner<'r>,
+}
+
+enum RowInner<'r> {
+    Sqlite(&'r rusqlite::Row<'r>),
+}
+
+impl Row<'_> {
+    /// The value of column `index` (from 0), borrowed.
+    ///
+    /// # Errors
+    ///
+    /// No such column.
+    #[inline]
+    pub fn value(&self, index: usize) -> Result<Value<'_>> {
+        use rusqlite::types::ValueRef;
+        match &self.inner {
+            RowInner::Sqlite(r) => Ok(match r.get_ref(index)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(n) => Value::Integer(n),
+                ValueRef::Real(x) => Value::Real(x),
+                ValueRef::Text(t) => Value::Text(
+                    std::str::from_utf8(t)
+                        .map_err(|_| Error::conversion(index, "UTF-8 text", "invalid UTF-8"))?,
+                ),
+                ValueRef::Blob(b) => Value::Blob(b),
+            }),
+        }
+    }
+
+    /// Column `index` (from 0), converted.
+    ///
+    /// # Errors
+    ///
+    /// No such column, or a value of another type.
+    #[inline]
+    pub fn get<T: FromSql>(&self, index: usize) -> Result<T> {
+        let value = self.value(index)?;
+        T::from_sql(value).map_err(|expected| Error::conversion(index, expected, kind(value)))
+    }
+
+    /// A text column without copying it.
+    ///
+    /// # Errors
+    ///
+    /// No such column, or not text.
+    #[inline]
+    pub fn get_str(&self, index: usize) -> Result<&str> {
+        match self.value(index)? {
+            Value::Text(t) => Ok(t),
+            other => Err(Error::conversion(index, "text", kind(other))),
+        }
+    }
+
+    /// How many columns the row has.
+    pub fn column_count(&self) -> usize {
+        match &self.inner {
+            RowInner::Sqlite(r) => r.as_ref().column_count(),
+        }
+    }
+}
+
+/// The type of a value, for error text (never its content: it may be personal data).
+fn kind(value: Value<'_>) -> &'static str {
+    match value {
+        Value::Null => "NULL",
+        Value::Integer(_) => "an integer",
+        Value::Real(_) => "a real",
+        Value::Text(_) => "text",
+        Value::Blob(_) => "a blob",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn() -> Conn {
+        let c = Conn::sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        c.execute_batch(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, s TEXT, b BLOB, x REAL)",
+        )
+        .unwrap();
+        c
+    }
+
+    #[test]
+    fn values_round_trip_through_every_kind() {
+        let c = conn();
+        let text = String::from("héllo");
+        let none: Option<i64> = None;
+        c.prepare_cached("INSERT INTO t (n, s, b, x) VALUES (?1, ?2, ?3, ?4)")
+            .unwrap()
+            .execute(params![7i64, text, vec![1u8, 2], 1.5f64])
+            .unwrap();
+        c.prepare_cached("INSERT INTO t (n, s, b, x) VALUES (?1, ?2, ?3, ?4)")
+            .unwrap()
+            .execute(params![none, Some("x"), none, none])
+            .unwrap();
+        assert_eq!(c.last_insert_rowid().unwrap(), 2);
+        let (n, s, b, x): (i64, String, Vec<u8>, f64) = c
+            .query_row("SELECT n, s, b, x FROM t WHERE id = ?1", params![1], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap();
+        assert_eq!((n, s.as_str(), b, x), (7, "héllo", vec![1, 2], 1.5));
+        let (n, s): (Option<i64>, Option<String>) = c
+            .query_row("SELECT n, s FROM t WHERE id = 2", params![], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((n, s.as_deref()), (None, Some("x")));
+        let all: Vec<OwnedValue> = c
+            .prepare("SELECT s FROM t ORDER BY id")
+            .unwrap()
+            .query_map(params![], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(
+            format!("{all:?}"),
+            r#"[Text("héllo"), Text("x")]"#,
+            "the digest's row spelling"
+        );
+    }
+
+    #[test]
+    fn no_row_is_optional_and_mismatches_are_errors() {
+        let c = conn();
+        let missing = c
+            .query_row("SELECT n FROM t WHERE id = ?1", params![9], |r| {
+                r.get::<i64>(0)
+            })
+            .optional()
+            .unwrap();
+        assert_eq!(missing, None);
+        c.execute("INSERT INTO t (n, s) VALUES (1, 'a')", params![])
+            .unwrap();
+        let wrong = c.query_row("SELECT s FROM t", params![], |r| r.get::<i64>(0));
+        assert!(matches!(
+            wrong,
+            Err(Error::Conversion {
+                column: 0,
+                expected: "an integer",
+                ..
+            })
+        ));
+        let count = c.execute("UPDATE t SET n = ?1", params![1, 2]);
+        assert!(matches!(
+            count,
+            Err(Error::ParameterCount {
+                expected: 1,
+                given: 2
+            })
+        ));
+        assert_eq!(c.table_names().unwrap(), vec!["t".to_string()]);
+    }
+}
