@@ -6,7 +6,7 @@
 //! Rules live in `domain::collection` and `engine::collections`; this module only reads
 //! and writes.
 
-use crate::store::sql::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, OwnedValue, Row, ToSql, params};
 use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
 
@@ -442,16 +442,16 @@ pub fn move_instalment(
     // Only the columns this change sets are named, so SQLite leaves the indexes of the
     // others alone (a presentment does not touch the reversal-check index).
     let mut sets = vec!["status = ?4"];
-    let mut values: Vec<rusqlite::types::Value> = vec![
-        note_id.into(),
-        i64::from(number).into(),
-        from.as_str().to_string().into(),
-        to.as_str().to_string().into(),
+    let mut values: Vec<OwnedValue> = vec![
+        OwnedValue::Integer(note_id),
+        OwnedValue::Integer(i64::from(number)),
+        OwnedValue::Text(from.as_str().to_string()),
+        OwnedValue::Text(to.as_str().to_string()),
     ];
     let mut set = |sql: &'static str, value: Option<String>| {
         if let Some(value) = value {
             sets.push(sql);
-            values.push(value.into());
+            values.push(OwnedValue::Text(value));
         }
     };
     set("presented_on = ?", change.presented_on.map(format_date));
@@ -472,7 +472,13 @@ pub fn move_instalment(
              WHERE promissory_id = ?1 AND instalment_number = ?2 AND status = ?3",
             sets.join(", ")
         ))?
-        .execute(rusqlite::params_from_iter(values))?;
+        .execute(
+            values
+                .iter()
+                .map(|v| v as &dyn ToSql)
+                .collect::<Vec<_>>()
+                .as_slice(),
+        )?;
     Ok(changed == 1)
 }
 

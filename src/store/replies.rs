@@ -4,7 +4,7 @@
 //! writer inside the write lock, so it increases strictly in commit order and a reader
 //! paging with `sequence > NextSequence` never misses or repeats one.
 
-use crate::store::sql::params;
+use crate::store::sql::{OwnedValue, ToSql, params};
 use crate::store::{DbError, Tx};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -99,8 +99,8 @@ pub fn insert(tx: &Tx<'_>, reply: &NewReply<'_>) -> Result<i64, DbError> {
 const CHUNK: usize = 50;
 
 /// The columns of one reply, bound as [`insert`] binds them.
-fn bind_reply(reply: &NewReply<'_>) -> [rusqlite::types::Value; 13] {
-    use rusqlite::types::Value;
+fn bind_reply(reply: &NewReply<'_>) -> [OwnedValue; 13] {
+    use OwnedValue as Value;
     let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.to_string()));
     let int = |i: Option<i64>| i.map_or(Value::Null, Value::Integer);
     [
@@ -143,8 +143,9 @@ pub fn insert_many(tx: &Tx<'_>, replies: &[NewReply<'_>]) -> Result<(), DbError>
         );
         let mut statement = tx.conn.prepare_cached(&sql)?;
         for chunk in &mut chunks {
-            let values: Vec<rusqlite::types::Value> = chunk.iter().flat_map(bind_reply).collect();
-            statement.execute(rusqlite::params_from_iter(values))?;
+            let values: Vec<OwnedValue> = chunk.iter().flat_map(bind_reply).collect();
+            let bound: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
+            statement.execute(bound.as_slice())?;
         }
     }
     for reply in chunks.remainder() {
@@ -226,8 +227,9 @@ mod tests {
 
     #[test]
     fn insert_many_appends_in_order_exactly_as_insert_does() {
-        let mut db = rusqlite::Connection::open_in_memory().unwrap();
-        store::migrate(&mut db).unwrap();
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        store::migrate(&mut c).unwrap();
+        let db = store::sql::Conn::sqlite(c);
         db.execute_batch(
             "INSERT INTO organisations (id, code, name, created_at) VALUES (1, 'O', 'O', '2026-01-01T00:00:00Z');
              INSERT INTO branches (id, organisation_id, code, name, created_at)
