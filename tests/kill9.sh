@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # kill -9 in the middle of a month of collections loses nothing and presents nothing twice.
 #
-# Seeds a portfolio (NOTES notes on NAEDO, EFT and SOCIAL_GRANT_EFT, three weekly
-# instalments each, action dates over January 2027, debtor accounts that make the simulated
+# Seeds a portfolio (NOTES notes on NAEDO with TrackingDays 4, EFT and SOCIAL_GRANT_EFT
+# untracked, as CreatePromissory requires; three weekly instalments each, action dates over January 2027, debtor accounts that make the simulated
 # bank collect, track then collect, leave unpaid (12), track to the end (02) and dispute then
 # reverse) straight into SQLite, copies the database, and runs `allps-ws process --until`
 # over the month twice:
@@ -71,11 +71,12 @@ INSERT INTO promissory_notes (id, branch_id, client_id, contract_reference, paym
            '470010', 'capitec', 'Capitec Bank',
            printf('1234567%s', (SELECT suffix FROM rules WHERE r = (i / 3) % 5)), 'SAVINGS', 1,
            printf('%d.00', 100 + i % 50), 3, 'WEEKLY', (SELECT d FROM days WHERE k = 1 + i % 10),
-           4, 1, 0, 1, '2026-12-01T00:00:00Z', '2026-12-01T00:10:00Z' FROM n;
+           CASE i % 3 WHEN 0 THEN 4 ELSE 0 END, 1, 0, 1, '2026-12-01T00:00:00Z',
+           '2026-12-01T00:10:00Z' FROM n;
 WITH k(j) AS (VALUES (0), (1), (2))
 INSERT INTO instalments (promissory_id, instalment_number, action_date, amount, tracking_days, status)
     SELECT n.id, 1 + k.j, (SELECT d FROM days WHERE days.k = 1 + n.id % 10 + 5 * k.j),
-           n.instalment_amount, 4, 'PENDING'
+           n.instalment_amount, n.tracking_days, 'PENDING'
     FROM promissory_notes n, k;
 -- One sweep per (action date, stream) (subject: Julian day; part: the stream's position).
 INSERT INTO jobs (kind, subject_id, part_number, status, due_at, created_at)
@@ -160,9 +161,10 @@ check "an instalment not where its debtor account's rule puts it" "
     FROM instalments i JOIN promissory_notes n ON n.id = i.promissory_id
     WHERE NOT CASE substr(n.account_number, -3)
         WHEN '000' THEN i.status = 'COLLECTED' AND attempts = 1
-        WHEN '703' THEN i.status = 'COLLECTED' AND attempts = 4
+        WHEN '703' THEN CASE i.tracking_days WHEN 0 THEN i.status = 'UNPAID' AND attempts = 1
+                                             ELSE i.status = 'COLLECTED' AND attempts = 4 END
         WHEN '812' THEN i.status = 'UNPAID' AND attempts = 1
-        WHEN '802' THEN i.status = 'UNPAID' AND attempts = 5
+        WHEN '802' THEN i.status = 'UNPAID' AND attempts = 1 + i.tracking_days
         WHEN '605' THEN i.status = 'REVERSED' AND attempts = 1
     END"
 check "a note COMPLETED unless every instalment is COLLECTED (or the reverse)" "

@@ -71,6 +71,8 @@ done
 [ -n "$url" ] || { echo "peers: the server did not start within 30 s" >&2; cat "$work/server.log" >&2; exit 1; }
 echo "peers: server at $url (log: server.log, database: fresh)"
 export ALLPS_URL=$url
+# The collection checks step the engine with `process --until` on the server's database.
+export ALLPS_BIN=$bin ALLPS_DB=$work/peers.db
 
 # ---------------------------------------------------------------- the suites
 java_classpath() {
