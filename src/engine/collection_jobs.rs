@@ -554,7 +554,14 @@ fn record_work(
                     }
                 }
             }
-            if full {
+            // Rows added for this instant while the batch ran (another processor's
+            // transaction, whose queueing found this job RUNNING) keep it going.
+            let more = full
+                || match batch_instant(job) {
+                    Some(instant) => !collections::answers_due(tx, instant, 1)?.is_empty(),
+                    None => false,
+                };
+            if more {
                 jobs::reschedule(tx, job, at, "answered a batch")?;
             } else {
                 jobs::finish(tx, job, at, "every answer applied")?;
@@ -630,7 +637,7 @@ fn record_work(
             if let Some(e) = unavailable {
                 tally.retries += 1;
                 jobs::retry(tx, job, at + config.backoff(job.attempts), &e.to_string())?;
-            } else if full {
+            } else if full || !collections::reversal_checks_due(tx, instant, 1)?.is_empty() {
                 jobs::reschedule(tx, job, at, "checked a batch")?;
             } else {
                 jobs::finish(tx, job, at, "every check made")?;
@@ -704,7 +711,15 @@ fn record_work(
             if let Some(e) = unavailable {
                 tally.retries += 1;
                 jobs::retry(tx, job, at + config.backoff(job.attempts), &e.to_string())?;
-            } else if full {
+            } else if full
+                || match collections::sweep_of(job.subject_id, job.part_number) {
+                    // Instalments queued for this date while the batch ran keep it going.
+                    Some((stream, date)) => {
+                        !collections::due_batch(tx, stream, date, 1)?.is_empty()
+                    }
+                    None => false,
+                }
+            {
                 jobs::reschedule(tx, job, at, "presented a batch")?;
             } else {
                 jobs::finish(tx, job, at, "every instalment presented")?;
