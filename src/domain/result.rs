@@ -126,14 +126,14 @@ result_codes! {
     ClientIdMismatch = 338, "CLIENT_ID_MISMATCH", "the client's date of birth or gender disagrees with its SA ID number";
     PinMailerNotAllowed = 339, "PIN_MAILER_NOT_ALLOWED", "a PinMailerNumber was given for an EMV card (EMV cards have none)";
     CardWalletTypeMismatch = 340, "CARD_WALLET_TYPE_MISMATCH", "the card's technology (EMV or magstripe) differs from the wallet's earlier card; a new wallet is needed";
-    CardReplaced = 341, "CARD_REPLACED", "the card was replaced by a later card on the wallet";
+    CardReplaced = 341, "CARD_REPLACED", "the card was replaced by a later card on the client's wallet: its receipt no longer prints (the card is released and may be assigned again)";
     EmployerCodeConflict = 400, "EMPLOYER_CODE_CONFLICT", "the EmployerCode exists in the branch with other details";
     ClientNumberConflict = 401, "CLIENT_NUMBER_CONFLICT", "the ClientNumber exists in the branch with other details";
     IdNumberInUse = 402, "ID_NUMBER_IN_USE", "another client in the branch has this ID number";
     ContractReferenceConflict = 410, "CONTRACT_REFERENCE_CONFLICT", "the ContractReference is used in the branch by a note with other details";
     PaymentReferenceConflict = 420, "PAYMENT_REFERENCE_CONFLICT", "the PaymentReference exists in the branch with other content";
     CellphoneInUse = 421, "CELLPHONE_IN_USE", "another client in the branch has the client's cellphone number";
-    CardAssignedElsewhere = 422, "CARD_ASSIGNED_ELSEWHERE", "the card is assigned to another wallet";
+    CardAssignedElsewhere = 422, "CARD_ASSIGNED_ELSEWHERE", "the card is held by another wallet, of this organisation or another (one answer: it never says where)";
     CardPinMailerConflict = 423, "CARD_PIN_MAILER_CONFLICT", "the card is assigned to this wallet with another PinMailerNumber";
     NotAvailable = 500, "NOT_AVAILABLE", "the operation is not available on this server yet";
 }

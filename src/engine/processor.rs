@@ -486,7 +486,8 @@ fn load(tx: &Tx<'_>, job: &ClaimedJob) -> Result<Input, DbError> {
         };
         return Ok(Input::Wallet {
             request: WalletRequest {
-                request_id: wallet.id,
+                organisation_id: wallet.organisation_id,
+                request_id: wallet.number,
                 attempt: job.attempts,
                 branch_code,
                 cellphone: wallet.cellphone,
@@ -715,12 +716,12 @@ fn record(
         (Input::Broken(why), _) => give_up(tx, job, &why),
         (
             Input::Wallet {
-                request,
                 branch_id,
                 client_id,
+                ..
             },
             Answer::Wallet(result),
-        ) => record_wallet(tx, job, &request, branch_id, client_id, result, config),
+        ) => record_wallet(tx, job, branch_id, client_id, result, config),
         (Input::Credit { part, .. }, Answer::Submitted(Ok(()))) => {
             record_submitted(tx, job, &part, config)
         }
@@ -764,11 +765,11 @@ fn give_up(tx: &Tx<'_>, job: &ClaimedJob, why: &str) -> Result<Step, DbError> {
 
 /// `WALLET_CREATE`: the issuer created the wallet (it becomes ACTIVE with its wallet
 /// account), refused it, or did not answer (retry, or fail the wallet after the last
-/// attempt).
+/// attempt). The job's subject is the wallet's row id (the request carries the
+/// organisation's WalletRequestId, which is not).
 fn record_wallet(
     tx: &Tx<'_>,
     job: &ClaimedJob,
-    request: &WalletRequest,
     branch_id: i64,
     client_id: i64,
     result: Result<WalletOutcome, GatewayUnavailable>,
@@ -777,14 +778,14 @@ fn record_wallet(
     let at = job.due_at;
     match result {
         Ok(WalletOutcome::Created { wallet_number }) => {
-            let activated = wallets::activate(tx, request.request_id, &wallet_number, at)?;
+            let activated = wallets::activate(tx, job.subject_id, &wallet_number, at)?;
             if activated {
                 accounts::insert_wallet_account(
                     tx,
                     branch_id,
                     client_id,
                     &wallet_number,
-                    request.request_id,
+                    job.subject_id,
                     at,
                 )?;
                 replies::insert(
@@ -800,15 +801,7 @@ fn record_wallet(
             Ok(changed(activated, Step::WalletCreated))
         }
         Ok(WalletOutcome::Refused { code, reason }) => {
-            let failed = fail_wallet(
-                tx,
-                request.request_id,
-                branch_id,
-                client_id,
-                &code,
-                &reason,
-                at,
-            )?;
+            let failed = fail_wallet(tx, job.subject_id, branch_id, client_id, &code, &reason, at)?;
             jobs::finish(tx, job, at, &format!("wallet refused: {code}"))?;
             Ok(changed(failed, Step::WalletFailed))
         }
@@ -819,7 +812,7 @@ fn record_wallet(
             );
             let failed = fail_wallet(
                 tx,
-                request.request_id,
+                job.subject_id,
                 branch_id,
                 client_id,
                 "ISSUER",

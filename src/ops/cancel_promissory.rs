@@ -58,7 +58,7 @@ impl Operation for CancelPromissory {
                     "PromissoryNumber",
                     format!(
                         "promissory note {} is COMPLETED: every instalment was collected",
-                        promissory_number(note.id)
+                        promissory_number(note.number)
                     ),
                 )
                 .into());
@@ -72,7 +72,7 @@ impl Operation for CancelPromissory {
                     ctx.principal.user_id,
                 )?;
                 tracing::info!(
-                    promissory = %promissory_number(note.id),
+                    promissory = %promissory_number(note.number),
                     instalments_stopped = stopped,
                     "promissory note cancelled"
                 );

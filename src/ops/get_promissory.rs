@@ -73,7 +73,7 @@ impl Operation for GetPromissory {
 
     fn encode(response: &GetPromissoryResponse, w: &mut XmlWriter) {
         let n = &response.note;
-        let number = promissory_number(n.id);
+        let number = promissory_number(n.number);
         w.open("Promissory");
         w.leaf("PromissoryNumber", &number);
         w.leaf("ClientNumber", &n.client_number);

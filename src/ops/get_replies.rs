@@ -87,13 +87,13 @@ impl Operation for GetReplies {
             w.leaf("ReplyType", &r.reply_type);
             w.leaf("OccurredAt", &r.occurred_at);
             w.opt_leaf("ClientNumber", r.client_number.as_deref());
-            if let Some(id) = r.promissory_id {
+            if let Some(id) = r.promissory_number {
                 w.leaf("PromissoryNumber", &promissory_number(id));
             }
             if let Some(n) = r.instalment_number {
                 w.leaf_display("InstalmentNumber", n);
             }
-            if let Some(id) = r.payment_id {
+            if let Some(id) = r.payment_number {
                 w.leaf("PaymentNumber", &payment_number(id));
             }
             if let Some(n) = r.part_number {

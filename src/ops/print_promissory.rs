@@ -67,7 +67,7 @@ impl Operation for PrintPromissory {
                 "PromissoryNumber",
                 format!(
                     "promissory note {} is {status}: only ACTIVE, PENDING and CANCELLED notes print",
-                    promissory_number(note.id)
+                    promissory_number(note.number)
                 ),
             )
             .into());
@@ -124,7 +124,7 @@ struct Paper<'a> {
 
 impl Paper<'_> {
     fn number(&self) -> String {
-        promissory_number(self.note.id)
+        promissory_number(self.note.number)
     }
 
     fn payer(&self) -> String {
@@ -151,7 +151,7 @@ impl Paper<'_> {
             ("Date of birth".to_string(), c.date_of_birth.clone()),
             (
                 "Client number".to_string(),
-                format!("{} (Allps {})", c.client_number, allps_client_number(c.id)),
+                format!("{} (Allps {})", c.client_number, allps_client_number(c.number)),
             ),
         ];
         if let Some(cell) = &c.cellphone {

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod cards;
 pub mod clients;
 pub mod collections;
+pub mod counters;
 pub mod employers;
 pub mod holidays;
 pub mod inspect;
@@ -50,6 +51,10 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0005_lender.sql"),
     include_str!("schema/0006_holidays.sql"),
     include_str!("schema/0007_collections.sql"),
+    concat!(
+        include_str!("schema/0008_tenants.sql"),
+        include_str!("schema/counters_sync.sql")
+    ),
     include_str!("schema/0010_collection_batches.sql"),
 ];
 

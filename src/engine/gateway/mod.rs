@@ -26,7 +26,9 @@ use crate::domain::promissory::NoteStream;
 /// A wallet to create at the issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalletRequest {
-    /// The WalletRequestId: the issuer's idempotency key.
+    /// The organisation's row id; with `request_id`, the issuer's idempotency key.
+    pub organisation_id: i64,
+    /// The WalletRequestId (counts within the organisation).
     pub request_id: i64,
     /// Which attempt this is (1 for the first call).
     pub attempt: u32,
@@ -68,7 +70,8 @@ pub enum WalletOutcome {
 /// One account part of a credit payment as the bank sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreditInstruction {
-    /// The PaymentNumber (`CP00000001`).
+    /// `CP` + the payment's row id (`CP00000001`): unique across organisations, so the
+    /// bank's idempotency key (the caller's PaymentNumber counts within its organisation).
     pub payment_number: String,
     /// The part's number within the payment.
     pub part_number: i64,
@@ -124,7 +127,9 @@ pub enum AttemptKind {
 /// (PromissoryNumber, instalment, attempt) triple is the far end's idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CollectionItem {
-    /// The PromissoryNumber (`PN00000001`).
+    /// `PN` + the note's row id (`PN00000001`): unique across organisations, so part of
+    /// the far end's idempotency key (the caller's PromissoryNumber counts within its
+    /// organisation).
     pub promissory_number: String,
     /// The instalment's number within the note.
     pub instalment_number: u32,

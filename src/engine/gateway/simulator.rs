@@ -149,7 +149,7 @@ impl Gateway for Simulator {
             ));
         }
         Ok(WalletOutcome::Created {
-            wallet_number: wallet_number(request.request_id),
+            wallet_number: wallet_number(request.organisation_id, request.request_id),
         })
     }
 
@@ -244,6 +244,7 @@ mod tests {
 
     fn wallet(cell: &str, attempt: u32) -> WalletRequest {
         WalletRequest {
+            organisation_id: 1,
             request_id: 7,
             attempt,
             branch_code: "BR001".into(),
@@ -277,7 +278,7 @@ mod tests {
         assert_eq!(
             sim.create_wallet(&wallet("0821234567", 1)).unwrap(),
             WalletOutcome::Created {
-                wallet_number: "W0000000007".into()
+                wallet_number: "W0010000007".into()
             }
         );
         assert!(matches!(

@@ -43,8 +43,8 @@ pub fn require_note(ctx: &Ctx<'_>, number: &str) -> Result<NoteRow, OpError> {
             ),
         ))
     };
-    let id = parse_promissory_number(&number).ok_or_else(not_found)?;
-    promissory::find_note(ctx.tx, ctx.principal.branch_id, id)?.ok_or_else(not_found)
+    let digits = parse_promissory_number(&number).ok_or_else(not_found)?;
+    promissory::note_by_number(ctx.tx, ctx.principal.branch_id, digits)?.ok_or_else(not_found)
 }
 
 /// Writes the children of an `InstalmentType` (or the first five of an
