@@ -78,6 +78,9 @@ INSERT INTO instalments (promissory_id, instalment_number, action_date, amount, 
     SELECT n.id, 1 + k.j, (SELECT d FROM days WHERE days.k = 1 + n.id % 10 + 5 * k.j),
            n.instalment_amount, n.tracking_days, 'PENDING'
     FROM promissory_notes n, k;
+-- Numbers within the organisation (migration 0008): the row id, as seed scripts do.
+UPDATE clients SET organisation_id = 1, number = id WHERE number IS NULL;
+UPDATE promissory_notes SET organisation_id = 1, number = id WHERE number IS NULL;
 -- One sweep per (action date, stream) (subject: Julian day; part: the stream's position).
 INSERT INTO jobs (kind, subject_id, part_number, status, due_at, created_at)
     SELECT DISTINCT 'COLLECTION_SWEEP', CAST(julianday(i.action_date) + 0.5 AS INTEGER),
