@@ -106,6 +106,9 @@ contract_enum!(
         /// An instalment not yet presented was moved off a newly declared public holiday
         /// (`admin holiday add`) to the previous business day; ReasonText says from and to.
         InstalmentMoved => "INSTALMENT_MOVED",
+        /// The payer disputed a DebiCheck collection within the authenticated mandate;
+        /// the bank declined the dispute and the funds stay collected.
+        InstalmentDisputeDeclined => "INSTALMENT_DISPUTE_DECLINED",
     }
 );
 

@@ -35,6 +35,7 @@ use crate::engine::gateway::{
     CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, WalletOutcome,
     WalletRequest,
 };
+use crate::engine::mandate_jobs;
 use crate::engine::payouts::PayoutConfig;
 use crate::store::jobs::{self, ClaimedJob, JobKind, NewJob};
 use crate::store::payments::{self, ReturnReason};
@@ -75,6 +76,11 @@ pub struct ProcessReport {
     pub fenced: u64,
     /// What the collection engine's jobs did.
     pub collections: Tally,
+    /// DebiCheck mandates whose status changed (authenticated, declined, expired,
+    /// suspended).
+    pub mandates_changed: u64,
+    /// DebiCheck mandates cancelled at the payer's bank.
+    pub mandates_cancelled: u64,
 }
 
 impl ProcessReport {
@@ -94,6 +100,12 @@ impl ProcessReport {
                 self.jobs += t.extra_jobs;
                 self.fenced += t.fenced;
             }
+            Step::Mandate(outcome) => match outcome {
+                mandate_jobs::Outcome::Changed => self.mandates_changed += 1,
+                mandate_jobs::Outcome::CancelledAtBank => self.mandates_cancelled += 1,
+                mandate_jobs::Outcome::Retry => self.retries += 1,
+                mandate_jobs::Outcome::Unchanged => {}
+            },
             Step::NoChange => {}
         }
     }
@@ -127,6 +139,13 @@ impl std::fmt::Display for ProcessReport {
                 c.completed
             )?;
         }
+        if self.mandates_changed + self.mandates_cancelled > 0 {
+            write!(
+                f,
+                "; mandates: {} changed, {} cancelled at the bank",
+                self.mandates_changed, self.mandates_cancelled
+            )?;
+        }
         Ok(())
     }
 }
@@ -142,6 +161,7 @@ enum Step {
     Retry,
     Fenced,
     Collection(Tally),
+    Mandate(mandate_jobs::Outcome),
     NoChange,
 }
 
@@ -188,6 +208,8 @@ enum Input {
     Collection(collection_jobs::Work),
     /// A batch of per-instalment collection steps (the claimed job first).
     CollectionBatch(Vec<(ClaimedJob, collection_jobs::Work)>),
+    /// A DebiCheck mandate job.
+    Mandate(mandate_jobs::Work),
 }
 
 /// The gateway's answer.
@@ -203,6 +225,8 @@ enum Answer {
     Collection(collection_jobs::Called),
     /// A batch's answers, in order.
     CollectionBatch(Vec<collection_jobs::Called>),
+    /// A mandate job's answer.
+    Mandate(mandate_jobs::Called),
 }
 
 type GatewayCall = Box<dyn FnOnce(&dyn Gateway) -> Answer + Send>;
@@ -354,6 +378,8 @@ impl Processor {
                     Input::CollectionBatch(batch)
                 } else if collection_jobs::is_collection(job.kind) {
                     Input::Collection(collection_jobs::load(tx, &job, &setup)?)
+                } else if mandate_jobs::is_mandate(job.kind) {
+                    Input::Mandate(mandate_jobs::load(tx, &job)?)
                 } else {
                     load(tx, &job)?
                 };
@@ -405,6 +431,10 @@ impl Processor {
                         works.iter().map(|w| collection_jobs::call(w, g)).collect(),
                     )
                 })
+            }
+            Input::Mandate(work) => {
+                let work = work.clone();
+                Box::new(move |g| Answer::Mandate(mandate_jobs::call(&work, g)))
             }
             Input::WalletCredit { .. } | Input::Skip(_) | Input::Broken(_) => {
                 return Ok(Answer::NoCall);
@@ -709,6 +739,9 @@ fn record(
         (Input::Collection(work), Answer::Collection(called)) => Ok(Step::Collection(
             collection_jobs::record(tx, job, work, called, setup, config)?,
         )),
+        (Input::Mandate(work), Answer::Mandate(called)) => Ok(Step::Mandate(mandate_jobs::record(
+            tx, job, work, called, config,
+        )?)),
         (Input::Skip(why), _) => {
             jobs::finish(tx, job, at, &format!("nothing to do: {why}"))?;
             Ok(Step::NoChange)

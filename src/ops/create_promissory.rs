@@ -228,6 +228,7 @@ impl Operation for CreatePromissory {
                 first_action_date: req.first_action_date,
                 tracking_days,
                 action_dates: &dates,
+                card_and_pin: false,
                 created_by: ctx.principal.user_id,
                 created_at: ctx.now,
             },

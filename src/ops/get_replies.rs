@@ -103,6 +103,10 @@ impl Operation for GetReplies {
             w.opt_leaf("Amount", r.amount.as_deref());
             w.opt_leaf("ReasonCode", r.reason_code.as_deref());
             w.opt_leaf("ReasonText", r.reason_text.as_deref());
+            if let Some(d) = r.disputable {
+                w.leaf_display("Disputable", d);
+            }
+            w.opt_leaf("DisputableReason", r.disputable_reason.as_deref());
             w.opt_leaf("SettlementDate", r.settlement_date.as_deref());
             w.close("Reply");
         }

@@ -20,6 +20,7 @@ pub mod holidays;
 pub mod inspect;
 pub mod jobs;
 pub mod lender;
+pub mod mandates;
 pub mod payments;
 pub mod promissory;
 pub mod replies;
@@ -55,6 +56,7 @@ pub const MIGRATIONS: &[&str] = &[
         include_str!("schema/0008_tenants.sql"),
         include_str!("schema/counters_sync.sql")
     ),
+    include_str!("schema/0009_debicheck.sql"),
     include_str!("schema/0010_collection_batches.sql"),
 ];
 

@@ -69,8 +69,12 @@ pub struct NoteRow {
 }
 
 impl NoteRow {
-    /// The status a reader reports at `now` (a due PENDING note reads ACTIVE).
+    /// The status a reader reports at `now` (a due PENDING note reads ACTIVE). A
+    /// DebiCheck note is registered by its mandate's authentication, never by time.
     pub fn status_at(&self, now: OffsetDateTime, delay: Duration) -> NoteStatus {
+        if self.stream == NoteStream::DebiCheck {
+            return self.status;
+        }
         self.status.effective(self.created_at, now, delay)
     }
 }
@@ -107,6 +111,10 @@ pub struct ReplyRow {
     pub reason_code: Option<String>,
     /// Reason text.
     pub reason_text: Option<String>,
+    /// Disputable (DebiCheck collection replies).
+    pub disputable: Option<bool>,
+    /// Why it is or is not disputable.
+    pub disputable_reason: Option<String>,
     /// The lender's settlement date of a collection (`INSTALMENT_COLLECTED`).
     pub settlement_date: Option<String>,
 }
@@ -144,6 +152,9 @@ pub struct NewNote<'a> {
     pub tracking_days: u8,
     /// The action dates, one per instalment.
     pub action_dates: &'a [Date],
+    /// True only for a DebiCheck TT3 mandate (card and PIN on the device): the payer was
+    /// present, so Intecon transaction fees are recoverable from the client.
+    pub card_and_pin: bool,
     /// The creating user.
     pub created_by: i64,
     /// Now.
@@ -213,7 +224,9 @@ fn note_row(r: &Row<'_>) -> Result<NoteRow, crate::store::sql::Error> {
 
 /// Registers (PENDING → ACTIVE) every note created at least `delay` before `now`,
 /// recording `registered_at` = created_at + delay (when it became due, not when this
-/// ran, so the store does not depend on which request noticed). Every promissory write
+/// ran, so the store does not depend on which request noticed). DEBICHECK notes are
+/// left alone: their mandate's authentication registers them
+/// (`store::mandates::record_answer`). Every promissory write
 /// calls it first, in its own transaction; reads compute the same answer with
 /// [`NoteRow::status_at`]. The collection engine's registration step replaces it.
 /// Returns how many notes changed.
@@ -227,7 +240,8 @@ pub fn activate_due(tx: &Tx<'_>, now: OffsetDateTime, delay: Duration) -> Result
         .conn
         .prepare_cached(
             "SELECT id, created_at FROM promissory_notes
-             WHERE status = 'PENDING' AND created_at <= ?1 ORDER BY created_at, id",
+             WHERE status = 'PENDING' AND created_at <= ?1 AND payment_stream <> 'DEBICHECK'
+             ORDER BY created_at, id",
         )?
         .query_map(params![threshold], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
@@ -335,7 +349,7 @@ pub fn insert_note(tx: &Tx<'_>, note: &NewNote<'_>) -> Result<Numbered, DbError>
              instalment_amount, number_of_instalments, frequency, first_action_date, tracking_days,
              created_without_card_or_pin, transaction_fees_recoverable, created_by, created_at,
              organisation_id, number)
-         VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 1, 0, ?16, ?17,
+         VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?20, ?21, ?16, ?17,
                  ?18, ?19)",
     )?
     .execute(params![
@@ -358,6 +372,8 @@ pub fn insert_note(tx: &Tx<'_>, note: &NewNote<'_>) -> Result<Numbered, DbError>
         format_timestamp(note.created_at),
         org_id,
         number,
+        !note.card_and_pin,
+        note.card_and_pin,
     ])?;
     let id = tx.conn.last_insert_rowid()?;
     let mut insert = tx.conn.prepare_cached(
@@ -409,7 +425,7 @@ pub fn instalments(tx: &Tx<'_>, note_id: i64) -> Result<Vec<InstalmentRow>, DbEr
 pub fn replies(tx: &Tx<'_>, note_id: i64) -> Result<Vec<ReplyRow>, DbError> {
     tx.conn.prepare_cached(
         "SELECT sequence, reply_type, occurred_at, instalment_number, amount, reason_code, reason_text,
-                settlement_date
+                disputable, disputable_reason, settlement_date
          FROM replies WHERE promissory_id = ?1 AND instalment_number IS NOT NULL
          ORDER BY instalment_number, sequence",
     )?
@@ -422,7 +438,9 @@ pub fn replies(tx: &Tx<'_>, note_id: i64) -> Result<Vec<ReplyRow>, DbError> {
             amount: r.get(4)?,
             reason_code: r.get(5)?,
             reason_text: r.get(6)?,
-            settlement_date: r.get(7)?,
+            disputable: r.get(7)?,
+            disputable_reason: r.get(8)?,
+            settlement_date: r.get(9)?,
         })
     })?
     .collect::<Result<_, _>>().map_err(DbError::from)
@@ -595,6 +613,7 @@ mod tests {
             first_action_date: dates[0],
             tracking_days: 0,
             action_dates: dates,
+            card_and_pin: false,
             created_by: 1,
             created_at: at,
         }

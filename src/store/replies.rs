@@ -46,6 +46,8 @@ pub struct NewReply<'a> {
     pub reason_text: Option<&'a str>,
     /// The lender's settlement date (INSTALMENT_COLLECTED).
     pub settlement_date: Option<time::Date>,
+    /// Whether the DebiCheck collection reported can be disputed, and why.
+    pub disputable: Option<(bool, &'a str)>,
 }
 
 impl<'a> NewReply<'a> {
@@ -65,6 +67,7 @@ impl<'a> NewReply<'a> {
             reason_code: None,
             reason_text: None,
             settlement_date: None,
+            disputable: None,
         }
     }
 }
@@ -163,8 +166,9 @@ pub fn insert_at(
     tx.conn.prepare_cached(
         "INSERT INTO replies (organisation_id, sequence, branch_id, reply_type, occurred_at, client_id,
                               promissory_id, instalment_number, payment_id, part_number, wallet_number,
-                              amount, reason_code, reason_text, settlement_date)
-         VALUES (?14, ?15, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                              amount, reason_code, reason_text, settlement_date, disputable,
+                              disputable_reason)
+         VALUES (?14, ?15, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?16, ?17)",
     )?
     .execute(params![
         reply.branch_id,
@@ -181,7 +185,9 @@ pub fn insert_at(
         reply.reason_text,
         reply.settlement_date.map(crate::clock::format_date),
         org_id,
-        sequence
+        sequence,
+        reply.disputable.map(|(d, _)| d),
+        reply.disputable.map(|(_, reason)| reason)
     ])?;
     Ok(())
 }
@@ -191,7 +197,7 @@ const CHUNK: usize = 50;
 
 /// The columns of one reply with its organisation and sequence, bound as [`insert_at`]
 /// binds them.
-fn bind_reply(org_id: i64, sequence: i64, reply: &NewReply<'_>) -> [OwnedValue; 15] {
+fn bind_reply(org_id: i64, sequence: i64, reply: &NewReply<'_>) -> [OwnedValue; 17] {
     use OwnedValue as Value;
     let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.to_string()));
     let int = |i: Option<i64>| i.map_or(Value::Null, Value::Integer);
@@ -215,6 +221,10 @@ fn bind_reply(org_id: i64, sequence: i64, reply: &NewReply<'_>) -> [OwnedValue; 
             .map_or(Value::Null, |d| Value::Text(crate::clock::format_date(d))),
         Value::Integer(org_id),
         Value::Integer(sequence),
+        reply
+            .disputable
+            .map_or(Value::Null, |(d, _)| Value::Integer(i64::from(d))),
+        text(reply.disputable.map(|(_, reason)| reason)),
     ]
 }
 
@@ -229,7 +239,7 @@ pub fn insert_many(tx: &Tx<'_>, replies: &[NewReply<'_>]) -> Result<(), DbError>
     const COLUMNS: &str =
         "INSERT INTO replies (branch_id, reply_type, occurred_at, client_id, promissory_id,
         instalment_number, payment_id, part_number, wallet_number, amount, reason_code, reason_text,
-        settlement_date, organisation_id, sequence) VALUES ";
+        settlement_date, organisation_id, sequence, disputable, disputable_reason) VALUES ";
     if replies.is_empty() {
         return Ok(());
     }
@@ -239,7 +249,7 @@ pub fn insert_many(tx: &Tx<'_>, replies: &[NewReply<'_>]) -> Result<(), DbError>
     if rows.len() >= CHUNK {
         let sql = format!(
             "{COLUMNS}{}",
-            vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; CHUNK].join(", ")
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; CHUNK].join(", ")
         );
         let mut statement = tx.conn.prepare_cached(&sql)?;
         for chunk in &mut chunks {
@@ -284,6 +294,10 @@ pub struct ReplyRow {
     pub reason_code: Option<String>,
     /// The reason text.
     pub reason_text: Option<String>,
+    /// Disputable (DebiCheck collection replies).
+    pub disputable: Option<bool>,
+    /// Why it is or is not disputable.
+    pub disputable_reason: Option<String>,
     /// The lender's settlement date of a collection (`INSTALMENT_COLLECTED`).
     pub settlement_date: Option<String>,
 }
@@ -297,7 +311,7 @@ pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<R
     tx.conn.prepare_cached(
         "SELECT r.sequence, r.reply_type, r.occurred_at, c.client_number, n.number, r.instalment_number,
                 p.number, r.part_number, r.wallet_number, r.amount, r.reason_code, r.reason_text,
-                r.settlement_date
+                r.disputable, r.disputable_reason, r.settlement_date
          FROM replies r LEFT JOIN clients c ON c.id = r.client_id
               LEFT JOIN promissory_notes n ON n.id = r.promissory_id
               LEFT JOIN credit_payments p ON p.id = r.payment_id
@@ -318,7 +332,9 @@ pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<R
             amount: r.get(9)?,
             reason_code: r.get(10)?,
             reason_text: r.get(11)?,
-            settlement_date: r.get(12)?,
+            disputable: r.get(12)?,
+            disputable_reason: r.get(13)?,
+            settlement_date: r.get(14)?,
         })
     })?
     .collect::<Result<_, _>>().map_err(DbError::from)

@@ -7,8 +7,9 @@
 # Builds the binary if needed, starts ONE `allps-ws serve --demo` on a fresh database and a
 # free loopback port, then runs each client suite against it. Every suite loads the SERVED
 # WSDL (http://ADDR/allps?wsdl) and calls Login, AddEmployer, AddClient and GetClient over
-# SOAP 1.1 and SOAP 1.2, with refusals (Result codes) and typed faults; the zeep, node, java
-# and mono suites also create notes on the three streams, step the collection engine with
+# SOAP 1.1 and SOAP 1.2, with refusals (Result codes) and typed faults (all but wcf also
+# CreatePromissory, CreateDebiCheckPromissory and GetPromissory); the zeep, node, java and
+# mono suites also create notes on the three streams, step the collection engine with
 # `allps-ws process --until` (ALLPS_BIN on ALLPS_DB, exported below) and check the values
 # read back (attempts, settlement dates, totals, every reply kind):
 #
