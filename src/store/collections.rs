@@ -290,6 +290,7 @@ pub fn answers_due(
              JOIN instalments i ON i.promissory_id = a.promissory_id
                                AND i.instalment_number = a.instalment_number
              JOIN promissory_notes n ON n.id = a.promissory_id
+             LEFT JOIN mandates d ON d.promissory_id = n.id
              WHERE a.answer_due_at = ?1 AND a.answered_at IS NULL
              ORDER BY a.answer_due_at, a.promissory_id, a.instalment_number, a.attempt_number
              LIMIT ?2"
