@@ -340,6 +340,7 @@ public final class PeerTest {
             ReplyRecordType last = revReplies.get(revReplies.size() - 1);
             same("INSTALMENT_REVERSED", last.getReplyType().value(), "last reply");
             same("30", last.getReasonCode(), "dispute reason");
+        });
 
         check(p + "CreateDebiCheckPromissory: TT2 awaits authentication; GetPromissory shows the mandate; 352 refused", () -> {
             Client c = new Client();

@@ -369,6 +369,7 @@ public static class PeerTest
             var last = rev.Replies[rev.Replies.Length - 1];
             Same("INSTALMENT_REVERSED", last.ReplyType.ToString(), "last reply");
             Same("30", last.ReasonCode, "dispute reason");
+        });
 
         Check("CreateDebiCheckPromissory: TT2 awaits authentication; GetPromissory shows the mandate; 352 refused", () =>
         {

@@ -313,6 +313,7 @@ for (const version of ['1.1', '1.2']) {
       const listed = Object.fromEntries(list(c.Promissories.Promissory).map((p) => [p.PromissoryNumber, p]));
       assert.equal(Number(listed[numbers.collected].Totals.CollectedTotal), 643);
       assert.equal(Number(listed[numbers.unpaid].Totals.OutstandingTotal), 321.5);
+    });
 
     it('CreateDebiCheckPromissory: a TT2 mandate awaits authentication; GetPromissory shows it; 352 refused', async () => {
       const client = clientArgs({ ClientNumber: `M${tag}` });
