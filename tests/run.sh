@@ -5,7 +5,8 @@
 #
 # 1. Installs what the tests need, only when missing (idempotent; `apt-get update` only if
 #    a package has to be installed; sudo only when not root):
-#      apt:  libxml2-utils (xmllint), curl (the integrators walk-through), poppler-utils (pdftotext/pdfinfo for the document
+#      apt:  libxml2-utils (xmllint), curl (the integrators walk-through), chromium and
+#            chromium-driver (the console's browser test), poppler-utils (pdftotext/pdfinfo for the document
 #            tests), jaxws (wsimport) and mono-devel (wsdl, mcs, mono) for the Java and
 #            .NET peers, a JDK / python3-venv / nodejs+npm only if the machine lacks them;
 #      pip:  .venv-peers from tests/peers/python/requirements.txt (zeep, lxml, pytest);
@@ -15,6 +16,7 @@
 #      bash tests/kill9.sh           kill -9 in a month of collections vs an uninterrupted run
 #      bash tests/wsdl/check.sh      the WSDL against the WSDL/SOAP schemas, shape, samples
 #      bash tests/peers/run.sh       real SOAP clients against the real server
+#      bash tests/browser/run.sh     the operator console in headless Chromium
 # 3. Prints one line per suite and ends with `suites: N passed, M failed`; exits non-zero
 #    when anything failed.
 #
@@ -35,7 +37,7 @@ say() { printf '== %s\n' "$*"; }
 install_apt() {
   local SUDO=
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-  local need=(libxml2-utils poppler-utils curl)
+  local need=(libxml2-utils poppler-utils curl chromium chromium-driver)
   if wants java; then
     need+=(jaxws)
     command -v javac >/dev/null || need+=(default-jdk-headless)
@@ -120,6 +122,7 @@ run_suite "cargo test" cargo test --quiet
 run_suite "kill -9 collections" env NOTES=600 KILLS=3 BIN=target/debug/allps-ws bash tests/kill9.sh
 run_suite "wsdl check" bash tests/wsdl/check.sh
 run_suite "real-client peers" bash tests/peers/run.sh
+run_suite "console browser" bash tests/browser/run.sh
 
 say "summary ($((SECONDS - started)) s)"
 printf '%s\n' "${results[@]}"

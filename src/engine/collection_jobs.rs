@@ -21,7 +21,7 @@
 //! - **`COLLECTION_TRACK`**, one per tracked instalment and attempt (part = instalment ×
 //!   1000 + attempt), claimed with its siblings due at the same instant.
 //! - `COLLECTION_ANSWER`, `COLLECTION_REVERSAL_CHECK`: the per-instalment jobs of before
-//!   migration 0010, which converted queued ones; still run if met.
+//!   migration 0012, which converted queued ones; still run if met.
 //!
 //! A transaction's replies are written at its end, in the order its steps made them, in
 //! multi-row inserts.

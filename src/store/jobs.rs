@@ -65,15 +65,15 @@ job_kinds! {
     /// one action date, a batch per claim (subject: the date's Julian day number,
     /// part: the stream's position in `NoteStream::ALL`).
     CollectionSweep => "COLLECTION_SWEEP",
-    /// Before migration 0010: one attempt's answer (subject: note id, part: instalment
-    /// number × 1000 + attempt number). No longer queued; 0010 turned queued ones into
+    /// Before migration 0012: one attempt's answer (subject: note id, part: instalment
+    /// number × 1000 + attempt number). No longer queued; 0012 turned queued ones into
     /// `COLLECTION_ANSWERS` rows.
     CollectionAnswer => "COLLECTION_ANSWER",
     /// Re-present a tracked instalment on a tracking day (part: instalment number ×
     /// 1000 + the attempt number it makes).
     CollectionTrack => "COLLECTION_TRACK",
-    /// Before migration 0010: one collected attempt's dispute check. No longer queued;
-    /// 0010 turned queued ones into `COLLECTION_REVERSAL_CHECKS` rows.
+    /// Before migration 0012: one collected attempt's dispute check. No longer queued;
+    /// 0012 turned queued ones into `COLLECTION_REVERSAL_CHECKS` rows.
     CollectionReversalCheck => "COLLECTION_REVERSAL_CHECK",
     /// Ask the payer's bank for the answer to a DebiCheck mandate's authentication
     /// request (subject: note id); rescheduled to when an answer may be there, never

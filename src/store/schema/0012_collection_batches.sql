@@ -38,6 +38,6 @@ INSERT INTO jobs (kind, subject_id, part_number, status, due_at, created_at)
            0, 'PENDING', reversal_check_at, reversal_check_at
     FROM instalments WHERE reversal_check_at IS NOT NULL
     ON CONFLICT (kind, subject_id, part_number) DO NOTHING;
-UPDATE jobs SET status = 'DONE', outcome = 'converted to a batch job (migration 0010)',
+UPDATE jobs SET status = 'DONE', outcome = 'converted to a batch job (migration 0012)',
                 lease_owner = NULL, lease_until = NULL
 WHERE kind IN ('COLLECTION_ANSWER', 'COLLECTION_REVERSAL_CHECK') AND status IN ('PENDING', 'RUNNING');
