@@ -9,8 +9,9 @@
 # Usage: bench/collections.sh             (needs sqlite3 and /usr/bin/time)
 # Knobs (environment): N=1000000 BRANCHES=100 BIN=target/release/allps-ws
 #                      SKIP_BUILD=1 (use BIN as it is) BATCH=1000 (--collection-batch)
-# Not covered here: GetClient latency served alongside (run bench/run.sh's wrk series
-# against a server on the same database while this runs).
+#                      PERF=FILE (profile the run with perf record -g into FILE)
+#                      WRK=1 (a server on the same database, GetClient through wrk in 10 s
+#                      windows while the engine runs; PORT=18180 CONNECTIONS=8)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,47 +24,72 @@ if [ -z "${SKIP_BUILD:-}" ]; then
     cargo build --release --bin allps-ws
 fi
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
 DB="$WORK/bench.db"
 # Thursday 2027-01-14, NAEDO (window 02:00 SAST; answers 06:00; reversal checks next day).
 ACTION_DATE=2027-01-14
 UNTIL=2027-01-16T00:00:00Z
 
-# Creates and migrates the database (nothing is due this early).
-"$BIN" process --db "$DB" --until 2000-01-01T00:00:00Z >/dev/null
+PORT=${PORT:-18180}
+SERVER_PID=
+WRK_PID=
+cleanup() {
+    [ -n "$WRK_PID" ] && kill "$WRK_PID" 2>/dev/null
+    [ -n "$SERVER_PID" ] && kill -INT "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+if [ -n "${WRK:-}" ]; then
+    # A server on the same database (demo data: user demo, client C1001 after the two
+    # set-up requests), so GetClient is served while the engine runs.
+    "$BIN" serve --listen "127.0.0.1:$PORT" --db "$DB" --demo --log-level warn 2>"$WORK/server.log" &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+        curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    for r in add_employer add_client; do
+        curl -sS -H 'Content-Type: text/xml; charset=utf-8' -H "SOAPAction: \"${r}\"" \
+            --data-binary @"bench/requests/$r.xml" "http://127.0.0.1:$PORT/allps" | grep -q '<Code>0</Code>' \
+            || { echo "set-up request $r failed" >&2; exit 1; }
+    done
+else
+    # Creates and migrates the database (nothing is due this early).
+    "$BIN" process --db "$DB" --until 2000-01-01T00:00:00Z >/dev/null
+fi
 
 echo "seeding $N instalments on $ACTION_DATE across $BRANCHES branches..."
 SEED_START=$(date +%s.%N)
-sqlite3 "$DB" <<SQL
+sqlite3 -cmd ".timeout 10000" "$DB" <<SQL
 PRAGMA foreign_keys = ON;
 PRAGMA synchronous = OFF;
 BEGIN;
-INSERT INTO organisations (id, code, name, created_at) VALUES (1, 'BENCH', 'Bench Lender', '2026-01-01T00:00:00Z');
+-- Row ids from 1001 up, clear of the demo data a WRK=1 server starts with.
+INSERT INTO organisations (id, code, name, created_at) VALUES (1001, 'BENCH', 'Bench Lender', '2026-01-01T00:00:00Z');
 INSERT INTO users (id, organisation_id, user_name, password_hash, created_at)
-    VALUES (1, 1, 'bench', 'x', '2026-01-01T00:00:00Z');
+    VALUES (1001, 1001, 'bench', 'x', '2026-01-01T00:00:00Z');
 WITH RECURSIVE b(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM b WHERE i < $BRANCHES)
 INSERT INTO branches (id, organisation_id, code, name, created_at)
-    SELECT i, 1, printf('BR%03d', i), printf('Branch %d', i), '2026-01-01T00:00:00Z' FROM b;
+    SELECT 1000 + i, 1001, printf('BR%03d', i), printf('Branch %d', i), '2026-01-01T00:00:00Z' FROM b;
 INSERT INTO employers (id, branch_id, employer_code, employer_name, pay_frequency, created_by, created_at)
-    SELECT id, id, 'E1', 'Employer', 'MONTHLY', 1, '2026-01-01T00:00:00Z' FROM branches;
+    SELECT id, id, 'E1', 'Employer', 'MONTHLY', 1001, '2026-01-01T00:00:00Z' FROM branches WHERE id > 1000;
 INSERT INTO clients (id, branch_id, employer_id, client_number, first_name, surname, id_type, id_number,
                      date_of_birth, gender, created_by, created_at)
-    SELECT id, id, id, 'C1', 'Bench', 'Client', 'SA_ID', '8503145123084', '1985-03-14', 'M', 1,
-           '2026-01-01T00:00:00Z' FROM branches;
+    SELECT id, id, id, 'C1', 'Bench', 'Client', 'SA_ID', '8503145123084', '1985-03-14', 'M', 1001,
+           '2026-01-01T00:00:00Z' FROM branches WHERE id > 1000;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $N)
 INSERT INTO promissory_notes (id, branch_id, client_id, contract_reference, payment_stream, status,
         bank_branch_code, bank_id, bank_name, account_number, account_type, check_digit_verified,
         instalment_amount, number_of_instalments, frequency, first_action_date, tracking_days,
         created_without_card_or_pin, transaction_fees_recoverable, created_by, created_at, registered_at)
-    SELECT i, 1 + i % $BRANCHES, 1 + i % $BRANCHES, printf('R%d', i), 'NAEDO', 'ACTIVE',
+    SELECT 1000 + i, 1001 + i % $BRANCHES, 1001 + i % $BRANCHES, printf('R%d', i), 'NAEDO', 'ACTIVE',
            '470010', 'capitec', 'Capitec Bank', '1376543212', 'SAVINGS', 1,
-           '500.00', 1, 'MONTHLY', '$ACTION_DATE', 0, 1, 0, 1, '2026-12-01T00:00:00Z',
+           '500.00', 1, 'MONTHLY', '$ACTION_DATE', 0, 1, 0, 1001, '2026-12-01T00:00:00Z',
            '2026-12-01T00:10:00Z' FROM n;
 INSERT INTO instalments (promissory_id, instalment_number, action_date, amount, tracking_days, status)
-    SELECT id, 1, '$ACTION_DATE', '500.00', 0, 'PENDING' FROM promissory_notes;
+    SELECT id, 1, '$ACTION_DATE', '500.00', 0, 'PENDING' FROM promissory_notes WHERE id > 1000;
 -- Numbers within the organisation (migration 0008): the row id, as for seeded rows.
-UPDATE clients SET organisation_id = 1, number = id WHERE number IS NULL;
-UPDATE promissory_notes SET organisation_id = 1, number = id WHERE number IS NULL;
+UPDATE clients SET organisation_id = 1001, number = id WHERE number IS NULL AND id > 1000;
+UPDATE promissory_notes SET organisation_id = 1001, number = id WHERE number IS NULL AND id > 1000;
 -- The date's sweep (subject: the Julian day number; part 0: NAEDO), due at once.
 INSERT INTO jobs (kind, subject_id, part_number, status, due_at, created_at)
     VALUES ('COLLECTION_SWEEP', CAST(julianday('$ACTION_DATE') + 0.5 AS INTEGER), 0, 'PENDING',
@@ -74,12 +100,41 @@ SEED_END=$(date +%s.%N)
 echo "seeded in $(echo "$SEED_END - $SEED_START" | bc) s"
 
 echo "running process --until $UNTIL..."
-/usr/bin/time -v "$BIN" process --db "$DB" --until "$UNTIL" --collection-batch "$BATCH" \
+# PERF=FILE records a profile of the run (perf record -g) into FILE.
+WRAP=()
+if [ -n "${PERF:-}" ]; then
+    WRAP=(perf record -F 499 --call-graph dwarf,16384 -o "$PERF" --)
+fi
+if [ -n "$SERVER_PID" ]; then
+    # GetClient alongside, in 10-second wrk windows until the run ends: one BENCH line each.
+    (
+        export BENCH_DIR="$ROOT/bench"
+        while kill -0 "$SERVER_PID" 2>/dev/null; do
+            wrk --latency -t1 -c"${CONNECTIONS:-8}" -d10s -s "$ROOT/bench/lua/get_client.lua" \
+                "http://127.0.0.1:$PORT/allps" 2>/dev/null | grep '^BENCH' >>"$WORK/wrk.txt" || true
+            [ -e "$WORK/done" ] && break
+        done
+    ) &
+    WRK_PID=$!
+fi
+/usr/bin/time -v "${WRAP[@]}" "$BIN" process --db "$DB" --until "$UNTIL" --collection-batch "$BATCH" \
     >"$WORK/out.txt" 2>"$WORK/time.txt"
+touch "$WORK/done"
+[ -n "$WRK_PID" ] && wait "$WRK_PID"
+WRK_PID=
 cat "$WORK/out.txt"
+if [ -s "$WORK/wrk.txt" ]; then
+    echo "GetClient alongside (wrk, 10 s windows, ${CONNECTIONS:-8} connections):"
+    sed 's/^BENCH /  /' "$WORK/wrk.txt"
+    echo "  worst window p99: $(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' "$WORK/wrk.txt" | sort -g | tail -n1) ms"
+    echo "  server peak RSS: $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$SERVER_PID/status") MiB"
+fi
 WALL=$(grep "Elapsed (wall clock)" "$WORK/time.txt" | awk '{print $NF}')
 RSS_KB=$(grep "Maximum resident set size" "$WORK/time.txt" | awk '{print $NF}')
-echo "wall clock: $WALL, peak RSS: $((RSS_KB / 1024)) MiB"
+USER_S=$(grep "User time" "$WORK/time.txt" | awk '{print $NF}')
+SYS_S=$(grep "System time" "$WORK/time.txt" | awk '{print $NF}')
+echo "wall clock: $WALL, CPU: ${USER_S} s user + ${SYS_S} s system, peak RSS: $((RSS_KB / 1024)) MiB"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (on $(nproc) cores)"
 sqlite3 "$DB" "SELECT 'instalments ' || status || ': ' || count(*) FROM instalments GROUP BY status;
                SELECT 'replies ' || reply_type || ': ' || count(*) FROM replies GROUP BY reply_type;
                SELECT 'jobs ' || kind || ' ' || status || ': ' || count(*) FROM jobs GROUP BY kind, status;"

@@ -3,7 +3,8 @@
 //! read back with GetPromissory and GetReplies; and a processor killed in the middle of
 //! a collection morning (after claiming a presentment batch), taken over by a fresh one
 //! on the reopened database and by two processors at once, losing nothing and
-//! presenting nothing twice.
+//! presenting nothing twice; and a note cancelled while an instalment is tracked
+//! (tracking stops, UNPAID 02, the unpresented instalments never leave).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -336,7 +337,10 @@ async fn a_twelve_instalment_note_through_a_year_of_collections() {
     assert_eq!(tags(&attempts(3), "ReasonCode"), vec!["12"]);
     assert_eq!(tags(&instalment(3), "Arrears"), vec!["true"]);
     assert_eq!(tags(&instalment(3), "CollectedAmount"), vec!["850.00"]);
-    assert_eq!(tags(&instalment(3), "SettlementDate").len(), 1);
+    // The instalment's settlement date, and the same date on its INSTALMENT_COLLECTED reply.
+    let settlement = tags(&instalment(3), "SettlementDate");
+    assert_eq!(settlement.len(), 2);
+    assert_eq!(settlement[0], settlement[1]);
     assert_eq!(
         tags(&attempts(2), "Kind"),
         vec!["FIRST", "TRACKING", "TRACKING"]
@@ -456,6 +460,77 @@ async fn file_service(path: &Path, clock: Arc<ManualClock>, seed: bool) -> TestS
         app: App::new(db, dyn_clock, AppConfig::default()),
         clock,
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_a_note_in_tracking_stops_tracking_and_its_unpresented_instalments_never_leave()
+{
+    let service = TestService::new().await;
+    service.execute_sql(&base_sql()).await;
+    let gateway = Arc::new(Scripted {
+        target: Some("PN00000001".into()),
+        ..Scripted::default()
+    });
+    let p = processor(&service, gateway.clone(), 1000);
+    let note = create_note(&service, "LOAN-C", "1376543212", 5, "2026-11-26", 3).await;
+    // Instalment 1 collected; instalment 2 (Thursday 2026-12-24) insufficient funds at
+    // presentment and on tracking day 1 (Monday 28th, after Christmas and the weekend),
+    // answered by 06:00; tracking day 2 (the 29th) would collect it.
+    run_at(&service, &p, datetime!(2026-12-28 12:00 +2)).await;
+    let (_, s) = statuses(&service, &note).await;
+    assert_eq!(
+        s,
+        vec!["COLLECTED", "TRACKING", "PENDING", "PENDING", "PENDING"]
+    );
+    let before = gateway.total.load(Ordering::SeqCst);
+    assert_eq!(
+        before, 3,
+        "instalment 1 once, instalment 2 at presentment and tracking day 1"
+    );
+
+    ok(
+        &service,
+        "CancelPromissory",
+        &format!("<PromissoryNumber>{note}</PromissoryNumber><Reason>settled early</Reason>"),
+    )
+    .await;
+    // The note is cancelled, so at tracking day 2 the instalment ends UNPAID
+    // (02) without another presentment, and the unpresented instalments never leave.
+    run_at(&service, &p, datetime!(2027-07-01 00:00 +2)).await;
+    let (status, s) = statuses(&service, &note).await;
+    assert_eq!(status, "CANCELLED");
+    assert_eq!(
+        s,
+        vec!["COLLECTED", "UNPAID", "CANCELLED", "CANCELLED", "CANCELLED"]
+    );
+    assert_eq!(gateway.total.load(Ordering::SeqCst), before);
+    let mine: Vec<_> = replies(&service)
+        .await
+        .into_iter()
+        .filter(|r| r.1 == note)
+        .map(|r| (r.0, r.2, r.3))
+        .collect();
+    let last = mine.last().cloned().expect("replies");
+    assert_eq!(
+        last,
+        (
+            "INSTALMENT_UNPAID".to_string(),
+            "2".to_string(),
+            "02".to_string()
+        )
+    );
+    assert!(
+        !mine.iter().any(|r| r.1 == "3" || r.1 == "4" || r.1 == "5"),
+        "nothing about the unpresented instalments: {mine:?}"
+    );
+    assert_eq!(
+        count(
+            &service,
+            "SELECT count(*) FROM instalment_attempts WHERE promissory_id = 1 AND instalment_number > 2"
+        )
+        .await,
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,17 +13,28 @@
 //!   one transaction. A day's work is never held in memory: each claim loads at most
 //!   [`CollectionSetup::batch`] instalments and the sweep requeues itself while more
 //!   remain.
-//! - **`COLLECTION_ANSWER`**, **`COLLECTION_TRACK`**, **`COLLECTION_REVERSAL_CHECK`**,
-//!   one per instalment and attempt (part = instalment × 1000 + attempt), queued by the
-//!   step before them at the instant [`Plan`] gives.
+//! - **`COLLECTION_ANSWERS`**, **`COLLECTION_REVERSAL_CHECKS`**, one per instant
+//!   (subject: its Unix time), queued once per transaction by the steps that put rows on
+//!   them: an attempt's `answer_due_at`, a collection's `reversal_check_at` (the instants
+//!   [`Plan`] gives). Each claim works through a batch of the rows due then and requeues
+//!   itself while the batch was full; no job row per instalment.
+//! - **`COLLECTION_TRACK`**, one per tracked instalment and attempt (part = instalment ×
+//!   1000 + attempt), claimed with its siblings due at the same instant.
+//! - `COLLECTION_ANSWER`, `COLLECTION_REVERSAL_CHECK`: the per-instalment jobs of before
+//!   migration 0012, which converted queued ones; still run if met.
+//!
+//! A transaction's replies are written at its end, in the order its steps made them, in
+//! multi-row inserts.
 //!
 //! Exactly once: each presentment moves the instalment out of PENDING/SUBMITTED, each
 //! tracking attempt is a new attempt row (its primary key), each answer marks its
-//! attempt answered, each reversal moves COLLECTED → REVERSED, all in the transaction
+//! attempt answered, each dispute check moves the instalment's `reversal_check_at` from
+//! the instant it checked (and a reversal COLLECTED → REVERSED), all in the transaction
 //! that writes the reply and queues the next job, and only while the job's lease is
 //! held. A processor that dies after its gateway call repeats the call (the debtor
 //! bank answers a repeated attempt the same) and records it once.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
@@ -199,6 +210,11 @@ pub enum Work {
     Submit,
     /// A sweep's presentment batch.
     Present(Vec<(CollectionRow, CollectionItem)>),
+    /// One instant's answers, a batch (no gateway call).
+    Answers(Vec<CollectionRow>),
+    /// One instant's dispute checks, a batch: each row with its call (`None`: the check
+    /// no longer applies to it).
+    ReversalChecks(Vec<(CollectionRow, Option<Call>)>),
     /// One step of one instalment.
     Step {
         /// The instalment.
@@ -226,6 +242,8 @@ pub enum Called {
     Presented(Vec<Result<CollectionOutcome, GatewayUnavailable>>),
     /// A step's answer.
     Step(Result<Reply, GatewayUnavailable>),
+    /// One answer per checked row, in order (`None`: no call was made).
+    Checked(Vec<Option<Result<Reply, GatewayUnavailable>>>),
 }
 
 /// What recording did, for the processor's report.
@@ -307,8 +325,12 @@ fn tracking_day_of(kind: AttemptKindRow) -> u32 {
 ///
 /// SQLite.
 pub fn load(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<Work, DbError> {
-    if job.kind == JobKind::CollectionSweep {
-        return load_sweep(tx, job, setup);
+    match job.kind {
+        JobKind::CollectionSweep => return load_sweep(tx, job, setup),
+        JobKind::CollectionAnswers | JobKind::CollectionReversalChecks => {
+            return load_batch(tx, job, setup);
+        }
+        _ => {}
     }
     let note_id = job.subject_id;
     let (Ok(number), Ok(attempt)) = (
@@ -403,6 +425,51 @@ fn load_sweep(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<
     Ok(Work::Present(items))
 }
 
+/// The instant a per-instant batch job is keyed by (its subject: Unix time).
+fn batch_instant(job: &ClaimedJob) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(job.subject_id).ok()
+}
+
+/// Where the per-instant batch job of `kind` due at `at` is keyed.
+fn batch_job(kind: JobKind, at: OffsetDateTime) -> NewJob {
+    NewJob {
+        kind,
+        subject_id: at.unix_timestamp(),
+        part_number: 0,
+        due_at: at,
+    }
+}
+
+fn load_batch(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<Work, DbError> {
+    let Some(instant) = batch_instant(job) else {
+        return Ok(Work::Broken(format!("bad batch key {}", job.subject_id)));
+    };
+    if job.kind == JobKind::CollectionAnswers {
+        return Ok(Work::Answers(collections::answers_due(
+            tx,
+            instant,
+            setup.batch,
+        )?));
+    }
+    let rows = collections::reversal_checks_due(tx, instant, setup.batch)?;
+    let calendar = setup.calendar(tx)?;
+    Ok(Work::ReversalChecks(
+        rows.into_iter()
+            .map(|row| {
+                let call = match prepare(
+                    Step::CheckReversal,
+                    &setup.facts(&row, &calendar),
+                    job.due_at,
+                ) {
+                    Prepared::Call(call) => Some(call),
+                    Prepared::Skip => None,
+                };
+                (row, call)
+            })
+            .collect(),
+    ))
+}
+
 /// Makes a collection job's gateway calls (blocking; outside any transaction).
 pub fn call(work: &Work, gateway: &dyn Gateway) -> Called {
     match work {
@@ -412,22 +479,27 @@ pub fn call(work: &Work, gateway: &dyn Gateway) -> Called {
                 .map(|(_, item)| gateway.present_collection(item))
                 .collect(),
         ),
-        Work::Step { call, .. } => match call {
-            Call::None => Called::Step(Ok(Reply::Nothing)),
-            Call::Present(item) => {
-                Called::Step(gateway.present_collection(item).map(Reply::Presented))
-            }
-            Call::CheckReversal {
-                item,
-                collected_on,
-                today,
-            } => Called::Step(
-                gateway
-                    .check_reversal(item, *collected_on, *today)
-                    .map(Reply::Reversal),
-            ),
-        },
+        Work::Step { call, .. } => Called::Step(call_one(call, gateway)),
+        Work::ReversalChecks(rows) => Called::Checked(
+            rows.iter()
+                .map(|(_, call)| call.as_ref().map(|c| call_one(c, gateway)))
+                .collect(),
+        ),
         _ => Called::Nothing,
+    }
+}
+
+fn call_one(call: &Call, gateway: &dyn Gateway) -> Result<Reply, GatewayUnavailable> {
+    match call {
+        Call::None => Ok(Reply::Nothing),
+        Call::Present(item) => gateway.present_collection(item).map(Reply::Presented),
+        Call::CheckReversal {
+            item,
+            collected_on,
+            today,
+        } => gateway
+            .check_reversal(item, *collected_on, *today)
+            .map(Reply::Reversal),
     }
 }
 
@@ -444,11 +516,188 @@ pub fn record(
     setup: &CollectionSetup,
     config: &PayoutConfig,
 ) -> Result<Tally, DbError> {
+    let mut out = Out::default();
+    let tally = record_work(tx, job, work, called, setup, config, &mut out)?;
+    let replies: Vec<NewReply<'_>> = out.replies.iter().map(ReplyOut::as_new).collect();
+    replies::insert_many(tx, &replies)?;
+    for (kind, at) in out.queued {
+        jobs::ensure(tx, &batch_job(kind, at), job.due_at)?;
+    }
+    Ok(tally)
+}
+
+/// What a transaction's steps write at its end, in one go: the replies, in the order
+/// the steps made them (multi-row inserts), and the per-instant batch jobs they need
+/// (each queued once).
+#[derive(Debug, Default)]
+struct Out {
+    replies: Vec<ReplyOut>,
+    queued: BTreeSet<(JobKind, OffsetDateTime)>,
+}
+
+/// A reply a step made, owned until the transaction writes it.
+#[derive(Debug)]
+struct ReplyOut {
+    branch_id: i64,
+    client_id: i64,
+    note_id: i64,
+    instalment: Option<u32>,
+    reply_type: ReplyType,
+    at: OffsetDateTime,
+    amount: Option<rust_decimal::Decimal>,
+    reason: Option<ReturnAdvice>,
+    settlement_date: Option<time::Date>,
+    disputable: Option<(bool, String)>,
+}
+
+impl ReplyOut {
+    fn as_new(&self) -> NewReply<'_> {
+        NewReply {
+            client_id: Some(self.client_id),
+            promissory_id: Some(self.note_id),
+            instalment_number: self.instalment.map(i64::from),
+            amount: self.amount,
+            reason_code: self.reason.as_ref().map(|a| a.code.as_str()),
+            reason_text: self.reason.as_ref().map(|a| a.reason.as_str()),
+            settlement_date: self.settlement_date,
+            disputable: self.disputable.as_ref().map(|(d, why)| (*d, why.as_str())),
+            ..NewReply::new(self.branch_id, self.reply_type, self.at)
+        }
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn record_work(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    work: Work,
+    called: Called,
+    setup: &CollectionSetup,
+    config: &PayoutConfig,
+    out: &mut Out,
+) -> Result<Tally, DbError> {
     let at = job.due_at;
     let mut tally = Tally::default();
     let calendar = setup.calendar(tx)?;
     let plan = setup.plan(&calendar);
     match (work, called) {
+        (Work::Answers(rows), _) => {
+            let full = rows.len() == setup.batch;
+            for row in rows {
+                let Some(attempt) = row.last_attempt.as_ref().map(|a| (a.number, a.kind)) else {
+                    continue;
+                };
+                let step = Step::Answer {
+                    tracking_day: tracking_day_of(attempt.1),
+                };
+                let facts = setup.facts(&row, &calendar);
+                let effects = match prepare(step, &facts, at) {
+                    Prepared::Call(_) => record_step(&plan, step, &facts, at, Reply::Nothing)
+                        .map_err(
+                            |e| tracing::error!(job = job.id, error = %e, "answer not recorded"),
+                        )
+                        .ok(),
+                    Prepared::Skip => None,
+                };
+                match effects {
+                    Some(effects) => {
+                        apply(tx, &row, &facts, step, effects, at, &mut tally, out)?;
+                    }
+                    None => {
+                        // Cannot apply: out of the queue, so the batch never finds it again.
+                        collections::set_aside_answer(tx, row.note_id, row.number, attempt.0)?;
+                    }
+                }
+            }
+            // Rows added for this instant while the batch ran (another processor's
+            // transaction, whose queueing found this job RUNNING) keep it going.
+            let more = full
+                || match batch_instant(job) {
+                    Some(instant) => !collections::answers_due(tx, instant, 1)?.is_empty(),
+                    None => false,
+                };
+            if more {
+                jobs::reschedule(tx, job, at, "answered a batch")?;
+            } else {
+                jobs::finish(tx, job, at, "every answer applied")?;
+            }
+        }
+        (Work::ReversalChecks(rows), Called::Checked(answers)) => {
+            let Some(instant) = batch_instant(job) else {
+                jobs::give_up(tx, job, at, "bad batch key")?;
+                return Ok(tally);
+            };
+            let full = rows.len() == setup.batch;
+            let mut unavailable = None;
+            for ((row, _), answer) in rows.into_iter().zip(answers) {
+                let reply = match answer {
+                    None => {
+                        collections::move_reversal_check(
+                            tx,
+                            row.note_id,
+                            row.number,
+                            instant,
+                            None,
+                        )?;
+                        continue;
+                    }
+                    Some(Err(e)) => {
+                        unavailable = Some(e);
+                        continue;
+                    }
+                    Some(Ok(reply)) => reply,
+                };
+                let facts = setup.facts(&row, &calendar);
+                let effects = match record_step(&plan, Step::CheckReversal, &facts, at, reply) {
+                    Ok(effects) => effects,
+                    Err(e) => {
+                        tracing::error!(job = job.id, error = %e, "reversal check not recorded");
+                        collections::move_reversal_check(
+                            tx,
+                            row.note_id,
+                            row.number,
+                            instant,
+                            None,
+                        )?;
+                        continue;
+                    }
+                };
+                let again = effects
+                    .next
+                    .filter(|d| d.step == Step::CheckReversal && d.at > instant)
+                    .map(|d| d.at);
+                // The guard: each check of each collection applies once.
+                if !collections::move_reversal_check(tx, row.note_id, row.number, instant, again)? {
+                    continue;
+                }
+                if let Some(again) = again {
+                    out.queued
+                        .insert((JobKind::CollectionReversalChecks, again));
+                }
+                let effects = Effects {
+                    next: None,
+                    ..effects
+                };
+                apply(
+                    tx,
+                    &row,
+                    &facts,
+                    Step::CheckReversal,
+                    effects,
+                    at,
+                    &mut tally,
+                    out,
+                )?;
+            }
+            if let Some(e) = unavailable {
+                tally.retries += 1;
+                jobs::retry(tx, job, at + config.backoff(job.attempts), &e.to_string())?;
+            } else if full || !collections::reversal_checks_due(tx, instant, 1)?.is_empty() {
+                jobs::reschedule(tx, job, at, "checked a batch")?;
+            } else {
+                jobs::finish(tx, job, at, "every check made")?;
+            }
+        }
         (Work::Wait(when), _) => {
             jobs::reschedule(tx, job, when, "waiting for the cut-off")?;
         }
@@ -495,7 +744,16 @@ pub fn record(
                             Reply::Presented(outcome),
                         ) {
                             Ok(effects) => {
-                                apply(tx, &row, &facts, Step::Present, effects, at, &mut tally)?;
+                                apply(
+                                    tx,
+                                    &row,
+                                    &facts,
+                                    Step::Present,
+                                    effects,
+                                    at,
+                                    &mut tally,
+                                    out,
+                                )?;
                             }
                             Err(e) => {
                                 tracing::error!(job = job.id, error = %e, "presentment not recorded")
@@ -508,7 +766,15 @@ pub fn record(
             if let Some(e) = unavailable {
                 tally.retries += 1;
                 jobs::retry(tx, job, at + config.backoff(job.attempts), &e.to_string())?;
-            } else if full {
+            } else if full
+                || match collections::sweep_of(job.subject_id, job.part_number) {
+                    // Instalments queued for this date while the batch ran keep it going.
+                    Some((stream, date)) => {
+                        !collections::due_batch(tx, stream, date, 1)?.is_empty()
+                    }
+                    None => false,
+                }
+            {
                 jobs::reschedule(tx, job, at, "presented a batch")?;
             } else {
                 jobs::finish(tx, job, at, "every instalment presented")?;
@@ -529,18 +795,18 @@ pub fn record(
                 &InstalmentChange::default(),
             )? {
                 tally.unpaid += 1;
-                replies::insert(
-                    tx,
-                    &NewReply {
-                        client_id: Some(row.client_id),
-                        promissory_id: Some(row.note_id),
-                        instalment_number: Some(i64::from(row.number)),
-                        amount: Some(row.amount),
-                        reason_code: reason.as_ref().map(|a| a.code.as_str()),
-                        reason_text: reason.as_ref().map(|a| a.reason.as_str()),
-                        ..NewReply::new(row.branch_id, ReplyType::InstalmentUnpaid, at)
-                    },
-                )?;
+                out.replies.push(ReplyOut {
+                    branch_id: row.branch_id,
+                    client_id: row.client_id,
+                    note_id: row.note_id,
+                    instalment: Some(row.number),
+                    reply_type: ReplyType::InstalmentUnpaid,
+                    at,
+                    amount: Some(row.amount),
+                    reason,
+                    settlement_date: None,
+                    disputable: None,
+                });
             }
             jobs::finish(
                 tx,
@@ -561,7 +827,7 @@ pub fn record(
                         jobs::reschedule(tx, job, due.at, "not reversed yet")?;
                         return Ok(tally);
                     }
-                    apply(tx, &row, &facts, step, effects, at, &mut tally)?;
+                    apply(tx, &row, &facts, step, effects, at, &mut tally, out)?;
                     jobs::finish(tx, job, at, &format!("{step:?}"))?;
                 }
                 Err(e) => {
@@ -596,7 +862,18 @@ fn apply(
     effects: Effects,
     at: OffsetDateTime,
     tally: &mut Tally,
+    out: &mut Out,
 ) -> Result<(), DbError> {
+    // An attempt's answer and a collection's first dispute check are rows of the
+    // per-instant batch jobs: the instants go on the rows, the jobs are queued once.
+    let answer_due = effects
+        .next
+        .filter(|d| matches!(d.step, Step::Answer { .. }))
+        .map(|d| d.at);
+    let reversal_check_at = effects
+        .next
+        .filter(|d| d.step == Step::CheckReversal)
+        .map(|d| d.at);
     // The guard: an answer marks its attempt answered; a tracking attempt is a new
     // attempt row; everything else moves the status from the one loaded.
     match step {
@@ -616,7 +893,7 @@ fn apply(
                 tx,
                 row.note_id,
                 row.number,
-                &new_attempt(attempt, facts),
+                &new_attempt(attempt, facts, answer_due),
             )? {
                 return Ok(());
             }
@@ -631,6 +908,7 @@ fn apply(
                 .collected
                 .map(|(when, settlement)| (facts.amount, when, settlement)),
             reversed_on: effects.reversed_on,
+            reversal_check_at,
         };
         if !collections::move_instalment(tx, row.note_id, row.number, facts.status, to, &change)? {
             return Ok(());
@@ -646,62 +924,71 @@ fn apply(
     if step == Step::Present
         && let Some(attempt) = &effects.attempt
     {
-        collections::insert_attempt(tx, row.note_id, row.number, &new_attempt(attempt, facts))?;
+        collections::insert_attempt(
+            tx,
+            row.note_id,
+            row.number,
+            &new_attempt(attempt, facts, answer_due),
+        )?;
         tally.presented += 1;
     }
-    if let Some(reply) = &effects.reply {
-        replies::insert(
-            tx,
-            &NewReply {
-                client_id: Some(row.client_id),
-                promissory_id: Some(row.note_id),
-                instalment_number: Some(i64::from(row.number)),
-                amount: reply.amount,
-                reason_code: reply.reason.as_ref().map(|a| a.code.as_str()),
-                reason_text: reply.reason.as_ref().map(|a| a.reason.as_str()),
-                settlement_date: reply.settlement_date,
-                disputable: reply.disputable.map(|(d, why)| (d, why.as_str())),
-                ..NewReply::new(row.branch_id, reply.kind.reply_type(), reply.occurred_at)
-            },
-        )?;
+    if let Some(reply) = effects.reply {
+        out.replies.push(ReplyOut {
+            branch_id: row.branch_id,
+            client_id: row.client_id,
+            note_id: row.note_id,
+            instalment: Some(row.number),
+            reply_type: reply.kind.reply_type(),
+            at: reply.occurred_at,
+            amount: reply.amount,
+            reason: reply.reason,
+            settlement_date: reply.settlement_date,
+            disputable: reply
+                .disputable
+                .map(|(d, why)| (d, why.as_str().to_string())),
+        });
     }
-    if let Some(due) = effects.next {
+    if let Some(at) = answer_due {
+        out.queued.insert((JobKind::CollectionAnswers, at));
+    }
+    if let Some(at) = reversal_check_at {
+        out.queued.insert((JobKind::CollectionReversalChecks, at));
+    }
+    if let Some(due) = effects
+        .next
+        .filter(|d| matches!(d.step, Step::Track { .. }))
+    {
         let attempt_now = effects
             .attempt
             .as_ref()
             .map(|a| a.number)
             .or(facts.last_attempt.as_ref().map(|a| a.number))
             .unwrap_or(0);
-        let (kind, attempt) = match due.step {
-            Step::Answer { .. } => (Some(JobKind::CollectionAnswer), attempt_now),
-            Step::Track { .. } => (Some(JobKind::CollectionTrack), attempt_now + 1),
-            Step::CheckReversal => (Some(JobKind::CollectionReversalCheck), attempt_now),
-            // Submission and presentment belong to the date's sweep.
-            Step::Submit | Step::Present => (None, 0),
-        };
-        if let Some(kind) = kind {
-            jobs::enqueue(
-                tx,
-                &NewJob {
-                    kind,
-                    subject_id: row.note_id,
-                    part_number: step_part(row.number, attempt),
-                    due_at: due.at,
-                },
-                at,
-            )?;
-        }
+        jobs::enqueue(
+            tx,
+            &NewJob {
+                kind: JobKind::CollectionTrack,
+                subject_id: row.note_id,
+                part_number: step_part(row.number, attempt_now + 1),
+                due_at: due.at,
+            },
+            at,
+        )?;
     }
     if matches!(
         effects.status,
         Some(InstalmentStatus::Collected | InstalmentStatus::Reversed)
     ) {
-        settle_note(tx, row, at, tally)?;
+        settle_note(tx, row, at, tally, out)?;
     }
     Ok(())
 }
 
-fn new_attempt<'a>(attempt: &'a AttemptRecord, facts: &Facts) -> NewAttempt<'a> {
+fn new_attempt<'a>(
+    attempt: &'a AttemptRecord,
+    facts: &Facts,
+    answer_due: Option<OffsetDateTime>,
+) -> NewAttempt<'a> {
     NewAttempt {
         number: attempt.number,
         kind: match attempt.kind {
@@ -715,6 +1002,7 @@ fn new_attempt<'a>(attempt: &'a AttemptRecord, facts: &Facts) -> NewAttempt<'a> 
             CollectionOutcome::Collected => None,
             CollectionOutcome::Unpaid(a) => Some((a.code.as_str(), a.reason.as_str())),
         },
+        answer_due,
     }
 }
 
@@ -725,29 +1013,29 @@ fn settle_note(
     row: &CollectionRow,
     at: OffsetDateTime,
     tally: &mut Tally,
+    out: &mut Out,
 ) -> Result<(), DbError> {
-    let statuses = collections::statuses(tx, row.note_id)?;
-    let Some(note) = promissory::note(tx, row.note_id)? else {
+    let Some((status, statuses)) = collections::note_and_statuses(tx, row.note_id)? else {
         return Ok(());
     };
-    let after = note.status.settled(&statuses);
-    if after != note.status
-        && collections::move_note(tx, row.note_id, note.status, after, at)?
-        && note_completed(note.status, after)
+    let after = status.settled(&statuses);
+    if after != status
+        && collections::move_note(tx, row.note_id, status, after, at)?
+        && note_completed(status, after)
     {
         tally.completed += 1;
-        replies::insert(
-            tx,
-            &NewReply {
-                client_id: Some(row.client_id),
-                promissory_id: Some(row.note_id),
-                ..NewReply::new(
-                    row.branch_id,
-                    crate::engine::collections::NOTE_COMPLETED,
-                    at,
-                )
-            },
-        )?;
+        out.replies.push(ReplyOut {
+            branch_id: row.branch_id,
+            client_id: row.client_id,
+            note_id: row.note_id,
+            instalment: None,
+            reply_type: crate::engine::collections::NOTE_COMPLETED,
+            at,
+            amount: None,
+            reason: None,
+            settlement_date: None,
+            disputable: None,
+        });
     }
     Ok(())
 }
@@ -767,5 +1055,7 @@ pub fn is_collection(kind: JobKind) -> bool {
             | JobKind::CollectionAnswer
             | JobKind::CollectionTrack
             | JobKind::CollectionReversalCheck
+            | JobKind::CollectionAnswers
+            | JobKind::CollectionReversalChecks
     )
 }

@@ -178,6 +178,7 @@ impl Operation for GetPromissory {
                         w.leaf_display("Disputable", d);
                     }
                     w.opt_leaf("DisputableReason", r.disputable_reason.as_deref());
+                    w.opt_leaf("SettlementDate", r.settlement_date.as_deref());
                     w.close("Reply");
                 }
                 w.close("Replies");

@@ -107,6 +107,7 @@ impl Operation for GetReplies {
                 w.leaf_display("Disputable", d);
             }
             w.opt_leaf("DisputableReason", r.disputable_reason.as_deref());
+            w.opt_leaf("SettlementDate", r.settlement_date.as_deref());
             w.close("Reply");
         }
         if !response.replies.is_empty() {

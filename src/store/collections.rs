@@ -7,7 +7,7 @@
 //! Rules live in `domain::collection` and `engine::collections`; this module only reads
 //! and writes.
 
-use crate::store::sql::{OptionalExtension, Row, params};
+use crate::store::sql::{OptionalExtension, OwnedValue, Row, ToSql, params};
 use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
 
@@ -214,7 +214,8 @@ pub fn load(tx: &Tx<'_>, note_id: i64, number: u32) -> Result<Option<CollectionR
 }
 
 /// Up to `limit` unpresented (PENDING or SUBMITTED) instalments of ACTIVE notes of
-/// `stream` due on `date`, in key order.
+/// `stream` due on `date`, PENDING first, each in key order (the order of the
+/// `instalments_due` index, so no batch sorts the day's remaining instalments).
 ///
 /// # Errors
 ///
@@ -232,7 +233,7 @@ pub fn due_batch(
                AND n.payment_stream = ?2 AND n.status = 'ACTIVE'
                AND NOT EXISTS (SELECT 1 FROM mandates d
                                WHERE d.promissory_id = n.id AND d.status <> 'AUTHENTICATED')
-             ORDER BY i.promissory_id, i.instalment_number LIMIT ?3"
+             ORDER BY i.status, i.promissory_id, i.instalment_number LIMIT ?3"
         ))?
         .query_map(
             params![format_date(date), stream.as_str(), limit as i64],
@@ -270,6 +271,109 @@ pub fn submit_batch(
         .map_err(DbError::from)
 }
 
+/// Up to `limit` instalments whose latest attempt's answer is due at `at` and not yet
+/// applied (the `COLLECTION_ANSWERS` job of `at`), in key order (the order of the
+/// partial index `instalment_attempts_answer_due`).
+///
+/// # Errors
+///
+/// SQLite.
+pub fn answers_due(
+    tx: &Tx<'_>,
+    at: OffsetDateTime,
+    limit: usize,
+) -> Result<Vec<CollectionRow>, DbError> {
+    tx.conn
+        .prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS}
+             FROM instalment_attempts a
+             JOIN instalments i ON i.promissory_id = a.promissory_id
+                               AND i.instalment_number = a.instalment_number
+             JOIN promissory_notes n ON n.id = a.promissory_id
+             LEFT JOIN mandates d ON d.promissory_id = n.id
+             WHERE a.answer_due_at = ?1 AND a.answered_at IS NULL
+             ORDER BY a.answer_due_at, a.promissory_id, a.instalment_number, a.attempt_number
+             LIMIT ?2"
+        ))?
+        .query_map(params![format_timestamp(at), limit as i64], collection_row)?
+        .collect::<Result<_, _>>()
+        .map_err(DbError::from)
+}
+
+/// Takes an unanswered attempt out of its answers job (a step that cannot apply to
+/// it); it stays unanswered. False if it was not waiting.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn set_aside_answer(
+    tx: &Tx<'_>,
+    note_id: i64,
+    number: u32,
+    attempt: u32,
+) -> Result<bool, DbError> {
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "UPDATE instalment_attempts SET answer_due_at = NULL
+             WHERE promissory_id = ?1 AND instalment_number = ?2 AND attempt_number = ?3
+               AND answered_at IS NULL AND answer_due_at IS NOT NULL",
+        )?
+        .execute(params![note_id, number, attempt])?;
+    Ok(changed == 1)
+}
+
+/// Up to `limit` instalments whose dispute check is due at `at` (the
+/// `COLLECTION_REVERSAL_CHECKS` job of `at`), in key order.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn reversal_checks_due(
+    tx: &Tx<'_>,
+    at: OffsetDateTime,
+    limit: usize,
+) -> Result<Vec<CollectionRow>, DbError> {
+    tx.conn
+        .prepare_cached(&format!(
+            "SELECT {ROW_COLUMNS} FROM {ROW_FROM}
+             WHERE i.reversal_check_at = ?1
+             ORDER BY i.reversal_check_at, i.promissory_id, i.instalment_number LIMIT ?2"
+        ))?
+        .query_map(params![format_timestamp(at), limit as i64], collection_row)?
+        .collect::<Result<_, _>>()
+        .map_err(DbError::from)
+}
+
+/// Moves an instalment's dispute check from `from` to `to` (`None`: never again); false
+/// (nothing written) if it was no longer due at `from`. This is the guard of a
+/// reversal check: each check applies once.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn move_reversal_check(
+    tx: &Tx<'_>,
+    note_id: i64,
+    number: u32,
+    from: OffsetDateTime,
+    to: Option<OffsetDateTime>,
+) -> Result<bool, DbError> {
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "UPDATE instalments SET reversal_check_at = ?4
+             WHERE promissory_id = ?1 AND instalment_number = ?2 AND reversal_check_at = ?3",
+        )?
+        .execute(params![
+            note_id,
+            number,
+            format_timestamp(from),
+            to.map(format_timestamp)
+        ])?;
+    Ok(changed == 1)
+}
+
 /// A new attempt of an instalment.
 #[derive(Debug, Clone)]
 pub struct NewAttempt<'a> {
@@ -283,6 +387,8 @@ pub struct NewAttempt<'a> {
     pub at: OffsetDateTime,
     /// `None`: collected; else the unpaid reason (code, text).
     pub unpaid: Option<(&'a str, &'a str)>,
+    /// When its answer is due (the `COLLECTION_ANSWERS` job of that instant applies it).
+    pub answer_due: Option<OffsetDateTime>,
 }
 
 /// Stores an attempt (a repeat of the same number changes nothing). Returns whether
@@ -311,8 +417,9 @@ pub fn insert_attempt(
         .conn
         .prepare_cached(
             "INSERT INTO instalment_attempts (promissory_id, instalment_number, attempt_number, kind,
-                 tracking_day, arrears, presented_at, outcome, reason_code, reason_text)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 tracking_day, arrears, presented_at, outcome, reason_code, reason_text,
+                 answer_due_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
              ON CONFLICT DO NOTHING",
         )?
         .execute(params![
@@ -326,6 +433,7 @@ pub fn insert_attempt(
             outcome,
             attempt.unpaid.map(|a| a.0),
             attempt.unpaid.map(|a| a.1),
+            attempt.answer_due.map(format_timestamp),
         ])?;
     Ok(added == 1)
 }
@@ -362,6 +470,8 @@ pub struct InstalmentChange {
     pub collected: Option<(Decimal, OffsetDateTime, Option<Date>)>,
     /// Reversed on.
     pub reversed_on: Option<Date>,
+    /// The first dispute check of a collection (its `COLLECTION_REVERSAL_CHECKS` job).
+    pub reversal_check_at: Option<OffsetDateTime>,
 }
 
 /// Moves an instalment from `from` to `to` with `change`; false (nothing written) if
@@ -378,52 +488,83 @@ pub fn move_instalment(
     to: InstalmentStatus,
     change: &InstalmentChange,
 ) -> Result<bool, DbError> {
-    let (amount, at, settlement) = match &change.collected {
-        Some((amount, at, settlement)) => (
-            Some(money_text(*amount)),
-            Some(format_timestamp(*at)),
-            settlement.map(format_date),
-        ),
-        None => (None, None, None),
+    // Only the columns this change sets are named, so SQLite leaves the indexes of the
+    // others alone (a presentment does not touch the reversal-check index).
+    let mut sets = vec!["status = ?4"];
+    let mut values: Vec<OwnedValue> = vec![
+        OwnedValue::Integer(note_id),
+        OwnedValue::Integer(i64::from(number)),
+        OwnedValue::Text(from.as_str().to_string()),
+        OwnedValue::Text(to.as_str().to_string()),
+    ];
+    let mut set = |sql: &'static str, value: Option<String>| {
+        if let Some(value) = value {
+            sets.push(sql);
+            values.push(OwnedValue::Text(value));
+        }
     };
+    set("presented_on = ?", change.presented_on.map(format_date));
+    if let Some((amount, at, settlement)) = &change.collected {
+        set("collected_amount = ?", Some(money_text(*amount)));
+        set("collected_at = ?", Some(format_timestamp(*at)));
+        set("settlement_date = ?", settlement.map(format_date));
+    }
+    set("reversed_on = ?", change.reversed_on.map(format_date));
+    set(
+        "reversal_check_at = ?",
+        change.reversal_check_at.map(format_timestamp),
+    );
     let changed = tx
         .conn
-        .prepare_cached(
-            "UPDATE instalments SET status = ?4,
-                 presented_on = coalesce(?5, presented_on),
-                 collected_amount = coalesce(?6, collected_amount),
-                 collected_at = coalesce(?7, collected_at),
-                 settlement_date = coalesce(?8, settlement_date),
-                 reversed_on = coalesce(?9, reversed_on)
+        .prepare_cached(&format!(
+            "UPDATE instalments SET {}
              WHERE promissory_id = ?1 AND instalment_number = ?2 AND status = ?3",
-        )?
-        .execute(params![
-            note_id,
-            number,
-            from.as_str(),
-            to.as_str(),
-            change.presented_on.map(format_date),
-            amount,
-            at,
-            settlement,
-            change.reversed_on.map(format_date),
-        ])?;
+            sets.join(", ")
+        ))?
+        .execute(
+            values
+                .iter()
+                .map(|v| v as &dyn ToSql)
+                .collect::<Vec<_>>()
+                .as_slice(),
+        )?;
     Ok(changed == 1)
 }
 
-/// The statuses of a note's instalments.
+/// A note's stored status and its instalments' statuses (by number), in one read;
+/// `None` if there is no such note.
 ///
 /// # Errors
 ///
 /// SQLite.
-pub fn statuses(tx: &Tx<'_>, note_id: i64) -> Result<Vec<InstalmentStatus>, DbError> {
-    tx.conn
+pub fn note_and_statuses(
+    tx: &Tx<'_>,
+    note_id: i64,
+) -> Result<Option<(NoteStatus, Vec<InstalmentStatus>)>, DbError> {
+    let rows: Vec<(NoteStatus, Option<InstalmentStatus>)> = tx
+        .conn
         .prepare_cached(
-            "SELECT status FROM instalments WHERE promissory_id = ?1 ORDER BY instalment_number",
+            "SELECT n.status, i.status FROM promissory_notes n
+             LEFT JOIN instalments i ON i.promissory_id = n.id
+             WHERE n.id = ?1 ORDER BY i.instalment_number",
         )?
-        .query_map(params![note_id], |r| parsed(r, 0, InstalmentStatus::parse))?
-        .collect::<Result<_, _>>()
-        .map_err(DbError::from)
+        .query_map(params![note_id], |r| {
+            let instalment: Option<String> = r.get(1)?;
+            Ok((
+                parsed(r, 0, NoteStatus::parse)?,
+                instalment
+                    .map(|t| InstalmentStatus::parse(&t).ok_or_else(|| bad(1, &t)))
+                    .transpose()?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let Some((status, _)) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some((
+        *status,
+        rows.iter().filter_map(|(_, i)| *i).collect(),
+    )))
 }
 
 /// Moves a note from `from` to `to` (COMPLETED records `completed_at`); false if it is

@@ -31,7 +31,7 @@ use crate::store::{DbError, Tx};
 macro_rules! job_kinds {
     ($($(#[$doc:meta])* $variant:ident => $text:literal,)+) => {
         /// What a job does.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum JobKind {
             $($(#[$doc])* $variant,)+
         }
@@ -65,15 +65,15 @@ job_kinds! {
     /// one action date, a batch per claim (subject: the date's Julian day number,
     /// part: the stream's position in `NoteStream::ALL`).
     CollectionSweep => "COLLECTION_SWEEP",
-    /// Apply the debtor bank's answer to one attempt (subject: note id, part:
-    /// instalment number × 1000 + attempt number).
+    /// Before migration 0012: one attempt's answer (subject: note id, part: instalment
+    /// number × 1000 + attempt number). No longer queued; 0012 turned queued ones into
+    /// `COLLECTION_ANSWERS` rows.
     CollectionAnswer => "COLLECTION_ANSWER",
     /// Re-present a tracked instalment on a tracking day (part: instalment number ×
     /// 1000 + the attempt number it makes).
     CollectionTrack => "COLLECTION_TRACK",
-    /// Ask whether a collected attempt was disputed and reversed (part: instalment
-    /// number × 1000 + the collected attempt's number); rescheduled until it is or
-    /// can no longer be.
+    /// Before migration 0012: one collected attempt's dispute check. No longer queued;
+    /// 0012 turned queued ones into `COLLECTION_REVERSAL_CHECKS` rows.
     CollectionReversalCheck => "COLLECTION_REVERSAL_CHECK",
     /// Ask the payer's bank for the answer to a DebiCheck mandate's authentication
     /// request (subject: note id); rescheduled to when an answer may be there, never
@@ -87,6 +87,12 @@ job_kinds! {
     MandateSuspensionCheck => "MANDATE_SUSPENSION_CHECK",
     /// Cancel a cancelled note's mandate at the payer's bank (subject: note id).
     MandateCancel => "MANDATE_CANCEL",
+    /// Apply the debtor bank's answers due at one instant (subject: its Unix time):
+    /// every unanswered attempt whose `answer_due_at` is then, a batch per claim.
+    CollectionAnswers => "COLLECTION_ANSWERS",
+    /// Check the collections whose `reversal_check_at` is one instant (subject: its
+    /// Unix time) for disputes, a batch per claim.
+    CollectionReversalChecks => "COLLECTION_REVERSAL_CHECKS",
 }
 
 impl JobKind {
@@ -197,9 +203,16 @@ pub fn claim_next(
         .conn
         .prepare_cached(
             "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
-             WHERE id = (SELECT id FROM jobs
-                         WHERE due_at <= ?3
-                           AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+             WHERE id = (SELECT id FROM (
+                             SELECT id, due_at FROM (
+                                 SELECT id, due_at FROM jobs
+                                 WHERE status = 'PENDING' AND due_at <= ?3
+                                 ORDER BY due_at, id LIMIT 1)
+                             UNION ALL
+                             SELECT id, due_at FROM (
+                                 SELECT id, due_at FROM jobs
+                                 WHERE status = 'RUNNING' AND due_at <= ?3 AND lease_until < ?4
+                                 ORDER BY due_at, id LIMIT 1))
                          ORDER BY due_at, id LIMIT 1)
              RETURNING id, kind, subject_id, part_number, due_at, attempts",
         )?
@@ -268,9 +281,17 @@ pub fn claim_more(
         .conn
         .prepare_cached(&format!(
             "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
-             WHERE id IN (SELECT id FROM jobs
-                          WHERE kind IN ({kinds_sql}) AND due_at <= ?3
-                            AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+             WHERE id IN (SELECT id FROM (
+                              SELECT id, due_at FROM (
+                                  SELECT id, due_at FROM jobs
+                                  WHERE status = 'PENDING' AND due_at <= ?3 AND kind IN ({kinds_sql})
+                                  ORDER BY due_at, id LIMIT ?5)
+                              UNION ALL
+                              SELECT id, due_at FROM (
+                                  SELECT id, due_at FROM jobs
+                                  WHERE status = 'RUNNING' AND due_at <= ?3 AND lease_until < ?4
+                                    AND kind IN ({kinds_sql})
+                                  ORDER BY due_at, id LIMIT ?5))
                           ORDER BY due_at, id LIMIT ?5)
              RETURNING id, kind, subject_id, part_number, due_at, attempts"
         ))?

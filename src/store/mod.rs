@@ -60,6 +60,7 @@ pub const MIGRATIONS: &[&str] = &[
     ),
     include_str!("schema/0009_debicheck.sql"),
     include_str!("schema/0011_console.sql"),
+    include_str!("schema/0012_collection_batches.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.
@@ -190,6 +191,9 @@ impl DbStats {
 /// WAL frames (pages) after which the writer asks the checkpointer thread to copy the
 /// log back into the database file: SQLite's own auto-checkpoint threshold.
 pub const CHECKPOINT_PAGES: i32 = 1000;
+
+/// The writer connection's page cache, KiB (readers keep SQLite's 2 MiB default).
+pub const WRITER_CACHE_KIB: i64 = 32 * 1024;
 
 /// Opens (creating if needed) a database file with the server's pragmas, and migrates it.
 ///
@@ -652,6 +656,9 @@ impl Db {
     /// Anything [`open_connection`] reports.
     pub fn open(path: &Path, options: &DbOptions) -> Result<Db, DbError> {
         let mut writer = open_connection(path, options.busy_timeout)?;
+        // The writer's page cache (SQLite's default is 2 MiB): a collection batch
+        // touches the same index pages again and again (store/collections.rs).
+        writer.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         let stats = Arc::new(DbStats::default());
         let checkpointer = start_checkpointer(&mut writer, path, options.busy_timeout, &stats)?;
         let mut conns = Vec::with_capacity(options.readers);

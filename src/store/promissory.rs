@@ -115,6 +115,8 @@ pub struct ReplyRow {
     pub disputable: Option<bool>,
     /// Why it is or is not disputable.
     pub disputable_reason: Option<String>,
+    /// The lender's settlement date of a collection (`INSTALMENT_COLLECTED`).
+    pub settlement_date: Option<String>,
 }
 
 /// What `CreatePromissory` stores.
@@ -239,7 +241,7 @@ pub fn activate_due(tx: &Tx<'_>, now: OffsetDateTime, delay: Duration) -> Result
         .prepare_cached(
             "SELECT id, created_at FROM promissory_notes
              WHERE status = 'PENDING' AND created_at <= ?1 AND payment_stream <> 'DEBICHECK'
-             ORDER BY id",
+             ORDER BY created_at, id",
         )?
         .query_map(params![threshold], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
@@ -423,7 +425,7 @@ pub fn instalments(tx: &Tx<'_>, note_id: i64) -> Result<Vec<InstalmentRow>, DbEr
 pub fn replies(tx: &Tx<'_>, note_id: i64) -> Result<Vec<ReplyRow>, DbError> {
     tx.conn.prepare_cached(
         "SELECT sequence, reply_type, occurred_at, instalment_number, amount, reason_code, reason_text,
-                disputable, disputable_reason
+                disputable, disputable_reason, settlement_date
          FROM replies WHERE promissory_id = ?1 AND instalment_number IS NOT NULL
          ORDER BY instalment_number, sequence",
     )?
@@ -438,6 +440,7 @@ pub fn replies(tx: &Tx<'_>, note_id: i64) -> Result<Vec<ReplyRow>, DbError> {
             reason_text: r.get(6)?,
             disputable: r.get(7)?,
             disputable_reason: r.get(8)?,
+            settlement_date: r.get(9)?,
         })
     })?
     .collect::<Result<_, _>>().map_err(DbError::from)

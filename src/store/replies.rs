@@ -7,7 +7,7 @@
 //! `sequence > NextSequence` never misses or repeats one. Bulk writers take a block of
 //! sequences at once ([`allocate`] then [`insert_at`], or [`insert_all`]).
 
-use crate::store::sql::params;
+use crate::store::sql::{OwnedValue, ToSql, params};
 use crate::store::{DbError, Tx};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -106,6 +106,16 @@ pub fn insert(tx: &Tx<'_>, reply: &NewReply<'_>) -> Result<i64, DbError> {
 ///
 /// SQLite.
 pub fn insert_all(tx: &Tx<'_>, replies: &[NewReply<'_>]) -> Result<Vec<i64>, DbError> {
+    let numbered = sequences(tx, replies)?;
+    for (reply, (org, sequence)) in replies.iter().zip(&numbered) {
+        insert_at(tx, *org, *sequence, reply)?;
+    }
+    Ok(numbered.into_iter().map(|(_, sequence)| sequence).collect())
+}
+
+/// Each reply's (organisation, sequence): one block of sequences per organisation,
+/// consecutive in slice order.
+fn sequences(tx: &Tx<'_>, replies: &[NewReply<'_>]) -> Result<Vec<(i64, i64)>, DbError> {
     // blocks[k] = (organisation, replies it needs, then its next sequence); few distinct.
     let mut branch_block: Vec<(i64, usize)> = Vec::new();
     let mut blocks: Vec<(i64, i64)> = Vec::new();
@@ -132,14 +142,13 @@ pub fn insert_all(tx: &Tx<'_>, replies: &[NewReply<'_>]) -> Result<Vec<i64>, DbE
     for (org, count) in &mut blocks {
         *count = allocate(tx, *org, *count)?;
     }
-    let mut sequences = Vec::with_capacity(replies.len());
-    for (reply, k) in replies.iter().zip(block_of) {
+    let mut numbered = Vec::with_capacity(replies.len());
+    for k in block_of {
         let (org, sequence) = blocks[k];
         blocks[k].1 += 1;
-        insert_at(tx, org, sequence, reply)?;
-        sequences.push(sequence);
+        numbered.push((org, sequence));
     }
-    Ok(sequences)
+    Ok(numbered)
 }
 
 /// Appends a reply of organisation `org_id` (the owner of `reply.branch_id`) with a
@@ -183,6 +192,81 @@ pub fn insert_at(
     Ok(())
 }
 
+/// Rows per multi-row `INSERT` in [`insert_many`].
+const CHUNK: usize = 50;
+
+/// The columns of one reply with its organisation and sequence, bound as [`insert_at`]
+/// binds them.
+fn bind_reply(org_id: i64, sequence: i64, reply: &NewReply<'_>) -> [OwnedValue; 17] {
+    use OwnedValue as Value;
+    let text = |s: Option<&str>| s.map_or(Value::Null, |s| Value::Text(s.to_string()));
+    let int = |i: Option<i64>| i.map_or(Value::Null, Value::Integer);
+    [
+        Value::Integer(reply.branch_id),
+        Value::Text(reply.reply_type.as_str().to_string()),
+        Value::Text(format_timestamp(reply.occurred_at)),
+        int(reply.client_id),
+        int(reply.promissory_id),
+        int(reply.instalment_number),
+        int(reply.payment_id),
+        int(reply.part_number),
+        text(reply.wallet_number),
+        reply
+            .amount
+            .map_or(Value::Null, |a| Value::Text(money_text(a))),
+        text(reply.reason_code),
+        text(reply.reason_text),
+        reply
+            .settlement_date
+            .map_or(Value::Null, |d| Value::Text(crate::clock::format_date(d))),
+        Value::Integer(org_id),
+        Value::Integer(sequence),
+        reply
+            .disputable
+            .map_or(Value::Null, |(d, _)| Value::Integer(i64::from(d))),
+        text(reply.disputable.map(|(_, reason)| reason)),
+    ]
+}
+
+/// Appends replies in the order given, as [`insert_all`] does (one block of sequences per
+/// organisation, consecutive in slice order), with a multi-row `INSERT` per [`CHUNK`]:
+/// what a collection batch reports.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn insert_many(tx: &Tx<'_>, replies: &[NewReply<'_>]) -> Result<(), DbError> {
+    const COLUMNS: &str =
+        "INSERT INTO replies (branch_id, reply_type, occurred_at, client_id, promissory_id,
+        instalment_number, payment_id, part_number, wallet_number, amount, reason_code, reason_text,
+        settlement_date, organisation_id, sequence, disputable, disputable_reason) VALUES ";
+    if replies.is_empty() {
+        return Ok(());
+    }
+    let numbered = sequences(tx, replies)?;
+    let rows: Vec<(&NewReply<'_>, &(i64, i64))> = replies.iter().zip(&numbered).collect();
+    let mut chunks = rows.chunks_exact(CHUNK);
+    if rows.len() >= CHUNK {
+        let sql = format!(
+            "{COLUMNS}{}",
+            vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; CHUNK].join(", ")
+        );
+        let mut statement = tx.conn.prepare_cached(&sql)?;
+        for chunk in &mut chunks {
+            let values: Vec<OwnedValue> = chunk
+                .iter()
+                .flat_map(|(reply, (org, sequence))| bind_reply(*org, *sequence, reply))
+                .collect();
+            let bound: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
+            statement.execute(bound.as_slice())?;
+        }
+    }
+    for (reply, (org, sequence)) in chunks.remainder() {
+        insert_at(tx, *org, *sequence, reply)?;
+    }
+    Ok(())
+}
+
 /// A stored reply as GetReplies shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplyRow {
@@ -214,6 +298,8 @@ pub struct ReplyRow {
     pub disputable: Option<bool>,
     /// Why it is or is not disputable.
     pub disputable_reason: Option<String>,
+    /// The lender's settlement date of a collection (`INSTALMENT_COLLECTED`).
+    pub settlement_date: Option<String>,
 }
 
 /// The branch's replies after `since`, ascending, at most `limit`.
@@ -225,7 +311,7 @@ pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<R
     tx.conn.prepare_cached(
         "SELECT r.sequence, r.reply_type, r.occurred_at, c.client_number, n.number, r.instalment_number,
                 p.number, r.part_number, r.wallet_number, r.amount, r.reason_code, r.reason_text,
-                r.disputable, r.disputable_reason
+                r.disputable, r.disputable_reason, r.settlement_date
          FROM replies r LEFT JOIN clients c ON c.id = r.client_id
               LEFT JOIN promissory_notes n ON n.id = r.promissory_id
               LEFT JOIN credit_payments p ON p.id = r.payment_id
@@ -248,6 +334,7 @@ pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<R
             reason_text: r.get(11)?,
             disputable: r.get(12)?,
             disputable_reason: r.get(13)?,
+            settlement_date: r.get(14)?,
         })
     })?
     .collect::<Result<_, _>>().map_err(DbError::from)
@@ -256,8 +343,9 @@ pub fn page(tx: &Tx<'_>, branch_id: i64, since: i64, limit: i64) -> Result<Vec<R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store;
     use crate::store::MIGRATIONS;
-    use time::macros::datetime;
+    use time::macros::{date, datetime};
 
     #[test]
     fn blocks_are_per_organisation_and_in_order() {
@@ -293,5 +381,57 @@ mod tests {
         let page = page(tx, 2, 3, 100).unwrap();
         let seqs: Vec<i64> = page.iter().map(|r| r.sequence).collect();
         assert_eq!(seqs, [4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    }
+
+    #[test]
+    fn insert_many_appends_in_order_exactly_as_insert_does() {
+        let mut c = rusqlite::Connection::open_in_memory().unwrap();
+        store::migrate(&mut c).unwrap();
+        let db = store::sql::Conn::sqlite(c);
+        db.execute_batch(
+            "INSERT INTO organisations (id, code, name, created_at) VALUES (1, 'O', 'O', '2026-01-01T00:00:00Z');
+             INSERT INTO branches (id, organisation_id, code, name, created_at)
+                 VALUES (1, 1, 'B1', 'B1', '2026-01-01T00:00:00Z'), (2, 1, 'B2', 'B2', '2026-01-01T00:00:00Z');",
+        )
+        .unwrap();
+        let tx = Tx::new(&db);
+        let at = datetime!(2027-01-14 04:00 UTC);
+        // 2 full chunks and a remainder, two branches interleaved, every column used.
+        let many: Vec<NewReply<'_>> = (0..(2 * CHUNK as i64 + 7))
+            .map(|i| NewReply {
+                promissory_id: Some(i),
+                instalment_number: Some(1),
+                amount: Some(Decimal::new(50_000 + i, 2)),
+                reason_code: (i % 3 == 0).then_some("02"),
+                reason_text: (i % 3 == 0).then_some("NOT PROVIDED FOR"),
+                settlement_date: (i % 2 == 0).then_some(date!(2027 - 01 - 15)),
+                wallet_number: (i == 5).then_some("W0000000001"),
+                ..NewReply::new(1 + i % 2, ReplyType::InstalmentCollected, at)
+            })
+            .collect();
+        let first = insert(&tx, &NewReply::new(1, ReplyType::NoteCompleted, at)).unwrap();
+        insert_many(&tx, &many).unwrap();
+        let mut read = page(&tx, 1, first, 1000).unwrap();
+        read.extend(page(&tx, 2, 0, 1000).unwrap());
+        read.sort_by_key(|r| r.sequence);
+        assert_eq!(read.len(), many.len());
+        for (k, (stored, sent)) in read.iter().zip(&many).enumerate() {
+            assert_eq!(
+                stored.sequence,
+                first + 1 + k as i64,
+                "sequences follow the order given"
+            );
+            assert_eq!(stored.amount, sent.amount.map(money_text));
+            assert_eq!(stored.reason_code.as_deref(), sent.reason_code);
+            assert_eq!(stored.reason_text.as_deref(), sent.reason_text);
+            assert_eq!(stored.wallet_number.as_deref(), sent.wallet_number);
+            assert_eq!(
+                stored.settlement_date,
+                sent.settlement_date.map(crate::clock::format_date)
+            );
+            assert_eq!(stored.occurred_at, "2027-01-14T04:00:00Z");
+            assert_eq!(stored.reply_type, "INSTALMENT_COLLECTED");
+        }
+        insert_many(&tx, &[]).unwrap();
     }
 }

@@ -8,7 +8,10 @@
 # free loopback port, then runs each client suite against it. Every suite loads the SERVED
 # WSDL (http://ADDR/allps?wsdl) and calls Login, AddEmployer, AddClient and GetClient over
 # SOAP 1.1 and SOAP 1.2, with refusals (Result codes) and typed faults (all but wcf also
-# CreatePromissory, CreateDebiCheckPromissory and GetPromissory):
+# CreatePromissory, CreateDebiCheckPromissory and GetPromissory); the zeep, node, java and
+# mono suites also create notes on the three streams, step the collection engine with
+# `allps-ws process --until` (ALLPS_BIN on ALLPS_DB, exported below) and check the values
+# read back (attempts, settlement dates, totals, every reply kind):
 #
 #   python  zeep, tests/peers/python/test_zeep.py (pytest, in .venv-peers)
 #   node    node `soap`, tests/peers/node/test_soap.js (node:test; npm ci first)
@@ -72,6 +75,8 @@ done
 [ -n "$url" ] || { echo "peers: the server did not start within 30 s" >&2; cat "$work/server.log" >&2; exit 1; }
 echo "peers: server at $url (log: server.log, database: fresh)"
 export ALLPS_URL=$url
+# The collection checks step the engine with `process --until` on the server's database.
+export ALLPS_BIN=$bin ALLPS_DB=$work/peers.db
 
 # ---------------------------------------------------------------- the suites
 java_classpath() {

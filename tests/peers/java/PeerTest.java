@@ -241,6 +241,107 @@ public final class PeerTest {
             same("InstalmentAmount", result.value.getField(), "Result/Field");
         });
 
+        check(p + "collections after process --until: attempts, settlement dates, totals, replies", () -> {
+            String bin = System.getenv("ALLPS_BIN"), db = System.getenv("ALLPS_DB");
+            if (bin == null || db == null) {
+                System.out.println("     (skipped: ALLPS_BIN and ALLPS_DB are set by tests/peers/run.sh)");
+                return;
+            }
+            Client c = new Client();
+            String owner = "K" + tag;
+            port.addClient(owner, employer, "Pieter", "Botha", IdType.PASSPORT, "PK" + tag, born, Gender.M, null, null, null, null,
+                    c.result, c.number, credentials("demo-password"));
+            same(0, c.result.value.getCode(), "AddClient " + c.result.value.getMessage());
+            DatatypeFactory dates = DatatypeFactory.newInstance();
+            BigDecimal amount = new BigDecimal("321.50");
+            // key, stream, branch, account, instalments, tracking days (docs/simulator.md: the
+            // account's last digits choose the simulated debtor bank's answer)
+            Object[][] notes = {
+                {"COL", PaymentStream.EFT, "632005", "62001230000", 2, 0},
+                {"TRK", PaymentStream.NAEDO, "632005", "62001234703", 1, 3},
+                {"UNP", PaymentStream.SOCIAL_GRANT_EFT, "410105", "10001239812", 1, 0},
+                {"REV", PaymentStream.NAEDO, "632005", "62001231605", 1, 0},
+            };
+            java.util.Map<String, String> numbers = new java.util.HashMap<>();
+            java.time.LocalDate latest = java.time.LocalDate.now();
+            for (Object[] n : notes) {
+                java.time.LocalDate day = java.time.LocalDate.now().plusDays(21);
+                Holder<ResultType> result = new Holder<>();
+                Holder<String> number = new Holder<>();
+                for (int i = 0; i < 10; i++) {
+                    port.createPromissory(owner, n[0] + tag, (PaymentStream) n[1], (String) n[2], (String) n[3],
+                            n[1] == PaymentStream.SOCIAL_GRANT_EFT ? AccountType.SAVINGS : AccountType.CURRENT, amount, (Integer) n[4],
+                            Frequency.MONTHLY, dates.newXMLGregorianCalendar(day.toString()), (Integer) n[5], result, number,
+                            new Holder<>(), new Holder<>(), credentials("demo-password"));
+                    if (result.value.getCode() != 304 && result.value.getCode() != 305) break;
+                    day = day.plusDays(1);
+                }
+                same(0, result.value.getCode(), n[0] + " CreatePromissory " + result.value.getMessage());
+                numbers.put((String) n[0], number.value);
+                if (day.isAfter(latest)) latest = day;
+            }
+            Process run = new ProcessBuilder(bin, "process", "--db", db, "--until", latest.plusDays(70) + "T00:00:00Z")
+                    .redirectErrorStream(true).start();
+            run.getInputStream().readAllBytes();
+            same(0, run.waitFor(), "process --until exit status");
+            java.util.function.Function<String, Object[]> read = key -> {
+                Holder<ResultType> got = new Holder<>();
+                Holder<PromissoryType> note = new Holder<>();
+                Holder<InstalmentDetailListType> detail = new Holder<>();
+                try {
+                    port.getPromissory(numbers.get(key), got, note, detail, credentials("demo-password"));
+                } catch (AllpsFaultMessage e) {
+                    throw new IllegalStateException("GetPromissory " + key, e);
+                }
+                same(0, got.value.getCode(), "GetPromissory " + key);
+                return new Object[] {note.value, detail.value.getInstalment()};
+            };
+            java.util.function.Function<InstalmentDetailType, String> attempts = i -> {
+                StringBuilder b = new StringBuilder();
+                for (AttemptType a : i.getAttempts().getAttempt()) {
+                    b.append(a.getKind().value()).append('/').append(a.getOutcome() == null ? "-" : a.getOutcome().value())
+                            .append('/').append(a.getReasonCode() == null ? "-" : a.getReasonCode()).append(' ');
+                }
+                return b.toString().trim();
+            };
+            Object[] col = read.apply("COL");
+            PromissoryType note = (PromissoryType) col[0];
+            same("COMPLETED", note.getStatus().value(), "collected note status");
+            same(new BigDecimal("643.00"), note.getTotals().getCollectedTotal(), "CollectedTotal");
+            same(0, note.getTotals().getOutstandingTotal().signum(), "OutstandingTotal is zero");
+            for (Object o : (List<?>) col[1]) {
+                InstalmentDetailType i = (InstalmentDetailType) o;
+                same("COLLECTED", i.getStatus().value(), "instalment status");
+                same(amount, i.getCollectedAmount(), "CollectedAmount");
+                same("FIRST/COLLECTED/-", attempts.apply(i), "attempts");
+                expect(i.getSettlementDate().compare(i.getActionDate()) > 0, "EFT settles after the action date");
+                int seen = 0;
+                for (ReplyRecordType r : i.getReplies().getReply()) {
+                    if (r.getReplyType().value().equals("INSTALMENT_COLLECTED")) {
+                        same(i.getSettlementDate(), r.getSettlementDate(), "the reply's SettlementDate");
+                        seen++;
+                    } else {
+                        same(null, r.getSettlementDate(), "no SettlementDate on " + r.getReplyType().value());
+                    }
+                }
+                same(1, seen, "INSTALMENT_COLLECTED replies");
+            }
+            InstalmentDetailType trk = (InstalmentDetailType) ((List<?>) read.apply("TRK")[1]).get(0);
+            same("COLLECTED", trk.getStatus().value(), "tracked instalment status");
+            same("FIRST/UNPAID/02 TRACKING/UNPAID/02 TRACKING/UNPAID/02 TRACKING/COLLECTED/-", attempts.apply(trk), "tracking attempts");
+            Object[] unp = read.apply("UNP");
+            InstalmentDetailType u = (InstalmentDetailType) ((List<?>) unp[1]).get(0);
+            same("UNPAID", u.getStatus().value(), "unpaid instalment status");
+            same("FIRST/UNPAID/12", attempts.apply(u), "unpaid attempts");
+            same(amount, ((PromissoryType) unp[0]).getTotals().getOutstandingTotal(), "OutstandingTotal");
+            InstalmentDetailType rev = (InstalmentDetailType) ((List<?>) read.apply("REV")[1]).get(0);
+            same("REVERSED", rev.getStatus().value(), "reversed instalment status");
+            List<ReplyRecordType> revReplies = rev.getReplies().getReply();
+            ReplyRecordType last = revReplies.get(revReplies.size() - 1);
+            same("INSTALMENT_REVERSED", last.getReplyType().value(), "last reply");
+            same("30", last.getReasonCode(), "dispute reason");
+        });
+
         check(p + "CreateDebiCheckPromissory: TT2 awaits authentication; GetPromissory shows the mandate; 352 refused", () -> {
             Client c = new Client();
             String owner = "M" + tag;

@@ -272,6 +272,105 @@ public static class PeerTest
             Same("InstalmentAmount", precise.Field, "Result/Field");
         });
 
+        Check("collections after process --until: attempts, settlement dates, totals, replies", () =>
+        {
+            string bin = Environment.GetEnvironmentVariable("ALLPS_BIN"), db = Environment.GetEnvironmentVariable("ALLPS_DB");
+            if (bin == null || db == null)
+            {
+                Console.WriteLine("     (skipped: ALLPS_BIN and ALLPS_DB are set by tests/peers/run.sh)");
+                return;
+            }
+            service.AuthHeader = Credentials("demo-password");
+            string owner = "K" + tag, unused;
+            Same(0, service.AddClient(owner, employer, "Zanele", "Nkosi", IdType.PASSPORT, "K" + tag, Born, Gender.F,
+                null, null, null, null, out unused).Code, "AddClient");
+            decimal amount = 321.50m;
+            // key, stream, branch, account, instalments, tracking days (docs/simulator.md: the
+            // account's last digits choose the simulated debtor bank's answer)
+            var notes = new[] {
+                Tuple.Create("COL", PaymentStream.EFT, "632005", "62001230000", 2, 0),
+                Tuple.Create("TRK", PaymentStream.NAEDO, "632005", "62001234703", 1, 3),
+                Tuple.Create("UNP", PaymentStream.SOCIAL_GRANT_EFT, "410105", "10001239812", 1, 0),
+                Tuple.Create("REV", PaymentStream.NAEDO, "632005", "62001231605", 1, 0),
+            };
+            var numbers = new Dictionary<string, string>();
+            DateTime latest = DateTime.Today;
+            foreach (var n in notes)
+            {
+                DateTime day = DateTime.Today.AddDays(21);
+                ResultType r = null;
+                string number = null;
+                for (int i = 0; i < 10; i++)
+                {
+                    PromissoryStatus status;
+                    bool statusSpecified;
+                    InstalmentType[] instalments;
+                    r = service.CreatePromissory(owner, n.Item1 + tag, n.Item2, n.Item3, n.Item4,
+                        n.Item2 == PaymentStream.SOCIAL_GRANT_EFT ? AccountType.SAVINGS : AccountType.CURRENT, amount, n.Item5,
+                        Frequency.MONTHLY, day, n.Item6, true, out number, out status, out statusSpecified, out instalments);
+                    if (r.Code != 304 && r.Code != 305) break;
+                    day = day.AddDays(1);
+                }
+                Same(0, r.Code, n.Item1 + " CreatePromissory " + r.Message);
+                numbers[n.Item1] = number;
+                if (day > latest) latest = day;
+            }
+            var run = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(bin,
+                "process --db \"" + db + "\" --until " + latest.AddDays(70).ToString("yyyy-MM-dd") + "T00:00:00Z")
+                { UseShellExecute = false });
+            run.WaitForExit();
+            Same(0, run.ExitCode, "process --until exit status");
+            Func<string, Tuple<PromissoryType, InstalmentDetailType[]>> read = key =>
+            {
+                PromissoryType got;
+                InstalmentDetailType[] details;
+                Same(0, service.GetPromissory(numbers[key], out got, out details).Code, "GetPromissory " + key);
+                return Tuple.Create(got, details);
+            };
+            Func<InstalmentDetailType, string> attempts = i =>
+            {
+                var parts = new List<string>();
+                foreach (AttemptType a in i.Attempts)
+                    parts.Add(a.Kind + "/" + (a.OutcomeSpecified ? a.Outcome.ToString() : "-") + "/" + (a.ReasonCode ?? "-"));
+                return string.Join(" ", parts);
+            };
+            var col = read("COL");
+            Same("COMPLETED", col.Item1.Status.ToString(), "collected note status");
+            Same(643.00m, col.Item1.Totals.CollectedTotal, "CollectedTotal");
+            Same(0m, col.Item1.Totals.OutstandingTotal, "OutstandingTotal");
+            foreach (InstalmentDetailType i in col.Item2)
+            {
+                Same("COLLECTED", i.Status.ToString(), "instalment status");
+                Same(amount, i.CollectedAmount, "CollectedAmount");
+                Same("FIRST/COLLECTED/-", attempts(i), "attempts");
+                Expect(i.SettlementDateSpecified && i.SettlementDate > i.ActionDate, "EFT settles after the action date");
+                int seen = 0;
+                foreach (ReplyRecordType r in i.Replies)
+                {
+                    if (r.ReplyType.ToString() == "INSTALMENT_COLLECTED")
+                    {
+                        Expect(r.SettlementDateSpecified, "the INSTALMENT_COLLECTED reply has a SettlementDate");
+                        Same(i.SettlementDate, r.SettlementDate, "the reply's SettlementDate");
+                        seen++;
+                    }
+                    else Expect(!r.SettlementDateSpecified, "no SettlementDate on " + r.ReplyType);
+                }
+                Same(1, seen, "INSTALMENT_COLLECTED replies");
+            }
+            var trk = read("TRK").Item2[0];
+            Same("COLLECTED", trk.Status.ToString(), "tracked instalment status");
+            Same("FIRST/UNPAID/02 TRACKING/UNPAID/02 TRACKING/UNPAID/02 TRACKING/COLLECTED/-", attempts(trk), "tracking attempts");
+            var unp = read("UNP");
+            Same("UNPAID", unp.Item2[0].Status.ToString(), "unpaid instalment status");
+            Same("FIRST/UNPAID/12", attempts(unp.Item2[0]), "unpaid attempts");
+            Same(amount, unp.Item1.Totals.OutstandingTotal, "OutstandingTotal");
+            var rev = read("REV").Item2[0];
+            Same("REVERSED", rev.Status.ToString(), "reversed instalment status");
+            var last = rev.Replies[rev.Replies.Length - 1];
+            Same("INSTALMENT_REVERSED", last.ReplyType.ToString(), "last reply");
+            Same("30", last.ReasonCode, "dispute reason");
+        });
+
         Check("CreateDebiCheckPromissory: TT2 awaits authentication; GetPromissory shows the mandate; 352 refused", () =>
         {
             service.AuthHeader = Credentials("demo-password");

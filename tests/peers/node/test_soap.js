@@ -217,6 +217,104 @@ for (const version of ['1.1', '1.2']) {
       assert.equal(tooPrecise.Result.Field, 'InstalmentAmount');
     });
 
+    // Collections (issue 8): notes on all three streams whose debtor accounts make the
+    // simulated bank collect (…000, EFT), track then collect on tracking day 3 (…703, NAEDO),
+    // refuse with 12 (…812, SOCIAL_GRANT_EFT) and collect then reverse (…605, NAEDO);
+    // `allps-ws process --until` (ALLPS_BIN on ALLPS_DB, set by run.sh) steps the engine.
+    it('collections: attempts, settlement dates, totals and replies after process --until', async (t) => {
+      const { ALLPS_BIN: bin, ALLPS_DB: db } = process.env;
+      if (!bin || !db) return t.skip('ALLPS_BIN and ALLPS_DB are set by tests/peers/run.sh');
+      const list = (x) => (x === undefined || x === null ? [] : [].concat(x));
+      const day = (d) => (d instanceof Date ? d.toISOString() : String(d)).slice(0, 10);
+      const owner = clientArgs({ ClientNumber: `K${tag}` });
+      assert.equal(Number((await call('AddClient', owner, CREDENTIALS)).result.Result.Code), 0);
+      const notes = {
+        collected: ['EFT', '632005', '62001230000', 2, 0],
+        tracked: ['NAEDO', '632005', '62001234703', 1, 3],
+        unpaid: ['SOCIAL_GRANT_EFT', '410105', '10001239812', 1, 0],
+        reversed: ['NAEDO', '632005', '62001231605', 1, 0],
+      };
+      const numbers = {};
+      let latest = 0;
+      for (const [key, [stream, branch, account, count, tracking]] of Object.entries(notes)) {
+        let first = new Date(Date.now() + 21 * 86400e3);
+        let created;
+        for (let i = 0; i < 10; i++) {
+          created = (await call('CreatePromissory', {
+            ClientNumber: owner.ClientNumber, ContractReference: `${key.slice(0, 3).toUpperCase()}${tag}`,
+            PaymentStream: stream, BankBranchCode: branch, AccountNumber: account,
+            AccountType: stream === 'SOCIAL_GRANT_EFT' ? 'SAVINGS' : 'CURRENT', InstalmentAmount: '321.50',
+            NumberOfInstalments: count, Frequency: 'MONTHLY', FirstActionDate: first.toISOString().slice(0, 10),
+            TrackingDays: tracking,
+          }, CREDENTIALS)).result;
+          if (![304, 305].includes(Number(created.Result.Code))) break;
+          first = new Date(first.getTime() + 86400e3);
+        }
+        assert.equal(Number(created.Result.Code), 0, `${key}: ${JSON.stringify(created.Result)}`);
+        numbers[key] = created.PromissoryNumber;
+        latest = Math.max(latest, first.getTime());
+      }
+      const until = new Date(latest + 70 * 86400e3).toISOString().slice(0, 10);
+      require('node:child_process').execFileSync(bin, ['process', '--db', db, '--until', `${until}T00:00:00Z`]);
+      const note = async (key) => {
+        const { result } = await call('GetPromissory', { PromissoryNumber: numbers[key] }, CREDENTIALS);
+        assert.equal(Number(result.Result.Code), 0, JSON.stringify(result.Result));
+        return result;
+      };
+      const attempts = (i) => list(i.Attempts && i.Attempts.Attempt).map((a) => [a.Kind, a.Outcome, a.ReasonCode || null]);
+      const replies = (i) => list(i.Replies && i.Replies.Reply);
+      let got = await note('collected');
+      assert.equal(got.Promissory.Status, 'COMPLETED');
+      assert.equal(Number(got.Promissory.Totals.CollectedTotal), 643);
+      assert.equal(Number(got.Promissory.Totals.OutstandingTotal), 0);
+      for (const i of list(got.Instalments.Instalment)) {
+        assert.equal(i.Status, 'COLLECTED');
+        assert.deepEqual(attempts(i), [['FIRST', 'COLLECTED', null]]);
+        assert.ok(day(i.SettlementDate) > day(i.ActionDate), `EFT settles after ${day(i.ActionDate)}`);
+        const collected = replies(i).filter((r) => r.ReplyType === 'INSTALMENT_COLLECTED');
+        assert.deepEqual(collected.map((r) => day(r.SettlementDate)), [day(i.SettlementDate)]);
+      }
+      got = await note('tracked');
+      let [i] = list(got.Instalments.Instalment);
+      assert.equal(i.Status, 'COLLECTED');
+      assert.deepEqual(attempts(i), [['FIRST', 'UNPAID', '02'], ['TRACKING', 'UNPAID', '02'],
+        ['TRACKING', 'UNPAID', '02'], ['TRACKING', 'COLLECTED', null]]);
+      assert.deepEqual(replies(i).map((r) => r.ReplyType), ['INSTALMENT_PRESENTED', 'INSTALMENT_TRACKING',
+        'INSTALMENT_TRACKING', 'INSTALMENT_TRACKING', 'INSTALMENT_COLLECTED']);
+      got = await note('unpaid');
+      [i] = list(got.Instalments.Instalment);
+      assert.equal(i.Status, 'UNPAID');
+      assert.deepEqual(attempts(i), [['FIRST', 'UNPAID', '12']]);
+      const unpaid = replies(i).find((r) => r.ReplyType === 'INSTALMENT_UNPAID');
+      assert.equal(unpaid.ReasonCode, '12');
+      assert.ok(unpaid.ReasonText.length > 0);
+      assert.equal(Number(got.Promissory.Totals.OutstandingTotal), 321.5);
+      got = await note('reversed');
+      [i] = list(got.Instalments.Instalment);
+      assert.equal(i.Status, 'REVERSED');
+      assert.equal(got.Promissory.Status, 'ACTIVE');
+      assert.deepEqual(replies(i).map((r) => [r.ReplyType, r.ReasonCode || null]), [
+        ['INSTALMENT_PRESENTED', null], ['INSTALMENT_COLLECTED', null], ['INSTALMENT_REVERSED', '30']]);
+      // GetReplies: the branch feed carries the same kinds, NOTE_COMPLETED included.
+      const feed = [];
+      for (let since = 0; ;) {
+        const page = (await call('GetReplies', { SinceSequence: since, MaxCount: 1000 }, CREDENTIALS)).result;
+        const rows = list(page.Replies && page.Replies.Reply);
+        if (rows.length === 0) break;
+        feed.push(...rows);
+        since = Number(page.NextSequence);
+      }
+      const mine = (key) => feed.filter((r) => r.PromissoryNumber === numbers[key]).map((r) => r.ReplyType);
+      assert.deepEqual(mine('collected'), ['INSTALMENT_PRESENTED', 'INSTALMENT_COLLECTED', 'INSTALMENT_PRESENTED',
+        'INSTALMENT_COLLECTED', 'NOTE_COMPLETED']);
+      assert.deepEqual(mine('unpaid'), ['INSTALMENT_PRESENTED', 'INSTALMENT_UNPAID']);
+      // GetClient lists each note with its totals.
+      const { result: c } = await call('GetClient', { ClientNumber: owner.ClientNumber }, CREDENTIALS);
+      const listed = Object.fromEntries(list(c.Promissories.Promissory).map((p) => [p.PromissoryNumber, p]));
+      assert.equal(Number(listed[numbers.collected].Totals.CollectedTotal), 643);
+      assert.equal(Number(listed[numbers.unpaid].Totals.OutstandingTotal), 321.5);
+    });
+
     it('CreateDebiCheckPromissory: a TT2 mandate awaits authentication; GetPromissory shows it; 352 refused', async () => {
       const client = clientArgs({ ClientNumber: `M${tag}` });
       const added = (await call('AddClient', client, CREDENTIALS)).result;

@@ -264,6 +264,135 @@ def test_money_is_decimal_both_ways(peer):
     assert (too_precise.Result.Code, too_precise.Result.Field) == (121, "InstalmentAmount"), too_precise
 
 
+# Collections (issue 8): notes on all three streams whose debtor accounts make the
+# simulated bank collect (…000, EFT), track then collect on tracking day 3 (…703, NAEDO,
+# the one tracked stream), refuse with 12 ACCOUNT CLOSED (…812, SOCIAL_GRANT_EFT) and
+# collect then reverse 5 days later (…605, NAEDO); `allps-ws
+# process --until` (ALLPS_BIN on ALLPS_DB, both set by tests/peers/run.sh) steps the
+# engine through the month; the values are read back through the WSDL's types.
+COLLECTION_NOTES = [
+    # (key, stream, branch, account, instalments, tracking days)
+    ("collected", "EFT", "632005", "62001230000", 2, 0),
+    ("tracked", "NAEDO", "632005", "62001234703", 1, 3),
+    ("unpaid", "SOCIAL_GRANT_EFT", "410105", "10001239812", 1, 0),
+    ("reversed", "NAEDO", "632005", "62001231605", 1, 0),
+]
+
+
+def create_on_a_business_day(peer, note, start):
+    day = start
+    for _ in range(10):
+        created = peer.service.CreatePromissory(**note, FirstActionDate=day, _soapheaders=peer.creds())
+        if created.Result.Code not in (304, 305):
+            return created, day
+        day += datetime.timedelta(days=1)
+    return created, day
+
+
+def replies_of(peer, number):
+    since, found = 0, []
+    while True:
+        page = peer.service.GetReplies(SinceSequence=since, MaxCount=1000, _soapheaders=peer.creds())
+        assert page.Result.Code == 0, page
+        rows = page.Replies.Reply if page.Replies is not None else []
+        found += [r for r in rows if r.PromissoryNumber == number]
+        if not rows:
+            return found
+        since = page.NextSequence
+
+
+def test_collections_read_back_after_process_until(peer):
+    import subprocess
+
+    binary, db = os.environ.get("ALLPS_BIN"), os.environ.get("ALLPS_DB")
+    if not binary or not db:
+        pytest.skip("ALLPS_BIN and ALLPS_DB name the server's binary and database (run.sh sets them)")
+    fields = client_fields(peer, ClientNumber="K" + peer.tag)
+    assert peer.service.AddClient(**fields, _soapheaders=peer.creds()).Result.Code == 0
+    start = datetime.date.today() + datetime.timedelta(days=21)
+    numbers, firsts = {}, {}
+    for key, stream, branch, account, count, tracking in COLLECTION_NOTES:
+        note = dict(
+            ClientNumber=fields["ClientNumber"], ContractReference=key[:3].upper() + peer.tag,
+            PaymentStream=stream, BankBranchCode=branch, AccountNumber=account,
+            AccountType="CURRENT" if stream != "SOCIAL_GRANT_EFT" else "SAVINGS",
+            InstalmentAmount=Decimal("321.50"), NumberOfInstalments=count, Frequency="MONTHLY",
+            TrackingDays=tracking,
+        )
+        created, day = create_on_a_business_day(peer, note, start)
+        assert created.Result.Code == 0, (key, created)
+        numbers[key], firsts[key] = created.PromissoryNumber, day
+    until = max(firsts.values()) + datetime.timedelta(days=70)
+    subprocess.run(
+        [binary, "process", "--db", db, "--until", f"{until.isoformat()}T00:00:00Z"],
+        check=True, capture_output=True,
+    )
+
+    def note(key):
+        got = peer.service.GetPromissory(PromissoryNumber=numbers[key], _soapheaders=peer.creds())
+        assert got.Result.Code == 0, got
+        return got
+
+    def attempts(instalment):
+        return [(a.Kind, a.Outcome, a.ReasonCode) for a in instalment.Attempts.Attempt]
+
+    amount = Decimal("321.50")
+    # Collected at the first presentment, both instalments: COMPLETED; EFT settles days later.
+    got = note("collected")
+    assert got.Promissory.Status == "COMPLETED"
+    for i in got.Instalments.Instalment:
+        assert i.Status == "COLLECTED" and i.CollectedAmount == amount
+        assert attempts(i) == [("FIRST", "COLLECTED", None)]
+        assert i.SettlementDate > i.ActionDate
+        kinds = [r.ReplyType for r in i.Replies.Reply]
+        assert kinds[:2] == ["INSTALMENT_PRESENTED", "INSTALMENT_COLLECTED"], kinds
+        collected = [r for r in i.Replies.Reply if r.ReplyType == "INSTALMENT_COLLECTED"]
+        assert [r.SettlementDate for r in collected] == [i.SettlementDate]
+    totals = got.Promissory.Totals
+    assert (totals.CollectedTotal, totals.OutstandingTotal, totals.ArrearsTotal) == (2 * amount, 0, 0)
+    # Insufficient funds, tracked, collected on tracking day 3; NAEDO settles that day.
+    got = note("tracked")
+    (i,) = got.Instalments.Instalment
+    assert i.Status == "COLLECTED"
+    assert attempts(i) == [("FIRST", "UNPAID", "02"), ("TRACKING", "UNPAID", "02"),
+                           ("TRACKING", "UNPAID", "02"), ("TRACKING", "COLLECTED", None)]
+    collected_on = i.Replies.Reply[-1].OccurredAt.astimezone(
+        datetime.timezone(datetime.timedelta(hours=2))).date()
+    assert i.Replies.Reply[-1].ReplyType == "INSTALMENT_COLLECTED"
+    assert i.SettlementDate == i.Replies.Reply[-1].SettlementDate
+    assert i.ActionDate < i.SettlementDate <= collected_on
+    # Account closed: UNPAID 12 with the ACB description.
+    got = note("unpaid")
+    (i,) = got.Instalments.Instalment
+    assert (i.Status, got.Promissory.Status) == ("UNPAID", "ACTIVE")
+    assert attempts(i) == [("FIRST", "UNPAID", "12")]
+    assert got.Promissory.Totals.OutstandingTotal == amount
+    # Collected, disputed and reversed (30), the note ACTIVE again.
+    got = note("reversed")
+    (i,) = got.Instalments.Instalment
+    assert (i.Status, got.Promissory.Status) == ("REVERSED", "ACTIVE")
+    # The feed: each kind, in order, with its values.
+    feed = {key: replies_of(peer, numbers[key]) for key in numbers}
+    assert [r.ReplyType for r in feed["collected"]] == [
+        "INSTALMENT_PRESENTED", "INSTALMENT_COLLECTED"] * 2 + ["NOTE_COMPLETED"]
+    assert all(r.SettlementDate is not None for r in feed["collected"] if r.ReplyType == "INSTALMENT_COLLECTED")
+    assert all(r.SettlementDate is None for r in feed["collected"] if r.ReplyType != "INSTALMENT_COLLECTED")
+    assert [(r.ReplyType, r.ReasonCode) for r in feed["tracked"]] == [
+        ("INSTALMENT_PRESENTED", None), ("INSTALMENT_TRACKING", "02"), ("INSTALMENT_TRACKING", "02"),
+        ("INSTALMENT_TRACKING", "02"), ("INSTALMENT_COLLECTED", None), ("NOTE_COMPLETED", None)]
+    assert [(r.ReplyType, r.ReasonCode, r.Amount) for r in feed["unpaid"]] == [
+        ("INSTALMENT_PRESENTED", None, amount), ("INSTALMENT_UNPAID", "12", amount)]
+    assert [(r.ReplyType, r.ReasonCode) for r in feed["reversed"]] == [
+        ("INSTALMENT_PRESENTED", None), ("INSTALMENT_COLLECTED", None), ("NOTE_COMPLETED", None),
+        ("INSTALMENT_REVERSED", "30")]
+    # GetClient lists each note with the same totals.
+    client = peer.service.GetClient(ClientNumber=fields["ClientNumber"], _soapheaders=peer.creds())
+    listed = {p.PromissoryNumber: p for p in client.Promissories.Promissory}
+    assert listed[numbers["collected"]].Totals.CollectedTotal == 2 * amount
+    assert listed[numbers["collected"]].Status == "COMPLETED"
+    assert listed[numbers["unpaid"]].Totals.OutstandingTotal == amount
+
+
 def test_create_debicheck_promissory(peer):
     """CreateDebiCheckPromissory from the served WSDL: a TT2 mandate awaits the payer's
     authentication; its GetPromissory carries the mandate and each instalment's
