@@ -1,11 +1,11 @@
 //! [`App`]: the one state value every request shares (store, clock, credential cache,
 //! configuration, the bundled WSDL), and [`AppConfig`], what the operator set.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::auth::{AuthCache, AuthConfig, Lockout};
 use crate::clock::Clock;
@@ -106,6 +106,11 @@ impl Default for AppConfig {
     }
 }
 
+/// A password check refused because `argon2_queue` checks already wait for a worker:
+/// the caller answers "busy, retry shortly" (SOAP `UNAVAILABLE`, console 503) at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Busy;
+
 /// Shared state; cheap to clone through its `Arc`.
 pub struct App {
     /// The store.
@@ -151,6 +156,27 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
+    /// A worker for one password hash or verification (argon2), shared by SOAP credential
+    /// calls and console logins: at once when one is free, else after waiting in a short
+    /// queue; [`Argon2Busy`] at once when `argon2_queue` checks already wait. Session and
+    /// cached callers never come here, so they never wait behind password checks.
+    ///
+    /// # Errors
+    ///
+    /// [`Argon2Busy`]: the queue is full.
+    pub async fn argon2_permit(&self) -> Result<SemaphorePermit<'_>, Argon2Busy> {
+        if let Ok(permit) = self.argon2_permits.try_acquire() {
+            return Ok(permit);
+        }
+        let waiting = self.argon2_waiting.fetch_add(1, Ordering::AcqRel);
+        let _leave = Leave(&self.argon2_waiting);
+        if waiting >= self.config.argon2_queue {
+            return Err(Argon2Busy);
+        }
+        // The semaphore is never closed; a closed one would read as busy.
+        self.argon2_permits.acquire().await.map_err(|_| Argon2Busy)
+    }
+
     /// Builds the shared state.
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: AppConfig) -> Arc<App> {
         let config_calendar = config.calendar.clone();
@@ -206,4 +232,14 @@ impl App {
 /// argon2 verification holds ~19 MiB).
 pub fn default_argon2_workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
+}
+
+/// Takes one off the waiting count when dropped (also when the waiting future is
+/// cancelled).
+struct Leave<'a>(&'a AtomicUsize);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }

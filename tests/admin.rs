@@ -924,3 +924,89 @@ fn console_operators_and_the_audit_log() {
     );
     assert_eq!(entries[2].detail, "root platform operator");
 }
+
+/// `(action, detail)` of every audit entry, oldest first.
+fn audit_rows(db: &std::path::Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT action, detail FROM audit_log ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn organisation_enabled(db: &std::path::Path, code: &str) -> bool {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row(
+        "SELECT enabled FROM organisations WHERE code = ?1",
+        [code],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_change_and_its_audit_entry_commit_together_or_not_at_all() {
+    let tmp = TempDir::new("admin-audit-atomic");
+    let db = tmp.join("allps.db");
+    org_and_branch(&db);
+    let base = audit_rows(&db);
+    assert_eq!(base.len(), 2, "{base:?}");
+
+    // Changes the store itself refuses (inside the change's transaction) leave no entry.
+    fails(admin(&db, &["org", "enable", "NOPE"], None), 1);
+    fails(
+        admin(
+            &db,
+            &["branch", "add", "--org", "DEMO", "BR001", "--name", "Again"],
+            None,
+        ),
+        1,
+    );
+    fails(
+        admin(
+            &db,
+            &["right", "grant", "--org", "DEMO", "nobody", "WEB_SERVICES"],
+            None,
+        ),
+        1,
+    );
+    assert_eq!(audit_rows(&db), base);
+
+    // When the audit entry cannot be written, the change it records is rolled back too
+    // (a change and its entry are one transaction, not two).
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_log
+             BEGIN SELECT RAISE(ABORT, 'audit refused'); END;",
+        )
+        .unwrap();
+    }
+    fails(admin(&db, &["org", "disable", "DEMO"], None), 1);
+    assert!(
+        organisation_enabled(&db, "DEMO"),
+        "the change committed without its audit entry"
+    );
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("DROP TRIGGER test_refuse_audit")
+            .unwrap();
+    }
+    assert_eq!(audit_rows(&db), base);
+
+    // A successful change leaves exactly one entry.
+    ok(admin(&db, &["org", "disable", "DEMO"], None));
+    assert!(!organisation_enabled(&db, "DEMO"));
+    let after = audit_rows(&db);
+    assert_eq!(after.len(), base.len() + 1, "{after:?}");
+    assert_eq!(
+        after.last().unwrap(),
+        &("org.disable".to_string(), "DEMO".to_string())
+    );
+    // A list changes nothing and writes no entry.
+    ok(admin(&db, &["org", "list"], None));
+    assert_eq!(audit_rows(&db), after);
+}

@@ -5,11 +5,13 @@
 //! the audit log lists the changes), paging and masking, `/metrics` on both listeners,
 //! and the cross-organisation walk: EVERY page and action of `console::PAGES` and
 //! `console::ACTIONS` (checked against the router's source) with another
-//! organisation's ids answers "not found" and changes nothing.
+//! organisation's ids answers "not found" and changes nothing; logins on the SOAP path's
+//! bounded argon2 pool (a full queue answers "busy" at once, sessions never wait).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use allps_ws::app::AppConfig;
 use allps_ws::cli::fixtures::BASE_SQL;
 use allps_ws::console::{ACTIONS, Console, ConsoleConfig, PAGES};
 use allps_ws::store::operators;
@@ -137,7 +139,11 @@ fn enc(v: &str) -> String {
 }
 
 async fn setup(config: ConsoleConfig) -> (TestService, Arc<Console>) {
-    let service = TestService::new().await;
+    setup_with(AppConfig::default(), config).await
+}
+
+async fn setup_with(app: AppConfig, config: ConsoleConfig) -> (TestService, Arc<Console>) {
+    let service = TestService::with_config(app).await;
     service.execute_sql(BASE_SQL).await;
     for seed in ["payout_accounts", "note_unpaid_instalment", "replies"] {
         service
@@ -656,4 +662,100 @@ async fn the_issue_scenario_then_paging_masking_and_metrics() {
             .unwrap()
             .starts_with("text/plain; version=0.0.4")
     );
+}
+
+#[tokio::test]
+async fn logins_beyond_the_password_queue_are_refused_at_once_and_sessions_never_wait() {
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+    let (service, console) = setup_with(
+        AppConfig {
+            argon2_workers: 1,
+            argon2_queue: 2,
+            ..AppConfig::default()
+        },
+        ConsoleConfig::default(),
+    )
+    .await;
+    let app = service.app.clone();
+    let mut root = logged_in(&console, PLATFORM).await;
+
+    // The only worker is busy (as with a long password check) and two logins queue for it.
+    let held = app.argon2_permits.acquire().await.unwrap();
+    let queued: Vec<_> = [PLATFORM, DEMO_ADMIN]
+        .into_iter()
+        .map(|login| {
+            let console = console.clone();
+            tokio::spawn(async move { Browser::new(&console).login(login, OP_PASSWORD).await })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.argon2_waiting.load(Ordering::Acquire) < 2 {
+        assert!(Instant::now() < deadline, "the logins never queued");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    // The next login is refused at once: a "busy, try again" page, 503 with Retry-After,
+    // and a login form to send again.
+    let started = Instant::now();
+    let refused = Browser::new(&console).login(OTHER_ADMIN, OP_PASSWORD).await;
+    let took = started.elapsed();
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.headers["retry-after"], "1");
+    assert!(refused.body.contains("busy"), "{}", refused.body);
+    assert!(
+        refused.body.contains("name=\"password\""),
+        "{}",
+        refused.body
+    );
+    assert!(took < Duration::from_secs(2), "a refusal waited {took:?}");
+
+    // A session holder's pages do not wait behind the queued logins.
+    let started = Instant::now();
+    let page = root.get("/orgs").await;
+    let took = started.elapsed();
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        took < Duration::from_secs(2),
+        "a session page waited {took:?}"
+    );
+    // A new password to hash is refused the same way, and nothing changes.
+    let busy = root
+        .post(
+            "/org/DEMO/user/demo/password",
+            &[("password", "another-password-2")],
+        )
+        .await;
+    assert_eq!(busy.status, 503, "{}", busy.body);
+    assert_eq!(busy.headers["retry-after"], "1");
+    assert!(busy.body.contains("busy"), "{}", busy.body);
+    assert_eq!(app.argon2_waiting.load(Ordering::Acquire), 2);
+
+    // The worker frees: the queued logins are checked and succeed.
+    drop(held);
+    for login in queued {
+        let answer = login.await.unwrap();
+        assert_eq!(answer.status, 303, "{}", answer.body);
+    }
+    assert_eq!(app.argon2_waiting.load(Ordering::Acquire), 0);
+    let audit = app
+        .db
+        .read(|tx| operators::audit_page(tx, None, None, 50))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        audit.iter().all(|e| e.action != "user.password"),
+        "a refused change was recorded"
+    );
+    // The refused login cost OTHER_ADMIN no attempt, and it now logs in.
+    let other = app
+        .db
+        .read(|tx| operators::by_login(tx, OTHER_ADMIN))
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.failed_attempts, 0);
+    logged_in(&console, OTHER_ADMIN).await;
 }

@@ -1,6 +1,7 @@
 //! `allps-ws admin`: the operator's commands for organisations, branches, users,
 //! passwords, rights, branch allocations and computers, and `seed-fixtures` for replay
-//! set-ups. Each command runs in one IMMEDIATE transaction on its own connection
+//! set-ups. Each command's change, with its `audit_log` entry, runs in one IMMEDIATE
+//! transaction on its own connection
 //! ([`store::Direct`]: WAL, foreign keys, busy timeout, migrations), so it is
 //! safe beside a running server; every user change goes through [`store::admin`], which
 //! bumps `users.auth_version`, so the server applies it on the next call.
@@ -421,21 +422,10 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
             db.display()
         ));
     }
-    let audit = describe(&args.command);
-    let mut out = std::io::stdout().lock();
-    let result = match args.command {
-        AdminCommand::Org(c) => org(db, c, &mut out),
-        AdminCommand::Branch(c) => branch(db, c, &mut out),
-        AdminCommand::User(c) => user(db, c, &mut out),
-        AdminCommand::Right(c) => right(db, c, &mut out),
-        AdminCommand::Computer(c) => computer(db, c, &mut out),
-        AdminCommand::Holiday(c) => holiday(db, c, &mut out),
-        AdminCommand::Operator(c) => operator(db, c, &mut out),
-        AdminCommand::SeedFixtures(a) => seed_fixtures(db, &a, &mut out),
-    };
-    out.flush().map_err(|e| e.to_string())?;
-    if let (Ok(()), Some((organisation, action, detail))) = (&result, audit) {
-        let entry = operators::AuditEntry {
+    // The audit entry goes into the same transaction as the change it records (see
+    // [`Admin::change`]): both commit or neither does.
+    let audit =
+        describe(&args.command).map(|(organisation, action, detail)| operators::AuditEntry {
             id: 0,
             at: now(),
             actor: format!(
@@ -446,10 +436,48 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
             action: action.to_string(),
             detail,
             peer: "cli".into(),
-        };
-        in_tx(db, |c| Ok(operators::audit(c, &entry)?))?;
-    }
+        });
+    let admin = Admin { path: db, audit };
+    let mut out = std::io::stdout().lock();
+    let result = match args.command {
+        AdminCommand::Org(c) => org(&admin, c, &mut out),
+        AdminCommand::Branch(c) => branch(&admin, c, &mut out),
+        AdminCommand::User(c) => user(&admin, c, &mut out),
+        AdminCommand::Right(c) => right(&admin, c, &mut out),
+        AdminCommand::Computer(c) => computer(&admin, c, &mut out),
+        AdminCommand::Holiday(c) => holiday(&admin, c, &mut out),
+        AdminCommand::Operator(c) => operator(&admin, c, &mut out),
+        AdminCommand::SeedFixtures(a) => seed_fixtures(db, &a, &mut out),
+    };
+    out.flush().map_err(|e| e.to_string())?;
     result
+}
+
+/// The database of one admin command and the audit entry of its change (`None` for
+/// lists, `seed-fixtures` and `org details` without a change).
+struct Admin<'a> {
+    path: &'a Path,
+    audit: Option<operators::AuditEntry>,
+}
+
+impl Admin<'_> {
+    /// One transaction that changes nothing the audit log records: checks made before
+    /// asking for a password, and lists.
+    fn tx<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, AdminError>) -> Result<T, String> {
+        in_tx(self.path, f)
+    }
+
+    /// The command's change and, in the SAME transaction, its audit entry: a change the
+    /// store refuses leaves no entry, and a committed change always has its one entry.
+    fn change<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T, AdminError>) -> Result<T, String> {
+        in_tx(self.path, |c| {
+            let out = f(c)?;
+            if let Some(entry) = &self.audit {
+                operators::audit(c, entry)?;
+            }
+            Ok(out)
+        })
+    }
 }
 
 /// The audit-log entry of a command that changes something (organisation, action,
@@ -586,14 +614,14 @@ fn describe(command: &AdminCommand) -> Option<(Option<String>, &'static str, Str
     })
 }
 
-fn operator(db: &Path, command: OperatorCommand, out: &mut Out<'_>) -> Result<(), String> {
+fn operator(db: &Admin<'_>, command: OperatorCommand, out: &mut Out<'_>) -> Result<(), String> {
     match command {
         OperatorCommand::Add {
             login,
             org,
             password,
         } => {
-            in_tx(db, |c| {
+            db.tx(|c| {
                 operators::check_login(&login)?;
                 if let Some(org) = &org {
                     store_admin::organisation_id(c, org)?;
@@ -604,9 +632,7 @@ fn operator(db: &Path, command: OperatorCommand, out: &mut Out<'_>) -> Result<()
                 Ok(())
             })?;
             let hash = hash_password(&new_password(&password, "console", &login)?);
-            in_tx(db, |c| {
-                operators::add(c, &login, &hash, org.as_deref(), &now()).map(|_| ())
-            })?;
+            db.change(|c| operators::add(c, &login, &hash, org.as_deref(), &now()).map(|_| ()))?;
             say(
                 out,
                 &match &org {
@@ -616,7 +642,7 @@ fn operator(db: &Path, command: OperatorCommand, out: &mut Out<'_>) -> Result<()
             )
         }
         OperatorCommand::List { org } => {
-            let rows = in_tx(db, |c| operators::list(c, org.as_deref()))?;
+            let rows = db.tx(|c| operators::list(c, org.as_deref()))?;
             let rows: Vec<Vec<String>> = rows
                 .into_iter()
                 .map(|o| {
@@ -635,25 +661,25 @@ fn operator(db: &Path, command: OperatorCommand, out: &mut Out<'_>) -> Result<()
             )
         }
         OperatorCommand::Enable { login } => {
-            in_tx(db, |c| operators::set_enabled(c, &login, true))?;
+            db.change(|c| operators::set_enabled(c, &login, true))?;
             say(out, &format!("operator {login} enabled"))
         }
         OperatorCommand::Disable { login } => {
-            in_tx(db, |c| operators::set_enabled(c, &login, false))?;
+            db.change(|c| operators::set_enabled(c, &login, false))?;
             say(out, &format!("operator {login} disabled; sessions ended"))
         }
         OperatorCommand::Unlock { login } => {
-            in_tx(db, |c| operators::unlock(c, &login))?;
+            db.change(|c| operators::unlock(c, &login))?;
             say(out, &format!("operator {login} unlocked"))
         }
         OperatorCommand::Passwd { login, password } => {
-            in_tx(db, |c| {
+            db.tx(|c| {
                 operators::by_login(c, &login)?
                     .map(|_| ())
                     .ok_or_else(|| AdminError::NotFound(format!("operator {login}")))
             })?;
             let hash = hash_password(&new_password(&password, "console", &login)?);
-            in_tx(db, |c| operators::set_password(c, &login, &hash))?;
+            db.change(|c| operators::set_password(c, &login, &hash))?;
             say(
                 out,
                 &format!("password of operator {login} changed; lockout cleared, sessions ended"),
@@ -723,17 +749,15 @@ fn list_or_dash(items: &[String]) -> String {
     }
 }
 
-fn org(db: &Path, command: OrgCommand, out: &mut Out<'_>) -> Result<(), String> {
+fn org(db: &Admin<'_>, command: OrgCommand, out: &mut Out<'_>) -> Result<(), String> {
     match command {
         OrgCommand::Add { code, name } => {
             let name = non_blank("--name", &name)?;
-            in_tx(db, |c| {
-                store_admin::add_organisation(c, &code, &name, &now())
-            })?;
+            db.change(|c| store_admin::add_organisation(c, &code, &name, &now()))?;
             say(out, &format!("organisation {code} added"))
         }
         OrgCommand::List => {
-            let rows = in_tx(db, store_admin::list_organisations)?;
+            let rows = db.tx(store_admin::list_organisations)?;
             let rows: Vec<Vec<String>> = rows
                 .into_iter()
                 .map(|(code, name, enabled)| vec![code, yes_no(enabled), name])
@@ -741,15 +765,11 @@ fn org(db: &Path, command: OrgCommand, out: &mut Out<'_>) -> Result<(), String> 
             table(out, &["CODE", "ENABLED", "NAME"], &rows)
         }
         OrgCommand::Enable { code } => {
-            in_tx(db, |c| {
-                store_admin::set_organisation_enabled(c, &code, true)
-            })?;
+            db.change(|c| store_admin::set_organisation_enabled(c, &code, true))?;
             say(out, &format!("organisation {code} enabled"))
         }
         OrgCommand::Disable { code } => {
-            in_tx(db, |c| {
-                store_admin::set_organisation_enabled(c, &code, false)
-            })?;
+            db.change(|c| store_admin::set_organisation_enabled(c, &code, false))?;
             say(out, &format!("organisation {code} disabled"))
         }
         OrgCommand::Details {
@@ -787,7 +807,7 @@ fn org(db: &Path, command: OrgCommand, out: &mut Out<'_>) -> Result<(), String> 
                 }
             }
             let changing = details != LenderDetails::default();
-            let stored = in_tx(db, |c| {
+            let stored = db.change(|c| {
                 if changing {
                     lender::set_details(c, &code, &details)?;
                 }
@@ -810,7 +830,7 @@ fn org(db: &Path, command: OrgCommand, out: &mut Out<'_>) -> Result<(), String> 
     }
 }
 
-fn holiday(db: &Path, command: HolidayCommand, out: &mut Out<'_>) -> Result<(), String> {
+fn holiday(db: &Admin<'_>, command: HolidayCommand, out: &mut Out<'_>) -> Result<(), String> {
     match command {
         HolidayCommand::Add {
             date,
@@ -825,7 +845,7 @@ fn holiday(db: &Path, command: HolidayCommand, out: &mut Out<'_>) -> Result<(), 
                 None => Calendar::south_africa(),
             };
             let now = time::OffsetDateTime::now_utc();
-            let moved = in_tx(db, |c| holidays::declare(c, &base, day, &name, now))?;
+            let moved = db.change(|c| holidays::declare(c, &base, day, &name, now))?;
             say(
                 out,
                 &format!(
@@ -856,7 +876,7 @@ fn holiday(db: &Path, command: HolidayCommand, out: &mut Out<'_>) -> Result<(), 
             }
         }
         HolidayCommand::List => {
-            let rows = in_tx(db, |c| Ok(holidays::all(c)?))?;
+            let rows = db.tx(|c| Ok(holidays::all(c)?))?;
             let rows: Vec<Vec<String>> = rows
                 .into_iter()
                 .map(|(d, n)| vec![crate::clock::format_date(d), n])
@@ -874,17 +894,15 @@ fn non_blank(what: &str, value: &str) -> Result<String, String> {
     Ok(value.to_string())
 }
 
-fn branch(db: &Path, command: BranchCommand, out: &mut Out<'_>) -> Result<(), String> {
+fn branch(db: &Admin<'_>, command: BranchCommand, out: &mut Out<'_>) -> Result<(), String> {
     match command {
         BranchCommand::Add { org, code, name } => {
             let name = non_blank("--name", &name)?;
-            in_tx(db, |c| {
-                store_admin::add_branch(c, &org, &code, &name, &now())
-            })?;
+            db.change(|c| store_admin::add_branch(c, &org, &code, &name, &now()))?;
             say(out, &format!("branch {org}/{code} added"))
         }
         BranchCommand::List { org } => {
-            let rows = in_tx(db, |c| store_admin::list_branches(c, &org))?;
+            let rows = db.tx(|c| store_admin::list_branches(c, &org))?;
             let rows: Vec<Vec<String>> = rows
                 .into_iter()
                 .map(|(code, name, enabled)| vec![code, yes_no(enabled), name])
@@ -892,21 +910,17 @@ fn branch(db: &Path, command: BranchCommand, out: &mut Out<'_>) -> Result<(), St
             table(out, &["CODE", "ENABLED", "NAME"], &rows)
         }
         BranchCommand::Enable { org, code } => {
-            in_tx(db, |c| {
-                store_admin::set_branch_enabled(c, &org, &code, true)
-            })?;
+            db.change(|c| store_admin::set_branch_enabled(c, &org, &code, true))?;
             say(out, &format!("branch {org}/{code} enabled"))
         }
         BranchCommand::Disable { org, code } => {
-            in_tx(db, |c| {
-                store_admin::set_branch_enabled(c, &org, &code, false)
-            })?;
+            db.change(|c| store_admin::set_branch_enabled(c, &org, &code, false))?;
             say(out, &format!("branch {org}/{code} disabled"))
         }
     }
 }
 
-fn user(db: &Path, command: UserCommand, out: &mut Out<'_>) -> Result<(), String> {
+fn user(db: &Admin<'_>, command: UserCommand, out: &mut Out<'_>) -> Result<(), String> {
     match command {
         UserCommand::Add {
             org,
@@ -916,7 +930,7 @@ fn user(db: &Path, command: UserCommand, out: &mut Out<'_>) -> Result<(), String
             password,
         } => {
             // Refuse what can be refused before asking for a password.
-            in_tx(db, |c| {
+            db.tx(|c| {
                 store_admin::organisation_id(c, &org)?;
                 if store_admin::user_exists(c, &org, &user)? {
                     return Err(AdminError::Exists(format!("user {org}/{user}")));
@@ -924,7 +938,7 @@ fn user(db: &Path, command: UserCommand, out: &mut Out<'_>) -> Result<(), String
                 Ok(())
             })?;
             let hash = hash_password(&new_password(&password, &org, &user)?);
-            in_tx(db, |c| {
+            db.change(|c| {
                 store_admin::add_user(c, &org, &user, &hash, &now())?;
                 for branch in &branches {
                     store_admin::set_branch_allocation(c, &org, &user, branch, true)?;
@@ -948,7 +962,7 @@ fn user(db: &Path, command: UserCommand, out: &mut Out<'_>) -> Result<(), String
             user,
             password,
         } => {
-            in_tx(db, |c| {
+            db.tx(|c| {
                 if store_admin::user_exists(c, &org, &user)? {
                     Ok(())
                 } else {
@@ -956,26 +970,26 @@ fn user(db: &Path, command: UserCommand, out: &mut Out<'_>) -> Result<(), String
                 }
             })?;
             let hash = hash_password(&new_password(&password, &org, &user)?);
-            in_tx(db, |c| store_admin::set_password(c, &org, &user, &hash))?;
+            db.change(|c| store_admin::set_password(c, &org, &user, &hash))?;
             say(
                 out,
                 &format!("password of {org}/{user} changed; lockout cleared, sessions ended"),
             )
         }
         UserCommand::Enable { org, user } => {
-            in_tx(db, |c| store_admin::set_user_enabled(c, &org, &user, true))?;
+            db.change(|c| store_admin::set_user_enabled(c, &org, &user, true))?;
             say(out, &format!("user {org}/{user} enabled"))
         }
         UserCommand::Disable { org, user } => {
-            in_tx(db, |c| store_admin::set_user_enabled(c, &org, &user, false))?;
+            db.change(|c| store_admin::set_user_enabled(c, &org, &user, false))?;
             say(out, &format!("user {org}/{user} disabled; sessions ended"))
         }
         UserCommand::Unlock { org, user } => {
-            in_tx(db, |c| store_admin::unlock_user(c, &org, &user))?;
+            db.change(|c| store_admin::unlock_user(c, &org, &user))?;
             say(out, &format!("user {org}/{user} unlocked"))
         }
         UserCommand::List { org } => {
-            let users = in_tx(db, |c| store_admin::list_users(c, &org))?;
+            let users = db.tx(|c| store_admin::list_users(c, &org))?;
             let rows: Vec<Vec<String>> = users
                 .into_iter()
                 .map(|u| {
@@ -1005,18 +1019,14 @@ fn user(db: &Path, command: UserCommand, out: &mut Out<'_>) -> Result<(), String
             )
         }
         UserCommand::Allocate { org, user, branch } => {
-            in_tx(db, |c| {
-                store_admin::set_branch_allocation(c, &org, &user, &branch, true)
-            })?;
+            db.change(|c| store_admin::set_branch_allocation(c, &org, &user, &branch, true))?;
             say(
                 out,
                 &format!("user {org}/{user} allocated to branch {branch}"),
             )
         }
         UserCommand::Deallocate { org, user, branch } => {
-            in_tx(db, |c| {
-                store_admin::set_branch_allocation(c, &org, &user, &branch, false)
-            })?;
+            db.change(|c| store_admin::set_branch_allocation(c, &org, &user, &branch, false))?;
             say(
                 out,
                 &format!("user {org}/{user} no longer allocated to branch {branch}"),
@@ -1025,7 +1035,7 @@ fn user(db: &Path, command: UserCommand, out: &mut Out<'_>) -> Result<(), String
     }
 }
 
-fn right(db: &Path, command: RightCommand, out: &mut Out<'_>) -> Result<(), String> {
+fn right(db: &Admin<'_>, command: RightCommand, out: &mut Out<'_>) -> Result<(), String> {
     match command {
         RightCommand::List => {
             let rows: Vec<Vec<String>> = RIGHTS
@@ -1035,28 +1045,24 @@ fn right(db: &Path, command: RightCommand, out: &mut Out<'_>) -> Result<(), Stri
             table(out, &["CODE", "DESCRIPTION"], &rows)
         }
         RightCommand::Grant { org, user, right } => {
-            in_tx(db, |c| store_admin::set_right(c, &org, &user, &right, true))?;
+            db.change(|c| store_admin::set_right(c, &org, &user, &right, true))?;
             say(out, &format!("right {right} granted to {org}/{user}"))
         }
         RightCommand::Revoke { org, user, right } => {
-            in_tx(db, |c| {
-                store_admin::set_right(c, &org, &user, &right, false)
-            })?;
+            db.change(|c| store_admin::set_right(c, &org, &user, &right, false))?;
             say(out, &format!("right {right} revoked from {org}/{user}"))
         }
     }
 }
 
-fn computer(db: &Path, command: ComputerCommand, out: &mut Out<'_>) -> Result<(), String> {
+fn computer(db: &Admin<'_>, command: ComputerCommand, out: &mut Out<'_>) -> Result<(), String> {
     match command {
         ComputerCommand::Add {
             org,
             user,
             computer,
         } => {
-            in_tx(db, |c| {
-                store_admin::set_computer(c, &org, &user, &computer, true)
-            })?;
+            db.change(|c| store_admin::set_computer(c, &org, &user, &computer, true))?;
             say(
                 out,
                 &format!("user {org}/{user} bound to computer {computer}"),
@@ -1067,16 +1073,14 @@ fn computer(db: &Path, command: ComputerCommand, out: &mut Out<'_>) -> Result<()
             user,
             computer,
         } => {
-            in_tx(db, |c| {
-                store_admin::set_computer(c, &org, &user, &computer, false)
-            })?;
+            db.change(|c| store_admin::set_computer(c, &org, &user, &computer, false))?;
             say(
                 out,
                 &format!("user {org}/{user} no longer bound to computer {computer}"),
             )
         }
         ComputerCommand::List { org } => {
-            let users = in_tx(db, |c| store_admin::list_users(c, &org))?;
+            let users = db.tx(|c| store_admin::list_users(c, &org))?;
             let rows: Vec<Vec<String>> = users
                 .into_iter()
                 .flat_map(|u| {

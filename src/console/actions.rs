@@ -177,7 +177,7 @@ async fn add_user(
 ) -> Result<Reply, Failure> {
     session.scope(org)?;
     let user = field(form, "user")?.to_string();
-    let hashed = hash(password(form, &user)?.to_string()).await?;
+    let hashed = hash(console, password(form, &user)?.to_string()).await?;
     let branch = value(form, "branch").unwrap_or("").trim().to_string();
     let right = value(form, "right").unwrap_or("").trim().to_string();
     let (o, u, now) = (org.to_string(), user.clone(), now(console));
@@ -218,7 +218,7 @@ async fn user_action(
         "disable" => ("user.disable", subject, Change::Enabled(false)),
         "unlock" => ("user.unlock", subject, Change::Unlock),
         "password" => {
-            let hashed = hash(password(form, user)?.to_string()).await?;
+            let hashed = hash(console, password(form, user)?.to_string()).await?;
             ("user.password", subject, Change::Password(hashed))
         }
         "grant" | "revoke" => {
@@ -312,7 +312,7 @@ async fn add_operator(
     };
     let login = field(form, "login")?.to_string();
     operators::check_login(&login)?;
-    let hashed = hash(password(form, &login)?.to_string()).await?;
+    let hashed = hash(console, password(form, &login)?.to_string()).await?;
     let (l, o, now) = (login.clone(), org.clone(), now(console));
     write_audited(
         console,

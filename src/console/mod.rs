@@ -33,7 +33,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Body;
 use hyper::header::{
-    CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, HeaderValue, LOCATION, ORIGIN, SET_COOKIE,
+    CACHE_CONTROL, CONTENT_TYPE, COOKIE, HOST, HeaderValue, LOCATION, ORIGIN, RETRY_AFTER,
+    SET_COOKIE,
 };
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -220,6 +221,8 @@ pub enum Failure {
     Invalid(String),
     /// The store failed: logged, never shown.
     Internal(String),
+    /// The password-check queue is full: "busy, try again" (503 with `Retry-After`).
+    Busy,
 }
 
 impl From<DbError> for Failure {
@@ -291,11 +294,34 @@ where
         .await?
 }
 
-/// Hashes a new password on the blocking pool (argon2 takes tens of milliseconds).
-pub(crate) async fn hash(password: String) -> Result<String, Failure> {
+/// Hashes a new password on the blocking pool (argon2 takes tens of milliseconds),
+/// under the same bounded pool as password checks: [`Failure::Busy`] at once when its
+/// queue is full.
+pub(crate) async fn hash(console: &Console, password: String) -> Result<String, Failure> {
+    let _permit = console
+        .app
+        .argon2_permit()
+        .await
+        .map_err(|_| Failure::Busy)?;
     tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
         .await
         .map_err(|e| Failure::Internal(format!("hashing panicked: {e}")))
+}
+
+/// What a login or password change refused by the full password-check queue shows.
+const BUSY: &str =
+    "The console is busy checking other passwords; nothing was done. Try again in a moment.";
+
+/// Seconds a busy answer asks the browser to wait (the SOAP path's `Retry-After`).
+const BUSY_RETRY_AFTER: &str = "1";
+
+/// Marks a response as "busy, try again": 503 with `Retry-After`.
+fn busy(mut response: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static(BUSY_RETRY_AFTER));
+    response
 }
 
 fn random_hex() -> String {
@@ -598,6 +624,13 @@ where
             dress(&mut page, &session);
             html(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
+        Err(Failure::Busy) => {
+            let mut page = Page::new("Busy");
+            page.error = Some(BUSY.into());
+            page.push(Section::new("").line("Go back and send the form again shortly."));
+            dress(&mut page, &session);
+            busy(html(StatusCode::SERVICE_UNAVAILABLE, &page))
+        }
         Err(Failure::Internal(detail)) => {
             tracing::error!(error = %detail, "console request failed");
             let mut page = Page::new("Something went wrong");
@@ -741,6 +774,17 @@ async fn login(
             .and_then(crate::clock::parse_timestamp)
             .is_some_and(|until| until > now)
     };
+    // The SOAP path's bounded pool: a full queue is refused at once, before the attempt
+    // is claimed (so a refusal costs the operator no attempt).
+    let Ok(_permit) = app.argon2_permit().await else {
+        tracing::info!(console = true, %peer, "operator login refused: password checks busy");
+        return busy(login_page(
+            console,
+            login_cookie.map(str::to_string),
+            Some(BUSY),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ));
+    };
     let candidate = row.filter(|r| r.enabled && !locked(r));
     let granted = candidate.as_ref().is_some_and(|r| {
         console
@@ -748,7 +792,6 @@ async fn login(
             .try_claim(r.id, r.failed_attempts, r.auth_version, now, &config)
             == Claim::Granted
     });
-    let _permit = app.argon2_permits.acquire().await;
     let checked = match candidate {
         Some(r) if granted => {
             let hash = r.password_hash.clone();

@@ -9,7 +9,7 @@ mod shared;
 pub mod wire;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use time::{Date, OffsetDateTime};
 
@@ -358,37 +358,15 @@ async fn spend_argon2(
     // A fixed pool of verifications with a short queue: past it the call is refused at
     // once (retryable) rather than waiting behind a flood of guesses. Session and cached
     // callers never come here.
-    let _permit = match app.argon2_permits.try_acquire() {
-        Ok(permit) => permit,
-        Err(_) => {
-            let waiting = app.argon2_waiting.fetch_add(1, Ordering::AcqRel);
-            let _waiting = scopeguard(&app.argon2_waiting);
-            if waiting >= app.config.argon2_queue {
-                return Err(ServiceError::fault(
-                    FaultCode::Unavailable,
-                    "too many password checks are waiting; retry shortly or use a SessionId",
-                ));
-            }
-            app.argon2_permits
-                .acquire()
-                .await
-                .map_err(|_| ServiceError::Internal("argon2 permits closed".into()))?
-        }
-    };
+    let _permit = app.argon2_permit().await.map_err(|_| {
+        ServiceError::fault(
+            FaultCode::Unavailable,
+            "too many password checks are waiting; retry shortly or use a SessionId",
+        )
+    })?;
     tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
         .map_err(|e| ServiceError::Internal(format!("password check panicked: {e}")))
-}
-
-/// Takes one off `counter` when dropped.
-fn scopeguard(counter: &AtomicUsize) -> impl Drop + '_ {
-    struct Leave<'a>(&'a AtomicUsize);
-    impl Drop for Leave<'_> {
-        fn drop(&mut self) {
-            self.0.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-    Leave(counter)
 }
 
 /// A claimed password check not yet reported: dropping it (the request's future was
