@@ -848,6 +848,16 @@ impl Db {
     /// Stops the writer after the requests already queued, checkpoints the WAL, and
     /// closes every connection. Later calls get [`DbError::Closed`].
     pub fn close(&self) {
+        // Readers first: their connections are read-only, and the WAL is checkpointed
+        // and removed by the last connection to close only if that one can write, so the
+        // writer and the checkpointer close last.
+        if let Readers::Threads { queue, threads } = &self.inner.readers {
+            queue.close();
+            let handles = std::mem::take(&mut *threads.lock().unwrap_or_else(|e| e.into_inner()));
+            for handle in handles {
+                let _ = handle.join();
+            }
+        }
         self.inner
             .writer
             .lock()
@@ -871,13 +881,6 @@ impl Db {
             .take();
         if let Some(handle) = checkpointer {
             let _ = handle.join();
-        }
-        if let Readers::Threads { queue, threads } = &self.inner.readers {
-            queue.close();
-            let handles = std::mem::take(&mut *threads.lock().unwrap_or_else(|e| e.into_inner()));
-            for handle in handles {
-                let _ = handle.join();
-            }
         }
     }
 }
