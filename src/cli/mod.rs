@@ -411,7 +411,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             ..DbOptions::default()
         },
     )
-    .map_err(|e| format!("opening {}: {e}", args.db.display()))?;
+    .map_err(|e| format!("opening {}: {e}", store::redacted(&args.db)))?;
     if args.demo {
         let now = format_timestamp(clock.now());
         let created = db
@@ -467,8 +467,8 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         };
         let app = App::new(db, clock, config);
         tokio::spawn(crate::server::log_stats_on_sigusr1(app.db.clone()));
-        eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
-        tracing::info!(address = %local, db = %args.db.display(), "listening");
+        eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", store::redacted(&args.db));
+        tracing::info!(address = %local, db = %store::redacted(&args.db), "listening");
         let shutdown = async move {
             crate::server::shutdown_signal().await;
             // Stop the processor (it finishes the job in hand) before the store closes.
@@ -527,7 +527,7 @@ pub fn process(args: ProcessArgs) -> Result<(), String> {
             ..DbOptions::default()
         },
     )
-    .map_err(|e| format!("opening {}: {e}", args.db.display()))?;
+    .map_err(|e| format!("opening {}: {e}", store::redacted(&args.db)))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

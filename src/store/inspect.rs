@@ -15,7 +15,7 @@ use crate::store::{DbError, Tx};
 ///
 /// SQLite, naming the failing statement.
 pub fn run_script(tx: &Tx<'_>, sql: &str) -> Result<(), DbError> {
-    Ok(tx.conn.execute_batch(sql)?)
+    Ok(tx.conn.run_script(sql)?)
 }
 
 /// How many organisations exist (none: an empty store).

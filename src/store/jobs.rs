@@ -155,7 +155,7 @@ pub fn ensure(tx: &Tx<'_>, job: &NewJob, now: OffsetDateTime) -> Result<bool, Db
              VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5)
              ON CONFLICT (kind, subject_id, part_number) DO UPDATE
                  SET status = 'PENDING', due_at = excluded.due_at, finished_at = NULL, outcome = NULL
-                 WHERE status = 'DONE'",
+                 WHERE jobs.status = 'DONE'",
         )?
         .execute(params![
             job.kind.as_str(),

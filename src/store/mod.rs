@@ -20,6 +20,7 @@ pub mod inspect;
 pub mod jobs;
 pub mod lender;
 pub mod payments;
+pub mod pg;
 pub mod promissory;
 pub mod replies;
 pub mod sessions;
@@ -108,7 +109,14 @@ impl From<rusqlite::Error> for DbError {
 ///
 /// SQLite.
 pub fn probe_write(tx: &Tx<'_>) -> Result<(), DbError> {
-    let conn = tx.conn.as_sqlite();
+    let Some(conn) = tx.conn.as_sqlite() else {
+        // PostgreSQL: the same kind of no-op write (a row lock and a WAL record).
+        tx.conn.execute(
+            "UPDATE schema_version SET version = version WHERE id = 1",
+            sql::params![],
+        )?;
+        return Ok(());
+    };
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     conn.pragma_update(None, "user_version", version)?;
     Ok(())
@@ -161,6 +169,82 @@ pub struct DbStats {
 /// WAL frames (pages) after which the writer asks the checkpointer thread to copy the
 /// log back into the database file: SQLite's own auto-checkpoint threshold.
 pub const CHECKPOINT_PAGES: i32 = 1000;
+
+/// Whether `--db` names a PostgreSQL database (`postgres://` or `postgresql://` URL)
+/// rather than a SQLite file.
+pub fn is_postgres(location: &Path) -> bool {
+    location.to_str().is_some_and(pg::is_url)
+}
+
+/// A fresh, empty schema in the PostgreSQL database at `url`, for one test's store:
+/// returns the URL whose connections use it (`search_path`). Test stores share one
+/// throwaway cluster without seeing each other's rows.
+///
+/// # Errors
+///
+/// The database.
+pub fn fresh_postgres_schema(url: &str) -> Result<PathBuf, DbError> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let schema = format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros()),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let conn = pg::PgConn::connect(url)?;
+    conn.batch(&format!("CREATE SCHEMA {schema}"))?;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    Ok(PathBuf::from(format!(
+        "{url}{separator}options=-c%20search_path%3D{schema}"
+    )))
+}
+
+/// The database location for logs and messages: a PostgreSQL URL without its password.
+pub fn redacted(location: &Path) -> String {
+    let text = location.display().to_string();
+    if !is_postgres(location) {
+        return text;
+    }
+    let Some(scheme_end) = text.find("://") else {
+        return text;
+    };
+    let rest = &text[scheme_end + 3..];
+    match (rest.find('@'), rest.find(':')) {
+        (Some(at), Some(colon)) if colon < at => {
+            format!(
+                "{}{}:***{}",
+                &text[..scheme_end + 3],
+                &rest[..colon],
+                &rest[at..]
+            )
+        }
+        _ => text,
+    }
+}
+
+/// Opens a PostgreSQL connection for the store (`lock_timeout` as the busy timeout);
+/// `migrate` applies the PostgreSQL migrations first.
+///
+/// # Errors
+///
+/// The database, or [`DbError::TooNew`].
+fn open_postgres(url: &Path, busy_timeout: Duration, migrate: bool) -> Result<sql::Conn, DbError> {
+    let url = url.to_str().unwrap_or_default();
+    let conn = pg::PgConn::connect(url)?;
+    conn.batch(&format!(
+        "SET lock_timeout = {}; SET TIME ZONE 'UTC'",
+        busy_timeout.as_millis()
+    ))?;
+    if migrate && let Err(found) = pg::migrate(&conn)? {
+        return Err(DbError::TooNew {
+            found,
+            known: pg::MIGRATIONS.len(),
+        });
+    }
+    Ok(sql::Conn::postgres(conn))
+}
 
 /// Opens (creating if needed) a database file with the server's pragmas, and migrates it.
 ///
@@ -345,6 +429,11 @@ impl Direct {
     ///
     /// As [`open_connection`].
     pub fn open(path: &Path, busy_timeout: Duration) -> Result<Direct, DbError> {
+        if is_postgres(path) {
+            return Ok(Direct {
+                conn: open_postgres(path, busy_timeout, true)?,
+            });
+        }
         Ok(Direct {
             conn: sql::Conn::sqlite(open_connection(path, busy_timeout)?),
         })
@@ -359,7 +448,7 @@ impl Direct {
         &mut self,
         f: impl FnOnce(&Tx<'_>) -> Result<T, E>,
     ) -> Result<Result<T, E>, DbError> {
-        exec_cached(&self.conn, "BEGIN IMMEDIATE")?;
+        exec_cached(&self.conn, begin_write(&self.conn))?;
         // Rolls back unless committed, also when `f` panics.
         struct Open<'c>(&'c sql::Conn, bool);
         impl Drop for Open<'_> {
@@ -382,9 +471,33 @@ impl Direct {
 
 /// Runs one parameterless statement through the connection's statement cache.
 fn exec_cached(conn: &sql::Conn, text: &str) -> sql::Result<()> {
-    conn.prepare_cached(text)?
-        .execute(sql::params![])
-        .map(|_| ())
+    match conn.dialect() {
+        sql::Dialect::Sqlite => conn
+            .prepare_cached(text)?
+            .execute(sql::params![])
+            .map(|_| ()),
+        // Transaction control goes over the simple protocol: one round trip, no
+        // statement to prepare.
+        sql::Dialect::Postgres => conn.execute_batch(text),
+    }
+}
+
+/// How a write transaction begins. SQLite: IMMEDIATE, taking the write lock at once.
+/// PostgreSQL: READ COMMITTED; writers on other nodes are serialised by row locks and
+/// unique constraints (ARCHITECTURE.md, "More than one node").
+fn begin_write(conn: &sql::Conn) -> &'static str {
+    match conn.dialect() {
+        sql::Dialect::Sqlite => "BEGIN IMMEDIATE",
+        sql::Dialect::Postgres => "BEGIN",
+    }
+}
+
+/// How a read transaction begins: one consistent snapshot for the whole read.
+fn begin_read(conn: &sql::Conn) -> &'static str {
+    match conn.dialect() {
+        sql::Dialect::Sqlite => "BEGIN",
+        sql::Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    }
 }
 
 trait Job: Send {
@@ -475,12 +588,16 @@ where
     fn run(self: Box<Self>, conn: &sql::Conn) {
         let ReadTask { f, reply } = *self;
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            exec_cached(conn, "BEGIN")?;
+            exec_cached(conn, begin_read(conn))?;
             let value = f(&Tx::new(conn));
             exec_cached(conn, "COMMIT")?;
             Ok::<T, sql::Error>(value)
         }));
-        if !conn.as_sqlite().is_autocommit() {
+        let open = match conn.as_sqlite() {
+            Some(c) => !c.is_autocommit(),
+            None => !matches!(result, Ok(Ok(_))),
+        };
+        if open {
             let _ = conn.execute_batch("ROLLBACK");
         }
         let _ = reply.send(match result {
@@ -565,6 +682,34 @@ impl ReadQueue {
     }
 }
 
+/// Reader threads, one per connection, sharing one queue.
+fn spawn_readers(conns: Vec<sql::Conn>) -> Readers {
+    let queue = Arc::new(ReadQueue {
+        state: Mutex::new(ReadState {
+            jobs: VecDeque::new(),
+            threads: conns.len(),
+            idle: 0,
+            closed: false,
+        }),
+        ready: Condvar::new(),
+    });
+    let threads = conns
+        .into_iter()
+        .enumerate()
+        .map(|(i, conn)| {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("allps-reader-{i}"))
+                .spawn(move || reader_loop(conn, &queue))
+                .expect("spawning a reader thread")
+        })
+        .collect();
+    Readers::Threads {
+        queue,
+        threads: Mutex::new(threads),
+    }
+}
+
 fn reader_loop(conn: sql::Conn, queue: &ReadQueue) {
     while let Some(job) = queue.next() {
         job.run(&conn);
@@ -622,6 +767,9 @@ impl Db {
     ///
     /// Anything [`open_connection`] reports.
     pub fn open(path: &Path, options: &DbOptions) -> Result<Db, DbError> {
+        if is_postgres(path) {
+            return Db::open_postgres(path, options);
+        }
         let mut writer = open_connection(path, options.busy_timeout)?;
         let stats = Arc::new(DbStats::default());
         let checkpointer = start_checkpointer(&mut writer, path, options.busy_timeout, &stats)?;
@@ -634,37 +782,35 @@ impl Db {
             configure(&conn, options.busy_timeout, false)?;
             conns.push(sql::Conn::sqlite(conn));
         }
-        let queue = Arc::new(ReadQueue {
-            state: Mutex::new(ReadState {
-                jobs: VecDeque::new(),
-                threads: conns.len(),
-                idle: 0,
-                closed: false,
-            }),
-            ready: Condvar::new(),
-        });
-        let threads = conns
-            .into_iter()
-            .enumerate()
-            .map(|(i, conn)| {
-                let queue = queue.clone();
-                std::thread::Builder::new()
-                    .name(format!("allps-reader-{i}"))
-                    .spawn(move || reader_loop(conn, &queue))
-                    .expect("spawning a reader thread")
-            })
-            .collect();
-        let readers = Readers::Threads {
-            queue,
-            threads: Mutex::new(threads),
-        };
         Ok(Db::start(
             sql::Conn::sqlite(writer),
-            readers,
+            spawn_readers(conns),
             options.max_batch,
             Some(path.to_owned()),
             stats,
             Some(checkpointer),
+        ))
+    }
+
+    /// Opens a PostgreSQL database (`postgres://...`): migrates it, then the same writer
+    /// thread (group commit) and reader threads as on SQLite, each with its own
+    /// connection. Several nodes may open the same database.
+    ///
+    /// # Errors
+    ///
+    /// The database, or [`DbError::TooNew`].
+    pub fn open_postgres(url: &Path, options: &DbOptions) -> Result<Db, DbError> {
+        let writer = open_postgres(url, options.busy_timeout, true)?;
+        let conns = (0..options.readers.max(1))
+            .map(|_| open_postgres(url, options.busy_timeout, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Db::start(
+            writer,
+            spawn_readers(conns),
+            options.max_batch,
+            None,
+            Arc::new(DbStats::default()),
+            None,
         ))
     }
 
@@ -904,7 +1050,7 @@ fn writer_loop(
                 Err(_) => break,
             }
         }
-        if let Err(e) = exec_cached(&conn, "BEGIN IMMEDIATE") {
+        if let Err(e) = exec_cached(&conn, begin_write(&conn)) {
             let text = e.to_string();
             for job in batch.drain(..) {
                 job.abort(DbError::CommitFailed(text.clone()));
@@ -926,7 +1072,9 @@ fn writer_loop(
         }
     }
     // Every sender is gone: fold the WAL back into the main file before closing.
-    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+    if conn.dialect() == sql::Dialect::Sqlite {
+        let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
     drop(conn);
 }
 
@@ -1035,7 +1183,7 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 db.read(move |c| {
                     // Each read is its own transaction: nothing is left open.
-                    assert!(!c.conn.as_sqlite().is_autocommit());
+                    assert!(!c.conn.as_sqlite().unwrap().is_autocommit());
                     c.conn
                         .query_row("SELECT v + ?1 FROM t", sql::params![i], |r| r.get::<i64>(0))
                         .unwrap()

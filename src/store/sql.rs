@@ -9,10 +9,13 @@
 //! Values cross the boundary as [`Value`] (null, integer, real, text, blob: SQLite's
 //! storage classes, which the schema keeps to on every backend: money is canonical text,
 //! dates and times are text, flags are integers), so a backend needs only to map those
-//! five to its own types. Today the backend is SQLite (rusqlite, bound with its raw
-//! binding calls: no allocation per parameter, the same work rusqlite's `params!` does).
+//! five to its own types. Two backends: SQLite (rusqlite, bound with its raw binding
+//! calls: no allocation per parameter, the same work rusqlite's `params!` does) and
+//! PostgreSQL (`store/pg.rs`: `?N` rewritten once per cached statement to `$N`).
 
 use std::fmt;
+
+use crate::store::pg;
 
 /// A value bound to a statement or read from a row, borrowed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -321,6 +324,9 @@ pub enum Error {
     /// SQLite failed.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
     /// `query_row` found no row (see [`OptionalExtension::optional`]).
     #[error("the query returned no rows")]
     NoRows,
@@ -367,6 +373,21 @@ impl Error {
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             ),
+            // A serialization failure, a deadlock victim, a lock timeout, a lost or
+            // refused connection: another try (on this node or another) can succeed.
+            Error::Postgres(e) => {
+                e.is_closed()
+                    || e.code().is_some_and(|c| {
+                        [
+                            postgres::error::SqlState::T_R_SERIALIZATION_FAILURE,
+                            postgres::error::SqlState::T_R_DEADLOCK_DETECTED,
+                            postgres::error::SqlState::LOCK_NOT_AVAILABLE,
+                            postgres::error::SqlState::ADMIN_SHUTDOWN,
+                            postgres::error::SqlState::CANNOT_CONNECT_NOW,
+                        ]
+                        .contains(c)
+                    })
+            }
             _ => false,
         }
     }
@@ -403,12 +424,23 @@ pub struct Conn {
 
 enum ConnInner {
     Sqlite(rusqlite::Connection),
+    Postgres(Box<pg::PgConn>),
+}
+
+/// Which database a connection talks to, for the few texts that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
 }
 
 impl fmt::Debug for Conn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.inner {
             ConnInner::Sqlite(_) => f.write_str("Conn(sqlite)"),
+            ConnInner::Postgres(_) => f.write_str("Conn(postgres)"),
         }
     }
 }
@@ -421,11 +453,27 @@ impl Conn {
         }
     }
 
+    /// A PostgreSQL connection.
+    pub(crate) fn postgres(conn: pg::PgConn) -> Conn {
+        Conn {
+            inner: ConnInner::Postgres(Box::new(conn)),
+        }
+    }
+
     /// The SQLite connection, for the backend's own plumbing (pragmas, hooks,
-    /// transactions of the writer thread).
-    pub(crate) fn as_sqlite(&self) -> &rusqlite::Connection {
+    /// transactions of the writer thread); `None` on PostgreSQL.
+    pub(crate) fn as_sqlite(&self) -> Option<&rusqlite::Connection> {
         match &self.inner {
-            ConnInner::Sqlite(c) => c,
+            ConnInner::Sqlite(c) => Some(c),
+            ConnInner::Postgres(_) => None,
+        }
+    }
+
+    /// The database behind the connection.
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            ConnInner::Sqlite(_) => Dialect::Sqlite,
+            ConnInner::Postgres(_) => Dialect::Postgres,
         }
     }
 
@@ -441,6 +489,9 @@ impl Conn {
             ConnInner::Sqlite(c) => Ok(Statement {
                 inner: StatementInner::SqliteCached(c.prepare_cached(sql)?),
             }),
+            ConnInner::Postgres(c) => Ok(Statement {
+                inner: StatementInner::Postgres(c, c.statement(sql, true)?),
+            }),
         }
     }
 
@@ -453,6 +504,9 @@ impl Conn {
         match &self.inner {
             ConnInner::Sqlite(c) => Ok(Statement {
                 inner: StatementInner::Sqlite(c.prepare(sql)?),
+            }),
+            ConnInner::Postgres(c) => Ok(Statement {
+                inner: StatementInner::Postgres(c, c.statement(sql, false)?),
             }),
         }
     }
@@ -486,6 +540,21 @@ impl Conn {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.inner {
             ConnInner::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            ConnInner::Postgres(c) => c.batch(sql),
+        }
+    }
+
+    /// Runs a script that may insert rows with explicit ids (fixture seeds): on
+    /// PostgreSQL every identity then moves past the largest id, as SQLite's rowids do.
+    ///
+    /// # Errors
+    ///
+    /// The database.
+    pub fn run_script(&self, sql: &str) -> Result<()> {
+        self.execute_batch(sql)?;
+        match &self.inner {
+            ConnInner::Sqlite(_) => Ok(()),
+            ConnInner::Postgres(c) => pg::resync_identities(c),
         }
     }
 
@@ -498,6 +567,7 @@ impl Conn {
     pub fn last_insert_rowid(&self) -> Result<i64> {
         match &self.inner {
             ConnInner::Sqlite(c) => Ok(c.last_insert_rowid()),
+            ConnInner::Postgres(c) => c.last_insert_id(),
         }
     }
 
@@ -510,6 +580,11 @@ impl Conn {
         let sql = match &self.inner {
             ConnInner::Sqlite(_) => {
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+            ConnInner::Postgres(_) => {
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+                   AND table_name <> 'schema_version' ORDER BY table_name"
             }
         };
         self.prepare(sql)?
@@ -527,6 +602,7 @@ pub struct Statement<'c> {
 enum StatementInner<'c> {
     SqliteCached(rusqlite::CachedStatement<'c>),
     Sqlite(rusqlite::Statement<'c>),
+    Postgres(&'c pg::PgConn, postgres::Statement),
 }
 
 /// A parameter value as rusqlite binds it, without copying.
@@ -547,17 +623,30 @@ impl rusqlite::ToSql for SqliteValue<'_> {
 }
 
 impl<'c> Statement<'c> {
-    #[inline]
-    fn sqlite(&mut self) -> &mut rusqlite::Statement<'c> {
-        match &mut self.inner {
-            StatementInner::SqliteCached(s) => s,
-            StatementInner::Sqlite(s) => s,
+    /// The PostgreSQL connection and statement with the values to bind, checked.
+    fn bind_postgres<'p, P: Params>(
+        conn: &'c pg::PgConn,
+        statement: &postgres::Statement,
+        params: &'p P,
+    ) -> Result<(&'c pg::PgConn, Vec<pg::PgValue<'p>>)> {
+        let expected = statement.params().len();
+        let given = params.count();
+        if given != expected {
+            return Err(Error::ParameterCount { expected, given });
         }
+        Ok((
+            conn,
+            (0..given).map(|i| pg::PgValue(params.value(i))).collect(),
+        ))
     }
 
     #[inline]
     fn bind_sqlite<P: Params>(&mut self, params: P) -> Result<&mut rusqlite::Statement<'c>> {
-        let s = self.sqlite();
+        let s = match &mut self.inner {
+            StatementInner::SqliteCached(s) => s,
+            StatementInner::Sqlite(s) => s,
+            StatementInner::Postgres(..) => unreachable!("bind_sqlite on a PostgreSQL statement"),
+        };
         let expected = s.parameter_count();
         let given = params.count();
         if given != expected {
@@ -571,7 +660,11 @@ impl<'c> Statement<'c> {
 
     /// How many columns a row of this statement has.
     pub fn column_count(&mut self) -> usize {
-        self.sqlite().column_count()
+        match &self.inner {
+            StatementInner::SqliteCached(s) => s.column_count(),
+            StatementInner::Sqlite(s) => s.column_count(),
+            StatementInner::Postgres(_, s) => s.columns().len(),
+        }
     }
 
     /// Runs the statement; returns the rows it changed.
@@ -581,6 +674,10 @@ impl<'c> Statement<'c> {
     /// The database (a statement that returns rows is an error: use `query_row`).
     #[inline]
     pub fn execute<P: Params>(&mut self, params: P) -> Result<usize> {
+        if let StatementInner::Postgres(conn, statement) = &self.inner {
+            let (conn, values) = Self::bind_postgres(conn, statement, &params)?;
+            return conn.execute(statement, &values);
+        }
         Ok(self.bind_sqlite(params)?.raw_execute()?)
     }
 
@@ -594,6 +691,16 @@ impl<'c> Statement<'c> {
     where
         F: FnOnce(&Row<'_>) -> Result<T>,
     {
+        if let StatementInner::Postgres(conn, statement) = &self.inner {
+            let (conn, values) = Self::bind_postgres(conn, statement, &params)?;
+            let rows = conn.query(statement, &values)?;
+            return match rows.first() {
+                Some(row) => f(&Row {
+                    inner: RowInner::Postgres(row),
+                }),
+                None => Err(Error::NoRows),
+            };
+        }
         let s = self.bind_sqlite(params)?;
         let mut rows = s.raw_query();
         match rows.next()? {
@@ -614,6 +721,14 @@ impl<'c> Statement<'c> {
     where
         F: FnMut(&Row<'_>) -> Result<T>,
     {
+        if let StatementInner::Postgres(conn, statement) = &self.inner {
+            let (conn, values) = Self::bind_postgres(conn, statement, &params)?;
+            let rows = conn.query(statement, &values)?;
+            return Ok(MappedRows {
+                rows: RowsInner::Postgres(rows.into_iter()),
+                map: f,
+            });
+        }
         let s = self.bind_sqlite(params)?;
         Ok(MappedRows {
             rows: RowsInner::Sqlite(s.raw_query()),
@@ -630,6 +745,7 @@ pub struct MappedRows<'s, F> {
 
 enum RowsInner<'s> {
     Sqlite(rusqlite::Rows<'s>),
+    Postgres(std::vec::IntoIter<postgres::Row>),
 }
 
 impl<T, F> Iterator for MappedRows<'_, F>
@@ -648,6 +764,12 @@ where
                 Ok(None) => None,
                 Err(e) => Some(Err(e.into())),
             },
+            RowsInner::Postgres(rows) => {
+                let row = rows.next()?;
+                Some((self.map)(&Row {
+                    inner: RowInner::Postgres(&row),
+                }))
+            }
         }
     }
 }
@@ -659,6 +781,7 @@ pub struct Row<'r> {
 
 enum RowInner<'r> {
     Sqlite(&'r rusqlite::Row<'r>),
+    Postgres(&'r postgres::Row),
 }
 
 impl Row<'_> {
@@ -681,6 +804,7 @@ impl Row<'_> {
                 ),
                 ValueRef::Blob(b) => Value::Blob(b),
             }),
+            RowInner::Postgres(r) => pg::value(r, index),
         }
     }
 
@@ -712,6 +836,7 @@ impl Row<'_> {
     pub fn column_count(&self) -> usize {
         match &self.inner {
             RowInner::Sqlite(r) => r.as_ref().column_count(),
+            RowInner::Postgres(r) => r.len(),
         }
     }
 }
