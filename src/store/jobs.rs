@@ -20,7 +20,7 @@
 //!   when its lease expires another claim takes it over and repeats the gateway call,
 //!   whose far end is idempotent on the request's identifiers.
 
-use crate::store::sql::{OptionalExtension, params};
+use crate::store::sql::{Dialect, OptionalExtension, params};
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::{format_timestamp, parse_timestamp};
@@ -167,6 +167,26 @@ pub fn ensure(tx: &Tx<'_>, job: &NewJob, now: OffsetDateTime) -> Result<bool, Db
     Ok(changed == 1)
 }
 
+/// The per-dialect tail of a claim's subquery: PostgreSQL skips rows another node has
+/// locked (a claim in progress), SQLite (one writer) needs nothing.
+fn skip_locked(tx: &Tx<'_>) -> &'static str {
+    match tx.conn.dialect() {
+        Dialect::Sqlite => "",
+        Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+    }
+}
+
+/// A claim statement's text with [`skip_locked`]'s fragment between its two halves, as
+/// one static string per dialect (so it stays in the statement cache).
+macro_rules! claim_sql {
+    ($tx:expr, $head:literal, $tail:literal) => {
+        match $tx.conn.dialect() {
+            Dialect::Sqlite => concat!($head, $tail),
+            Dialect::Postgres => concat!($head, " FOR UPDATE SKIP LOCKED", $tail),
+        }
+    };
+}
+
 /// Claims the earliest job due at or before `until` that is PENDING, or RUNNING under a
 /// lease that expired before `now`; it becomes RUNNING for `owner` until `now + lease`.
 ///
@@ -174,6 +194,11 @@ pub fn ensure(tx: &Tx<'_>, job: &NewJob, now: OffsetDateTime) -> Result<bool, Db
 ///
 /// SQLite; a stored job with an unknown kind or malformed time is reported as
 /// `InvalidColumnType`.
+///
+/// Exactly once across nodes: the outer WHERE repeats the claimable condition, so an
+/// UPDATE that waited for another node's claim of the same row re-checks the row as
+/// that node left it (PostgreSQL's READ COMMITTED) and takes nothing; on PostgreSQL the
+/// subquery also skips rows another node holds locked (`FOR UPDATE SKIP LOCKED`).
 pub fn claim_next(
     tx: &Tx<'_>,
     owner: &str,
@@ -183,14 +208,17 @@ pub fn claim_next(
 ) -> Result<Option<ClaimedJob>, DbError> {
     let row = tx
         .conn
-        .prepare_cached(
+        .prepare_cached(claim_sql!(
+            tx,
             "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
              WHERE id = (SELECT id FROM jobs
                          WHERE due_at <= ?3
                            AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
-                         ORDER BY due_at, id LIMIT 1)
-             RETURNING id, kind, subject_id, part_number, due_at, attempts",
-        )?
+                         ORDER BY due_at, id LIMIT 1",
+            ")
+               AND due_at <= ?3 AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+             RETURNING id, kind, subject_id, part_number, due_at, attempts"
+        ))?
         .query_row(
             params![
                 owner,
@@ -259,8 +287,10 @@ pub fn claim_more(
              WHERE id IN (SELECT id FROM jobs
                           WHERE kind IN ({kinds_sql}) AND due_at <= ?3
                             AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
-                          ORDER BY due_at, id LIMIT ?5)
-             RETURNING id, kind, subject_id, part_number, due_at, attempts"
+                          ORDER BY due_at, id LIMIT ?5{skip_locked})
+               AND due_at <= ?3 AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+             RETURNING id, kind, subject_id, part_number, due_at, attempts",
+            skip_locked = skip_locked(tx)
         ))?
         .query_map(
             params![

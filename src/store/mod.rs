@@ -20,7 +20,6 @@ pub mod inspect;
 pub mod jobs;
 pub mod lender;
 pub mod payments;
-pub mod pg;
 pub mod promissory;
 pub mod replies;
 pub mod sessions;
@@ -82,6 +81,17 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// Whether another transaction committed, after this one took its snapshot, what
+    /// this one then collided with: the same unique key (a UNIQUE or primary key
+    /// violation) or a row this one read and then changed (a serialization failure).
+    /// On PostgreSQL the sign of a concurrent node; run again, the work sees it.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            DbError::Sql(e) => e.is_unique_violation() || e.is_serialization_failure(),
+            _ => false,
+        }
+    }
+
     /// Whether the store was only busy (locked by another process or connection past the
     /// busy timeout): worth retrying, not a failure of the server.
     pub fn is_busy(&self) -> bool {
@@ -173,7 +183,7 @@ pub const CHECKPOINT_PAGES: i32 = 1000;
 /// Whether `--db` names a PostgreSQL database (`postgres://` or `postgresql://` URL)
 /// rather than a SQLite file.
 pub fn is_postgres(location: &Path) -> bool {
-    location.to_str().is_some_and(pg::is_url)
+    location.to_str().is_some_and(sql::pg::is_url)
 }
 
 /// A fresh, empty schema in the PostgreSQL database at `url`, for one test's store:
@@ -193,7 +203,7 @@ pub fn fresh_postgres_schema(url: &str) -> Result<PathBuf, DbError> {
             .map_or(0, |d| d.as_micros()),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let conn = pg::PgConn::connect(url)?;
+    let conn = sql::pg::PgConn::connect(url)?;
     conn.batch(&format!("CREATE SCHEMA {schema}"))?;
     let separator = if url.contains('?') { '&' } else { '?' };
     Ok(PathBuf::from(format!(
@@ -232,15 +242,15 @@ pub fn redacted(location: &Path) -> String {
 /// The database, or [`DbError::TooNew`].
 fn open_postgres(url: &Path, busy_timeout: Duration, migrate: bool) -> Result<sql::Conn, DbError> {
     let url = url.to_str().unwrap_or_default();
-    let conn = pg::PgConn::connect(url)?;
+    let conn = sql::pg::PgConn::connect(url)?;
     conn.batch(&format!(
         "SET lock_timeout = {}; SET TIME ZONE 'UTC'",
         busy_timeout.as_millis()
     ))?;
-    if migrate && let Err(found) = pg::migrate(&conn)? {
+    if migrate && let Err(found) = sql::pg::migrate(&conn)? {
         return Err(DbError::TooNew {
             found,
-            known: pg::MIGRATIONS.len(),
+            known: sql::pg::MIGRATIONS.len(),
         });
     }
     Ok(sql::Conn::postgres(conn))
@@ -482,13 +492,16 @@ fn exec_cached(conn: &sql::Conn, text: &str) -> sql::Result<()> {
     }
 }
 
-/// How a write transaction begins. SQLite: IMMEDIATE, taking the write lock at once.
-/// PostgreSQL: READ COMMITTED; writers on other nodes are serialised by row locks and
-/// unique constraints (ARCHITECTURE.md, "More than one node").
+/// How a write transaction begins. SQLite: IMMEDIATE, taking the write lock at once
+/// (one writer: every transaction sees everything committed before it). PostgreSQL:
+/// REPEATABLE READ, so every statement of a request reads one snapshot, as on SQLite;
+/// what another node committed after it is a unique violation or a serialization
+/// failure, never a half-seen state, and `ops::run` runs such a request again
+/// (ARCHITECTURE.md, "More than one node").
 fn begin_write(conn: &sql::Conn) -> &'static str {
     match conn.dialect() {
         sql::Dialect::Sqlite => "BEGIN IMMEDIATE",
-        sql::Dialect::Postgres => "BEGIN",
+        sql::Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
     }
 }
 

@@ -1,10 +1,11 @@
 //! The replies feed (`replies` table): every outcome the outside world reports, written
 //! by the processor in the same transaction as the state change it reports, and read by
 //! `GetReplies` a page at a time. `sequence` is an AUTOINCREMENT key assigned by the one
-//! writer inside the write lock, so it increases strictly in commit order and a reader
-//! paging with `sequence > NextSequence` never misses or repeats one.
+//! writer inside the write lock (on PostgreSQL, under a lock held to COMMIT: see
+//! `serialise_sequence`), so it increases strictly in commit order and a reader paging
+//! with `sequence > NextSequence` never misses or repeats one.
 
-use crate::store::sql::params;
+use crate::store::sql::{Dialect, params};
 use crate::store::{DbError, Tx};
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -65,12 +66,30 @@ impl<'a> NewReply<'a> {
     }
 }
 
+/// Makes sequences commit in order across nodes. SQLite has one writer, so its
+/// AUTOINCREMENT is assigned in commit order already. On PostgreSQL, nodes commit
+/// concurrently and an identity drawn in one transaction may commit after a larger one
+/// drawn later, so a reader paging by `sequence > NextSequence` could pass the smaller
+/// one before it is visible and never see it (the sequence-gap problem). So a transaction
+/// takes this transaction-scoped lock before it draws its first sequence and holds it
+/// to its COMMIT: the next writer of replies, on any node, draws only after that commit,
+/// and every snapshot a reader takes holds a prefix of the sequence order.
+fn serialise_sequence(tx: &Tx<'_>) -> Result<(), DbError> {
+    if tx.conn.dialect() == Dialect::Postgres {
+        tx.conn
+            .prepare_cached("SELECT pg_advisory_xact_lock(7412002)")?
+            .execute(params![])?;
+    }
+    Ok(())
+}
+
 /// Appends a reply; returns its sequence.
 ///
 /// # Errors
 ///
 /// SQLite.
 pub fn insert(tx: &Tx<'_>, reply: &NewReply<'_>) -> Result<i64, DbError> {
+    serialise_sequence(tx)?;
     tx.conn.prepare_cached(
         "INSERT INTO replies (branch_id, reply_type, occurred_at, client_id, promissory_id, instalment_number,
                               payment_id, part_number, wallet_number, amount, reason_code, reason_text,
