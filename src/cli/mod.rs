@@ -55,7 +55,7 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "ALLPS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// SQLite database file (created and migrated if needed).
+    /// SQLite database file (created and migrated if needed), or a `postgres://` URL.
     #[arg(long, env = "ALLPS_DB", default_value = "allps.db")]
     pub db: PathBuf,
     /// URL written into the served WSDL's soap:address (default: from the request's Host).
@@ -487,7 +487,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
 /// `allps-ws process`.
 #[derive(Debug, Args)]
 pub struct ProcessArgs {
-    /// SQLite database file.
+    /// SQLite database file, or a `postgres://` URL.
     #[arg(long, env = "ALLPS_DB", default_value = "allps.db")]
     pub db: PathBuf,
     /// Run the jobs due at or before this RFC 3339 instant (default: now).

@@ -567,6 +567,19 @@ impl Conn {
         }
     }
 
+    /// Before a transaction: reconnects a PostgreSQL connection that was lost (nothing
+    /// to do on SQLite).
+    ///
+    /// # Errors
+    ///
+    /// The server is still unreachable.
+    pub fn ensure_open(&self) -> Result<()> {
+        match &self.inner {
+            ConnInner::Sqlite(_) => Ok(()),
+            ConnInner::Postgres(c) => c.ensure_open(),
+        }
+    }
+
     /// Runs a script that may insert rows with explicit ids (fixture seeds): on
     /// PostgreSQL every identity then moves past the largest id, as SQLite's rowids do.
     ///
@@ -915,20 +928,44 @@ pub mod pg {
     pub struct PgConn {
         client: RefCell<postgres::Client>,
         statements: RefCell<HashMap<String, postgres::Statement>>,
+        url: String,
+        setup: String,
     }
 
     impl PgConn {
-        /// Connects (no TLS: the database is reached over a private network or a socket).
+        /// Connects (no TLS: the database is reached over a private network or a socket)
+        /// and runs `setup` (session settings), again after every reconnection.
         ///
         /// # Errors
         ///
         /// The connection fails.
-        pub fn connect(url: &str) -> Result<PgConn> {
-            let client = postgres::Client::connect(url, postgres::NoTls)?;
+        pub fn connect(url: &str, setup: &str) -> Result<PgConn> {
+            let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+            if !setup.is_empty() {
+                client.batch_execute(setup)?;
+            }
             Ok(PgConn {
                 client: RefCell::new(client),
                 statements: RefCell::new(HashMap::new()),
+                url: url.to_owned(),
+                setup: setup.to_owned(),
             })
+        }
+
+        /// Connects again when the connection was lost (the server restarted, a failover):
+        /// called before each transaction, so a node outlives its database's restarts.
+        ///
+        /// # Errors
+        ///
+        /// The server is still unreachable (retryable: `is_busy`).
+        pub fn ensure_open(&self) -> Result<()> {
+            if !self.client.borrow().is_closed() {
+                return Ok(());
+            }
+            let fresh = PgConn::connect(&self.url, &self.setup)?;
+            *self.client.borrow_mut() = fresh.client.into_inner();
+            self.statements.borrow_mut().clear();
+            Ok(())
         }
 
         /// A prepared statement for the facade's SQL text; cached ones are prepared once per
