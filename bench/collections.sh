@@ -61,6 +61,9 @@ INSERT INTO promissory_notes (id, branch_id, client_id, contract_reference, paym
            '2026-12-01T00:10:00Z' FROM n;
 INSERT INTO instalments (promissory_id, instalment_number, action_date, amount, tracking_days, status)
     SELECT id, 1, '$ACTION_DATE', '500.00', 0, 'PENDING' FROM promissory_notes;
+-- Numbers within the organisation (migration 0008): the row id, as for seeded rows.
+UPDATE clients SET organisation_id = 1, number = id WHERE number IS NULL;
+UPDATE promissory_notes SET organisation_id = 1, number = id WHERE number IS NULL;
 -- The date's sweep (subject: the Julian day number; part 0: NAEDO), due at once.
 INSERT INTO jobs (kind, subject_id, part_number, status, due_at, created_at)
     VALUES ('COLLECTION_SWEEP', CAST(julianday('$ACTION_DATE') + 0.5 AS INTEGER), 0, 'PENDING',

@@ -159,6 +159,11 @@ impl World {
             branch_code: "250655".into(),
             account_number: note.account.clone(),
             account_type: "CURRENT".into(),
+            disputable: (
+                allps_ws::domain::collection::disputable(self.terms(i).stream, inst.arrears),
+                None,
+            ),
+            collects: true,
         }
     }
 

@@ -245,14 +245,14 @@ async fn wallet_then_payment_delivery_and_return_on_the_clock() {
     assert_eq!(report.wallets_created, 1, "{report}");
     let wallet = ok(&s, "GetWallet", "<ClientNumber>C1001</ClientNumber>").await;
     assert_eq!(tag(&wallet, "Status"), "ACTIVE");
-    assert_eq!(tag(&wallet, "WalletNumber"), "W0000000001");
+    assert_eq!(tag(&wallet, "WalletNumber"), "W0010000001");
     let wallet_account = tag(&wallet, "AccountId");
     let client = ok(&s, "GetClient", "<ClientNumber>C1001</ClientNumber>").await;
     assert!(
         client.contains("<AccountKind>WALLET</AccountKind>"),
         "{client}"
     );
-    assert!(client.contains("<AccountNumber>W0000000001</AccountNumber>"));
+    assert!(client.contains("<AccountNumber>W0010000001</AccountNumber>"));
     // A repeat while ACTIVE returns the same request.
     let again = ok(&s, "CreateWallet", "<ClientNumber>C1001</ClientNumber>").await;
     assert_eq!(tag(&again, "WalletRequestId"), "1");
@@ -325,7 +325,7 @@ async fn wallet_then_payment_delivery_and_return_on_the_clock() {
         "Bank account *******0299",
         "Accepted 2026-11-23 10:10 SAST",
         "the recipient bank may still return the payment",
-        "R 250.00 was credited to the client's Allps wallet W0000000001 on 2026-11-23. The funds are available to the client now.",
+        "R 250.00 was credited to the client's Allps wallet W0010000001 on 2026-11-23. The funds are available to the client now.",
         "R 50.00 was paid to the client in cash at the branch on 2026-11-23.",
         "It does not show the status at the recipient bank.",
     ] {
@@ -680,7 +680,7 @@ async fn cards_on_an_active_wallet_and_the_receipt() {
         "FEZA Card Receipt",
         "Card number 502100******0012",
         "PIN mailer Not applicable: EMV chip card",
-        "Wallet number W0000000001",
+        "Wallet number W0010000001",
         "Assigned 2026-11-23 10:30",
         "I, Thabo Mokoena, acknowledge that I received the FEZA card 502100******0012",
         "The wallet number is not a bank account number",

@@ -565,7 +565,8 @@ fn holiday(db: &Path, command: HolidayCommand, out: &mut Out<'_>) -> Result<(), 
                 .iter()
                 .map(|m| {
                     vec![
-                        crate::domain::promissory::promissory_number(m.promissory_id),
+                        m.organisation.clone(),
+                        crate::domain::promissory::promissory_number(m.promissory_number),
                         m.instalment_number.to_string(),
                         crate::clock::format_date(m.from),
                         crate::clock::format_date(m.to),
@@ -575,7 +576,11 @@ fn holiday(db: &Path, command: HolidayCommand, out: &mut Out<'_>) -> Result<(), 
             if rows.is_empty() {
                 Ok(())
             } else {
-                table(out, &["PROMISSORY", "INSTALMENT", "FROM", "TO"], &rows)
+                table(
+                    out,
+                    &["ORGANISATION", "PROMISSORY", "INSTALMENT", "FROM", "TO"],
+                    &rows,
+                )
             }
         }
         HolidayCommand::List => {

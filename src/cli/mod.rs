@@ -19,6 +19,7 @@ use crate::clock::{Clock, ManualClock, SystemClock, format_timestamp, parse_time
 use crate::domain::calendar::Calendar;
 use crate::domain::cdv::CdvTable;
 use crate::domain::collection::CollectionTables;
+use crate::domain::debicheck::DebiCheckConfig;
 use crate::domain::promissory::PromissoryConfig;
 use crate::engine::payouts::PayoutArgs;
 use crate::engine::processor::{Processor, default_gateway};
@@ -45,7 +46,7 @@ pub enum Command {
     Admin(crate::cli::admin::AdminArgs),
     #[allow(missing_docs)]
     Replay(crate::cli::replay::ReplayArgs),
-    /// Run the payout/wallet jobs due by a given time, then exit.
+    /// Run the jobs due by a given time (payouts, wallets, collections, DebiCheck mandates), then exit.
     Process(Box<ProcessArgs>),
 }
 
@@ -262,6 +263,13 @@ pub struct RulesArgs {
     /// promissory note or debit order mandate (1-99).
     #[arg(long, env = "ALLPS_AGE_OF_MAJORITY", default_value_t = PromissoryConfig::default().age_of_majority)]
     pub age_of_majority: u8,
+    /// Most MaximumCollectionAmount of a FIXED or VARIABLE DebiCheck mandate, as a
+    /// multiple of the instalment (at least 1).
+    #[arg(long, env = "ALLPS_DEBICHECK_MAX_FACTOR", default_value_t = DebiCheckConfig::default().max_factor)]
+    pub debicheck_max_factor: rust_decimal::Decimal,
+    /// Most MaximumCollectionAmount of a USAGE_BASED DebiCheck mandate, in rand.
+    #[arg(long, env = "ALLPS_DEBICHECK_USAGE_LIMIT", default_value_t = DebiCheckConfig::default().usage_limit)]
+    pub debicheck_usage_limit: rust_decimal::Decimal,
 }
 
 impl RulesArgs {
@@ -296,6 +304,10 @@ impl RulesArgs {
                     .map_err(|_| "--registration-delay-minutes is too large".to_string())?,
             ),
             age_of_majority: self.age_of_majority,
+            debicheck: DebiCheckConfig {
+                max_factor: self.debicheck_max_factor,
+                usage_limit: self.debicheck_usage_limit,
+            },
         };
         promissory.validate()?;
         let collections = CollectionTables::load(
@@ -611,6 +623,7 @@ mod tests {
                 max_action_days_ahead: 90,
                 registration_delay: time::Duration::ZERO,
                 age_of_majority: 21,
+                debicheck: DebiCheckConfig::default(),
             }
         );
         assert!(

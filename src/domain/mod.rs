@@ -100,6 +100,8 @@ contract_enum!(
 // Declared after `contract_enum!` so the module can use it.
 pub mod promissory;
 
+pub mod debicheck;
+
 /// The Allps client number for a client row: `AC` and eight digits.
 pub fn allps_client_number(client_id: i64) -> String {
     format!("AC{client_id:08}")

@@ -106,6 +106,9 @@ contract_enum!(
         /// An instalment not yet presented was moved off a newly declared public holiday
         /// (`admin holiday add`) to the previous business day; ReasonText says from and to.
         InstalmentMoved => "INSTALMENT_MOVED",
+        /// The payer disputed a DebiCheck collection within the authenticated mandate;
+        /// the bank declined the dispute and the funds stay collected.
+        InstalmentDisputeDeclined => "INSTALMENT_DISPUTE_DECLINED",
     }
 );
 
@@ -140,11 +143,14 @@ pub fn parse_payment_number(text: &str) -> Option<i64> {
     rest.parse::<i64>().ok().filter(|id| *id > 0)
 }
 
-/// The wallet number the simulated issuer gives a wallet request: `W` and ten digits
-/// (`W0000000007`). It starts with a letter so it can never be mistaken for (or pass
-/// as) a bank account number, which is digits only; it carries no check digit.
-pub fn wallet_number(wallet_request_id: i64) -> String {
-    format!("W{wallet_request_id:010}")
+/// The wallet number the simulated issuer gives a wallet request: `W`, the organisation
+/// (three digits) and its WalletRequestId (seven digits): `W0010000007` for request 7
+/// of organisation 1. Unique across organisations, and independent of what other
+/// organisations request. It starts with a letter so it can never be mistaken for (or
+/// pass as) a bank account number, which is digits only; it carries no check digit.
+/// (Past organisation 999 or request 9 999 999 the number grows longer.)
+pub fn wallet_number(organisation_id: i64, wallet_request_id: i64) -> String {
+    format!("W{organisation_id:03}{wallet_request_id:07}")
 }
 
 /// A payment's status from its parts' statuses (cash included):
@@ -259,7 +265,8 @@ mod tests {
         assert_eq!(parse_payment_number("XX00000001"), None);
         assert_eq!(parse_payment_number("C"), None);
         assert_eq!(parse_payment_number("CP99999999999999999999"), None);
-        assert_eq!(wallet_number(7), "W0000000007");
+        assert_eq!(wallet_number(1, 7), "W0010000007");
+        assert_eq!(wallet_number(12, 1), "W0120000001");
     }
 
     #[test]

@@ -305,6 +305,8 @@ pub struct PromissoryConfig {
     /// cannot sign a promissory note or debit order mandate (18 in South Africa,
     /// Children's Act 38 of 2005, s17).
     pub age_of_majority: u8,
+    /// DebiCheck mandate limits (maximum collection amount).
+    pub debicheck: DebiCheckConfig,
 }
 
 /// DebiCheck tracking is at most 10 days (PASA; domain notes 5.5).
@@ -329,6 +331,7 @@ impl Default for PromissoryConfig {
             max_action_days_ahead: 365,
             registration_delay: Duration::minutes(10),
             age_of_majority: 18,
+            debicheck: DebiCheckConfig::default(),
         }
     }
 }
@@ -386,6 +389,7 @@ impl PromissoryConfig {
         if self.registration_delay.is_negative() {
             return Err("the registration delay may not be negative".into());
         }
+        self.debicheck.validate()?;
         if !(1..=99).contains(&self.age_of_majority) {
             return Err(format!(
                 "the age of majority must be 1 to 99, got {}",
@@ -436,6 +440,50 @@ impl PromissoryConfig {
                 },
             )),
         }
+    }
+}
+
+/// Operator settings for DebiCheck mandates (each a `serve` flag).
+///
+/// - the maximum collection amount of a FIXED or VARIABLE mandate is at most
+///   `max_factor` times the instalment (MaxMoney's Allps default "maximum collection
+///   rate 1.5", domain notes 1.6);
+/// - a USAGE_BASED mandate's maximum collection amount is at most `usage_limit`
+///   (no public figure; 50 000.00, the per-account payout maximum, by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DebiCheckConfig {
+    /// Most MaximumCollectionAmount / InstalmentAmount for FIXED and VARIABLE.
+    pub max_factor: Decimal,
+    /// Most MaximumCollectionAmount for USAGE_BASED.
+    pub usage_limit: Decimal,
+}
+
+impl Default for DebiCheckConfig {
+    fn default() -> Self {
+        DebiCheckConfig {
+            max_factor: Decimal::new(15, 1),
+            usage_limit: Decimal::new(5_000_000, 2),
+        }
+    }
+}
+
+impl DebiCheckConfig {
+    /// Checks the settings.
+    ///
+    /// # Errors
+    ///
+    /// A sentence for the operator.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_factor < Decimal::ONE {
+            return Err(format!(
+                "the DebiCheck maximum factor must be at least 1, got {}",
+                self.max_factor
+            ));
+        }
+        if self.usage_limit <= Decimal::ZERO {
+            return Err("the DebiCheck usage-based limit must be positive".into());
+        }
+        Ok(())
     }
 }
 

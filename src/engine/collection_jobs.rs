@@ -30,7 +30,10 @@ use time::OffsetDateTime;
 
 use crate::domain::calendar::Calendar;
 use crate::domain::cdv::CdvTable;
-use crate::domain::collection::{CollectionTables, Plan, Step, Terms};
+use crate::domain::collection::{CollectionTables, Plan, Step, Terms, disputable};
+use crate::domain::debicheck::{
+    Collection, CollectionTerms, DisputableReason, disputability, nominal_date,
+};
 use crate::domain::payouts::ReplyType;
 use crate::domain::promissory::{InstalmentStatus, NoteStatus, PromissoryConfig};
 use crate::engine::collections::{
@@ -42,7 +45,7 @@ use crate::engine::gateway::{
 };
 use crate::engine::payouts::PayoutConfig;
 use crate::store::collections::{
-    self, AttemptKindRow, AttemptRow, CollectionRow, InstalmentChange, NewAttempt,
+    self, AttemptKindRow, AttemptRow, CollectionRow, InstalmentChange, MandateFacts, NewAttempt,
 };
 use crate::store::jobs::{self, ClaimedJob, JobKind, NewJob};
 use crate::store::replies::{self, NewReply};
@@ -124,11 +127,21 @@ impl CollectionSetup {
         }
     }
 
-    fn facts(&self, row: &CollectionRow) -> Facts {
+    fn facts(&self, row: &CollectionRow, calendar: &Calendar) -> Facts {
+        let terms = self.terms(row);
+        let disputable = match &row.mandate {
+            None => (disputable(row.stream, row.arrears), None),
+            Some(m) => {
+                let (yes, reason) = mandate_disputability(calendar, &terms, row, m);
+                (yes, Some(reason))
+            }
+        };
         Facts {
+            disputable,
+            collects: row.mandate.as_ref().is_none_or(|m| m.status.collects()),
             note_id: row.note_id,
             note_status: row.note_status,
-            terms: self.terms(row),
+            terms,
             number: row.number,
             amount: row.amount,
             status: row.status,
@@ -141,6 +154,40 @@ impl CollectionSetup {
             account_type: row.account_type.clone(),
         }
     }
+}
+
+/// A DebiCheck collection's disputability: its instalment against the authenticated
+/// mandate at the debtor bank's processing week.
+fn mandate_disputability(
+    calendar: &Calendar,
+    terms: &Terms,
+    row: &CollectionRow,
+    m: &MandateFacts,
+) -> (bool, DisputableReason) {
+    let nominal = nominal_date(
+        m.first_date,
+        m.frequency,
+        m.collection_day,
+        row.number.saturating_sub(1),
+    )
+    .unwrap_or(row.action_date);
+    disputability(
+        calendar,
+        &CollectionTerms {
+            value_type: m.value_type,
+            instalment: m.instalment,
+            maximum: m.maximum,
+            date_adjustment_allowed: m.date_adjustment_allowed,
+            week: terms.bank.week,
+        },
+        &Collection {
+            amount: row.amount,
+            nominal,
+            presented: row.action_date,
+            arrears: row.arrears,
+            edited: row.edited,
+        },
+    )
 }
 
 /// What a claimed collection job will do.
@@ -161,7 +208,8 @@ pub enum Work {
         /// Its gateway call.
         call: Call,
     },
-    /// A tracked instalment whose note was cancelled: tracking stops, UNPAID.
+    /// A tracked instalment whose note was cancelled or whose mandate was suspended:
+    /// tracking stops, UNPAID.
     StopTracking(Box<CollectionRow>),
     /// Nothing to do (the instalment moved on).
     Skip(String),
@@ -299,13 +347,13 @@ pub fn load(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<Wo
             )));
         }
     };
-    if matches!(step, Step::Track { .. })
-        && row.status == InstalmentStatus::Tracking
-        && row.note_status == NoteStatus::Cancelled
-    {
+    let stopped = row.note_status == NoteStatus::Cancelled
+        || row.mandate.as_ref().is_some_and(|m| !m.status.collects());
+    if matches!(step, Step::Track { .. }) && row.status == InstalmentStatus::Tracking && stopped {
         return Ok(Work::StopTracking(Box::new(row)));
     }
-    let facts = setup.facts(&row);
+    let calendar = setup.calendar(tx)?;
+    let facts = setup.facts(&row, &calendar);
     Ok(match prepare(step, &facts, job.due_at) {
         Prepared::Skip => Work::Skip(format!(
             "{step:?} does not apply to a {} instalment",
@@ -347,7 +395,7 @@ fn load_sweep(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<
     let rows = collections::due_batch(tx, stream, date, setup.batch)?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        let facts = setup.facts(&row);
+        let facts = setup.facts(&row, &calendar);
         if let Prepared::Call(Call::Present(item)) = prepare(Step::Present, &facts, job.due_at) {
             items.push((row, item));
         }
@@ -438,7 +486,7 @@ pub fn record(
             for ((row, _), outcome) in items.into_iter().zip(outcomes) {
                 match outcome {
                     Ok(outcome) => {
-                        let facts = setup.facts(&row);
+                        let facts = setup.facts(&row, &calendar);
                         match record_step(
                             &plan,
                             Step::Present,
@@ -494,10 +542,15 @@ pub fn record(
                     },
                 )?;
             }
-            jobs::finish(tx, job, at, "note cancelled: tracking stopped")?;
+            jobs::finish(
+                tx,
+                job,
+                at,
+                "note cancelled or mandate suspended: tracking stopped",
+            )?;
         }
         (Work::Step { row, step, .. }, Called::Step(Ok(reply))) => {
-            let facts = setup.facts(&row);
+            let facts = setup.facts(&row, &calendar);
             match record_step(&plan, step, &facts, at, reply) {
                 Ok(effects) => {
                     let next = effects.next;
@@ -607,6 +660,7 @@ fn apply(
                 reason_code: reply.reason.as_ref().map(|a| a.code.as_str()),
                 reason_text: reply.reason.as_ref().map(|a| a.reason.as_str()),
                 settlement_date: reply.settlement_date,
+                disputable: reply.disputable.map(|(d, why)| (d, why.as_str())),
                 ..NewReply::new(row.branch_id, reply.kind.reply_type(), reply.occurred_at)
             },
         )?;
@@ -673,7 +727,7 @@ fn settle_note(
     tally: &mut Tally,
 ) -> Result<(), DbError> {
     let statuses = collections::statuses(tx, row.note_id)?;
-    let Some(note) = promissory::find_note(tx, row.branch_id, row.note_id)? else {
+    let Some(note) = promissory::note(tx, row.note_id)? else {
         return Ok(());
     };
     let after = note.status.settled(&statuses);

@@ -12,8 +12,9 @@ use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
 
 use crate::clock::SAST;
-use crate::domain::collection::plan::{Due, Plan, Step, Terms};
+use crate::domain::collection::plan::{Due, Plan, Step, Terms, dispute_checked};
 use crate::domain::collection::state::{Answer, Event, apply};
+use crate::domain::debicheck::DisputableReason;
 use crate::domain::payouts::ReplyType;
 use crate::domain::promissory::{InstalmentStatus, NoteStatus, promissory_number};
 use crate::engine::gateway::{
@@ -33,6 +34,9 @@ pub enum CollectionReply {
     Tracking,
     /// A collected debit was disputed and reversed (reason code and text).
     Reversed,
+    /// A DebiCheck collection within the mandate was disputed; the bank declined the
+    /// dispute (funds kept).
+    DisputeDeclined,
 }
 
 impl CollectionReply {
@@ -44,6 +48,7 @@ impl CollectionReply {
             CollectionReply::Unpaid => ReplyType::InstalmentUnpaid,
             CollectionReply::Tracking => ReplyType::InstalmentTracking,
             CollectionReply::Reversed => ReplyType::InstalmentReversed,
+            CollectionReply::DisputeDeclined => ReplyType::InstalmentDisputeDeclined,
         }
     }
 
@@ -69,6 +74,8 @@ pub struct ReplyDraft {
     pub settlement_date: Option<Date>,
     /// Reason (UNPAID, REVERSED).
     pub reason: Option<ReturnAdvice>,
+    /// A DebiCheck collection's disputability and its reason.
+    pub disputable: Option<(bool, DisputableReason)>,
 }
 
 /// One stored attempt.
@@ -113,6 +120,12 @@ pub struct Facts {
     pub account_number: String,
     /// Debtor account type.
     pub account_type: String,
+    /// Whether the collection can be disputed, and for a DebiCheck note why
+    /// (`domain::debicheck::disputability`; other streams: `state::disputable`).
+    pub disputable: (bool, Option<DisputableReason>),
+    /// False when the note's DebiCheck mandate does not let it collect (not
+    /// authenticated, or suspended): nothing presents and tracking stops.
+    pub collects: bool,
 }
 
 impl Facts {
@@ -129,6 +142,7 @@ impl Facts {
             amount: self.amount,
             action_date: self.action_date,
             attempted_on: on,
+            disputable: self.disputable.0,
         }
     }
 
@@ -168,8 +182,9 @@ pub enum Prepared {
 /// Decides what a step due at `at` needs.
 pub fn prepare(step: Step, facts: &Facts, at: OffsetDateTime) -> Prepared {
     use InstalmentStatus as S;
-    let live =
-        facts.note_status == NoteStatus::Active || facts.note_status == NoteStatus::Completed;
+    let live = (facts.note_status == NoteStatus::Active
+        || facts.note_status == NoteStatus::Completed)
+        && facts.collects;
     let today = at.to_offset(SAST).date();
     match (step, facts.status) {
         (Step::Submit, S::Pending) if live => Prepared::Call(Call::None),
@@ -249,12 +264,17 @@ pub fn record(
     reply: Reply,
 ) -> Result<Effects, String> {
     let terms = &facts.terms;
+    let dispute = facts
+        .disputable
+        .1
+        .map(|reason| (facts.disputable.0, reason));
     let draft = |kind, amount, settlement_date, reason| ReplyDraft {
         kind,
         occurred_at: at,
         amount,
         settlement_date,
         reason,
+        disputable: dispute,
     };
     let transition = |event| apply(facts.status, event).map_err(|e| e.to_string());
     match (step, reply) {
@@ -325,7 +345,7 @@ pub fn record(
                     presented_on,
                     tracking_day,
                     attempted_on,
-                    facts.arrears,
+                    dispute_checked(terms.stream, facts.arrears),
                 ),
                 ..Effects::default()
             };
@@ -364,6 +384,15 @@ pub fn record(
                 reversed_on: Some(on),
                 reply: Some(draft(
                     CollectionReply::Reversed,
+                    Some(facts.amount),
+                    None,
+                    Some(advice),
+                )),
+                ..Effects::default()
+            }),
+            ReversalCheck::DisputeDeclined { advice, .. } => Ok(Effects {
+                reply: Some(draft(
+                    CollectionReply::DisputeDeclined,
                     Some(facts.amount),
                     None,
                     Some(advice),
@@ -428,6 +457,8 @@ mod tests {
             branch_code: "250655".into(),
             account_number: "62001234567".into(),
             account_type: "CURRENT".into(),
+            disputable: (true, None),
+            collects: true,
         }
     }
 

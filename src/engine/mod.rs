@@ -7,5 +7,6 @@
 pub mod collection_jobs;
 pub mod collections;
 pub mod gateway;
+pub mod mandate_jobs;
 pub mod payouts;
 pub mod processor;

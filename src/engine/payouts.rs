@@ -210,6 +210,17 @@ pub struct PayoutArgs {
     /// Empty disables the rule.
     #[arg(long, env = "ALLPS_SIM_COLLECT_DISPUTE_PREFIX", default_value = "6")]
     pub sim_collect_dispute_prefix: String,
+    /// Simulator: DebiCheck payers whose cellphone (or, without one, debtor account)
+    /// ends in this plus `KNNN` get mandate outcome K after NNN: 1 authenticated after
+    /// NNN seconds, 2 after NNN minutes, 3 after NNN hours, 4 declined after NNN
+    /// seconds, 5 never answered, 6 authenticated then suspended NNN hours later.
+    /// Empty disables the rule.
+    #[arg(long, env = "ALLPS_SIM_MANDATE_PREFIX", default_value = "99")]
+    pub sim_mandate_prefix: String,
+    /// Simulator: seconds after the request at which any other DebiCheck mandate is
+    /// authenticated.
+    #[arg(long, env = "ALLPS_SIM_MANDATE_APPROVE_SECONDS", default_value_t = 60)]
+    pub sim_mandate_approve_seconds: u32,
 }
 
 impl PayoutArgs {
@@ -273,6 +284,8 @@ impl PayoutArgs {
                     "--sim-collect-dispute-prefix",
                     &self.sim_collect_dispute_prefix,
                 )?,
+                mandate_prefix: digits("--sim-mandate-prefix", &self.sim_mandate_prefix)?,
+                mandate_approve_seconds: self.sim_mandate_approve_seconds,
             },
         })
     }

@@ -35,6 +35,7 @@ use crate::engine::gateway::{
     CreditInstruction, DeliveryOutcome, Gateway, GatewayUnavailable, ReturnAdvice, WalletOutcome,
     WalletRequest,
 };
+use crate::engine::mandate_jobs;
 use crate::engine::payouts::PayoutConfig;
 use crate::store::jobs::{self, ClaimedJob, JobKind, NewJob};
 use crate::store::payments::{self, ReturnReason};
@@ -75,6 +76,11 @@ pub struct ProcessReport {
     pub fenced: u64,
     /// What the collection engine's jobs did.
     pub collections: Tally,
+    /// DebiCheck mandates whose status changed (authenticated, declined, expired,
+    /// suspended).
+    pub mandates_changed: u64,
+    /// DebiCheck mandates cancelled at the payer's bank.
+    pub mandates_cancelled: u64,
 }
 
 impl ProcessReport {
@@ -94,6 +100,12 @@ impl ProcessReport {
                 self.jobs += t.extra_jobs;
                 self.fenced += t.fenced;
             }
+            Step::Mandate(outcome) => match outcome {
+                mandate_jobs::Outcome::Changed => self.mandates_changed += 1,
+                mandate_jobs::Outcome::CancelledAtBank => self.mandates_cancelled += 1,
+                mandate_jobs::Outcome::Retry => self.retries += 1,
+                mandate_jobs::Outcome::Unchanged => {}
+            },
             Step::NoChange => {}
         }
     }
@@ -127,6 +139,13 @@ impl std::fmt::Display for ProcessReport {
                 c.completed
             )?;
         }
+        if self.mandates_changed + self.mandates_cancelled > 0 {
+            write!(
+                f,
+                "; mandates: {} changed, {} cancelled at the bank",
+                self.mandates_changed, self.mandates_cancelled
+            )?;
+        }
         Ok(())
     }
 }
@@ -142,6 +161,7 @@ enum Step {
     Retry,
     Fenced,
     Collection(Tally),
+    Mandate(mandate_jobs::Outcome),
     NoChange,
 }
 
@@ -188,6 +208,8 @@ enum Input {
     Collection(collection_jobs::Work),
     /// A batch of per-instalment collection steps (the claimed job first).
     CollectionBatch(Vec<(ClaimedJob, collection_jobs::Work)>),
+    /// A DebiCheck mandate job.
+    Mandate(mandate_jobs::Work),
 }
 
 /// The gateway's answer.
@@ -203,6 +225,8 @@ enum Answer {
     Collection(collection_jobs::Called),
     /// A batch's answers, in order.
     CollectionBatch(Vec<collection_jobs::Called>),
+    /// A mandate job's answer.
+    Mandate(mandate_jobs::Called),
 }
 
 type GatewayCall = Box<dyn FnOnce(&dyn Gateway) -> Answer + Send>;
@@ -354,6 +378,8 @@ impl Processor {
                     Input::CollectionBatch(batch)
                 } else if collection_jobs::is_collection(job.kind) {
                     Input::Collection(collection_jobs::load(tx, &job, &setup)?)
+                } else if mandate_jobs::is_mandate(job.kind) {
+                    Input::Mandate(mandate_jobs::load(tx, &job)?)
                 } else {
                     load(tx, &job)?
                 };
@@ -405,6 +431,10 @@ impl Processor {
                         works.iter().map(|w| collection_jobs::call(w, g)).collect(),
                     )
                 })
+            }
+            Input::Mandate(work) => {
+                let work = work.clone();
+                Box::new(move |g| Answer::Mandate(mandate_jobs::call(&work, g)))
             }
             Input::WalletCredit { .. } | Input::Skip(_) | Input::Broken(_) => {
                 return Ok(Answer::NoCall);
@@ -486,7 +516,8 @@ fn load(tx: &Tx<'_>, job: &ClaimedJob) -> Result<Input, DbError> {
         };
         return Ok(Input::Wallet {
             request: WalletRequest {
-                request_id: wallet.id,
+                organisation_id: wallet.organisation_id,
+                request_id: wallet.number,
                 attempt: job.attempts,
                 branch_code,
                 cellphone: wallet.cellphone,
@@ -708,6 +739,9 @@ fn record(
         (Input::Collection(work), Answer::Collection(called)) => Ok(Step::Collection(
             collection_jobs::record(tx, job, work, called, setup, config)?,
         )),
+        (Input::Mandate(work), Answer::Mandate(called)) => Ok(Step::Mandate(mandate_jobs::record(
+            tx, job, work, called, config,
+        )?)),
         (Input::Skip(why), _) => {
             jobs::finish(tx, job, at, &format!("nothing to do: {why}"))?;
             Ok(Step::NoChange)
@@ -715,12 +749,12 @@ fn record(
         (Input::Broken(why), _) => give_up(tx, job, &why),
         (
             Input::Wallet {
-                request,
                 branch_id,
                 client_id,
+                ..
             },
             Answer::Wallet(result),
-        ) => record_wallet(tx, job, &request, branch_id, client_id, result, config),
+        ) => record_wallet(tx, job, branch_id, client_id, result, config),
         (Input::Credit { part, .. }, Answer::Submitted(Ok(()))) => {
             record_submitted(tx, job, &part, config)
         }
@@ -764,11 +798,11 @@ fn give_up(tx: &Tx<'_>, job: &ClaimedJob, why: &str) -> Result<Step, DbError> {
 
 /// `WALLET_CREATE`: the issuer created the wallet (it becomes ACTIVE with its wallet
 /// account), refused it, or did not answer (retry, or fail the wallet after the last
-/// attempt).
+/// attempt). The job's subject is the wallet's row id (the request carries the
+/// organisation's WalletRequestId, which is not).
 fn record_wallet(
     tx: &Tx<'_>,
     job: &ClaimedJob,
-    request: &WalletRequest,
     branch_id: i64,
     client_id: i64,
     result: Result<WalletOutcome, GatewayUnavailable>,
@@ -777,14 +811,14 @@ fn record_wallet(
     let at = job.due_at;
     match result {
         Ok(WalletOutcome::Created { wallet_number }) => {
-            let activated = wallets::activate(tx, request.request_id, &wallet_number, at)?;
+            let activated = wallets::activate(tx, job.subject_id, &wallet_number, at)?;
             if activated {
                 accounts::insert_wallet_account(
                     tx,
                     branch_id,
                     client_id,
                     &wallet_number,
-                    request.request_id,
+                    job.subject_id,
                     at,
                 )?;
                 replies::insert(
@@ -800,15 +834,7 @@ fn record_wallet(
             Ok(changed(activated, Step::WalletCreated))
         }
         Ok(WalletOutcome::Refused { code, reason }) => {
-            let failed = fail_wallet(
-                tx,
-                request.request_id,
-                branch_id,
-                client_id,
-                &code,
-                &reason,
-                at,
-            )?;
+            let failed = fail_wallet(tx, job.subject_id, branch_id, client_id, &code, &reason, at)?;
             jobs::finish(tx, job, at, &format!("wallet refused: {code}"))?;
             Ok(changed(failed, Step::WalletFailed))
         }
@@ -819,7 +845,7 @@ fn record_wallet(
             );
             let failed = fail_wallet(
                 tx,
-                request.request_id,
+                job.subject_id,
                 branch_id,
                 client_id,
                 "ISSUER",

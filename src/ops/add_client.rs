@@ -227,7 +227,7 @@ impl Operation for AddClient {
         if let Some(stored) = existing {
             if details.matches(&stored) {
                 return Ok(AddClientResponse {
-                    allps_client_number: allps_client_number(stored.id),
+                    allps_client_number: allps_client_number(stored.number),
                 });
             }
             return Err(Refusal::field(
@@ -256,7 +256,7 @@ impl Operation for AddClient {
             .into());
         }
 
-        let id = clients::insert_client(
+        let client = clients::insert_client(
             ctx.tx,
             ctx.principal.branch_id,
             &client_number,
@@ -270,7 +270,7 @@ impl Operation for AddClient {
             "client added"
         );
         Ok(AddClientResponse {
-            allps_client_number: allps_client_number(id),
+            allps_client_number: allps_client_number(client.number),
         })
     }
 

@@ -120,7 +120,8 @@ impl Operation for AddClientAccount {
                 created_by: ctx.principal.user_id,
             },
             ctx.now,
-        )?;
+        )?
+        .number;
         tracing::debug!(
             client_number = %client.client_number,
             account = %crate::domain::mask::account_number(account_number),

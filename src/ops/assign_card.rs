@@ -5,12 +5,16 @@
 //!   prefix (`--magstripe-bins`), else EMV (every card ordered since 22 November 2017).
 //!   A magstripe card comes with a numbered PIN mailer, which must be given; an EMV card
 //!   has none, so a PinMailerNumber for it is refused.
-//! - A card belongs to one wallet only. Assigning the same card to the same wallet again
-//!   (with the same PIN mailer) is an idempotent success.
-//! - A wallet has one current card; a new card replaces it (the old one can no longer be
-//!   assigned or printed for). All of a wallet's cards share one technology: an EMV card
-//!   cannot be linked to a wallet that had a magstripe card (a new wallet is needed), nor
-//!   the other way round.
+//! - A card is held by one wallet only. Assigning the same card to the same wallet again
+//!   (with the same PIN mailer) is an idempotent success. A card another wallet holds,
+//!   in this organisation or any other, is refused with one answer (422, the same
+//!   message, the same single lookup before it), so the answer never says where it is
+//!   held.
+//! - A wallet has one current card; a new card replaces it, and the replaced card is
+//!   released: it may be assigned again, to this wallet or any other of any organisation
+//!   (its receipt prints only while it is current). All of a wallet's cards share one
+//!   technology: an EMV card cannot be linked to a wallet that had a magstripe card (a
+//!   new wallet is needed), nor the other way round.
 
 
 use super::shared::payouts::require_wallet;
@@ -82,20 +86,13 @@ impl Operation for AssignCard {
             .into());
         }
         let technology = card_technology(&card, &ctx.app.config.payouts.magstripe_bins);
-        if let Some(existing) = cards::find_card(ctx.tx, &card)? {
+        if let Some(existing) = cards::holder(ctx.tx, &card)? {
             if existing.wallet_id != wallet.id {
+                // Whoever holds it, in whichever organisation: one answer.
                 return Err(Refusal::field(
                     ResultCode::CardAssignedElsewhere,
                     "CardNumber",
                     "the card is assigned to another wallet; a card belongs to one wallet only",
-                )
-                .into());
-            }
-            if !existing.active {
-                return Err(Refusal::field(
-                    ResultCode::CardReplaced,
-                    "CardNumber",
-                    "the card was replaced by a later card on this wallet and cannot be assigned again",
                 )
                 .into());
             }

@@ -2,12 +2,15 @@
 //! CANCELLED) and records when, why and by whom. Instalments already presented
 //! (PRESENTED, TRACKING, COLLECTED, UNPAID) are left to the collection engine.
 //! Cancelling a CANCELLED note answers it again (Code 0, nothing changes); a COMPLETED
-//! note cannot be cancelled.
+//! note cannot be cancelled. A DebiCheck note's mandate is also cancelled at the
+//! payer's bank (a MANDATE_CANCEL job, `engine::mandate_jobs`), and a collection it is
+//! tracking stops at its next tracking day.
 
 use super::shared::promissory::{register_due, require_note};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
-use crate::domain::promissory::{NoteStatus, promissory_number};
+use crate::domain::promissory::{NoteStatus, NoteStream, promissory_number};
+use crate::engine::mandate_jobs;
 use crate::domain::{Refusal, ResultCode, validate};
 use crate::store::promissory;
 use crate::wire::fault::ServiceError;
@@ -58,7 +61,7 @@ impl Operation for CancelPromissory {
                     "PromissoryNumber",
                     format!(
                         "promissory note {} is COMPLETED: every instalment was collected",
-                        promissory_number(note.id)
+                        promissory_number(note.number)
                     ),
                 )
                 .into());
@@ -71,8 +74,11 @@ impl Operation for CancelPromissory {
                     reason.as_deref(),
                     ctx.principal.user_id,
                 )?;
+                if note.stream == NoteStream::DebiCheck {
+                    mandate_jobs::queue_cancel(ctx.tx, note.id, ctx.now)?;
+                }
                 tracing::info!(
-                    promissory = %promissory_number(note.id),
+                    promissory = %promissory_number(note.number),
                     instalments_stopped = stopped,
                     "promissory note cancelled"
                 );

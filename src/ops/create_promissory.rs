@@ -154,7 +154,7 @@ impl Operation for CreatePromissory {
                     format!(
                         "ContractReference {reference} is already used in branch {} by promissory note {} with other details",
                         ctx.principal.branch_code,
-                        promissory_number(stored.id)
+                        promissory_number(stored.number)
                     ),
                 )
                 .into());
@@ -210,7 +210,7 @@ impl Operation for CreatePromissory {
                 )
             })?;
 
-        let id = promissory::insert_note(
+        let note = promissory::insert_note(
             ctx.tx,
             &NewNote {
                 branch_id: ctx.principal.branch_id,
@@ -228,12 +228,13 @@ impl Operation for CreatePromissory {
                 first_action_date: req.first_action_date,
                 tracking_days,
                 action_dates: &dates,
+                card_and_pin: false,
                 created_by: ctx.principal.user_id,
                 created_at: ctx.now,
             },
         )?;
         tracing::info!(
-            promissory = %promissory_number(id),
+            promissory = %promissory_number(note.number),
             client = %client.client_number,
             stream = %req.stream,
             bank = %pass.bank.id,
@@ -244,14 +245,14 @@ impl Operation for CreatePromissory {
         );
         if !pass.check_digit_verified {
             tracing::warn!(
-                promissory = %promissory_number(id),
+                promissory = %promissory_number(note.number),
                 bank = %pass.bank.id,
                 "account accepted without a check-digit verification: the CDV data has no rule for this bank"
             );
         }
         let stored =
-            promissory::find_note(ctx.tx, ctx.principal.branch_id, id)?.ok_or_else(|| {
-                OpError::Internal(format!("promissory note {id} is missing after its insert"))
+            promissory::note(ctx.tx, note.id)?.ok_or_else(|| {
+                OpError::Internal(format!("promissory note {} is missing after its insert", note.id))
             })?;
         respond(ctx, &stored)
     }
@@ -265,7 +266,7 @@ impl Operation for CreatePromissory {
 
 fn respond(ctx: &Ctx<'_>, note: &NoteRow) -> Result<CreatePromissoryResponse, OpError> {
     Ok(CreatePromissoryResponse {
-        promissory_number: promissory_number(note.id),
+        promissory_number: promissory_number(note.number),
         status: note.status,
         instalments: promissory::instalments(ctx.tx, note.id)?,
     })

@@ -85,7 +85,7 @@ impl Operation for CreateWallet {
             && wallet.status != WalletStatus::Failed
         {
             return Ok(CreateWalletResponse {
-                wallet_request_id: wallet.id,
+                wallet_request_id: wallet.number,
                 status: wallet.status,
             });
         }
@@ -115,7 +115,7 @@ impl Operation for CreateWallet {
             .into());
         }
         check_identity(&client, ctx.today())?;
-        let wallet_request_id = wallets::insert_request(
+        let wallet = wallets::insert_request(
             ctx.tx,
             ctx.principal.branch_id,
             client.id,
@@ -127,7 +127,7 @@ impl Operation for CreateWallet {
             ctx.tx,
             &NewJob {
                 kind: JobKind::WalletCreate,
-                subject_id: wallet_request_id,
+                subject_id: wallet.id,
                 part_number: 0,
                 due_at: ctx.now + ctx.app.config.payouts.wallet_delay,
             },
@@ -135,11 +135,11 @@ impl Operation for CreateWallet {
         )?;
         tracing::debug!(
             client_number = %client.client_number,
-            wallet_request_id,
+            wallet_request_id = wallet.number,
             "wallet requested"
         );
         Ok(CreateWalletResponse {
-            wallet_request_id,
+            wallet_request_id: wallet.number,
             status: WalletStatus::Pending,
         })
     }

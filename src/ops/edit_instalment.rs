@@ -87,7 +87,7 @@ impl Operation for EditInstalment {
             .map(|a| check_instalment_amount("Amount", a))
             .transpose()?;
         let note = require_note(ctx, &req.promissory_number)?;
-        let number = promissory_number(note.id);
+        let number = promissory_number(note.number);
         if !note.status.editable() {
             return Err(Refusal::field(
                 ResultCode::PromissoryNotEditable,

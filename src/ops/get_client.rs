@@ -66,7 +66,7 @@ impl Operation for GetClient {
         for n in notes_of_client(ctx.tx, client.id)? {
             let totals = collections::totals_of(ctx.tx, n.id)?;
             promissories.push((
-                promissory_number(n.id),
+                promissory_number(n.number),
                 n.stream,
                 n.status_at(ctx.now, delay),
                 totals,
@@ -83,7 +83,7 @@ impl Operation for GetClient {
         let c = &response.client;
         w.open("Client");
         w.leaf("ClientNumber", &c.client_number);
-        w.leaf("AllpsClientNumber", &allps_client_number(c.id));
+        w.leaf("AllpsClientNumber", &allps_client_number(c.number));
         w.leaf("EmployerCode", &c.employer_code);
         w.leaf("FirstName", &c.first_name);
         w.leaf("Surname", &c.surname);
@@ -103,7 +103,7 @@ impl Operation for GetClient {
         }
         for a in &response.accounts {
             w.open("Account");
-            w.leaf_display("AccountId", a.id);
+            w.leaf_display("AccountId", a.number);
             w.leaf("AccountKind", a.kind.as_str());
             w.opt_leaf("BankBranchCode", a.bank_branch_code.as_deref());
             w.opt_leaf("BankName", a.bank_name.as_deref());

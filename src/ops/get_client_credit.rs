@@ -52,7 +52,7 @@ impl Operation for GetClientCredit {
     fn encode(response: &GetClientCreditResponse, w: &mut XmlWriter) {
         let p = &response.payment;
         w.open("CreditPayment");
-        w.leaf("PaymentNumber", &payment_number(p.id));
+        w.leaf("PaymentNumber", &payment_number(p.number));
         w.leaf("ClientNumber", &p.client_number);
         w.leaf("PaymentReference", &p.payment_reference);
         w.leaf("Status", p.status.as_str());
@@ -65,7 +65,7 @@ impl Operation for GetClientCredit {
             w.open("Part");
             w.leaf_display("PartNumber", part.part_number);
             w.leaf("RecipientType", part.recipient_type.as_str());
-            if let Some(id) = part.account_id {
+            if let Some(id) = part.account_ref {
                 w.leaf_display("AccountId", id);
             }
             w.opt_leaf("AccountNumber", part.account_number.as_deref());

@@ -5,9 +5,17 @@
 //! attempts (outcome and reason once the bank's answer is applied), collected amount,
 //! settlement date and arrears flag when there are any; per note the collected,
 //! outstanding and arrears totals (`Totals`, the last element of `Promissory`, so clients
-//! generated in wrapper style keep their GetPromissory signature).
+//! generated in wrapper style keep their GetPromissory signature). A DebiCheck note also
+//! shows its mandate (the WSDL's DebiCheck elements before `Totals`, then after it the
+//! authentication's request, deadline, time and channel, the adjustment and the
+//! cancellation at the bank) and each instalment's `Disputable` and `DisputableReason`
+//! (`domain::debicheck::disputability`).
 
-use super::shared::promissory::{require_note, write_instalment_fields, write_totals};
+use super::shared::promissory::{
+    debicheck_disputability, require_note, write_instalment_fields, write_totals,
+};
+use crate::domain::debicheck::DisputableReason;
+use crate::store::mandates::{self, MandateRow};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::{format_date, format_timestamp};
@@ -37,6 +45,8 @@ pub struct GetPromissoryResponse {
     attempts: Vec<AttemptView>,
     details: Vec<CollectionDetail>,
     totals: NoteTotals,
+    mandate: Option<MandateRow>,
+    disputability: Vec<(u16, bool, DisputableReason)>,
 }
 
 impl Operation for GetPromissory {
@@ -60,7 +70,14 @@ impl Operation for GetPromissory {
         let attempts = collections::attempts_of(ctx.tx, note.id)?;
         let details = collections::details_of(ctx.tx, note.id)?;
         let totals = collections::totals_of(ctx.tx, note.id)?;
+        let mandate = mandates::find(ctx.tx, note.id)?;
+        let disputability = match &mandate {
+            Some(m) => debicheck_disputability(ctx, &note, m)?,
+            None => Vec::new(),
+        };
         Ok(GetPromissoryResponse {
+            mandate,
+            disputability,
             note,
             status,
             instalments,
@@ -73,7 +90,7 @@ impl Operation for GetPromissory {
 
     fn encode(response: &GetPromissoryResponse, w: &mut XmlWriter) {
         let n = &response.note;
-        let number = promissory_number(n.id);
+        let number = promissory_number(n.number);
         w.open("Promissory");
         w.leaf("PromissoryNumber", &number);
         w.leaf("ClientNumber", &n.client_number);
@@ -96,7 +113,38 @@ impl Operation for GetPromissory {
             n.cancelled_at.map(format_timestamp).as_deref(),
         );
         w.opt_leaf("CancelReason", n.cancel_reason.as_deref());
+        if let Some(m) = &response.mandate {
+            w.leaf("AuthenticationType", m.authentication_type.as_str());
+            w.leaf("AuthenticationStatus", m.status.as_str());
+            w.leaf("DebitValueType", m.value_type.as_str());
+            w.leaf("MaximumCollectionAmount", &money_text(m.maximum));
+            w.leaf_display("DateAdjustmentAllowed", m.date_adjustment_allowed);
+            w.leaf("DebitSequence", m.sequence.as_str());
+            w.leaf("AdjustmentCategory", m.adjustment.as_str());
+            w.leaf_display("CollectionDay", m.collection_day.0);
+        }
         write_totals(w, &response.totals);
+        if let Some(m) = &response.mandate {
+            w.leaf("AuthenticationRequestedAt", &format_timestamp(m.requested_at));
+            w.leaf("AuthenticationDeadline", &format_timestamp(m.deadline));
+            w.opt_leaf(
+                "AuthenticationTime",
+                m.status_changed_at().map(format_timestamp).as_deref(),
+            );
+            w.opt_leaf("AuthenticationChannel", m.channel.map(|c| c.as_str()));
+            w.opt_leaf(
+                "AdjustmentRate",
+                m.adjustment_rate.map(|r| r.to_string()).as_deref(),
+            );
+            w.opt_leaf(
+                "AdjustmentAmount",
+                m.adjustment_amount.map(money_text).as_deref(),
+            );
+            w.opt_leaf(
+                "MandateCancelledAt",
+                m.cancelled_at_bank.map(format_timestamp).as_deref(),
+            );
+        }
         w.close("Promissory");
         if response.instalments.is_empty() {
             w.empty("Instalments");
@@ -126,6 +174,10 @@ impl Operation for GetPromissory {
                     w.opt_leaf("Amount", r.amount.as_deref());
                     w.opt_leaf("ReasonCode", r.reason_code.as_deref());
                     w.opt_leaf("ReasonText", r.reason_text.as_deref());
+                    if let Some(d) = r.disputable {
+                        w.leaf_display("Disputable", d);
+                    }
+                    w.opt_leaf("DisputableReason", r.disputable_reason.as_deref());
                     w.close("Reply");
                 }
                 w.close("Replies");
@@ -175,5 +227,13 @@ fn write_collection(w: &mut XmlWriter, response: &GetPromissoryResponse, number:
         if d.arrears {
             w.leaf("Arrears", "true");
         }
+    }
+    if let Some((_, yes, why)) = response
+        .disputability
+        .iter()
+        .find(|(n, _, _)| u32::from(*n) == number)
+    {
+        w.leaf_display("Disputable", yes);
+        w.leaf("DisputableReason", why.as_str());
     }
 }

@@ -87,13 +87,13 @@ impl Operation for GetReplies {
             w.leaf("ReplyType", &r.reply_type);
             w.leaf("OccurredAt", &r.occurred_at);
             w.opt_leaf("ClientNumber", r.client_number.as_deref());
-            if let Some(id) = r.promissory_id {
+            if let Some(id) = r.promissory_number {
                 w.leaf("PromissoryNumber", &promissory_number(id));
             }
             if let Some(n) = r.instalment_number {
                 w.leaf_display("InstalmentNumber", n);
             }
-            if let Some(id) = r.payment_id {
+            if let Some(id) = r.payment_number {
                 w.leaf("PaymentNumber", &payment_number(id));
             }
             if let Some(n) = r.part_number {
@@ -103,6 +103,10 @@ impl Operation for GetReplies {
             w.opt_leaf("Amount", r.amount.as_deref());
             w.opt_leaf("ReasonCode", r.reason_code.as_deref());
             w.opt_leaf("ReasonText", r.reason_text.as_deref());
+            if let Some(d) = r.disputable {
+                w.leaf_display("Disputable", d);
+            }
+            w.opt_leaf("DisputableReason", r.disputable_reason.as_deref());
             w.close("Reply");
         }
         if !response.replies.is_empty() {

@@ -57,7 +57,7 @@ impl Operation for GetWallet {
         w.leaf("Status", wallet.status.as_str());
         if wallet.status == WalletStatus::Active {
             w.opt_leaf("WalletNumber", wallet.wallet_number.as_deref());
-            if let Some(id) = wallet.account_id {
+            if let Some(id) = wallet.account_number {
                 w.leaf_display("AccountId", id);
             }
             w.opt_leaf("CardNumber", response.card_number.as_deref());

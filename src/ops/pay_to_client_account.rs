@@ -156,7 +156,7 @@ impl Operation for PayToClientAccount {
         {
             let mut stored: Vec<(i64, Decimal)> = payments::parts_of(ctx.tx, existing.id)?
                 .into_iter()
-                .filter_map(|p| p.account_id.map(|a| (a, p.amount)))
+                .filter_map(|p| p.account_ref.map(|a| (a, p.amount)))
                 .collect();
             stored.sort();
             let earlier = Content {
@@ -167,7 +167,7 @@ impl Operation for PayToClientAccount {
             };
             if earlier == content {
                 return Ok(PayToClientAccountResponse {
-                    payment_number: payment_number(existing.id),
+                    payment_number: payment_number(existing.number),
                     status: existing.status,
                     total_amount: existing.total_amount,
                 });
@@ -177,7 +177,7 @@ impl Operation for PayToClientAccount {
                 "PaymentReference",
                 format!(
                     "PaymentReference {reference} was already used in this branch for payment {} with other content",
-                    payment_number(existing.id)
+                    payment_number(existing.number)
                 ),
             )
             .into());
@@ -186,7 +186,7 @@ impl Operation for PayToClientAccount {
         let config = &ctx.app.config.payouts;
         let mut recipients = Vec::with_capacity(parts.len());
         for (i, (account_id, amount)) in parts.iter().enumerate() {
-            let account = accounts::find_account(ctx.tx, client.id, *account_id)?.ok_or_else(|| {
+            let account = accounts::account_by_number(ctx.tx, client.id, *account_id)?.ok_or_else(|| {
                 Refusal::field(
                     ResultCode::AccountNotFound,
                     ACCOUNT_FIELDS[i],
@@ -226,7 +226,7 @@ impl Operation for PayToClientAccount {
                 )
                 .into());
             }
-            recipients.push(recipient);
+            recipients.push((recipient, account.id));
         }
         if let Some(c) = cash
             && c > config.max_cash
@@ -263,7 +263,7 @@ impl Operation for PayToClientAccount {
         let action_date = resolve_action_date(ctx, &*ctx.calendar()?, req.action_date)?;
 
         let action_date_text = format_date(action_date);
-        let payment_id = payments::insert_payment(
+        let payment = payments::insert_payment(
             ctx.tx,
             &payments::NewPayment {
                 branch_id: ctx.principal.branch_id,
@@ -277,8 +277,10 @@ impl Operation for PayToClientAccount {
             },
             ctx.now,
         )?;
+        let payment_id = payment.id;
         let submit_at = submission_instant(ctx, action_date);
-        for (i, ((account_id, amount), recipient)) in parts.iter().zip(&recipients).enumerate() {
+        for (i, ((_, amount), (recipient, account_id))) in parts.iter().zip(&recipients).enumerate()
+        {
             let part_number = i as i64 + 1;
             payments::insert_part(
                 ctx.tx,
@@ -322,14 +324,14 @@ impl Operation for PayToClientAccount {
             )?;
         }
         tracing::debug!(
-            payment = %payment_number(payment_id),
+            payment = %payment_number(payment.number),
             client_number = %client.client_number,
             %total,
             action_date = %format_date(action_date),
             "credit payment accepted"
         );
         Ok(PayToClientAccountResponse {
-            payment_number: payment_number(payment_id),
+            payment_number: payment_number(payment.number),
             status: PaymentStatus::Accepted,
             total_amount: total,
         })

@@ -54,8 +54,9 @@ impl Operation for PrintCardIssueReceipt {
     ) -> Result<PrintCardIssueReceiptResponse, OpError> {
         let client = require_client(ctx, &req.client_number)?;
         let card_number = check_card_number(&req.card_number)?;
-        let card = cards::find_card(ctx.tx, &card_number)?
-            .filter(|c| c.client_id == client.id)
+        // Only this client's own assignments are read: a card held by anyone else (of any
+        // organisation) answers exactly like a card never assigned.
+        let card = cards::latest_of_client(ctx.tx, &card_number, client.id)?
             .ok_or_else(|| {
                 Refusal::field(
                     ResultCode::CardNotAssigned,
@@ -116,7 +117,7 @@ impl Operation for PrintCardIssueReceipt {
         .block(Block::KeyValues(vec![
             ("Name".into(), name.clone()),
             ("Client number".into(), client.client_number.clone()),
-            ("Allps client number".into(), allps_client_number(client.id)),
+            ("Allps client number".into(), allps_client_number(client.number)),
             ("Identity number".into(), client.id_number.clone()),
             ("Cellphone".into(), wallet.cellphone.clone()),
         ]))

@@ -131,7 +131,7 @@ fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<Docume
             OpError::Internal(format!("payment {} has no valid timestamp", payment.id))
         })?;
     let created = parse_timestamp(&payment.created_at).unwrap_or(issued);
-    let number = payment_number(payment.id);
+    let number = payment_number(payment.number);
     let name = format!("{} {}", client.first_name, client.surname);
     let lender = crate::store::lender::for_branch(ctx.tx, payment.branch_id)?;
     let rows = parts
@@ -166,7 +166,7 @@ fn spec(ctx: &Ctx<'_>, payment: &PaymentRow, parts: &[PartRow]) -> Result<Docume
     .block(Block::KeyValues(vec![
         ("Client".into(), name.clone()),
         ("Client number".into(), client.client_number.clone()),
-        ("Allps client number".into(), allps_client_number(client.id)),
+        ("Allps client number".into(), allps_client_number(client.number)),
         ("Identity number".into(), client.id_number.clone()),
         ("Employer".into(), client.employer_name.clone()),
     ]))

@@ -2,17 +2,27 @@
 //! note: the promissory note and debit-order authority (parties, the debit account with
 //! its number masked, the payment instruction, the instalment schedule, the promise to
 //! pay, the authority, the fees clause and signature blocks). For a CANCELLED note: the
-//! cancellation notice instead. COMPLETED notes do not print (seed).
+//! cancellation notice instead. COMPLETED notes do not print (seed). A PENDING or ACTIVE
+//! DebiCheck note prints its mandate: the authenticated parameters (value type,
+//! instalment, maximum collection amount, collection day, date adjustment, tracking,
+//! adjustment category, sequence), once authenticated when and by which type and
+//! channel (until then: that the payer's authentication is awaited and when its window
+//! closes), and the schedule with each collection's disputability.
 //!
 //! The PDF is deterministic: its date is the note's `created_at` (the notice's:
-//! `cancelled_at`), never the wall clock, and nothing transient (the note's status) is
+//! `cancelled_at`; a DebiCheck mandate's: its last authentication change), never the
+//! wall clock, and nothing transient (the note's status) is
 //! printed on the signing documents, so the same note prints the same bytes.
 
 use rust_decimal::Decimal;
 use time::Date;
 
 use super::shared::document::{PrintedDocument, lender_blocks, lender_name};
-use super::shared::promissory::require_note;
+use super::shared::promissory::{debicheck_disputability, require_note};
+use crate::domain::debicheck::{
+    AdjustmentCategory, AuthenticationChannel, AuthenticationStatus, DebitSequence, DisputableReason, weekday_name,
+};
+use crate::store::mandates::{self, MandateRow};
 use super::wire::Fields;
 use super::{Ctx, OpError, Operation};
 use crate::clock::format_date;
@@ -67,7 +77,7 @@ impl Operation for PrintPromissory {
                 "PromissoryNumber",
                 format!(
                     "promissory note {} is {status}: only ACTIVE, PENDING and CANCELLED notes print",
-                    promissory_number(note.id)
+                    promissory_number(note.number)
                 ),
             )
             .into());
@@ -78,6 +88,11 @@ impl Operation for PrintPromissory {
             })?;
         let lender = lender::for_branch(ctx.tx, note.branch_id)?;
         let instalments = promissory::instalments(ctx.tx, note.id)?;
+        let mandate = mandates::find(ctx.tx, note.id)?;
+        let disputability = match &mandate {
+            Some(m) => debicheck_disputability(ctx, &note, m)?,
+            None => Vec::new(),
+        };
         let paper = Paper {
             note: &note,
             client: &client,
@@ -95,10 +110,10 @@ impl Operation for PrintPromissory {
                 .unwrap_or_else(|| lender.name.clone()),
             instalments: &instalments,
         };
-        let spec = if status == NoteStatus::Cancelled {
-            paper.cancellation_notice()
-        } else {
-            paper.note_and_authority()
+        let spec = match &mandate {
+            _ if status == NoteStatus::Cancelled => paper.cancellation_notice(),
+            Some(m) => paper.debicheck_mandate(m, &disputability),
+            None => paper.note_and_authority(),
         };
         let document = PrintedDocument::render(&spec)?;
         Ok(PrintPromissoryResponse { document })
@@ -124,7 +139,7 @@ struct Paper<'a> {
 
 impl Paper<'_> {
     fn number(&self) -> String {
-        promissory_number(self.note.id)
+        promissory_number(self.note.number)
     }
 
     fn payer(&self) -> String {
@@ -151,7 +166,7 @@ impl Paper<'_> {
             ("Date of birth".to_string(), c.date_of_birth.clone()),
             (
                 "Client number".to_string(),
-                format!("{} (Allps {})", c.client_number, allps_client_number(c.id)),
+                format!("{} (Allps {})", c.client_number, allps_client_number(c.number)),
             ),
         ];
         if let Some(cell) = &c.cellphone {
@@ -315,6 +330,174 @@ impl Paper<'_> {
         spec
     }
 
+    fn debicheck_mandate(
+        &self,
+        m: &MandateRow,
+        disputability: &[(u16, bool, DisputableReason)],
+    ) -> DocumentSpec {
+        let n = self.note;
+        let number = self.number();
+        let authenticated = matches!(
+            m.status,
+            AuthenticationStatus::Authenticated | AuthenticationStatus::Suspended
+        );
+        let dated = if authenticated {
+            m.answered_at.unwrap_or(n.created_at)
+        } else {
+            n.created_at
+        };
+        let mut spec = DocumentSpec::new(
+            format!("debicheck-mandate-{number}.pdf"),
+            "DebiCheck Mandate and Promissory Note",
+            dated,
+        )
+        .with_subtitle(format!(
+            "Promissory note {number} - contract reference {} - {}",
+            n.contract_reference,
+            n.stream.description()
+        ))
+        .with_footer(format!("Allps-i DebiCheck mandate {number}"))
+        .with_author(self.organisation.clone());
+        for b in self.lender_blocks.iter().cloned().chain(self.parties()) {
+            spec.push(b);
+        }
+        for b in self.account("Bank account to be debited") {
+            spec.push(b);
+        }
+        let collection_day = match n.frequency {
+            Frequency::Monthly if m.collection_day.0 >= 31 => "last day of the month".to_string(),
+            Frequency::Monthly => format!("day {} of the month", m.collection_day.0),
+            Frequency::Weekly | Frequency::Fortnightly => {
+                format!("{} ({})", weekday_name(m.collection_day), frequency_word(n.frequency))
+            }
+        };
+        let adjustment = match (m.adjustment, m.adjustment_rate, m.adjustment_amount) {
+            (AdjustmentCategory::Never, _, _) => "never".to_string(),
+            (c, Some(rate), _) => format!("{} by {rate}%", words(c.as_str())),
+            (c, None, Some(amount)) => format!("{} by {}", words(c.as_str()), rands(amount)),
+            (c, None, None) => words(c.as_str()),
+        };
+        spec.push(Block::Heading("Mandate parameters".into()));
+        spec.push(Block::KeyValues(vec![
+            ("Promissory number".into(), number.clone()),
+            ("Contract reference".into(), n.contract_reference.clone()),
+            ("Debit value type".into(), words(m.value_type.as_str())),
+            ("Instalment amount".into(), rands(n.instalment_amount)),
+            ("Maximum collection amount".into(), rands(m.maximum)),
+            ("Number of instalments".into(), self.instalments.len().to_string()),
+            ("Frequency".into(), words(n.frequency.as_str())),
+            ("Collection day".into(), collection_day),
+            ("First collection date".into(), long_date(n.first_action_date)),
+            (
+                "Date adjustment allowed".into(),
+                if m.date_adjustment_allowed { "yes" } else { "no" }.into(),
+            ),
+            (
+                "Tracking days".into(),
+                if n.tracking_days == 0 {
+                    "none".into()
+                } else {
+                    n.tracking_days.to_string()
+                },
+            ),
+            ("Adjustment".into(), adjustment),
+            (
+                "Debit sequence".into(),
+                if m.sequence == DebitSequence::Ooff {
+                    "once-off".into()
+                } else {
+                    "recurring".into()
+                },
+            ),
+            ("Authentication type".into(), m.authentication_type.as_str().into()),
+            (
+                "Name on your bank statement".into(),
+                self.statement_name.clone(),
+            ),
+            ("Created".into(), sast_minute(n.created_at)),
+        ]));
+        spec.push(Block::Heading("Authentication".into()));
+        spec.push(Block::Notice(match (authenticated, m.answered_at) {
+            (true, Some(at)) => format!(
+                "AUTHENTICATED: the payer authenticated this mandate on {} by {}{}. It is held in \
+                 the payer's bank's mandate register.",
+                sast_minute(at),
+                m.authentication_type,
+                m.channel
+                    .map(|c| format!(" through {}", channel_words(c)))
+                    .unwrap_or_default()
+            ),
+            _ => format!(
+                "Not yet authenticated: the payer's bank asks the payer to authenticate this \
+                 mandate ({}); the request closes on {}. Nothing is collected before it is \
+                 authenticated.",
+                m.authentication_type,
+                sast_minute(m.deadline)
+            ),
+        }));
+        spec.push(Block::Heading("Collection schedule".into()));
+        spec.push(Block::Table {
+            columns: vec![
+                Column::right("No.", 0.6),
+                Column::new("Action date", 1.6),
+                Column::right("Amount", 1.3),
+                Column::new("Disputable", 2.4),
+            ],
+            rows: self
+                .instalments
+                .iter()
+                .map(|i| {
+                    let disputable = disputability
+                        .iter()
+                        .find(|(number, _, _)| *number == i.number)
+                        .map(|(_, yes, why)| {
+                            format!(
+                                "{} ({})",
+                                if *yes { "yes" } else { "no" },
+                                words(why.as_str()).to_lowercase()
+                            )
+                        })
+                        .unwrap_or_default();
+                    vec![
+                        i.number.to_string(),
+                        long_date(i.action_date),
+                        rands(i.amount),
+                        disputable,
+                    ]
+                })
+                .collect(),
+        });
+        spec.push(Block::Heading("DebiCheck authority".into()));
+        spec.push(Block::Paragraph(format!(
+            "I authorise {creditor}, through Allps-i, to collect from the account above the \
+             amounts of the schedule under this DebiCheck mandate, once I have authenticated it \
+             with my bank. A collection that keeps to the authenticated mandate cannot be \
+             disputed and reversed. A collection is disputable when it is an arrears collection \
+             (presented again after a failure), when it is above the authenticated instalment \
+             (fixed mandates) or the maximum collection amount (variable and usage-based \
+             mandates), when the instalment was changed after authentication, or when it is \
+             presented off the collection day other than as the date adjustment indicator \
+             allows. My bank may suspend the mandate at my request; I may cancel it by notice \
+             to the creditor, which does not cancel any amount I still owe.",
+            creditor = self.organisation,
+        )));
+        spec.push(Block::Notice(if n.transaction_fees_recoverable {
+            "Fees: the payer authenticated this mandate with card and PIN (TT3), so the payer's \
+             presence was verified and Intecon transaction fees may be recovered from the payer."
+                .to_string()
+        } else {
+            "Fees: this mandate was created without the payer's card or PIN, so the payer's \
+             presence was not verified. Intecon transaction fees therefore cannot be recovered \
+             from the payer and are not part of the instalments."
+                .to_string()
+        }));
+        spec.push(Block::Signatures(vec![
+            format!("Payer: {}", self.payer()),
+            format!("For the creditor: {}", self.organisation),
+        ]));
+        spec
+    }
+
     fn cancellation_notice(&self) -> DocumentSpec {
         let n = self.note;
         let number = self.number();
@@ -407,6 +590,18 @@ fn words(code: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+fn channel_words(c: AuthenticationChannel) -> &'static str {
+    match c {
+        AuthenticationChannel::Ussd => "USSD",
+        AuthenticationChannel::MobileApp => "the banking app",
+        AuthenticationChannel::InternetBanking => "internet banking",
+        AuthenticationChannel::Atm => "an ATM",
+        AuthenticationChannel::Branch => "a bank branch",
+        AuthenticationChannel::CallCentre => "the bank's call centre",
+        AuthenticationChannel::CardAndPin => "card and PIN",
+    }
 }
 
 fn frequency_word(f: Frequency) -> &'static str {

@@ -4,13 +4,16 @@ use crate::store::sql::{OptionalExtension, Row, params};
 
 use crate::domain::cdv::AccountType;
 use crate::domain::payouts::{AccountKind, WalletStatus};
+use crate::store::counters::{self, Kind, Numbered};
 use crate::store::{DbError, Tx, bad, opt_parsed, parsed};
 
 /// A registered client account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountRow {
-    /// AccountId.
+    /// Row id.
     pub id: i64,
+    /// The number in the organisation (the AccountId callers see and send).
+    pub number: i64,
     /// The owning client.
     pub client_id: i64,
     /// Bank account or wallet.
@@ -35,7 +38,7 @@ pub struct AccountRow {
 
 const ACCOUNT_COLUMNS: &str =
     "a.id, a.client_id, a.kind, a.bank_branch_code, a.bank_name, a.account_number, a.account_type,
-     a.holder_name, a.enabled, a.wallet_id, w.status";
+     a.holder_name, a.enabled, a.wallet_id, w.status, a.number";
 
 fn account_row(r: &Row<'_>) -> Result<AccountRow, crate::store::sql::Error> {
     let wallet_status: Option<String> = r.get(10)?;
@@ -53,10 +56,11 @@ fn account_row(r: &Row<'_>) -> Result<AccountRow, crate::store::sql::Error> {
         wallet_status: wallet_status
             .map(|s| WalletStatus::parse(&s).ok_or_else(|| bad(10, &s)))
             .transpose()?,
+        number: r.get(11)?,
     })
 }
 
-/// Every account of a client, in AccountId order.
+/// Every account of a client, oldest first (AccountId order).
 ///
 /// # Errors
 ///
@@ -72,22 +76,23 @@ pub fn accounts_of_client(tx: &Tx<'_>, client_id: i64) -> Result<Vec<AccountRow>
         .map_err(DbError::from)
 }
 
-/// One account of a client.
+/// The account of a client with this AccountId (its number in the organisation; the
+/// client, of one branch, scopes the lookup).
 ///
 /// # Errors
 ///
 /// SQLite.
-pub fn find_account(
+pub fn account_by_number(
     tx: &Tx<'_>,
     client_id: i64,
-    account_id: i64,
+    number: i64,
 ) -> Result<Option<AccountRow>, DbError> {
     tx.conn
         .prepare_cached(&format!(
         "SELECT {ACCOUNT_COLUMNS} FROM client_accounts a LEFT JOIN wallets w ON w.id = a.wallet_id
-         WHERE a.client_id = ?1 AND a.id = ?2"
+         WHERE a.client_id = ?1 AND a.number = ?2"
     ))?
-        .query_row(params![client_id, account_id], account_row)
+        .query_row(params![client_id, number], account_row)
         .optional()
         .map_err(DbError::from)
 }
@@ -105,7 +110,7 @@ pub fn find_bank_account(
     account_type: AccountType,
 ) -> Result<Option<i64>, DbError> {
     tx.conn.prepare_cached(
-        "SELECT id FROM client_accounts
+        "SELECT number FROM client_accounts
          WHERE client_id = ?1 AND kind = 'BANK_ACCOUNT' AND bank_branch_code = ?2 AND account_number = ?3
            AND account_type = ?4",
     )?
@@ -137,7 +142,8 @@ pub struct NewBankAccount<'a> {
     pub created_by: i64,
 }
 
-/// Registers an enabled bank account; returns its AccountId.
+/// Registers an enabled bank account with the next account number of its organisation;
+/// returns its row id and number (AccountId).
 ///
 /// # Errors
 ///
@@ -146,12 +152,14 @@ pub fn insert_bank_account(
     tx: &Tx<'_>,
     account: &NewBankAccount<'_>,
     now: time::OffsetDateTime,
-) -> Result<i64, DbError> {
+) -> Result<Numbered, DbError> {
+    let (org_id, number) = counters::allocate_for_branch(tx, account.branch_id, Kind::Account, 1)?;
     tx.conn
         .prepare_cached(
             "INSERT INTO client_accounts (branch_id, client_id, kind, bank_branch_code, bank_name, account_number,
-                                          account_type, holder_name, enabled, created_by, created_at)
-             VALUES (?1, ?2, 'BANK_ACCOUNT', ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9)",
+                                          account_type, holder_name, enabled, created_by, created_at,
+                                          organisation_id, number)
+             VALUES (?1, ?2, 'BANK_ACCOUNT', ?3, ?4, ?5, ?6, ?7, 1, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
             account.branch_id,
@@ -162,12 +170,18 @@ pub fn insert_bank_account(
             account.account_type.as_str(),
             account.holder_name,
             account.created_by,
-            crate::clock::format_timestamp(now)
+            crate::clock::format_timestamp(now),
+            org_id,
+            number
         ])?;
-    Ok(tx.conn.last_insert_rowid()?)
+    Ok(Numbered {
+        id: tx.conn.last_insert_rowid()?,
+        number,
+    })
 }
 
-/// Registers the enabled wallet account of a wallet that has just become ACTIVE.
+/// Registers the enabled wallet account of a wallet that has just become ACTIVE, with the
+/// next account number of its organisation; returns its row id and number.
 ///
 /// # Errors
 ///
@@ -179,19 +193,25 @@ pub fn insert_wallet_account(
     wallet_number: &str,
     wallet_id: i64,
     at: time::OffsetDateTime,
-) -> Result<i64, DbError> {
+) -> Result<Numbered, DbError> {
+    let (org_id, number) = counters::allocate_for_branch(tx, branch_id, Kind::Account, 1)?;
     tx.conn
         .prepare_cached(
             "INSERT INTO client_accounts (branch_id, client_id, kind, account_number, wallet_id, enabled,
-                                          created_at)
-             VALUES (?1, ?2, 'WALLET', ?3, ?4, 1, ?5)",
+                                          created_at, organisation_id, number)
+             VALUES (?1, ?2, 'WALLET', ?3, ?4, 1, ?5, ?6, ?7)",
         )?
         .execute(params![
             branch_id,
             client_id,
             wallet_number,
             wallet_id,
-            crate::clock::format_timestamp(at)
+            crate::clock::format_timestamp(at),
+            org_id,
+            number
         ])?;
-    Ok(tx.conn.last_insert_rowid()?)
+    Ok(Numbered {
+        id: tx.conn.last_insert_rowid()?,
+        number,
+    })
 }

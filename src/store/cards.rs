@@ -1,4 +1,6 @@
-//! The `cards` table: FEZA cards assigned to wallets.
+//! The `wallet_cards` table: FEZA card assignments to wallets. A card number is held by
+//! at most one ACTIVE assignment (partial unique index); a REPLACED assignment is history
+//! and releases the card, which may then be assigned again to any wallet.
 
 use crate::store::sql::{OptionalExtension, Row, params};
 
@@ -44,18 +46,41 @@ fn card_row(r: &Row<'_>) -> Result<CardRow, crate::store::sql::Error> {
     })
 }
 
-/// The assignment of a card number, whichever wallet it is on.
+/// The ACTIVE assignment holding a card number, whichever wallet (and organisation) it is
+/// on; `None` when the card is free (never assigned, or released by a replacement).
 ///
 /// # Errors
 ///
 /// SQLite.
-pub fn find_card(tx: &Tx<'_>, card_number: &str) -> Result<Option<CardRow>, DbError> {
+pub fn holder(tx: &Tx<'_>, card_number: &str) -> Result<Option<CardRow>, DbError> {
     tx.conn
         .prepare_cached(&format!(
             "SELECT {CARD_COLUMNS} FROM wallet_cards c JOIN wallets w ON w.id = c.wallet_id
-         WHERE c.card_number = ?1"
+         WHERE c.card_number = ?1 AND c.status = 'ACTIVE'"
         ))?
         .query_row([card_number], card_row)
+        .optional()
+        .map_err(DbError::from)
+}
+
+/// The latest assignment of a card number to a wallet of this client (ACTIVE, or
+/// REPLACED since); `None` when the card was never this client's. Reads nothing of other
+/// clients' wallets.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn latest_of_client(
+    tx: &Tx<'_>,
+    card_number: &str,
+    client_id: i64,
+) -> Result<Option<CardRow>, DbError> {
+    tx.conn
+        .prepare_cached(&format!(
+            "SELECT {CARD_COLUMNS} FROM wallet_cards c JOIN wallets w ON w.id = c.wallet_id
+         WHERE c.card_number = ?1 AND w.client_id = ?2 ORDER BY c.id DESC LIMIT 1"
+        ))?
+        .query_row(params![card_number, client_id], card_row)
         .optional()
         .map_err(DbError::from)
 }
@@ -76,12 +101,13 @@ pub fn cards_of_wallet(tx: &Tx<'_>, wallet_id: i64) -> Result<Vec<CardRow>, DbEr
         .map_err(DbError::from)
 }
 
-/// Assigns a card to a wallet: the wallet's ACTIVE card (if any) becomes REPLACED and
-/// the new one ACTIVE.
+/// Assigns a free card to a wallet: the wallet's ACTIVE card (if any) becomes REPLACED
+/// (and is released) and a new ACTIVE assignment is stored, also for a card the wallet
+/// or another wallet held before.
 ///
 /// # Errors
 ///
-/// SQLite (a UNIQUE violation for a card number already assigned).
+/// SQLite (a UNIQUE violation for a card number another wallet holds).
 pub fn assign(
     tx: &Tx<'_>,
     wallet_id: i64,

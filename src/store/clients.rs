@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::clock::format_timestamp;
 use crate::domain::{Gender, IdType};
+use crate::store::counters::{self, Kind, Numbered};
 use crate::store::{DbError, Tx, conversion, text_ref};
 
 /// A client with its employer's code and name.
@@ -13,6 +14,8 @@ use crate::store::{DbError, Tx, conversion, text_ref};
 pub struct ClientRow {
     /// Row id.
     pub id: i64,
+    /// The number in the organisation (the AllpsClientNumber's digits).
+    pub number: i64,
     /// The branch the client belongs to.
     pub branch_id: i64,
     /// The employer row id.
@@ -65,6 +68,7 @@ fn client_row(r: &Row<'_>) -> crate::store::sql::Result<ClientRow> {
         email: r.get(13)?,
         employer_code: r.get(14)?,
         employer_name: r.get(15)?,
+        number: r.get(16)?,
     })
 }
 
@@ -73,7 +77,7 @@ macro_rules! client_select {
         concat!(
             "SELECT c.id, c.branch_id, c.employer_id, c.client_number, c.first_name, c.surname, c.initials,
         c.id_type, c.id_number, c.date_of_birth, c.gender, c.cellphone, c.employee_number, c.email,
-        e.employer_code, e.employer_name
+        e.employer_code, e.employer_name, c.number
  FROM clients c JOIN employers e ON e.id = c.employer_id ",
             $where
         )
@@ -178,7 +182,8 @@ impl NewClient {
     }
 }
 
-/// Stores a new client of a branch; returns its row id.
+/// Stores a new client of a branch with the next client number of its organisation;
+/// returns its row id and number.
 ///
 /// # Errors
 ///
@@ -190,13 +195,14 @@ pub fn insert_client(
     client: &NewClient,
     created_by: i64,
     now: OffsetDateTime,
-) -> Result<i64, DbError> {
+) -> Result<Numbered, DbError> {
+    let (org_id, number) = counters::allocate_for_branch(tx, branch_id, Kind::Client, 1)?;
     tx.conn
         .prepare_cached(
             "INSERT INTO clients (branch_id, employer_id, client_number, first_name, surname, initials, id_type,
                                   id_number, date_of_birth, gender, cellphone, employee_number, email,
-                                  created_by, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                                  created_by, created_at, organisation_id, number)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         )?
         .execute(params![
             branch_id,
@@ -213,7 +219,12 @@ pub fn insert_client(
             client.employee_number,
             client.email,
             created_by,
-            format_timestamp(now)
+            format_timestamp(now),
+            org_id,
+            number
         ])?;
-    Ok(tx.conn.last_insert_rowid()?)
+    Ok(Numbered {
+        id: tx.conn.last_insert_rowid()?,
+        number,
+    })
 }

@@ -1,7 +1,8 @@
 //! The collection engine's rows: one instalment with what a collection step needs
 //! ([`CollectionRow`]: its note, debtor account, status, cycle and latest attempt), the
 //! batches a sweep works through (an action date's unpresented instalments of one
-//! stream, on ACTIVE notes only), the attempts table, and the guarded writes a step
+//! stream, on ACTIVE notes only, and of a DebiCheck note only while its mandate is
+//! AUTHENTICATED), the attempts table, and the guarded writes a step
 //! makes (each `UPDATE` names the status it expects, so a step applies at most once).
 //! Rules live in `domain::collection` and `engine::collections`; this module only reads
 //! and writes.
@@ -11,7 +12,8 @@ use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
 
 use crate::clock::{format_date, format_timestamp, parse_date, parse_timestamp};
-use crate::domain::promissory::{InstalmentStatus, NoteStatus, NoteStream};
+use crate::domain::debicheck::{AuthenticationStatus, CollectionDay, DebitValueType};
+use crate::domain::promissory::{Frequency, InstalmentStatus, NoteStatus, NoteStream};
 use crate::store::{DbError, Tx, bad, money, money_text, parsed};
 
 /// What an attempt was.
@@ -81,20 +83,47 @@ pub struct CollectionRow {
     pub presented_on: Option<Date>,
     /// The latest attempt.
     pub last_attempt: Option<AttemptRow>,
+    /// Whether the instalment was edited (EditInstalment) after creation.
+    pub edited: bool,
+    /// The note's DebiCheck mandate, if it is a DebiCheck note.
+    pub mandate: Option<MandateFacts>,
+}
+
+/// What a collection needs of a note's DebiCheck mandate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateFacts {
+    /// Authentication status (only AUTHENTICATED collects).
+    pub status: AuthenticationStatus,
+    /// Value type.
+    pub value_type: DebitValueType,
+    /// The authenticated instalment (the note's InstalmentAmount).
+    pub instalment: Decimal,
+    /// Maximum collection amount.
+    pub maximum: Decimal,
+    /// Date adjustment indicator.
+    pub date_adjustment_allowed: bool,
+    /// Collection day.
+    pub collection_day: CollectionDay,
+    /// The first authenticated collection date (the note's FirstActionDate).
+    pub first_date: Date,
+    /// The note's frequency.
+    pub frequency: Frequency,
 }
 
 const ROW_COLUMNS: &str = "n.id, n.branch_id, n.client_id, n.status, n.payment_stream, n.bank_branch_code,
     n.account_number, n.account_type, i.instalment_number, i.amount, i.tracking_days, i.status,
     i.action_date, i.arrears, i.presented_on,
     a.attempt_number, a.kind, a.tracking_day, a.presented_at, a.outcome, a.reason_code, a.reason_text,
-    a.answered_at";
+    a.answered_at, i.edited_at IS NOT NULL, n.instalment_amount, n.first_action_date, n.frequency,
+    d.status, d.debit_value_type, d.maximum_amount, d.date_adjustment_allowed, d.collection_day";
 
 const ROW_FROM: &str = "instalments i JOIN promissory_notes n ON n.id = i.promissory_id
     LEFT JOIN instalment_attempts a ON a.promissory_id = i.promissory_id
         AND a.instalment_number = i.instalment_number
         AND a.attempt_number = (SELECT max(attempt_number) FROM instalment_attempts m
                                 WHERE m.promissory_id = i.promissory_id
-                                  AND m.instalment_number = i.instalment_number)";
+                                  AND m.instalment_number = i.instalment_number)
+    LEFT JOIN mandates d ON d.promissory_id = n.id";
 
 fn attempt_kind(kind: &str, day: u32) -> Option<AttemptKindRow> {
     match kind {
@@ -131,6 +160,19 @@ fn collection_row(r: &Row<'_>) -> crate::store::sql::Result<CollectionRow> {
         }
     };
     let presented: Option<String> = r.get(14)?;
+    let mandate = match r.get::<Option<String>>(27)? {
+        None => None,
+        Some(status) => Some(MandateFacts {
+            status: AuthenticationStatus::parse(&status).ok_or_else(|| bad(27, &status))?,
+            value_type: parsed(r, 28, DebitValueType::parse)?,
+            instalment: money(r, 24)?,
+            maximum: money(r, 29)?,
+            date_adjustment_allowed: r.get(30)?,
+            collection_day: CollectionDay(r.get(31)?),
+            first_date: parsed(r, 25, parse_date)?,
+            frequency: parsed(r, 26, Frequency::parse)?,
+        }),
+    };
     Ok(CollectionRow {
         note_id: r.get(0)?,
         branch_id: r.get(1)?,
@@ -150,6 +192,8 @@ fn collection_row(r: &Row<'_>) -> crate::store::sql::Result<CollectionRow> {
             .map(|t| parse_date(&t).ok_or_else(|| bad(14, &t)))
             .transpose()?,
         last_attempt,
+        edited: r.get(23)?,
+        mandate,
     })
 }
 
@@ -186,6 +230,8 @@ pub fn due_batch(
             "SELECT {ROW_COLUMNS} FROM {ROW_FROM}
              WHERE i.action_date = ?1 AND i.status IN ('PENDING', 'SUBMITTED')
                AND n.payment_stream = ?2 AND n.status = 'ACTIVE'
+               AND NOT EXISTS (SELECT 1 FROM mandates d
+                               WHERE d.promissory_id = n.id AND d.status <> 'AUTHENTICATED')
              ORDER BY i.promissory_id, i.instalment_number LIMIT ?3"
         ))?
         .query_map(
@@ -216,6 +262,8 @@ pub fn submit_batch(
                  FROM instalments i JOIN promissory_notes n ON n.id = i.promissory_id
                  WHERE i.action_date = ?1 AND i.status = 'PENDING'
                    AND n.payment_stream = ?2 AND n.status = 'ACTIVE'
+               AND NOT EXISTS (SELECT 1 FROM mandates d
+                               WHERE d.promissory_id = n.id AND d.status <> 'AUTHENTICATED')
                  LIMIT ?3)",
         )?
         .execute(params![format_date(date), stream.as_str(), limit as i64])

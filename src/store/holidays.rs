@@ -53,8 +53,12 @@ pub fn all(tx: &Tx<'_>) -> Result<Vec<(Date, String)>, DbError> {
 /// One instalment moved off a declared holiday.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Moved {
-    /// The note.
+    /// The note's row id.
     pub promissory_id: i64,
+    /// The note's organisation (code); numbers count within it.
+    pub organisation: String,
+    /// The note's number in its organisation (PromissoryNumber digits).
+    pub promissory_number: i64,
     /// The instalment.
     pub instalment_number: i64,
     /// Its date before.
@@ -107,8 +111,9 @@ pub fn declare(
     };
 
     let mut stmt = tx.conn.prepare(
-        "SELECT i.promissory_id, i.instalment_number, i.amount, n.branch_id, n.client_id
+        "SELECT i.promissory_id, i.instalment_number, i.amount, n.branch_id, n.client_id, o.code, n.number
          FROM instalments i JOIN promissory_notes n ON n.id = i.promissory_id
+              JOIN organisations o ON o.id = n.organisation_id
          WHERE i.action_date = ?1 AND i.status = 'PENDING'
          ORDER BY i.promissory_id, i.instalment_number",
     )?;
@@ -120,6 +125,8 @@ pub fn declare(
                 r.get::<String>(2)?,
                 r.get::<i64>(3)?,
                 r.get::<i64>(4)?,
+                r.get::<String>(5)?,
+                r.get::<i64>(6)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -129,7 +136,10 @@ pub fn declare(
         format_date(date),
         format_date(to)
     );
-    for (promissory_id, instalment_number, amount, branch_id, client_id) in due {
+    let mut replies = Vec::with_capacity(due.len());
+    for (promissory_id, instalment_number, amount, branch_id, client_id, organisation, number) in
+        due
+    {
         tx.conn.execute(
             "UPDATE instalments SET action_date = ?1
              WHERE promissory_id = ?2 AND instalment_number = ?3",
@@ -142,13 +152,17 @@ pub fn declare(
         reply.amount = amount.parse().ok();
         reply.reason_code = Some("PUBLIC_HOLIDAY");
         reply.reason_text = Some(&reason);
-        replies::insert(tx, &reply)?;
+        replies.push(reply);
         moved.push(Moved {
             promissory_id,
+            organisation,
+            promissory_number: number,
             instalment_number,
             from: date,
             to,
         });
     }
+    // One block of reply sequences per organisation, in the order the moves were made.
+    replies::insert_all(tx, &replies)?;
     Ok(moved)
 }

@@ -7,15 +7,18 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use crate::store::sql::{OwnedValue, params};
-use crate::store::{DbError, Tx};
+use crate::store::{DbError, Tx, counters};
 
-/// Runs a SQL script (e.g. `fixtures/base.sql`).
+/// Runs a SQL script (e.g. `fixtures/base.sql`), then [`counters::sync`]: rows the
+/// script inserted without an organisation and number get them (their row id), and the
+/// organisations' counters continue after them.
 ///
 /// # Errors
 ///
 /// SQLite, naming the failing statement.
 pub fn run_script(tx: &Tx<'_>, sql: &str) -> Result<(), DbError> {
-    Ok(tx.conn.run_script(sql)?)
+    tx.conn.run_script(sql)?;
+    counters::sync(tx)
 }
 
 /// How many organisations exist (none: an empty store).
@@ -60,7 +63,9 @@ pub fn row_text(tx: &Tx<'_>, sql: &str) -> Result<Option<Vec<Option<String>>>, D
 }
 
 /// Row count and content hash of every table but `sessions` (Login's only effect, and
-/// random).
+/// random) and `counters` (numbering bookkeeping, like SQLite's own `sqlite_sequence`:
+/// every number handed out shows as the row that carries it; `tests/tenants.rs` checks
+/// that a refusal gives its numbers back).
 ///
 /// # Errors
 ///
@@ -70,7 +75,7 @@ pub fn digest(tx: &Tx<'_>) -> Result<BTreeMap<String, (i64, String)>, DbError> {
     let tables: Vec<String> = conn
         .table_names()?
         .into_iter()
-        .filter(|t| t != "sessions")
+        .filter(|t| t != "sessions" && t != "counters")
         .collect();
     let mut out = BTreeMap::new();
     for table in tables {

@@ -75,6 +75,18 @@ job_kinds! {
     /// number × 1000 + the collected attempt's number); rescheduled until it is or
     /// can no longer be.
     CollectionReversalCheck => "COLLECTION_REVERSAL_CHECK",
+    /// Ask the payer's bank for the answer to a DebiCheck mandate's authentication
+    /// request (subject: note id); rescheduled to when an answer may be there, never
+    /// past the window's deadline.
+    MandateAuthCheck => "MANDATE_AUTH_CHECK",
+    /// At the authentication window's deadline: the answer given by then, or EXPIRED
+    /// (subject: note id).
+    MandateExpiry => "MANDATE_EXPIRY",
+    /// Ask whether the payer's bank suspended an authenticated mandate (subject: note
+    /// id); rescheduled while the bank names a later time.
+    MandateSuspensionCheck => "MANDATE_SUSPENSION_CHECK",
+    /// Cancel a cancelled note's mandate at the payer's bank (subject: note id).
+    MandateCancel => "MANDATE_CANCEL",
 }
 
 impl JobKind {

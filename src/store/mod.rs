@@ -14,11 +14,13 @@ pub mod admin;
 pub mod cards;
 pub mod clients;
 pub mod collections;
+pub mod counters;
 pub mod employers;
 pub mod holidays;
 pub mod inspect;
 pub mod jobs;
 pub mod lender;
+pub mod mandates;
 pub mod payments;
 pub mod promissory;
 pub mod replies;
@@ -50,6 +52,11 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0005_lender.sql"),
     include_str!("schema/0006_holidays.sql"),
     include_str!("schema/0007_collections.sql"),
+    concat!(
+        include_str!("schema/0008_tenants.sql"),
+        include_str!("schema/counters_sync.sql")
+    ),
+    include_str!("schema/0009_debicheck.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.
@@ -504,16 +511,35 @@ fn exec_cached(conn: &sql::Conn, text: &str) -> sql::Result<()> {
 }
 
 /// How a write transaction begins. SQLite: IMMEDIATE, taking the write lock at once
-/// (one writer: every transaction sees everything committed before it). PostgreSQL:
-/// REPEATABLE READ, so every statement of a request reads one snapshot, as on SQLite;
-/// what another node committed after it is a unique violation or a serialization
-/// failure, never a half-seen state, and `ops::run` runs such a request again
-/// (ARCHITECTURE.md, "More than one node").
+/// (one writer: every statement sees everything committed before it). PostgreSQL:
+/// READ COMMITTED; a writing request first takes its organisation's lock
+/// ([`lock_organisation`]), after which its statements see everything committed by the
+/// organisation's writers on other nodes, and the counters' row locks order numbers and
+/// reply sequences by commit (ARCHITECTURE.md, "More than one node").
 fn begin_write(conn: &sql::Conn) -> &'static str {
     match conn.dialect() {
         sql::Dialect::Sqlite => "BEGIN IMMEDIATE",
-        sql::Dialect::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ",
+        sql::Dialect::Postgres => "BEGIN",
     }
+}
+
+/// Serialises a writing request with every other writing request of the organisation,
+/// on every node, until its transaction ends: on PostgreSQL a transaction-scoped
+/// advisory lock keyed by the organisation, so the request's lookups (is this
+/// ClientNumber, ContractReference, PaymentReference taken?) see what a concurrent twin
+/// on another node committed, as SQLite's one writer guarantees on one node. Nothing
+/// on SQLite.
+///
+/// # Errors
+///
+/// The database (a lock timeout is `is_busy`).
+pub fn lock_organisation(tx: &Tx<'_>, org_id: i64) -> Result<(), DbError> {
+    if tx.conn.dialect() == sql::Dialect::Postgres {
+        tx.conn
+            .prepare_cached("SELECT pg_advisory_xact_lock(7412003, ?1::integer)")?
+            .execute(sql::params![org_id])?;
+    }
+    Ok(())
 }
 
 /// How a read transaction begins: one consistent snapshot for the whole read.

@@ -6,13 +6,16 @@ use rust_decimal::Decimal;
 
 use crate::domain::cdv::AccountType;
 use crate::domain::payouts::{PartStatus, PaymentStatus, RecipientType, payment_status};
+use crate::store::counters::{self, Kind, Numbered};
 use crate::store::{DbError, Tx, money, opt_money, opt_parsed, parsed};
 
 /// A credit payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRow {
-    /// Row id (PaymentNumber = `CP` + id).
+    /// Row id.
     pub id: i64,
+    /// The number in the organisation (PaymentNumber = `CP` + number).
+    pub number: i64,
     /// The branch.
     pub branch_id: i64,
     /// The client.
@@ -37,7 +40,7 @@ pub struct PaymentRow {
 
 const PAYMENT_COLUMNS: &str =
     "p.id, p.branch_id, p.client_id, c.client_number, p.payment_reference, p.status,
-     p.action_date, p.requested_action_date, p.total_amount, p.cash_amount, p.created_at";
+     p.action_date, p.requested_action_date, p.total_amount, p.cash_amount, p.created_at, p.number";
 
 fn payment_row(r: &Row<'_>) -> Result<PaymentRow, crate::store::sql::Error> {
     Ok(PaymentRow {
@@ -52,25 +55,29 @@ fn payment_row(r: &Row<'_>) -> Result<PaymentRow, crate::store::sql::Error> {
         total_amount: money(r, 8)?,
         cash_amount: opt_money(r, 9)?,
         created_at: r.get(10)?,
+        number: r.get(11)?,
     })
 }
 
-/// A payment of a branch by id.
+/// The payment of a branch with this number (PaymentNumber digits). Numbers count
+/// within the organisation; the branch scopes the lookup, so another organisation's
+/// payment with the same number is not found.
 ///
 /// # Errors
 ///
 /// SQLite.
-pub fn find_payment(
+pub fn payment_by_number(
     tx: &Tx<'_>,
     branch_id: i64,
-    payment_id: i64,
+    number: i64,
 ) -> Result<Option<PaymentRow>, DbError> {
     tx.conn
         .prepare_cached(&format!(
             "SELECT {PAYMENT_COLUMNS} FROM credit_payments p JOIN clients c ON c.id = p.client_id
-         WHERE p.branch_id = ?1 AND p.id = ?2"
+         WHERE p.number = ?2 AND p.branch_id = ?1
+           AND p.organisation_id = (SELECT organisation_id FROM branches WHERE id = ?1)"
         ))?
-        .query_row(params![branch_id, payment_id], payment_row)
+        .query_row(params![branch_id, number], payment_row)
         .optional()
         .map_err(DbError::from)
 }
@@ -118,8 +125,10 @@ pub struct PartRow {
     pub part_number: i64,
     /// Bank account, wallet or cash.
     pub recipient_type: RecipientType,
-    /// The account (not for cash).
+    /// The account's row id (not for cash).
     pub account_id: Option<i64>,
+    /// The account's AccountId, its number in the organisation (not for cash).
+    pub account_ref: Option<i64>,
     /// The account or wallet number (not for cash).
     pub account_number: Option<String>,
     /// The bank branch code (bank parts).
@@ -157,7 +166,7 @@ pub fn parts_of(tx: &Tx<'_>, payment_id: i64) -> Result<Vec<PartRow>, DbError> {
     tx.conn.prepare_cached(
         "SELECT p.part_number, p.recipient_type, p.account_id, a.account_number, a.bank_branch_code, a.bank_name,
                 a.account_type, a.holder_name, p.amount, p.status, p.status_at, p.submitted_at, p.delivered_at,
-                p.returned_at, p.return_code, p.return_reason
+                p.returned_at, p.return_code, p.return_reason, a.number
          FROM credit_payment_parts p LEFT JOIN client_accounts a ON a.id = p.account_id
          WHERE p.payment_id = ?1 ORDER BY p.part_number",
     )?
@@ -179,6 +188,7 @@ pub fn parts_of(tx: &Tx<'_>, payment_id: i64) -> Result<Vec<PartRow>, DbError> {
             returned_at: r.get(13)?,
             return_code: r.get(14)?,
             return_reason: r.get(15)?,
+            account_ref: r.get(16)?,
         })
     })?
     .collect::<Result<_, _>>().map_err(DbError::from)
@@ -222,7 +232,8 @@ pub struct NewPayment<'a> {
     pub created_by: i64,
 }
 
-/// Stores an ACCEPTED payment; returns its row id.
+/// Stores an ACCEPTED payment with the next payment number of its organisation; returns
+/// its row id and number.
 ///
 /// # Errors
 ///
@@ -231,12 +242,14 @@ pub fn insert_payment(
     tx: &Tx<'_>,
     payment: &NewPayment<'_>,
     now: time::OffsetDateTime,
-) -> Result<i64, DbError> {
+) -> Result<Numbered, DbError> {
+    let (org_id, number) = counters::allocate_for_branch(tx, payment.branch_id, Kind::Payment, 1)?;
     tx.conn
         .prepare_cached(
             "INSERT INTO credit_payments (branch_id, client_id, payment_reference, status, action_date,
-                                          requested_action_date, total_amount, cash_amount, created_by, created_at)
-             VALUES (?1, ?2, ?3, 'ACCEPTED', ?4, ?5, ?6, ?7, ?8, ?9)",
+                                          requested_action_date, total_amount, cash_amount, created_by, created_at,
+                                          organisation_id, number)
+             VALUES (?1, ?2, ?3, 'ACCEPTED', ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
             payment.branch_id,
@@ -247,9 +260,14 @@ pub fn insert_payment(
             crate::store::money_text(payment.total),
             payment.cash.map(crate::store::money_text),
             payment.created_by,
-            crate::clock::format_timestamp(now)
+            crate::clock::format_timestamp(now),
+            org_id,
+            number
         ])?;
-    Ok(tx.conn.last_insert_rowid()?)
+    Ok(Numbered {
+        id: tx.conn.last_insert_rowid()?,
+        number,
+    })
 }
 
 /// One part of a payment to store.

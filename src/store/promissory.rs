@@ -3,6 +3,7 @@
 //! the collection engine will take over. Rules live in `domain::promissory`; this
 //! module only reads and writes.
 
+use crate::store::counters::{self, Kind, Numbered};
 use crate::store::{DbError, Tx, conversion};
 use std::str::FromStr;
 
@@ -17,8 +18,10 @@ use crate::domain::promissory::{Frequency, InstalmentStatus, NoteStatus, NoteStr
 /// A stored note with its client's number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoteRow {
-    /// Row id (the PromissoryNumber's digits).
+    /// Row id.
     pub id: i64,
+    /// The number in the organisation (the PromissoryNumber's digits).
+    pub number: i64,
     /// The branch.
     pub branch_id: i64,
     /// The client row.
@@ -66,8 +69,12 @@ pub struct NoteRow {
 }
 
 impl NoteRow {
-    /// The status a reader reports at `now` (a due PENDING note reads ACTIVE).
+    /// The status a reader reports at `now` (a due PENDING note reads ACTIVE). A
+    /// DebiCheck note is registered by its mandate's authentication, never by time.
     pub fn status_at(&self, now: OffsetDateTime, delay: Duration) -> NoteStatus {
+        if self.stream == NoteStream::DebiCheck {
+            return self.status;
+        }
         self.status.effective(self.created_at, now, delay)
     }
 }
@@ -104,6 +111,10 @@ pub struct ReplyRow {
     pub reason_code: Option<String>,
     /// Reason text.
     pub reason_text: Option<String>,
+    /// Disputable (DebiCheck collection replies).
+    pub disputable: Option<bool>,
+    /// Why it is or is not disputable.
+    pub disputable_reason: Option<String>,
 }
 
 /// What `CreatePromissory` stores.
@@ -139,6 +150,9 @@ pub struct NewNote<'a> {
     pub tracking_days: u8,
     /// The action dates, one per instalment.
     pub action_dates: &'a [Date],
+    /// True only for a DebiCheck TT3 mandate (card and PIN on the device): the payer was
+    /// present, so Intecon transaction fees are recoverable from the client.
+    pub card_and_pin: bool,
     /// The creating user.
     pub created_by: i64,
     /// Now.
@@ -175,7 +189,7 @@ const NOTE_COLUMNS: &str =
      n.status, n.bank_branch_code, n.bank_id, n.bank_name, n.account_number, n.account_type,
      n.check_digit_verified, n.instalment_amount, n.number_of_instalments, n.frequency,
      n.first_action_date, n.tracking_days, n.created_without_card_or_pin,
-     n.transaction_fees_recoverable, n.created_at, n.cancelled_at, n.cancel_reason";
+     n.transaction_fees_recoverable, n.created_at, n.cancelled_at, n.cancel_reason, n.number";
 
 fn note_row(r: &Row<'_>) -> Result<NoteRow, crate::store::sql::Error> {
     Ok(NoteRow {
@@ -202,12 +216,15 @@ fn note_row(r: &Row<'_>) -> Result<NoteRow, crate::store::sql::Error> {
         created_at: parsed(r, 20, "timestamp", parse_timestamp)?,
         cancelled_at: parsed_opt(r, 21, "timestamp", parse_timestamp)?,
         cancel_reason: r.get(22)?,
+        number: r.get(23)?,
     })
 }
 
 /// Registers (PENDING → ACTIVE) every note created at least `delay` before `now`,
 /// recording `registered_at` = created_at + delay (when it became due, not when this
-/// ran, so the store does not depend on which request noticed). Every promissory write
+/// ran, so the store does not depend on which request noticed). DEBICHECK notes are
+/// left alone: their mandate's authentication registers them
+/// (`store::mandates::record_answer`). Every promissory write
 /// calls it first, in its own transaction; reads compute the same answer with
 /// [`NoteRow::status_at`]. The collection engine's registration step replaces it.
 /// Returns how many notes changed.
@@ -221,7 +238,8 @@ pub fn activate_due(tx: &Tx<'_>, now: OffsetDateTime, delay: Duration) -> Result
         .conn
         .prepare_cached(
             "SELECT id, created_at FROM promissory_notes
-             WHERE status = 'PENDING' AND created_at <= ?1 ORDER BY id",
+             WHERE status = 'PENDING' AND created_at <= ?1 AND payment_stream <> 'DEBICHECK'
+             ORDER BY id",
         )?
         .query_map(params![threshold], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
@@ -237,18 +255,42 @@ pub fn activate_due(tx: &Tx<'_>, now: OffsetDateTime, delay: Duration) -> Result
     Ok(due.len())
 }
 
-/// The note with row id `id` in the branch.
+/// The note of the branch with this number (PromissoryNumber digits). Numbers count
+/// within the organisation, so the branch (one organisation's) scopes the lookup; another
+/// organisation's note with the same number is not found.
 ///
 /// # Errors
 ///
 /// SQLite.
-pub fn find_note(tx: &Tx<'_>, branch_id: i64, id: i64) -> Result<Option<NoteRow>, DbError> {
+pub fn note_by_number(
+    tx: &Tx<'_>,
+    branch_id: i64,
+    number: i64,
+) -> Result<Option<NoteRow>, DbError> {
     tx.conn
         .prepare_cached(&format!(
             "SELECT {NOTE_COLUMNS} FROM promissory_notes n JOIN clients c ON c.id = n.client_id
-         WHERE n.branch_id = ?1 AND n.id = ?2"
+         WHERE n.number = ?2 AND n.branch_id = ?1
+           AND n.organisation_id = (SELECT organisation_id FROM branches WHERE id = ?1)"
         ))?
-        .query_row(params![branch_id, id], note_row)
+        .query_row(params![branch_id, number], note_row)
+        .optional()
+        .map_err(DbError::from)
+}
+
+/// The note with this row id, whatever its branch (the collection engine, which holds
+/// row ids; never a number from the wire).
+///
+/// # Errors
+///
+/// SQLite.
+pub fn note(tx: &Tx<'_>, id: i64) -> Result<Option<NoteRow>, DbError> {
+    tx.conn
+        .prepare_cached(&format!(
+            "SELECT {NOTE_COLUMNS} FROM promissory_notes n JOIN clients c ON c.id = n.client_id
+         WHERE n.id = ?1"
+        ))?
+        .query_row(params![id], note_row)
         .optional()
         .map_err(DbError::from)
 }
@@ -289,20 +331,24 @@ pub fn notes_of_client(tx: &Tx<'_>, client_id: i64) -> Result<Vec<NoteRow>, DbEr
         .map_err(DbError::from)
 }
 
-/// Stores a new PENDING note and its PENDING instalments (each with the note's amount
-/// and tracking days). Returns the row id.
+/// Stores a new PENDING note with the next promissory number of its organisation, and
+/// its PENDING instalments (each with the note's amount and tracking days). Returns the
+/// row id and number.
 ///
 /// # Errors
 ///
 /// SQLite (including the unique ContractReference constraint).
-pub fn insert_note(tx: &Tx<'_>, note: &NewNote<'_>) -> Result<i64, DbError> {
+pub fn insert_note(tx: &Tx<'_>, note: &NewNote<'_>) -> Result<Numbered, DbError> {
     let amount = note.instalment_amount.to_string();
+    let (org_id, number) = counters::allocate_for_branch(tx, note.branch_id, Kind::Promissory, 1)?;
     tx.conn.prepare_cached(
         "INSERT INTO promissory_notes (branch_id, client_id, contract_reference, payment_stream, status,
              bank_branch_code, bank_id, bank_name, account_number, account_type, check_digit_verified,
              instalment_amount, number_of_instalments, frequency, first_action_date, tracking_days,
-             created_without_card_or_pin, transaction_fees_recoverable, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 1, 0, ?16, ?17)",
+             created_without_card_or_pin, transaction_fees_recoverable, created_by, created_at,
+             organisation_id, number)
+         VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?20, ?21, ?16, ?17,
+                 ?18, ?19)",
     )?
     .execute(params![
         note.branch_id,
@@ -322,6 +368,10 @@ pub fn insert_note(tx: &Tx<'_>, note: &NewNote<'_>) -> Result<i64, DbError> {
         note.tracking_days,
         note.created_by,
         format_timestamp(note.created_at),
+        org_id,
+        number,
+        !note.card_and_pin,
+        note.card_and_pin,
     ])?;
     let id = tx.conn.last_insert_rowid()?;
     let mut insert = tx.conn.prepare_cached(
@@ -338,7 +388,7 @@ pub fn insert_note(tx: &Tx<'_>, note: &NewNote<'_>) -> Result<i64, DbError> {
         ])?;
     }
     crate::store::collections::ensure_sweeps(tx, id, note.created_at)?;
-    Ok(id)
+    Ok(Numbered { id, number })
 }
 
 /// A note's instalments, by number.
@@ -372,7 +422,8 @@ pub fn instalments(tx: &Tx<'_>, note_id: i64) -> Result<Vec<InstalmentRow>, DbEr
 /// SQLite.
 pub fn replies(tx: &Tx<'_>, note_id: i64) -> Result<Vec<ReplyRow>, DbError> {
     tx.conn.prepare_cached(
-        "SELECT sequence, reply_type, occurred_at, instalment_number, amount, reason_code, reason_text
+        "SELECT sequence, reply_type, occurred_at, instalment_number, amount, reason_code, reason_text,
+                disputable, disputable_reason
          FROM replies WHERE promissory_id = ?1 AND instalment_number IS NOT NULL
          ORDER BY instalment_number, sequence",
     )?
@@ -385,6 +436,8 @@ pub fn replies(tx: &Tx<'_>, note_id: i64) -> Result<Vec<ReplyRow>, DbError> {
             amount: r.get(4)?,
             reason_code: r.get(5)?,
             reason_text: r.get(6)?,
+            disputable: r.get(7)?,
+            disputable_reason: r.get(8)?,
         })
     })?
     .collect::<Result<_, _>>().map_err(DbError::from)
@@ -557,6 +610,7 @@ mod tests {
             first_action_date: dates[0],
             tracking_days: 0,
             action_dates: dates,
+            card_and_pin: false,
             created_by: 1,
             created_at: at,
         }
@@ -570,12 +624,15 @@ mod tests {
         let dates = [date!(2026 - 11 - 25), date!(2026 - 12 - 24)];
         let a = insert_note(&conn, &new_note("A", t0, &dates)).unwrap();
         let b = insert_note(&conn, &new_note("B", t0 + Duration::minutes(5), &dates)).unwrap();
-        let note = find_note(&conn, 1, a).unwrap().unwrap();
+        // The organisation's first notes are numbers 1 and 2 (here also the row ids).
+        assert_eq!((a.number, b.number), (1, 2));
+        let (a, b) = (a.id, b.id);
+        let note = note_by_number(&conn, 1, a).unwrap().unwrap();
         assert_eq!(note.status, NoteStatus::Pending);
         assert_eq!(note.instalment_amount.to_string(), "850.00");
         assert!(note.created_without_card_or_pin && !note.transaction_fees_recoverable);
         assert_eq!(find_by_reference(&conn, 1, "B").unwrap().unwrap().id, b);
-        assert_eq!(find_note(&conn, 2, a).unwrap(), None);
+        assert_eq!(note_by_number(&conn, 2, a).unwrap(), None);
         let delay = Duration::minutes(10);
         assert_eq!(
             note.status_at(t0 + Duration::minutes(10), delay),
@@ -597,7 +654,7 @@ mod tests {
             .unwrap();
         assert_eq!(registered, "2026-11-23T08:10:00Z");
         assert_eq!(
-            find_note(&conn, 1, b).unwrap().unwrap().status,
+            note_by_number(&conn, 1, b).unwrap().unwrap().status,
             NoteStatus::Pending
         );
         assert_eq!(
@@ -623,7 +680,7 @@ mod tests {
             statuses,
             [InstalmentStatus::Presented, InstalmentStatus::Cancelled]
         );
-        let note = find_note(&conn, 1, a).unwrap().unwrap();
+        let note = note_by_number(&conn, 1, a).unwrap().unwrap();
         assert_eq!(note.status, NoteStatus::Cancelled);
         assert_eq!(note.cancel_reason.as_deref(), Some("settled"));
         assert!(cancel(&conn, a, t0, None, 1).is_err(), "already cancelled");
@@ -636,13 +693,13 @@ mod tests {
         let conn = Tx::new(&db);
         let t0 = datetime!(2026-11-23 08:00 UTC);
         let dates = [date!(2026 - 11 - 25), date!(2026 - 12 - 24)];
-        let a = insert_note(&conn, &new_note("A", t0, &dates)).unwrap();
+        let a = insert_note(&conn, &new_note("A", t0, &dates)).unwrap().id;
         conn.conn.execute_batch(&format!(
-            "INSERT INTO replies (branch_id, reply_type, occurred_at, client_id, promissory_id, instalment_number, amount)
-             VALUES (1, 'INSTALMENT_COLLECTED', '2026-12-24T02:00:00Z', 1, {a}, 2, '850.00'),
-                    (1, 'INSTALMENT_TRACKING', '2026-11-25T02:00:00Z', 1, {a}, 1, '850.00'),
-                    (1, 'INSTALMENT_COLLECTED', '2026-11-27T02:00:00Z', 1, {a}, 1, '850.00'),
-                    (1, 'PAYMENT_DELIVERED', '2026-11-27T02:00:00Z', 1, NULL, NULL, '10.00');"
+            "INSERT INTO replies (sequence, branch_id, reply_type, occurred_at, client_id, promissory_id, instalment_number, amount)
+             VALUES (1, 1, 'INSTALMENT_COLLECTED', '2026-12-24T02:00:00Z', 1, {a}, 2, '850.00'),
+                    (2, 1, 'INSTALMENT_TRACKING', '2026-11-25T02:00:00Z', 1, {a}, 1, '850.00'),
+                    (3, 1, 'INSTALMENT_COLLECTED', '2026-11-27T02:00:00Z', 1, {a}, 1, '850.00'),
+                    (4, 1, 'PAYMENT_DELIVERED', '2026-11-27T02:00:00Z', 1, NULL, NULL, '10.00');"
         ))
         .unwrap();
         let got: Vec<(u16, i64)> = replies(&conn, a)

@@ -377,13 +377,14 @@ impl Error {
         }
     }
 
-    /// Whether PostgreSQL refused a statement because a concurrent transaction changed
-    /// what this one's snapshot read (REPEATABLE READ's "could not serialize access").
+    /// Whether PostgreSQL refused a statement because of a concurrent transaction (a
+    /// serialization failure, or this one chosen as a deadlock's victim).
     pub fn is_serialization_failure(&self) -> bool {
         match self {
-            Error::Postgres(e) => {
-                e.code() == Some(&postgres::error::SqlState::T_R_SERIALIZATION_FAILURE)
-            }
+            Error::Postgres(e) => e.code().is_some_and(|c| {
+                *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+            }),
             _ => false,
         }
     }
@@ -917,6 +918,11 @@ pub mod pg {
         include_str!("schema/postgres/0005_lender.sql"),
         include_str!("schema/postgres/0006_holidays.sql"),
         include_str!("schema/postgres/0007_collections.sql"),
+        concat!(
+            include_str!("schema/postgres/0008_tenants.sql"),
+            include_str!("schema/counters_sync.sql")
+        ),
+        include_str!("schema/postgres/0009_debicheck.sql"),
     ];
 
     /// Whether `--db` names a PostgreSQL database rather than a SQLite file.

@@ -4,14 +4,19 @@ use crate::store::sql::{OptionalExtension, Row, params};
 
 use crate::clock::format_timestamp;
 use crate::domain::payouts::WalletStatus;
+use crate::store::counters::{self, Kind, Numbered};
 use crate::store::{DbError, Tx, parsed};
 use time::OffsetDateTime;
 
 /// A wallet request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalletRow {
-    /// WalletRequestId.
+    /// Row id (the issuer's idempotency key).
     pub id: i64,
+    /// The number in the organisation (WalletRequestId).
+    pub number: i64,
+    /// The organisation.
+    pub organisation_id: i64,
     /// The branch.
     pub branch_id: i64,
     /// The client.
@@ -30,13 +35,13 @@ pub struct WalletRow {
     pub requested_at: String,
     /// When the issuer answered.
     pub completed_at: Option<String>,
-    /// The wallet's AccountId (ACTIVE).
-    pub account_id: Option<i64>,
+    /// The wallet account's number, its AccountId (ACTIVE).
+    pub account_number: Option<i64>,
 }
 
 const WALLET_COLUMNS: &str =
     "w.id, w.branch_id, w.client_id, w.status, w.cellphone, w.wallet_number, w.failure_code,
-     w.failure_reason, w.requested_at, w.completed_at, a.id";
+     w.failure_reason, w.requested_at, w.completed_at, a.number, w.number, w.organisation_id";
 
 fn wallet_row(r: &Row<'_>) -> Result<WalletRow, crate::store::sql::Error> {
     Ok(WalletRow {
@@ -50,7 +55,9 @@ fn wallet_row(r: &Row<'_>) -> Result<WalletRow, crate::store::sql::Error> {
         failure_reason: r.get(7)?,
         requested_at: r.get(8)?,
         completed_at: r.get(9)?,
-        account_id: r.get(10)?,
+        account_number: r.get(10)?,
+        number: r.get(11)?,
+        organisation_id: r.get(12)?,
     })
 }
 
@@ -86,7 +93,8 @@ pub fn wallet(tx: &Tx<'_>, wallet_id: i64) -> Result<Option<WalletRow>, DbError>
         .map_err(DbError::from)
 }
 
-/// Stores a PENDING wallet request; returns its WalletRequestId.
+/// Stores a PENDING wallet request with the next wallet-request number of its
+/// organisation; returns its row id and number (WalletRequestId).
 ///
 /// # Errors
 ///
@@ -98,20 +106,27 @@ pub fn insert_request(
     cellphone: &str,
     requested_by: i64,
     now: OffsetDateTime,
-) -> Result<i64, DbError> {
+) -> Result<Numbered, DbError> {
+    let (org_id, number) = counters::allocate_for_branch(tx, branch_id, Kind::WalletRequest, 1)?;
     tx.conn
         .prepare_cached(
-            "INSERT INTO wallets (branch_id, client_id, status, cellphone, requested_by, requested_at)
-             VALUES (?1, ?2, 'PENDING', ?3, ?4, ?5)",
+            "INSERT INTO wallets (branch_id, client_id, status, cellphone, requested_by, requested_at,
+                                  organisation_id, number)
+             VALUES (?1, ?2, 'PENDING', ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             branch_id,
             client_id,
             cellphone,
             requested_by,
-            format_timestamp(now)
+            format_timestamp(now),
+            org_id,
+            number
         ])?;
-    Ok(tx.conn.last_insert_rowid()?)
+    Ok(Numbered {
+        id: tx.conn.last_insert_rowid()?,
+        number,
+    })
 }
 
 /// Marks a PENDING wallet request ACTIVE with the issuer's wallet number; false if it

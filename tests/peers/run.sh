@@ -7,7 +7,8 @@
 # Builds the binary if needed, starts ONE `allps-ws serve --demo` on a fresh database and a
 # free loopback port, then runs each client suite against it. Every suite loads the SERVED
 # WSDL (http://ADDR/allps?wsdl) and calls Login, AddEmployer, AddClient and GetClient over
-# SOAP 1.1 and SOAP 1.2, with refusals (Result codes) and typed faults:
+# SOAP 1.1 and SOAP 1.2, with refusals (Result codes) and typed faults (all but wcf also
+# CreatePromissory, CreateDebiCheckPromissory and GetPromissory):
 #
 #   python  zeep, tests/peers/python/test_zeep.py (pytest, in .venv-peers)
 #   node    node `soap`, tests/peers/node/test_soap.js (node:test; npm ci first)

@@ -139,8 +139,10 @@ impl Plan<'_> {
     }
 
     /// What follows an answer that left the instalment in `status`: the next tracking
-    /// attempt, the first reversal check of a disputable collection (the morning after
-    /// `collected_on`, 08:00 SAST), or nothing.
+    /// attempt, the first dispute check of a collection the payer may dispute
+    /// (`dispute_checked`: every non-authenticated debit and every DebiCheck
+    /// collection, whose disputes the bank reverses or declines; see
+    /// [`dispute_checked`]) the morning after `collected_on`, 08:00 SAST, or nothing.
     pub fn after_answer(
         &self,
         terms: &Terms,
@@ -148,11 +150,11 @@ impl Plan<'_> {
         presented_on: Date,
         tracking_day: u32,
         collected_on: Date,
-        arrears: bool,
+        dispute_checked: bool,
     ) -> Option<Due> {
         match status {
             InstalmentStatus::Tracking => self.track(terms, presented_on, tracking_day + 1),
-            InstalmentStatus::Collected if disputable(terms.stream, arrears) => {
+            InstalmentStatus::Collected if dispute_checked => {
                 Some(self.reversal_check_on(collected_on.next_day()?))
             }
             _ => None,
@@ -176,6 +178,13 @@ impl Plan<'_> {
             collected_at.to_offset(SAST).date(),
         )
     }
+}
+
+/// Whether a collection on `stream` is watched for disputes: every disputable one
+/// (`state::disputable`), and every DebiCheck collection, since the payer may dispute
+/// even a collection within the mandate and the bank then declines it.
+pub fn dispute_checked(stream: NoteStream, arrears: bool) -> bool {
+    stream == NoteStream::DebiCheck || disputable(stream, arrears)
 }
 
 /// When reversal checks run (SAST): 08:00, once the day's dispute reports are in.
@@ -228,10 +237,18 @@ mod tests {
                 at: datetime!(2027-01-18 02:00 +2)
             })
         );
-        // A collected NAEDO debit is checked for disputes from the next morning; a
-        // DebiCheck one only when it was an arrears collection; UNPAID ends.
+        // A collected NAEDO debit is checked for disputes from the next morning (and
+        // so is every DebiCheck one: its disputes are reversed or declined); UNPAID
+        // ends.
         assert_eq!(
-            plan.after_answer(&naedo, InstalmentStatus::Collected, d, 0, d, false),
+            plan.after_answer(
+                &naedo,
+                InstalmentStatus::Collected,
+                d,
+                0,
+                d,
+                dispute_checked(NoteStream::Naedo, false)
+            ),
             Some(Due {
                 step: Step::CheckReversal,
                 at: datetime!(2027-01-16 08:00 +2)
@@ -242,6 +259,8 @@ mod tests {
             plan.after_answer(&dc, InstalmentStatus::Collected, d, 0, d, false),
             None
         );
+        assert!(dispute_checked(NoteStream::DebiCheck, false));
+        assert!(dispute_checked(NoteStream::Eft, false));
         assert!(
             plan.after_answer(&dc, InstalmentStatus::Collected, d, 0, d, true)
                 .is_some()

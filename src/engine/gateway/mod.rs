@@ -2,8 +2,8 @@
 //! handler) calls it for the work Allps hands to others: SDV EFT credits to the
 //! recipient banks (submission, delivery report, return check), wallet creation at
 //! the wallet issuer, and collections from debtor banks (presenting an instalment,
-//! checking a collected one for a dispute). DebiCheck mandate requests join this trait
-//! when they are built.
+//! checking a collected one for a dispute) and DebiCheck mandates at the payer's bank
+//! (the authentication request and its answer, suspension, cancellation).
 //!
 //! Every call carries the stable identifiers of what it is about (wallet request id,
 //! payment number and part number), so a real implementation can make it idempotent at
@@ -19,14 +19,17 @@ mod simulator;
 pub use simulator::{Simulator, SimulatorRules};
 
 use rust_decimal::Decimal;
-use time::Date;
+use time::{Date, OffsetDateTime};
 
+use crate::domain::debicheck::{AuthenticationChannel, AuthenticationType};
 use crate::domain::promissory::NoteStream;
 
 /// A wallet to create at the issuer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalletRequest {
-    /// The WalletRequestId: the issuer's idempotency key.
+    /// The organisation's row id; with `request_id`, the issuer's idempotency key.
+    pub organisation_id: i64,
+    /// The WalletRequestId (counts within the organisation).
     pub request_id: i64,
     /// Which attempt this is (1 for the first call).
     pub attempt: u32,
@@ -68,7 +71,8 @@ pub enum WalletOutcome {
 /// One account part of a credit payment as the bank sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreditInstruction {
-    /// The PaymentNumber (`CP00000001`).
+    /// `CP` + the payment's row id (`CP00000001`): unique across organisations, so the
+    /// bank's idempotency key (the caller's PaymentNumber counts within its organisation).
     pub payment_number: String,
     /// The part's number within the payment.
     pub part_number: i64,
@@ -124,7 +128,9 @@ pub enum AttemptKind {
 /// (PromissoryNumber, instalment, attempt) triple is the far end's idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CollectionItem {
-    /// The PromissoryNumber (`PN00000001`).
+    /// `PN` + the note's row id (`PN00000001`): unique across organisations, so part of
+    /// the far end's idempotency key (the caller's PromissoryNumber counts within its
+    /// organisation).
     pub promissory_number: String,
     /// The instalment's number within the note.
     pub instalment_number: u32,
@@ -147,6 +153,10 @@ pub struct CollectionItem {
     pub action_date: Date,
     /// The date of this attempt (South African time).
     pub attempted_on: Date,
+    /// Whether the payer can have it reversed: every non-authenticated debit; a
+    /// DebiCheck collection only outside its authenticated mandate
+    /// (`domain::debicheck::disputability`).
+    pub disputable: bool,
 }
 
 /// The debtor bank's answer to an attempt.
@@ -168,11 +178,77 @@ pub enum ReversalCheck {
         /// The dispute reason (ACB dispute code, e.g. `30`).
         advice: ReturnAdvice,
     },
+    /// The payer disputed a collection that matches the authenticated DebiCheck
+    /// mandate: the bank declined the dispute on `on` and the funds stay collected.
+    DisputeDeclined {
+        /// When the dispute was declined.
+        on: Date,
+        /// The dispute the payer raised (ACB dispute code, e.g. `30`).
+        advice: ReturnAdvice,
+    },
     /// Not reversed (yet). Ask again on `check_again_on`; `None`: never (the dispute
     /// period is over, or the debit cannot be disputed).
     NotYet {
         /// When to ask again.
         check_again_on: Option<Date>,
+    },
+}
+
+/// A DebiCheck mandate as the payer's bank sees it. The PromissoryNumber is the far
+/// end's idempotency key (the mandate reference).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MandateRequest {
+    /// The PromissoryNumber (`PN00000001`).
+    pub promissory_number: String,
+    /// How the payer authenticates.
+    pub authentication_type: AuthenticationType,
+    /// The debtor's bank branch code.
+    pub branch_code: String,
+    /// The debtor's account number.
+    pub account_number: String,
+    /// The cellphone the request goes to, if any.
+    pub cellphone: Option<String>,
+    /// The instalment amount.
+    pub instalment: Decimal,
+    /// The maximum collection amount.
+    pub maximum: Decimal,
+    /// When authentication was requested.
+    pub requested_at: OffsetDateTime,
+    /// When the window closes (an answer counts only before it).
+    pub deadline: OffsetDateTime,
+}
+
+/// Where the payer's answer to an authentication request stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MandateAnswer {
+    /// The payer answered at `at`.
+    Answered {
+        /// When.
+        at: OffsetDateTime,
+        /// True: authenticated; false: declined.
+        authenticated: bool,
+        /// Through which channel.
+        channel: AuthenticationChannel,
+    },
+    /// No answer yet. Ask again at `ask_again_at` (`None`: no answer is coming).
+    Awaiting {
+        /// When an answer may be there.
+        ask_again_at: Option<OffsetDateTime>,
+    },
+}
+
+/// Whether the payer's bank suspended an authenticated mandate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuspensionCheck {
+    /// Suspended at `at`.
+    Suspended {
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// Not suspended (yet). Ask again at `ask_again_at` (`None`: never).
+    NotSuspended {
+        /// When to ask again.
+        ask_again_at: Option<OffsetDateTime>,
     },
 }
 
@@ -244,4 +320,48 @@ pub trait Gateway: Send + Sync + 'static {
         collected_on: Date,
         today: Date,
     ) -> Result<ReversalCheck, GatewayUnavailable>;
+
+    /// Where the payer's answer to the mandate's authentication request stands at
+    /// `now` (the first call lodges the request). A repeated call at the same `now`
+    /// gets the same answer. The default refuses: a gateway that does not handle
+    /// mandates leaves them to expire.
+    ///
+    /// # Errors
+    ///
+    /// [`GatewayUnavailable`] when the bank cannot answer now.
+    fn mandate_authentication(
+        &self,
+        mandate: &MandateRequest,
+        now: OffsetDateTime,
+    ) -> Result<MandateAnswer, GatewayUnavailable> {
+        let _ = (mandate, now);
+        Ok(MandateAnswer::Awaiting { ask_again_at: None })
+    }
+
+    /// Whether the payer's bank suspended the mandate (authenticated at
+    /// `authenticated_at`) by `now`. The default: never.
+    ///
+    /// # Errors
+    ///
+    /// [`GatewayUnavailable`] when the bank cannot answer now.
+    fn mandate_suspension(
+        &self,
+        mandate: &MandateRequest,
+        authenticated_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<SuspensionCheck, GatewayUnavailable> {
+        let _ = (mandate, authenticated_at, now);
+        Ok(SuspensionCheck::NotSuspended { ask_again_at: None })
+    }
+
+    /// Cancels the mandate in the payer's bank's mandate register (idempotent). The
+    /// default accepts.
+    ///
+    /// # Errors
+    ///
+    /// [`GatewayUnavailable`] when the bank cannot take it now.
+    fn cancel_mandate(&self, mandate: &MandateRequest) -> Result<(), GatewayUnavailable> {
+        let _ = mandate;
+        Ok(())
+    }
 }

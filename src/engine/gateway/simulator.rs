@@ -17,20 +17,33 @@
 //! | collection | otherwise | collected at first presentment |
 //! | reversal check | debtor account ends in `6` + `NN` (`01`-`99`, e.g. `605`) | collected, then disputed and reversed `NN` days after collection, code `30` NO AUTHORITY TO DEBIT |
 //! | reversal check | otherwise | never reversed |
+//! | reversal check | as above, but the DebiCheck collection is not disputable | the dispute is declined `NN` days after collection (funds kept) |
+//! | mandate authentication | payer's cellphone (or, without one, debtor account) ends in `99` + `1NNN` | authenticated `NNN` seconds after the request |
+//! | mandate authentication | ... `99` + `2NNN` | authenticated after `NNN` minutes |
+//! | mandate authentication | ... `99` + `3NNN` | authenticated after `NNN` hours |
+//! | mandate authentication | ... `99` + `4NNN` | declined after `NNN` seconds |
+//! | mandate authentication | ... `99` + `5NNN` | never answered (the request expires) |
+//! | mandate authentication | ... `99` + `6NNN` | authenticated after the default delay, then suspended by the payer's bank `NNN` hours after authentication |
+//! | mandate authentication | otherwise | authenticated 60 seconds after the request |
+//! | TT3 (card and PIN) | `4NNN` or `5NNN` as above | declined at once; otherwise authenticated at once |
 //!
-//! The prefixes (`8`, `7`, `6`) are [`SimulatorRules`] fields; an empty prefix turns
-//! its rule off. Descriptions come from the bundled unpaid-reason table.
+//! The prefixes (`8`, `7`, `6`, `99`) are [`SimulatorRules`] fields; an empty prefix
+//! turns its rule off. The answer's channel follows the type: TT1_REALTIME `USSD`,
+//! TT1_DELAYED `MOBILE_APP`, TT2 `INTERNET_BANKING`, TT3 `CARD_AND_PIN`. Descriptions
+//! come from the bundled unpaid-reason table.
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use time::{Date, Duration};
+use time::{Date, Duration, OffsetDateTime};
 
 use super::{
     AttemptKind, CollectionItem, CollectionOutcome, CreditInstruction, DeliveryOutcome, Gateway,
-    GatewayUnavailable, ReturnAdvice, ReversalCheck, WalletOutcome, WalletRequest,
+    GatewayUnavailable, MandateAnswer, MandateRequest, ReturnAdvice, ReversalCheck,
+    SuspensionCheck, WalletOutcome, WalletRequest,
 };
 use crate::domain::collection::{INSUFFICIENT_FUNDS, ReasonKind, UnpaidReasons};
+use crate::domain::debicheck::{AuthenticationChannel, AuthenticationType};
 use crate::domain::payouts::wallet_number;
 
 /// The simulator's outcome rules (see the module table).
@@ -56,6 +69,11 @@ pub struct SimulatorRules {
     /// Debtor accounts ending in this + `NN` (01-99) are reversed `NN` days after
     /// collection; empty: never.
     pub collect_dispute_prefix: String,
+    /// Payers' cellphones (or debtor accounts) ending in this + `KNNN` get the
+    /// mandate outcome `K` after `NNN` (see the module table); empty: never.
+    pub mandate_prefix: String,
+    /// Seconds after the request at which any other mandate is authenticated.
+    pub mandate_approve_seconds: u32,
 }
 
 impl Default for SimulatorRules {
@@ -69,6 +87,8 @@ impl Default for SimulatorRules {
             collect_unpaid_prefix: "8".into(),
             collect_track_prefix: "7".into(),
             collect_dispute_prefix: "6".into(),
+            mandate_prefix: "99".into(),
+            mandate_approve_seconds: 60,
         }
     }
 }
@@ -108,6 +128,28 @@ fn marked(account: &str, prefix: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// The mandate outcome a payer's marker asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MandateRule {
+    /// Authenticated after this long.
+    Approve(Duration),
+    /// Declined after this long.
+    Decline(Duration),
+    /// No answer ever.
+    Silent,
+    /// Authenticated after the default delay, suspended this long after.
+    Suspend(Duration),
+}
+
+fn channel_of(kind: AuthenticationType) -> AuthenticationChannel {
+    match kind {
+        AuthenticationType::Tt1Realtime => AuthenticationChannel::Ussd,
+        AuthenticationType::Tt1Delayed => AuthenticationChannel::MobileApp,
+        AuthenticationType::Tt2 => AuthenticationChannel::InternetBanking,
+        AuthenticationType::Tt3 => AuthenticationChannel::CardAndPin,
+    }
+}
+
 fn advice(code: &str) -> ReturnAdvice {
     ReturnAdvice {
         code: code.to_string(),
@@ -125,6 +167,49 @@ impl Simulator {
             .get(&code)
             .filter(|r| r.kind == ReasonKind::Unpaid)
             .map(|r| r.code.clone())
+    }
+}
+
+impl Simulator {
+    /// The mandate rule of a payer (cellphone, else debtor account).
+    fn mandate_rule(&self, mandate: &MandateRequest) -> MandateRule {
+        let default = Duration::seconds(i64::from(self.rules.mandate_approve_seconds));
+        let key = mandate
+            .cellphone
+            .as_deref()
+            .unwrap_or(&mandate.account_number);
+        let prefix = &self.rules.mandate_prefix;
+        if prefix.is_empty() || key.len() < prefix.len() + 4 {
+            return MandateRule::Approve(default);
+        }
+        let (head, tail) = key.split_at(key.len() - 4);
+        if !head.ends_with(prefix.as_str()) || !tail.bytes().all(|b| b.is_ascii_digit()) {
+            return MandateRule::Approve(default);
+        }
+        let n: i64 = tail[1..].parse().unwrap_or(0);
+        match tail.as_bytes()[0] {
+            b'1' => MandateRule::Approve(Duration::seconds(n)),
+            b'2' => MandateRule::Approve(Duration::minutes(n)),
+            b'3' => MandateRule::Approve(Duration::hours(n)),
+            b'4' => MandateRule::Decline(Duration::seconds(n)),
+            b'5' => MandateRule::Silent,
+            b'6' => MandateRule::Suspend(Duration::hours(n)),
+            _ => MandateRule::Approve(default),
+        }
+    }
+
+    /// The answer of a TT3 (card and PIN) authentication, given in real time at
+    /// `at`: declined for the decline and silent markers, otherwise authenticated.
+    pub fn card_and_pin(&self, mandate: &MandateRequest, at: OffsetDateTime) -> MandateAnswer {
+        let authenticated = !matches!(
+            self.mandate_rule(mandate),
+            MandateRule::Decline(_) | MandateRule::Silent
+        );
+        MandateAnswer::Answered {
+            at,
+            authenticated,
+            channel: AuthenticationChannel::CardAndPin,
+        }
     }
 }
 
@@ -149,7 +234,7 @@ impl Gateway for Simulator {
             ));
         }
         Ok(WalletOutcome::Created {
-            wallet_number: wallet_number(request.request_id),
+            wallet_number: wallet_number(request.organisation_id, request.request_id),
         })
     }
 
@@ -223,7 +308,12 @@ impl Gateway for Simulator {
                 check_again_on: None,
             });
         };
-        if today >= on {
+        if today >= on && !item.disputable {
+            Ok(ReversalCheck::DisputeDeclined {
+                on,
+                advice: advice(DISPUTE_CODE),
+            })
+        } else if today >= on {
             Ok(ReversalCheck::Reversed {
                 on,
                 advice: advice(DISPUTE_CODE),
@@ -231,6 +321,55 @@ impl Gateway for Simulator {
         } else {
             Ok(ReversalCheck::NotYet {
                 check_again_on: Some(on),
+            })
+        }
+    }
+
+    fn mandate_authentication(
+        &self,
+        mandate: &MandateRequest,
+        now: OffsetDateTime,
+    ) -> Result<MandateAnswer, GatewayUnavailable> {
+        if mandate.authentication_type == AuthenticationType::Tt3 {
+            return Ok(self.card_and_pin(mandate, mandate.requested_at));
+        }
+        let channel = channel_of(mandate.authentication_type);
+        let default = Duration::seconds(i64::from(self.rules.mandate_approve_seconds));
+        let (after, authenticated) = match self.mandate_rule(mandate) {
+            MandateRule::Approve(after) => (after, true),
+            MandateRule::Decline(after) => (after, false),
+            MandateRule::Suspend(_) => (default, true),
+            MandateRule::Silent => return Ok(MandateAnswer::Awaiting { ask_again_at: None }),
+        };
+        let at = mandate.requested_at + after;
+        if now >= at {
+            Ok(MandateAnswer::Answered {
+                at,
+                authenticated,
+                channel,
+            })
+        } else {
+            Ok(MandateAnswer::Awaiting {
+                ask_again_at: Some(at),
+            })
+        }
+    }
+
+    fn mandate_suspension(
+        &self,
+        mandate: &MandateRequest,
+        authenticated_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<SuspensionCheck, GatewayUnavailable> {
+        let MandateRule::Suspend(after) = self.mandate_rule(mandate) else {
+            return Ok(SuspensionCheck::NotSuspended { ask_again_at: None });
+        };
+        let at = authenticated_at + after;
+        if now >= at {
+            Ok(SuspensionCheck::Suspended { at })
+        } else {
+            Ok(SuspensionCheck::NotSuspended {
+                ask_again_at: Some(at),
             })
         }
     }
@@ -244,6 +383,7 @@ mod tests {
 
     fn wallet(cell: &str, attempt: u32) -> WalletRequest {
         WalletRequest {
+            organisation_id: 1,
             request_id: 7,
             attempt,
             branch_code: "BR001".into(),
@@ -277,7 +417,7 @@ mod tests {
         assert_eq!(
             sim.create_wallet(&wallet("0821234567", 1)).unwrap(),
             WalletOutcome::Created {
-                wallet_number: "W0000000007".into()
+                wallet_number: "W0010000007".into()
             }
         );
         assert!(matches!(
@@ -348,6 +488,7 @@ mod tests {
             amount: Decimal::from_str("500.00").unwrap(),
             action_date: date!(2026 - 12 - 01),
             attempted_on: date!(2026 - 12 - 01),
+            disputable: true,
         }
     }
 
@@ -479,6 +620,152 @@ mod tests {
             .unwrap(),
             ReversalCheck::NotYet {
                 check_again_on: None
+            }
+        );
+    }
+
+    fn mandate(kind: AuthenticationType, cell: Option<&str>) -> MandateRequest {
+        let at = time::macros::datetime!(2026-11-23 10:00 +2);
+        MandateRequest {
+            promissory_number: "PN00000001".into(),
+            authentication_type: kind,
+            branch_code: "250655".into(),
+            account_number: "62001234567".into(),
+            cellphone: cell.map(String::from),
+            instalment: Decimal::from_str("500.00").unwrap(),
+            maximum: Decimal::from_str("750.00").unwrap(),
+            requested_at: at,
+            deadline: crate::domain::debicheck::authentication_deadline(kind, at),
+        }
+    }
+
+    #[test]
+    fn mandate_outcomes_follow_the_cellphone_marker() {
+        use AuthenticationType::{Tt1Realtime, Tt2, Tt3};
+        let sim = Simulator::default();
+        let t0 = time::macros::datetime!(2026-11-23 10:00 +2);
+        let answer = |kind, cell: Option<&str>, now| {
+            sim.mandate_authentication(&mandate(kind, cell), now)
+                .unwrap()
+        };
+        // 99 + 1119: authenticated after 119 s; before then "ask again at".
+        assert_eq!(
+            answer(Tt1Realtime, Some("0829991119"), t0),
+            MandateAnswer::Awaiting {
+                ask_again_at: Some(t0 + Duration::seconds(119))
+            }
+        );
+        assert_eq!(
+            answer(Tt1Realtime, Some("0829991119"), t0 + Duration::seconds(119)),
+            MandateAnswer::Answered {
+                at: t0 + Duration::seconds(119),
+                authenticated: true,
+                channel: AuthenticationChannel::Ussd
+            }
+        );
+        // minutes, hours, decline, silence.
+        assert!(matches!(
+            answer(Tt2, Some("0829992045"), t0 + Duration::hours(1)),
+            MandateAnswer::Answered { at, authenticated: true, channel: AuthenticationChannel::InternetBanking }
+                if at == t0 + Duration::minutes(45)
+        ));
+        assert!(matches!(
+            answer(Tt2, Some("0829993030"), t0 + Duration::hours(30)),
+            MandateAnswer::Answered {
+                authenticated: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            answer(Tt1Realtime, Some("0829994030"), t0 + Duration::seconds(30)),
+            MandateAnswer::Answered {
+                authenticated: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            answer(Tt2, Some("0829995000"), t0 + Duration::days(5)),
+            MandateAnswer::Awaiting { ask_again_at: None }
+        );
+        // No marker (or no cellphone: the account decides): 60 s.
+        assert!(matches!(
+            answer(Tt2, None, t0 + Duration::seconds(60)),
+            MandateAnswer::Answered {
+                authenticated: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            answer(Tt2, Some("0821234567"), t0 + Duration::seconds(59)),
+            MandateAnswer::Awaiting { .. }
+        ));
+        // TT3: at once, declined for the decline and silent markers.
+        assert_eq!(
+            answer(Tt3, Some("0829995000"), t0),
+            MandateAnswer::Answered {
+                at: t0,
+                authenticated: false,
+                channel: AuthenticationChannel::CardAndPin
+            }
+        );
+        assert!(matches!(
+            answer(Tt3, Some("0821234567"), t0),
+            MandateAnswer::Answered {
+                authenticated: true,
+                ..
+            }
+        ));
+        // 99 + 6NNN: suspended NNN hours after authentication.
+        let m = mandate(Tt2, Some("0829996048"));
+        let auth = t0 + Duration::seconds(60);
+        assert_eq!(
+            sim.mandate_suspension(&m, auth, auth).unwrap(),
+            SuspensionCheck::NotSuspended {
+                ask_again_at: Some(auth + Duration::hours(48))
+            }
+        );
+        assert_eq!(
+            sim.mandate_suspension(&m, auth, auth + Duration::hours(48))
+                .unwrap(),
+            SuspensionCheck::Suspended {
+                at: auth + Duration::hours(48)
+            }
+        );
+        assert_eq!(
+            sim.mandate_suspension(&mandate(Tt2, Some("0821234567")), auth, auth)
+                .unwrap(),
+            SuspensionCheck::NotSuspended { ask_again_at: None }
+        );
+        // Off: an empty prefix approves everything after the default delay.
+        let off = Simulator::new(SimulatorRules {
+            mandate_prefix: String::new(),
+            ..SimulatorRules::default()
+        });
+        assert!(matches!(
+            off.mandate_authentication(
+                &mandate(Tt1Realtime, Some("0829994030")),
+                t0 + Duration::seconds(60)
+            )
+            .unwrap(),
+            MandateAnswer::Answered {
+                authenticated: true,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_dispute_of_a_collection_within_the_mandate_is_declined() {
+        let mut collected = item("62001234605", AttemptKind::First);
+        collected.disputable = false;
+        let on = date!(2026 - 12 - 06);
+        assert_eq!(
+            Simulator::default()
+                .check_reversal(&collected, date!(2026 - 12 - 01), on)
+                .unwrap(),
+            ReversalCheck::DisputeDeclined {
+                on,
+                advice: advice(DISPUTE_CODE)
             }
         );
     }

@@ -29,9 +29,9 @@ pub fn require_payment(ctx: &Ctx<'_>, text: &str) -> Result<(PaymentRow, Vec<Par
             ),
         ))
     };
-    let id = parse_payment_number(&number).ok_or_else(not_found)?;
-    let payment =
-        payments::find_payment(ctx.tx, ctx.principal.branch_id, id)?.ok_or_else(not_found)?;
+    let digits = parse_payment_number(&number).ok_or_else(not_found)?;
+    let payment = payments::payment_by_number(ctx.tx, ctx.principal.branch_id, digits)?
+        .ok_or_else(not_found)?;
     let parts = payments::parts_of(ctx.tx, payment.id)?;
     Ok((payment, parts))
 }

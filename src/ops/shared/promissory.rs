@@ -1,6 +1,7 @@
 //! What the five promissory-note operations share: finding a note of the caller's branch
 //! from its PromissoryNumber, the registration step every write takes first, the wire
-//! form of an instalment, and the age-of-majority check every mandate creation makes.
+//! form of an instalment, the age-of-majority check every mandate creation makes, and
+//! the disputability of a DebiCheck note's instalments (GetPromissory, PrintPromissory).
 
 use crate::clock::parse_date;
 use crate::domain::promissory::parse_promissory_number;
@@ -43,8 +44,8 @@ pub fn require_note(ctx: &Ctx<'_>, number: &str) -> Result<NoteRow, OpError> {
             ),
         ))
     };
-    let id = parse_promissory_number(&number).ok_or_else(not_found)?;
-    promissory::find_note(ctx.tx, ctx.principal.branch_id, id)?.ok_or_else(not_found)
+    let digits = parse_promissory_number(&number).ok_or_else(not_found)?;
+    promissory::note_by_number(ctx.tx, ctx.principal.branch_id, digits)?.ok_or_else(not_found)
 }
 
 /// Writes the children of an `InstalmentType` (or the first five of an
@@ -102,4 +103,58 @@ pub fn write_totals(w: &mut XmlWriter, totals: &crate::domain::collection::NoteT
     w.leaf("OutstandingTotal", &text(totals.outstanding));
     w.leaf("ArrearsTotal", &text(totals.arrears));
     w.close("Totals");
+}
+
+/// The disputability of each instalment of a DebiCheck note (number, disputable,
+/// reason), judged against its authenticated mandate at the debtor bank's processing
+/// week, as the collection engine judges each collection.
+///
+/// # Errors
+///
+/// The store failing.
+pub fn debicheck_disputability(
+    ctx: &Ctx<'_>,
+    note: &NoteRow,
+    mandate: &crate::store::mandates::MandateRow,
+) -> Result<Vec<(u16, bool, crate::domain::debicheck::DisputableReason)>, OpError> {
+    use crate::domain::debicheck::{Collection, CollectionTerms, disputability, nominal_date};
+    let calendar = ctx.calendar()?;
+    let week = ctx
+        .app
+        .config
+        .collections
+        .banks
+        .profile_for_branch(&ctx.app.config.cdv, &note.bank_branch_code)
+        .week;
+    let terms = CollectionTerms {
+        value_type: mandate.value_type,
+        instalment: note.instalment_amount,
+        maximum: mandate.maximum,
+        date_adjustment_allowed: mandate.date_adjustment_allowed,
+        week,
+    };
+    Ok(crate::store::mandates::instalment_terms(ctx.tx, note.id)?
+        .into_iter()
+        .map(|i| {
+            let nominal = nominal_date(
+                note.first_action_date,
+                note.frequency,
+                mandate.collection_day,
+                u32::from(i.number.saturating_sub(1)),
+            )
+            .unwrap_or(i.action_date);
+            let (yes, why) = disputability(
+                &calendar,
+                &terms,
+                &Collection {
+                    amount: i.amount,
+                    nominal,
+                    presented: i.action_date,
+                    arrears: i.arrears,
+                    edited: i.edited,
+                },
+            );
+            (i.number, yes, why)
+        })
+        .collect())
 }

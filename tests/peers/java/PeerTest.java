@@ -241,6 +241,44 @@ public final class PeerTest {
             same("InstalmentAmount", result.value.getField(), "Result/Field");
         });
 
+        check(p + "CreateDebiCheckPromissory: TT2 awaits authentication; GetPromissory shows the mandate; 352 refused", () -> {
+            Client c = new Client();
+            String owner = "M" + tag;
+            port.addClient(owner, employer, "Pieter", "Botha", IdType.PASSPORT, "PM" + tag, born, Gender.M, null, null, null, null,
+                    c.result, c.number, credentials("demo-password"));
+            same(0, c.result.value.getCode(), "AddClient " + c.result.value.getMessage());
+            DatatypeFactory dates = DatatypeFactory.newInstance();
+            javax.xml.datatype.XMLGregorianCalendar first =
+                    dates.newXMLGregorianCalendar(java.time.LocalDate.now().plusDays(42).toString());
+            Holder<ResultType> result = new Holder<>();
+            Holder<String> number = new Holder<>();
+            Holder<PromissoryStatus> status = new Holder<>();
+            Holder<AuthenticationStatus> auth = new Holder<>();
+            Holder<InstalmentListType> instalments = new Holder<>();
+            port.createDebiCheckPromissory(owner, "DC" + tag, "250655", "62109876542", AccountType.CURRENT,
+                    new BigDecimal("500.00"), 2, Frequency.MONTHLY, first, AuthenticationType.fromValue("TT2"),
+                    DebitValueType.fromValue("FIXED"), new BigDecimal("750.00"), true, 10, null, null, null, null, null,
+                    result, number, status, auth, instalments, credentials("demo-password"));
+            same(0, result.value.getCode(), "CreateDebiCheckPromissory " + result.value.getMessage());
+            same(PromissoryStatus.PENDING, status.value, "Status");
+            same("AWAITING_AUTHENTICATION", auth.value.value(), "AuthenticationStatus");
+            same(2, instalments.value.getInstalment().size(), "instalments");
+            Holder<ResultType> got = new Holder<>();
+            Holder<PromissoryType> note = new Holder<>();
+            Holder<InstalmentDetailListType> details = new Holder<>();
+            port.getPromissory(number.value, got, note, details, session(sessionId[0]));
+            same(0, got.value.getCode(), "GetPromissory");
+            same("TT2", note.value.getAuthenticationType().value(), "AuthenticationType");
+            same(new BigDecimal("750.00"), note.value.getMaximumCollectionAmount(), "MaximumCollectionAmount");
+            for (InstalmentDetailType i : details.value.getInstalment()) same(Boolean.FALSE, i.isDisputable(), "Disputable");
+            port.createDebiCheckPromissory(owner, "DX" + tag, "250655", "62109876542", AccountType.CURRENT,
+                    new BigDecimal("500.00"), 2, Frequency.MONTHLY, first, AuthenticationType.fromValue("TT2"),
+                    DebitValueType.fromValue("FIXED"), new BigDecimal("750.01"), true, 10, null, null, null, null, null,
+                    result, number, status, auth, instalments, credentials("demo-password"));
+            same(352, result.value.getCode(), "maximum above 1.5 times the instalment");
+            same("MaximumCollectionAmount", result.value.getField(), "Result/Field");
+        });
+
         check(p + "unknown session / wrong header password / no header are typed faults", () -> {
             expectFault("SESSION_INVALID", () -> port.getClient(clientNumber, new Holder<>(), new Holder<>(), new Holder<>(),
                     new Holder<>(), session("no-such-session")));

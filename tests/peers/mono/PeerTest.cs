@@ -272,6 +272,40 @@ public static class PeerTest
             Same("InstalmentAmount", precise.Field, "Result/Field");
         });
 
+        Check("CreateDebiCheckPromissory: TT2 awaits authentication; GetPromissory shows the mandate; 352 refused", () =>
+        {
+            service.AuthHeader = Credentials("demo-password");
+            string owner = "M" + tag, number, note;
+            Same(0, service.AddClient(owner, employer, "Zanele", "Nkosi", IdType.PASSPORT, "QM" + tag, Born, Gender.F,
+                null, null, null, null, out number).Code, "AddClient");
+            DateTime first = DateTime.Today.AddDays(42);
+            PromissoryStatus status;
+            bool statusSpecified;
+            AuthenticationStatus auth;
+            bool authSpecified;
+            InstalmentType[] instalments;
+            ResultType r = service.CreateDebiCheckPromissory(owner, "DC" + tag, "250655", "62109876542", AccountType.CURRENT,
+                500.00m, 2, Frequency.MONTHLY, first, AuthenticationType.TT2, DebitValueType.FIXED, 750.00m, true,
+                10, true, DebitSequence.RCUR, false, AdjustmentCategory.NEVER, false, 0, false, 0m, false, 0m, false,
+                out note, out status, out statusSpecified, out auth, out authSpecified, out instalments);
+            Same(0, r.Code, "CreateDebiCheckPromissory " + r.Message);
+            Same(PromissoryStatus.PENDING, status, "Status");
+            Same(AuthenticationStatus.AWAITING_AUTHENTICATION, auth, "AuthenticationStatus");
+            Same(2, instalments.Length, "instalments");
+            PromissoryType got;
+            InstalmentDetailType[] details;
+            Same(0, service.GetPromissory(note, out got, out details).Code, "GetPromissory");
+            Same(AuthenticationType.TT2, got.AuthenticationType, "AuthenticationType");
+            Same(750.00m, got.MaximumCollectionAmount, "MaximumCollectionAmount");
+            foreach (InstalmentDetailType i in details) Same(false, i.Disputable, "Disputable");
+            ResultType high = service.CreateDebiCheckPromissory(owner, "DX" + tag, "250655", "62109876542", AccountType.CURRENT,
+                500.00m, 2, Frequency.MONTHLY, first, AuthenticationType.TT2, DebitValueType.FIXED, 750.01m, true,
+                10, true, DebitSequence.RCUR, false, AdjustmentCategory.NEVER, false, 0, false, 0m, false, 0m, false,
+                out note, out status, out statusSpecified, out auth, out authSpecified, out instalments);
+            Same(352, high.Code, "maximum above 1.5 times the instalment");
+            Same("MaximumCollectionAmount", high.Field, "Result/Field");
+        });
+
         Check("unknown session / wrong header password / no header are typed faults", () =>
         {
             ClientType c;

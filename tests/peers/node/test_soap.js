@@ -217,6 +217,34 @@ for (const version of ['1.1', '1.2']) {
       assert.equal(tooPrecise.Result.Field, 'InstalmentAmount');
     });
 
+    it('CreateDebiCheckPromissory: a TT2 mandate awaits authentication; GetPromissory shows it; 352 refused', async () => {
+      const client = clientArgs({ ClientNumber: `M${tag}` });
+      const added = (await call('AddClient', client, CREDENTIALS)).result;
+      assert.equal(Number(added.Result.Code), 0, JSON.stringify(added));
+      const mandate = {
+        ClientNumber: client.ClientNumber, ContractReference: `DC${tag}`, BankBranchCode: '250655',
+        AccountNumber: '62109876542', AccountType: 'CURRENT', InstalmentAmount: '500.00', NumberOfInstalments: 2,
+        Frequency: 'MONTHLY', FirstActionDate: new Date(Date.now() + 42 * 86400e3).toISOString().slice(0, 10),
+        AuthenticationType: 'TT2', DebitValueType: 'FIXED', MaximumCollectionAmount: '750.00',
+        DateAdjustmentAllowed: true, TrackingDays: 10,
+      };
+      const created = (await call('CreateDebiCheckPromissory', mandate, CREDENTIALS)).result;
+      assert.equal(Number(created.Result.Code), 0, JSON.stringify(created));
+      assert.equal(created.Status, 'PENDING');
+      assert.equal(created.AuthenticationStatus, 'AWAITING_AUTHENTICATION');
+      const { result: got, rawResponse } = await call('GetPromissory', { PromissoryNumber: created.PromissoryNumber }, CREDENTIALS);
+      assert.equal(Number(got.Result.Code), 0, JSON.stringify(got));
+      assert.equal(got.Promissory.PaymentStream, 'DEBICHECK');
+      assert.equal(got.Promissory.AuthenticationType, 'TT2');
+      assert.equal(got.Promissory.AuthenticationStatus, 'AWAITING_AUTHENTICATION');
+      assert.match(rawResponse, /<MaximumCollectionAmount>750\.00<\/MaximumCollectionAmount>/);
+      assert.equal((rawResponse.match(/<Disputable>false<\/Disputable>/g) || []).length, 2);
+      const tooHigh = (await call('CreateDebiCheckPromissory', { ...mandate, ContractReference: `DX${tag}`,
+        MaximumCollectionAmount: '750.01' }, CREDENTIALS)).result;
+      assert.equal(Number(tooHigh.Result.Code), 352, JSON.stringify(tooHigh));
+      assert.equal(tooHigh.Result.Field, 'MaximumCollectionAmount');
+    });
+
     it('an unknown session, a wrong header password and a missing header are typed faults', async () => {
       const cases = [
         [{ SessionId: 'no-such-session' }, 'SESSION_INVALID'],

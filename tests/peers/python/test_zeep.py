@@ -262,3 +262,52 @@ def test_money_is_decimal_both_ways(peer):
         FirstActionDate=day, _soapheaders=peer.creds(),
     )
     assert (too_precise.Result.Code, too_precise.Result.Field) == (121, "InstalmentAmount"), too_precise
+
+
+def test_create_debicheck_promissory(peer):
+    """CreateDebiCheckPromissory from the served WSDL: a TT2 mandate awaits the payer's
+    authentication; its GetPromissory carries the mandate and each instalment's
+    disputability (xs:boolean as bool); a maximum above 1.5 times a FIXED instalment is
+    refused (352); TT3 answers in the response (00:30-23:30 SAST, else 356)."""
+    fields = client_fields(peer, ClientNumber="M" + peer.tag)
+    added = peer.service.AddClient(**fields, _soapheaders=peer.creds())
+    assert added.Result.Code == 0, added
+    mandate = dict(
+        ClientNumber=fields["ClientNumber"], ContractReference="DC" + peer.tag,
+        BankBranchCode="250655", AccountNumber="62109876542", AccountType="CURRENT",
+        InstalmentAmount=Decimal("500.00"), NumberOfInstalments=2, Frequency="MONTHLY",
+        FirstActionDate=datetime.date.today() + datetime.timedelta(days=42),
+        AuthenticationType="TT2", DebitValueType="FIXED",
+        MaximumCollectionAmount=Decimal("750.00"), DateAdjustmentAllowed=True, TrackingDays=10,
+    )
+    created = peer.service.CreateDebiCheckPromissory(**mandate, _soapheaders=peer.creds())
+    assert created.Result.Code == 0, created
+    assert (created.Status, created.AuthenticationStatus) == ("PENDING", "AWAITING_AUTHENTICATION")
+    assert len(created.Instalments.Instalment) == 2
+    again = peer.service.CreateDebiCheckPromissory(**mandate, _soapheaders=peer.creds())
+    assert again.PromissoryNumber == created.PromissoryNumber, again
+    got = peer.service.GetPromissory(PromissoryNumber=created.PromissoryNumber, _soapheaders=peer.creds())
+    assert got.Result.Code == 0, got
+    p = got.Promissory
+    assert (p.PaymentStream, p.AuthenticationType, p.AuthenticationStatus) == (
+        "DEBICHECK", "TT2", "AWAITING_AUTHENTICATION")
+    assert p.MaximumCollectionAmount == Decimal("750.00")
+    assert p.DateAdjustmentAllowed is True
+    assert isinstance(p.AuthenticationDeadline, datetime.datetime)
+    assert all(i.Disputable is False for i in got.Instalments.Instalment)
+    assert {i.DisputableReason for i in got.Instalments.Instalment} <= {
+        "WITHIN_MANDATE", "PERMITTED_DATE_ADJUSTMENT"}
+    too_high = peer.service.CreateDebiCheckPromissory(
+        **dict(mandate, ContractReference="DX" + peer.tag, MaximumCollectionAmount=Decimal("750.01")),
+        _soapheaders=peer.creds())
+    assert (too_high.Result.Code, too_high.Result.Field) == (352, "MaximumCollectionAmount"), too_high
+    assert too_high.PromissoryNumber is None
+    card = peer.service.CreateDebiCheckPromissory(
+        **dict(mandate, ContractReference="DT" + peer.tag, AuthenticationType="TT3"),
+        _soapheaders=peer.creds())
+    sast = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=2)).time()
+    if datetime.time(0, 30, 1) <= sast <= datetime.time(23, 29, 59):
+        assert (card.Result.Code, card.Status, card.AuthenticationStatus) == (
+            0, "ACTIVE", "AUTHENTICATED"), card
+    elif card.Result.Code != 0:
+        assert card.Result.Code == 356, card
