@@ -162,6 +162,9 @@ def main():
             psql(f.read())
         for table in ("client_accounts", "wallets"):
             psql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}) + 1, false)")
+        # Their organisation and per-organisation numbers, as `admin seed-fixtures` gives them.
+        with open(os.path.join(ROOT, "src/store/schema/counters_sync.sql")) as f:
+            psql(f.read())
         nodes = [Node(i, logdir) for i in range(3)]
         ports = [n.port for n in nodes]
 
