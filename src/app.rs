@@ -134,6 +134,8 @@ pub struct App {
     pub next_request_id: AtomicU64,
     /// Set when shutdown starts; new requests get `UNAVAILABLE`.
     pub shutting_down: AtomicBool,
+    /// Request counters and latency histograms for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
     /// The configured calendar plus the holidays declared at run time, with the
     /// `calendar_version` it was built from (see [`App::calendar`]).
     calendar_cache: RwLock<(i64, Arc<Calendar>)>,
@@ -166,6 +168,7 @@ impl App {
             config,
             next_request_id: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
+            metrics: crate::metrics::Metrics::new(),
             calendar_cache: RwLock::new((0, Arc::new(config_calendar))),
         })
     }

@@ -841,6 +841,41 @@ mod lockout_tests {
     }
 }
 
+/// The shortest password `admin` and the console accept.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// The longest password `admin` and the console accept.
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// The password policy: 10-128 characters, no control characters, no leading or
+/// trailing whitespace (clients trim it), not the user name.
+///
+/// # Errors
+///
+/// Which rule the password breaks (never the password itself).
+pub fn check_password_policy(password: &str, user: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "the password is too short: use at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(format!(
+            "the password is too long: use at most {MAX_PASSWORD_CHARS} characters"
+        ));
+    }
+    if password.chars().any(char::is_control) {
+        return Err("the password must not contain control characters".into());
+    }
+    if password.trim() != password {
+        return Err("the password must not start or end with whitespace".into());
+    }
+    if password.eq_ignore_ascii_case(user) {
+        return Err("the password must not be the user name".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -835,3 +835,92 @@ fn changes_apply_to_the_running_server_on_its_next_call() {
     ));
     assert_authorised(&server, &get_client("alice", PASSWORD, "ANY-PC"));
 }
+
+#[test]
+fn console_operators_and_the_audit_log() {
+    let tmp = TempDir::new("admin-operator");
+    let db = tmp.join("allps.db");
+    org_and_branch(&db);
+    let pw = format!("{PASSWORD}\n");
+    let out = ok(admin(
+        &db,
+        &["operator", "add", "root", "--password-stdin"],
+        Some(&pw),
+    ));
+    assert_eq!(out, "operator root added (platform operator)\n");
+    let out = ok(admin(
+        &db,
+        &[
+            "operator",
+            "add",
+            "boss",
+            "--org",
+            "DEMO",
+            "--password-stdin",
+        ],
+        Some(&pw),
+    ));
+    assert_eq!(out, "operator boss added (administrator of DEMO)\n");
+    let err = fails(
+        admin(
+            &db,
+            &["operator", "add", "boss", "--password-stdin"],
+            Some(&pw),
+        ),
+        1,
+    );
+    assert!(err.contains("operator boss already exists"), "{err}");
+    let err = fails(
+        admin(
+            &db,
+            &["operator", "add", "x", "--org", "NOPE", "--password-stdin"],
+            Some(&pw),
+        ),
+        1,
+    );
+    assert!(err.contains("organisation NOPE not found"), "{err}");
+    let err = fails(
+        admin(
+            &db,
+            &["operator", "add", "weak", "--password-stdin"],
+            Some("short\n"),
+        ),
+        1,
+    );
+    assert!(err.contains("too short"), "{err}");
+    ok(admin(&db, &["operator", "disable", "boss"], None));
+    let list = ok(admin(&db, &["operator", "list"], None));
+    assert!(
+        list.contains("boss") && list.contains("DEMO") && list.contains("no"),
+        "{list}"
+    );
+    assert!(
+        list.contains("root") && list.contains("(platform)"),
+        "{list}"
+    );
+
+    // Every change above is in the audit log, newest first; lists and refusals are not.
+    let mut direct =
+        allps_ws::store::Direct::open(&db, std::time::Duration::from_secs(5)).expect("open");
+    let entries = direct
+        .immediate(|tx| allps_ws::store::operators::audit_page(tx, None, None, 50))
+        .expect("store")
+        .expect("audit");
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "operator.disable",
+            "operator.add",
+            "operator.add",
+            "branch.add",
+            "org.add"
+        ]
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.peer == "cli" && e.actor.starts_with("cli:"))
+    );
+    assert_eq!(entries[2].detail, "root platform operator");
+}

@@ -5,7 +5,8 @@
 #
 # 1. Installs what the tests need, only when missing (idempotent; `apt-get update` only if
 #    a package has to be installed; sudo only when not root):
-#      apt:  postgresql (the PostgreSQL suite), libxml2-utils (xmllint), curl (the integrators walk-through), poppler-utils (pdftotext/pdfinfo for the document
+#      apt:  postgresql (the PostgreSQL suite), libxml2-utils (xmllint), curl (the integrators walk-through), chromium and
+#            chromium-driver (the console's browser test), poppler-utils (pdftotext/pdfinfo for the document
 #            tests), jaxws (wsimport) and mono-devel (wsdl, mcs, mono) for the Java and
 #            .NET peers, a JDK / python3-venv / nodejs+npm only if the machine lacks them;
 #      pip:  .venv-peers from tests/peers/python/requirements.txt (zeep, lxml, pytest);
@@ -14,6 +15,7 @@
 #      cargo test                    unit, integration and fixture tests (tests/fixtures.rs)
 #      bash tests/wsdl/check.sh      the WSDL against the WSDL/SOAP schemas, shape, samples
 #      bash tests/peers/run.sh       real SOAP clients against the real server
+#      bash tests/browser/run.sh     the operator console in headless Chromium
 #      bash tests/pg/run.sh          fixtures and replay on PostgreSQL, the three-node test
 # 3. Prints one line per suite and ends with `suites: N passed, M failed`; exits non-zero
 #    when anything failed.
@@ -36,7 +38,7 @@ say() { printf '== %s\n' "$*"; }
 install_apt() {
   local SUDO=
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-  local need=(libxml2-utils poppler-utils curl)
+  local need=(libxml2-utils poppler-utils curl chromium chromium-driver)
   # The PostgreSQL suite's throwaway cluster (initdb, pg_ctl, psql).
   if [ "${ALLPS_SKIP_POSTGRES:-0}" != 1 ]; then need+=(postgresql); fi
   if wants java; then
@@ -122,6 +124,7 @@ run_suite() {
 run_suite "cargo test" cargo test --quiet
 run_suite "wsdl check" bash tests/wsdl/check.sh
 run_suite "real-client peers" bash tests/peers/run.sh
+run_suite "console browser" bash tests/browser/run.sh
 if [ "${ALLPS_SKIP_POSTGRES:-0}" != 1 ]; then
   run_suite "postgres" bash tests/pg/run.sh
 fi

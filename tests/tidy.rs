@@ -4,6 +4,8 @@
 //! - `src/domain/` uses the wire, the store, the operations, the engine, hyper or tokio;
 //! - an operation (`src/ops/`) uses hyper;
 //! - production code (anything but `src/testing.rs`) uses `crate::testing`;
+//! - a layer below the operator console (`ops`, `engine`, `auth`, `wire`, `store`,
+//!   `domain`, `server`, ...) uses `crate::console`: only `cli` starts it;
 //! - modules import each other in a cycle, either between the top-level layers (`server`,
 //!   `ops`, `wire`, `store`, ...) or between the files of one layer.
 //!
@@ -173,6 +175,35 @@ fn uses_in_group(text: &str, layer: &str) -> bool {
 fn check_handler(path: &str, text: &str) -> Vec<String> {
     if path.starts_with("ops/") && uses_crate(text, "hyper") {
         vec![format!("src/{path} uses hyper: handlers never see HTTP")]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The layers the operator console (`src/console/`) sits above: it may use the store,
+/// auth, the domain and the server's `/metrics`, and none of them may use it.
+const BELOW_CONSOLE: &[&str] = &[
+    "ops/",
+    "engine/",
+    "store/",
+    "domain/",
+    "wire/",
+    "documents/",
+    "server/",
+    "auth.rs",
+    "app.rs",
+    "metrics.rs",
+    "clock.rs",
+];
+
+/// A layer below the console using it.
+fn check_console(path: &str, text: &str) -> Vec<String> {
+    if BELOW_CONSOLE.iter().any(|p| path.starts_with(p))
+        && (text.contains("crate::console") || uses_in_group(text, "console"))
+    {
+        vec![format!(
+            "src/{path} uses crate::console: the console is a layer above it"
+        )]
     } else {
         Vec::new()
     }
@@ -404,6 +435,7 @@ fn violations(files: &[(String, String)]) -> Vec<String> {
         found.extend(check_database(path, text));
         found.extend(check_domain(path, text));
         found.extend(check_handler(path, text));
+        found.extend(check_console(path, text));
         found.extend(check_testing(path, text));
     }
     found.extend(check_cycles(files));
@@ -427,6 +459,9 @@ fn the_sources_keep_the_layering() {
         ("ops", "wire"),
         ("ops", "store"),
         ("store", "domain"),
+        ("console", "store"),
+        ("console", "auth"),
+        ("cli", "console"),
     ] {
         assert!(
             layers[from].contains(to),
@@ -567,4 +602,18 @@ fn import_cycles_are_caught_between_files_and_between_layers() {
         file("wire/xml.rs", "pub struct Element;"),
     ];
     assert!(check_cycles(&fine).is_empty());
+}
+
+#[test]
+fn a_layer_below_the_console_using_it_is_caught() {
+    assert_eq!(
+        check_console("ops/get_client.rs", "use crate::console::Session;\n").len(),
+        1
+    );
+    assert_eq!(
+        check_console("store/admin.rs", "use crate::{console, store};\n").len(),
+        1
+    );
+    assert!(check_console("cli/mod.rs", "use crate::console::Console;").is_empty());
+    assert!(check_console("console/pages.rs", "use crate::console::view;").is_empty());
 }

@@ -20,12 +20,9 @@ use crate::domain::calendar::Calendar;
 use crate::store::admin::{self as store_admin, AdminError, RIGHTS};
 use crate::store::holidays;
 use crate::store::lender::{self, LenderDetails};
-use crate::store::{Direct, Tx, inspect};
+use crate::store::{Direct, Tx, inspect, operators};
 
-/// The shortest password `admin` accepts.
-pub const MIN_PASSWORD_CHARS: usize = 10;
-/// The longest password `admin` accepts.
-pub const MAX_PASSWORD_CHARS: usize = 128;
+pub use crate::auth::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, check_password_policy};
 
 /// How long an admin command waits for the server's writer to release the database.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -79,10 +76,61 @@ pub enum AdminCommand {
     /// yet presented off the day, each move reported as an INSTALMENT_MOVED reply), list.
     #[command(subcommand)]
     Holiday(HolidayCommand),
+    /// Console operators: add (a platform operator, or with --org an organisation's
+    /// administrator), list, enable, disable, unlock, passwd.
+    #[command(subcommand)]
+    Operator(OperatorCommand),
     /// Create the fixture principals and run the fixtures' base.sql into an empty
     /// database, so that `allps-ws replay` can run the bundled fixtures against a server
     /// on it (start that server with `--fixed-time 2026-11-23T08:00:00Z`).
     SeedFixtures(SeedArgs),
+}
+
+/// `admin operator ...`: the people who log in to the console (`serve --console-listen`).
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Add an operator (password from --password-stdin or a prompt). Without --org it is
+    /// a platform operator (sets up organisations); with --org, that organisation's
+    /// administrator (sees and changes only it).
+    Add {
+        /// Login name.
+        login: String,
+        /// The organisation it administers (omit for a platform operator).
+        #[arg(long)]
+        org: Option<String>,
+        /// Where the password comes from.
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// List operators (all, or one organisation's administrators).
+    List {
+        /// Only this organisation's administrators.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Enable an operator.
+    Enable {
+        /// Login name.
+        login: String,
+    },
+    /// Disable an operator: its console sessions end at once.
+    Disable {
+        /// Login name.
+        login: String,
+    },
+    /// Clear an operator's lockout.
+    Unlock {
+        /// Login name.
+        login: String,
+    },
+    /// Set an operator's password (clears a lockout, ends its sessions).
+    Passwd {
+        /// Login name.
+        login: String,
+        /// Where the password comes from.
+        #[command(flatten)]
+        password: PasswordSource,
+    },
 }
 
 /// `admin holiday ...`.
@@ -376,6 +424,7 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
             db.display()
         ));
     }
+    let audit = describe(&args.command);
     let mut out = std::io::stdout().lock();
     let result = match args.command {
         AdminCommand::Org(c) => org(db, c, &mut out),
@@ -384,10 +433,236 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
         AdminCommand::Right(c) => right(db, c, &mut out),
         AdminCommand::Computer(c) => computer(db, c, &mut out),
         AdminCommand::Holiday(c) => holiday(db, c, &mut out),
+        AdminCommand::Operator(c) => operator(db, c, &mut out),
         AdminCommand::SeedFixtures(a) => seed_fixtures(db, &a, &mut out),
     };
     out.flush().map_err(|e| e.to_string())?;
+    if let (Ok(()), Some((organisation, action, detail))) = (&result, audit) {
+        let entry = operators::AuditEntry {
+            id: 0,
+            at: now(),
+            actor: format!(
+                "cli:{}",
+                std::env::var("USER").unwrap_or_else(|_| "?".into())
+            ),
+            organisation,
+            action: action.to_string(),
+            detail,
+            peer: "cli".into(),
+        };
+        in_tx(db, |c| Ok(operators::audit(c, &entry)?))?;
+    }
     result
+}
+
+/// The audit-log entry of a command that changes something (organisation, action,
+/// detail); `None` for lists and `seed-fixtures`.
+fn describe(command: &AdminCommand) -> Option<(Option<String>, &'static str, String)> {
+    let org = |o: &str| Some(o.to_string());
+    Some(match command {
+        AdminCommand::Org(c) => match c {
+            OrgCommand::Add { code, name } => (org(code), "org.add", format!("{code} {name}")),
+            OrgCommand::Enable { code } => (org(code), "org.enable", code.clone()),
+            OrgCommand::Disable { code } => (org(code), "org.disable", code.clone()),
+            OrgCommand::Details {
+                code,
+                legal_name,
+                ncr_number,
+                address,
+                phone,
+                email,
+                statement_name,
+            } => {
+                if [
+                    legal_name,
+                    ncr_number,
+                    address,
+                    phone,
+                    email,
+                    statement_name,
+                ]
+                .iter()
+                .all(|v| v.is_none())
+                {
+                    return None;
+                }
+                (org(code), "org.details", code.clone())
+            }
+            OrgCommand::List => return None,
+        },
+        AdminCommand::Branch(c) => match c {
+            BranchCommand::Add { org: o, code, name } => {
+                (org(o), "branch.add", format!("{o}/{code} {name}"))
+            }
+            BranchCommand::Enable { org: o, code } => {
+                (org(o), "branch.enable", format!("{o}/{code}"))
+            }
+            BranchCommand::Disable { org: o, code } => {
+                (org(o), "branch.disable", format!("{o}/{code}"))
+            }
+            BranchCommand::List { .. } => return None,
+        },
+        AdminCommand::User(c) => match c {
+            UserCommand::Add {
+                org: o,
+                user,
+                branches,
+                rights,
+                ..
+            } => (
+                org(o),
+                "user.add",
+                format!(
+                    "{o}/{user} branches {} rights {}",
+                    branches.join(","),
+                    rights.join(",")
+                ),
+            ),
+            UserCommand::Passwd { org: o, user, .. } => {
+                (org(o), "user.password", format!("{o}/{user}"))
+            }
+            UserCommand::Enable { org: o, user } => (org(o), "user.enable", format!("{o}/{user}")),
+            UserCommand::Disable { org: o, user } => {
+                (org(o), "user.disable", format!("{o}/{user}"))
+            }
+            UserCommand::Unlock { org: o, user } => (org(o), "user.unlock", format!("{o}/{user}")),
+            UserCommand::Allocate {
+                org: o,
+                user,
+                branch,
+            } => (org(o), "user.allocate", format!("{o}/{user} {branch}")),
+            UserCommand::Deallocate {
+                org: o,
+                user,
+                branch,
+            } => (org(o), "user.deallocate", format!("{o}/{user} {branch}")),
+            UserCommand::List { .. } => return None,
+        },
+        AdminCommand::Right(c) => match c {
+            RightCommand::Grant {
+                org: o,
+                user,
+                right,
+            } => (org(o), "right.grant", format!("{o}/{user} {right}")),
+            RightCommand::Revoke {
+                org: o,
+                user,
+                right,
+            } => (org(o), "right.revoke", format!("{o}/{user} {right}")),
+            RightCommand::List => return None,
+        },
+        AdminCommand::Computer(c) => match c {
+            ComputerCommand::Add {
+                org: o,
+                user,
+                computer,
+            } => (org(o), "computer.add", format!("{o}/{user} {computer}")),
+            ComputerCommand::Remove {
+                org: o,
+                user,
+                computer,
+            } => (org(o), "computer.remove", format!("{o}/{user} {computer}")),
+            ComputerCommand::List { .. } => return None,
+        },
+        AdminCommand::Holiday(c) => match c {
+            HolidayCommand::Add { date, name, .. } => {
+                (None, "holiday.add", format!("{date} {name}"))
+            }
+            HolidayCommand::List => return None,
+        },
+        AdminCommand::Operator(c) => match c {
+            OperatorCommand::Add { login, org: o, .. } => (
+                o.clone(),
+                "operator.add",
+                match o {
+                    Some(o) => format!("{login} administrator of {o}"),
+                    None => format!("{login} platform operator"),
+                },
+            ),
+            OperatorCommand::Enable { login } => (None, "operator.enable", login.clone()),
+            OperatorCommand::Disable { login } => (None, "operator.disable", login.clone()),
+            OperatorCommand::Unlock { login } => (None, "operator.unlock", login.clone()),
+            OperatorCommand::Passwd { login, .. } => (None, "operator.password", login.clone()),
+            OperatorCommand::List { .. } => return None,
+        },
+        AdminCommand::SeedFixtures(_) => return None,
+    })
+}
+
+fn operator(db: &Path, command: OperatorCommand, out: &mut Out<'_>) -> Result<(), String> {
+    match command {
+        OperatorCommand::Add {
+            login,
+            org,
+            password,
+        } => {
+            in_tx(db, |c| {
+                operators::check_login(&login)?;
+                if let Some(org) = &org {
+                    store_admin::organisation_id(c, org)?;
+                }
+                if operators::by_login(c, &login)?.is_some() {
+                    return Err(AdminError::Exists(format!("operator {login}")));
+                }
+                Ok(())
+            })?;
+            let hash = hash_password(&new_password(&password, "console", &login)?);
+            in_tx(db, |c| {
+                operators::add(c, &login, &hash, org.as_deref(), &now()).map(|_| ())
+            })?;
+            say(
+                out,
+                &match &org {
+                    Some(org) => format!("operator {login} added (administrator of {org})"),
+                    None => format!("operator {login} added (platform operator)"),
+                },
+            )
+        }
+        OperatorCommand::List { org } => {
+            let rows = in_tx(db, |c| operators::list(c, org.as_deref()))?;
+            let rows: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|o| {
+                    vec![
+                        o.login,
+                        o.organisation.unwrap_or_else(|| "(platform)".into()),
+                        if o.enabled { "yes" } else { "no" }.into(),
+                        o.locked_until.unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            table(
+                out,
+                &["LOGIN", "ADMINISTERS", "ENABLED", "LOCKED_UNTIL"],
+                &rows,
+            )
+        }
+        OperatorCommand::Enable { login } => {
+            in_tx(db, |c| operators::set_enabled(c, &login, true))?;
+            say(out, &format!("operator {login} enabled"))
+        }
+        OperatorCommand::Disable { login } => {
+            in_tx(db, |c| operators::set_enabled(c, &login, false))?;
+            say(out, &format!("operator {login} disabled; sessions ended"))
+        }
+        OperatorCommand::Unlock { login } => {
+            in_tx(db, |c| operators::unlock(c, &login))?;
+            say(out, &format!("operator {login} unlocked"))
+        }
+        OperatorCommand::Passwd { login, password } => {
+            in_tx(db, |c| {
+                operators::by_login(c, &login)?
+                    .map(|_| ())
+                    .ok_or_else(|| AdminError::NotFound(format!("operator {login}")))
+            })?;
+            let hash = hash_password(&new_password(&password, "console", &login)?);
+            in_tx(db, |c| operators::set_password(c, &login, &hash))?;
+            say(
+                out,
+                &format!("password of operator {login} changed; lockout cleared, sessions ended"),
+            )
+        }
+    }
 }
 
 type Out<'a> = std::io::StdoutLock<'a>;
@@ -895,36 +1170,6 @@ fn new_password(source: &PasswordSource, org: &str, user: &str) -> Result<String
     };
     check_password_policy(&password, user)?;
     Ok(password)
-}
-
-/// The password policy: 10-128 characters, no control characters, no leading or
-/// trailing whitespace (clients trim it), not the user name.
-///
-/// # Errors
-///
-/// Which rule the password breaks (never the password itself).
-pub fn check_password_policy(password: &str, user: &str) -> Result<(), String> {
-    let chars = password.chars().count();
-    if chars < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "the password is too short: use at least {MIN_PASSWORD_CHARS} characters"
-        ));
-    }
-    if chars > MAX_PASSWORD_CHARS {
-        return Err(format!(
-            "the password is too long: use at most {MAX_PASSWORD_CHARS} characters"
-        ));
-    }
-    if password.chars().any(char::is_control) {
-        return Err("the password must not contain control characters".into());
-    }
-    if password.trim() != password {
-        return Err("the password must not start or end with whitespace".into());
-    }
-    if password.eq_ignore_ascii_case(user) {
-        return Err("the password must not be the user name".into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

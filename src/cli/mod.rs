@@ -50,6 +50,9 @@ pub enum Command {
     Process(Box<ProcessArgs>),
 }
 
+/// The console's port under `serve --demo` when `--console-listen` is not given.
+pub const DEMO_CONSOLE_PORT: u16 = 8081;
+
 /// `allps-ws serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -65,9 +68,21 @@ pub struct ServeArgs {
     /// Path of the SOAP endpoint.
     #[arg(long, env = "ALLPS_PATH", default_value = "/allps")]
     pub path: String,
-    /// Create organisation DEMO, branch BR001 and user demo / demo-password if missing.
+    /// Create organisation DEMO, branch BR001 and user demo / demo-password if missing,
+    /// and the console's platform operator `operator` / `operator-password`; the console
+    /// listens on 127.0.0.1:8081 unless --console-listen says otherwise.
     #[arg(long, env = "ALLPS_DEMO")]
     pub demo: bool,
+    /// Address of the operator console (its own listener; off unless given, or --demo).
+    #[arg(long, env = "ALLPS_CONSOLE_LISTEN")]
+    pub console_listen: Option<SocketAddr>,
+    /// Minutes an operator's console session lives after login.
+    #[arg(long, env = "ALLPS_CONSOLE_SESSION_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    pub console_session_minutes: u64,
+    /// Mark the console's session cookie Secure and send HSTS: set it when the console is
+    /// reached over TLS (e.g. behind a TLS-terminating proxy).
+    #[arg(long, env = "ALLPS_CONSOLE_SECURE_COOKIES")]
+    pub console_secure_cookies: bool,
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `allps_ws=debug`.
     #[arg(long, env = "ALLPS_LOG", default_value = "info")]
     pub log_level: String,
@@ -444,7 +459,32 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
                 " (already present)"
             }
         );
+        let now = format_timestamp(clock.now());
+        let created = db
+            .write_blocking(move |tx| {
+                crate::console::ensure_demo_operator(tx, crate::auth::hash_password, &now)
+            })
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("demo operator: {e}"))?;
+        eprintln!(
+            "demo: console operator {} / password {} (platform operator){}",
+            crate::console::DEMO_OPERATOR,
+            crate::console::DEMO_OPERATOR_PASSWORD,
+            if created {
+                " (created)"
+            } else {
+                " (already present)"
+            }
+        );
     }
+    let console_listen = args.console_listen.or_else(|| {
+        args.demo
+            .then(|| SocketAddr::from(([127, 0, 0, 1], DEMO_CONSOLE_PORT)))
+    });
+    let console_config = crate::console::ConsoleConfig {
+        session_ttl: time::Duration::minutes(args.console_session_minutes as i64),
+        secure_cookies: args.console_secure_cookies,
+    };
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     runtime.enable_all();
     if let Some(workers) = args.workers {
@@ -479,10 +519,41 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         };
         let app = App::new(db, clock, config);
         tokio::spawn(crate::server::log_stats_on_sigusr1(app.db.clone()));
+        let (stop_console, console_stopped) = tokio::sync::watch::channel(false);
+        let console = match console_listen {
+            Some(address) => match tokio::net::TcpListener::bind(address).await {
+                Ok(listener) => Some(listener),
+                // The demo's default port may be taken (another demo server): the SOAP
+                // service still starts; an explicit --console-listen must bind.
+                Err(e) if args.console_listen.is_none() => {
+                    eprintln!("console not started: {address}: {e} (give --console-listen)");
+                    None
+                }
+                Err(e) => return Err(format!("console listening on {address}: {e}")),
+            },
+            None => None,
+        };
+        let console = match console {
+            Some(listener) => {
+                let local = listener.local_addr().map_err(|e| e.to_string())?;
+                eprintln!("allps-ws console on http://{local}/ (metrics: http://{local}/metrics)");
+                tracing::info!(address = %local, "console listening");
+                let console = crate::console::Console::new(app.clone(), console_config);
+                let mut stopped = console_stopped;
+                Some(tokio::spawn(crate::console::serve(listener, console, async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })))
+            }
+            None => None,
+        };
         eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", store::redacted(&args.db));
         tracing::info!(address = %local, db = %store::redacted(&args.db), "listening");
         let shutdown = async move {
             crate::server::shutdown_signal().await;
+            let _ = stop_console.send(true);
+            if let Some(console) = console {
+                let _ = console.await;
+            }
             // Stop the processor (it finishes the job in hand) before the store closes.
             let _ = stop_processor.send(true);
             let _ = processor.await;

@@ -18,6 +18,7 @@ use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST, RETR
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::app::{App, WSDL};
+use crate::metrics::Outcome;
 use crate::ops::{self, Reply};
 use crate::wire::fault::{FaultCode, ServiceError};
 use crate::wire::guard::Reservation;
@@ -61,6 +62,8 @@ where
                 wsdl_response(app, &request)
             } else if path == "/health" {
                 health(app).await
+            } else if path == "/metrics" {
+                metrics(app).await
             } else if path == "/health/live" {
                 plain(StatusCode::OK, "ok\n")
             } else if path == app.config.path {
@@ -98,7 +101,7 @@ where
             "Content-Type must be text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)",
         );
         let response = finish(
-            app.config.soap12_sender_status,
+            app,
             request_id,
             started,
             SoapVersion::V11,
@@ -121,7 +124,7 @@ where
     }
     let refuse = |error: ServiceError| {
         finish(
-            app.config.soap12_sender_status,
+            app,
             request_id,
             started,
             version,
@@ -208,7 +211,7 @@ where
         Err(e) => (None, anonymous, Err(e)),
     };
     finish(
-        app.config.soap12_sender_status,
+        app,
         request_id,
         started,
         version,
@@ -372,7 +375,7 @@ fn too_large(max: usize) -> ServiceError {
 /// what may be logged), `result` and `result_name` or `fault`, HTTP status, duration.
 /// `sender_status` is the HTTP status of SOAP 1.2 Sender faults (400 or 500).
 fn finish(
-    sender_status: u16,
+    app: &App,
     request_id: u64,
     started: Instant,
     version: SoapVersion,
@@ -380,10 +383,17 @@ fn finish(
     caller: &Caller,
     outcome: Result<Reply, ServiceError>,
 ) -> Response<Full<Bytes>> {
+    let sender_status = app.config.soap12_sender_status;
     let elapsed_us = started.elapsed().as_micros() as u64;
+    // The operation's slot in the metrics: its place in `OPERATIONS` plus one (0: none).
+    let slot = operation
+        .and_then(|name| ops::OPERATIONS.iter().position(|o| *o == name))
+        .map_or(0, |i| i + 1);
     let op = clip(operation.unwrap_or("-"), reqlog::MAX_FIELD_CHARS);
     match outcome {
         Ok(reply) => {
+            app.metrics
+                .record(slot, Outcome::Result(reply.result), elapsed_us);
             let authenticated;
             let who = match &reply.principal {
                 Some(p) => {
@@ -415,6 +425,7 @@ fn finish(
         }
         Err(error) => {
             let code = error.code();
+            app.metrics.record(slot, Outcome::Fault(code), elapsed_us);
             let message = match &error {
                 ServiceError::Fault { message, .. } => message.clone(),
                 ServiceError::Internal(detail) => {
@@ -470,7 +481,7 @@ const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Readiness: 200 when the store can write now (a probe write committed through the
 /// writer, like any request's), else 503 with `Retry-After`. Liveness is `/health/live`.
-async fn health(app: &Arc<App>) -> Response<Full<Bytes>> {
+pub async fn health(app: &Arc<App>) -> Response<Full<Bytes>> {
     let cached = *app
         .health
         .lock()
@@ -501,6 +512,40 @@ async fn health(app: &Arc<App>) -> Response<Full<Bytes>> {
             .insert(RETRY_AFTER, "1".parse().expect("static header"));
         response
     }
+}
+
+/// `/metrics`: the Prometheus text exposition ([`crate::metrics`]). The figures kept in
+/// rows are read on a reader thread at most once per [`crate::metrics::STORE_FIGURES_TTL`].
+pub async fn metrics(app: &Arc<App>) -> Response<Full<Bytes>> {
+    let figures = match app.metrics.cached_store_figures() {
+        Some(f) => f,
+        None => {
+            let now = app.clock.now();
+            match app
+                .db
+                .read(move |tx| crate::store::console::metrics_figures(tx, now))
+                .await
+            {
+                Ok(Ok(f)) => {
+                    app.metrics.remember_store_figures(&f);
+                    f
+                }
+                Ok(Err(e)) | Err(e) => {
+                    tracing::warn!(error = %e, "reading the store figures for /metrics failed");
+                    return plain(StatusCode::SERVICE_UNAVAILABLE, "metrics unavailable\n");
+                }
+            }
+        }
+    };
+    let text = app
+        .metrics
+        .render(ops::OPERATIONS, app.db.stats(), &figures);
+    let mut response = Response::new(Full::new(Bytes::from(text)));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        crate::metrics::CONTENT_TYPE.parse().expect("static header"),
+    );
+    response
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {

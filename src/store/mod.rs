@@ -14,6 +14,7 @@ pub mod admin;
 pub mod cards;
 pub mod clients;
 pub mod collections;
+pub mod console;
 pub mod counters;
 pub mod employers;
 pub mod holidays;
@@ -21,6 +22,7 @@ pub mod inspect;
 pub mod jobs;
 pub mod lender;
 pub mod mandates;
+pub mod operators;
 pub mod payments;
 pub mod promissory;
 pub mod replies;
@@ -57,6 +59,7 @@ pub const MIGRATIONS: &[&str] = &[
         include_str!("schema/counters_sync.sql")
     ),
     include_str!("schema/0009_debicheck.sql"),
+    include_str!("schema/0011_console.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.
@@ -183,6 +186,25 @@ pub struct DbStats {
     pub reads: AtomicU64,
     /// WAL checkpoints run by the checkpointer thread.
     pub checkpoints: AtomicU64,
+    /// Commits by batch size: bucket `i` counts batches of at most
+    /// [`BATCH_BUCKETS`]`[i]` writes (the last, anything larger), for `/metrics`.
+    pub batch_sizes: [AtomicU64; BATCH_BUCKETS.len() + 1],
+}
+
+/// Upper bounds of the batch-size buckets of [`DbStats::batch_sizes`].
+pub const BATCH_BUCKETS: [u64; 8] = [1, 2, 4, 8, 16, 32, 64, 128];
+
+impl DbStats {
+    /// Counts one committed batch of `size` writes.
+    pub fn committed(&self, size: usize) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.writes.fetch_add(size as u64, Ordering::Relaxed);
+        let bucket = BATCH_BUCKETS
+            .iter()
+            .position(|&max| size as u64 <= max)
+            .unwrap_or(BATCH_BUCKETS.len());
+        self.batch_sizes[bucket].fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// WAL frames (pages) after which the writer asks the checkpointer thread to copy the
@@ -1118,8 +1140,7 @@ fn writer_loop(
             e.to_string()
         });
         if committed.is_ok() {
-            stats.commits.fetch_add(1, Ordering::Relaxed);
-            stats.writes.fetch_add(done.len() as u64, Ordering::Relaxed);
+            stats.committed(done.len());
         }
         for d in done {
             d.finish(committed.clone());

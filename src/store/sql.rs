@@ -923,6 +923,7 @@ pub mod pg {
             include_str!("schema/counters_sync.sql")
         ),
         include_str!("schema/postgres/0009_debicheck.sql"),
+        include_str!("schema/postgres/0011_console.sql"),
     ];
 
     /// Whether `--db` names a PostgreSQL database rather than a SQLite file.
