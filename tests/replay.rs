@@ -15,7 +15,13 @@ const FIXED_TIME: &str = "2026-11-23T08:00:00Z";
 
 /// A seeded database and a server on it.
 fn seeded_server(tmp: &TempDir) -> Server {
-    let db = tmp.join("replay.db");
+    // ALLPS_TEST_DATABASE_URL replays against PostgreSQL (a fresh schema of it).
+    let db = match std::env::var("ALLPS_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => {
+            allps_ws::store::fresh_postgres_schema(&url).expect("a PostgreSQL test schema")
+        }
+        _ => tmp.join("replay.db"),
+    };
     let fixtures = common::manifest_dir().join("fixtures");
     ok(admin(
         &db,

@@ -5,7 +5,7 @@
 #
 # 1. Installs what the tests need, only when missing (idempotent; `apt-get update` only if
 #    a package has to be installed; sudo only when not root):
-#      apt:  libxml2-utils (xmllint), curl (the integrators walk-through), chromium and
+#      apt:  postgresql (the PostgreSQL suite), libxml2-utils (xmllint), curl (the integrators walk-through), chromium and
 #            chromium-driver (the console's browser test), poppler-utils (pdftotext/pdfinfo for the document
 #            tests), jaxws (wsimport) and mono-devel (wsdl, mcs, mono) for the Java and
 #            .NET peers, a JDK / python3-venv / nodejs+npm only if the machine lacks them;
@@ -17,10 +17,12 @@
 #      bash tests/wsdl/check.sh      the WSDL against the WSDL/SOAP schemas, shape, samples
 #      bash tests/peers/run.sh       real SOAP clients against the real server
 #      bash tests/browser/run.sh     the operator console in headless Chromium
+#      bash tests/pg/run.sh          fixtures and replay on PostgreSQL, the three-node test
 # 3. Prints one line per suite and ends with `suites: N passed, M failed`; exits non-zero
 #    when anything failed.
 #
-# Environment: ALLPS_SKIP_INSTALL=1 skips step 1; PEERS="python node" limits the peers
+# Environment: ALLPS_SKIP_INSTALL=1 skips step 1; ALLPS_SKIP_POSTGRES=1 skips the
+# PostgreSQL suite (and its apt package); PEERS="python node" limits the peers
 # (default: python node java mono wcf; java and mono are then not installed either).
 set -euo pipefail
 
@@ -38,6 +40,8 @@ install_apt() {
   local SUDO=
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
   local need=(libxml2-utils poppler-utils curl chromium chromium-driver)
+  # The PostgreSQL suite's throwaway cluster (initdb, pg_ctl, psql).
+  if [ "${ALLPS_SKIP_POSTGRES:-0}" != 1 ]; then need+=(postgresql); fi
   if wants java; then
     need+=(jaxws)
     command -v javac >/dev/null || need+=(default-jdk-headless)
@@ -123,6 +127,9 @@ run_suite "kill -9 collections" env NOTES=600 KILLS=3 BIN=target/debug/allps-ws 
 run_suite "wsdl check" bash tests/wsdl/check.sh
 run_suite "real-client peers" bash tests/peers/run.sh
 run_suite "console browser" bash tests/browser/run.sh
+if [ "${ALLPS_SKIP_POSTGRES:-0}" != 1 ]; then
+  run_suite "postgres" bash tests/pg/run.sh
+fi
 
 say "summary ($((SECONDS - started)) s)"
 printf '%s\n' "${results[@]}"

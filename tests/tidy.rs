@@ -107,7 +107,15 @@ fn uses_crate(text: &str, name: &str) -> bool {
     })
 }
 
-const DB_CRATES: &[&str] = &["rusqlite", "libsqlite3_sys", "sqlx", "diesel", "r2d2"];
+const DB_CRATES: &[&str] = &[
+    "rusqlite",
+    "libsqlite3_sys",
+    "postgres",
+    "tokio_postgres",
+    "sqlx",
+    "diesel",
+    "r2d2",
+];
 
 /// The store's files that may name a database crate: the facade and the backends'
 /// plumbing (opening, migrating, the writer and reader threads).
@@ -483,6 +491,13 @@ fn a_database_crate_outside_the_store_is_caught() {
     );
     assert!(check_database("store/clients.rs", "use crate::store::sql::params;").is_empty());
     assert!(check_database("store/sql.rs", "fn f(e: rusqlite::Error) {}").is_empty());
+    assert!(check_database("store/sql.rs", "fn f(e: postgres::Error) {}").is_empty());
+    assert_eq!(
+        check_database("store/jobs.rs", "fn f(e: postgres::Error) {}").len(),
+        1
+    );
+    // A URL in a string is not a use of the crate.
+    assert!(check_database("cli/mod.rs", "let u = \"postgres://h/db\";").is_empty());
     // Words that merely contain the name, and comments, are not uses.
     assert!(check_database("ops/a.rs", "let my_rusqlite_note = 1;").is_empty());
     assert!(violations(&[file("ops/a.rs", "// rusqlite::Error is hidden\n")]).is_empty());

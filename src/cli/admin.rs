@@ -47,7 +47,7 @@ allps-ws admin --db allps.db computer add --org DEMO alice LENDER-PC01\n  \
 allps-ws admin --db allps.db user list --org DEMO"
 )]
 pub struct AdminArgs {
-    /// SQLite database file (the one `serve --db` uses).
+    /// SQLite database file, or a `postgres://` URL (the one `serve --db` uses).
     #[arg(long, env = "ALLPS_DB", default_value = "allps.db", global = true)]
     pub db: PathBuf,
     /// What to manage.
@@ -415,7 +415,10 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
         args.command,
         AdminCommand::Org(OrgCommand::Add { .. }) | AdminCommand::SeedFixtures(_)
     );
-    if !creates && !matches!(args.command, AdminCommand::Right(RightCommand::List)) && !db.exists()
+    if !creates
+        && !matches!(args.command, AdminCommand::Right(RightCommand::List))
+        && !crate::store::is_postgres(db)
+        && !db.exists()
     {
         return Err(format!(
             "database {} does not exist (check --db / ALLPS_DB; `admin org add` or `serve` creates one)",
@@ -696,11 +699,11 @@ fn now() -> String {
 
 /// Opens the database and runs `f` in one IMMEDIATE transaction, committed only on `Ok`.
 fn in_tx<T>(db: &Path, f: impl FnOnce(&Tx<'_>) -> Result<T, AdminError>) -> Result<T, String> {
-    let mut direct =
-        Direct::open(db, BUSY_TIMEOUT).map_err(|e| format!("opening {}: {e}", db.display()))?;
+    let mut direct = Direct::open(db, BUSY_TIMEOUT)
+        .map_err(|e| format!("opening {}: {e}", crate::store::redacted(db)))?;
     direct
         .immediate(f)
-        .map_err(|e| format!("writing to {}: {e}", db.display()))?
+        .map_err(|e| format!("writing to {}: {e}", crate::store::redacted(db)))?
         .map_err(|e| e.to_string())
 }
 

@@ -182,7 +182,27 @@ impl InProcess {
 
     /// A fresh service with the fixture principals and the given configuration.
     pub async fn with_config(config: AppConfig) -> InProcess {
-        let db = Db::open_in_memory().expect("in-memory database");
+        // ALLPS_TEST_DATABASE_URL runs the same tests on PostgreSQL, each service in a
+        // fresh schema of that database.
+        let db = match std::env::var("ALLPS_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => {
+                // The sync client runs its own runtime: connect off the async threads.
+                std::thread::spawn(move || {
+                    let location = crate::store::fresh_postgres_schema(&url).expect("test schema");
+                    Db::open(
+                        &location,
+                        &crate::store::DbOptions {
+                            readers: 1,
+                            ..crate::store::DbOptions::default()
+                        },
+                    )
+                    .expect("PostgreSQL test database")
+                })
+                .join()
+                .expect("opening the test database")
+            }
+            _ => Db::open_in_memory().expect("in-memory database"),
+        };
         db.write(|conn| seed_principals(conn, FIXED_NOW))
             .await
             .expect("store")

@@ -59,7 +59,7 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "ALLPS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// SQLite database file (created and migrated if needed).
+    /// SQLite database file (created and migrated if needed), or a `postgres://` URL.
     #[arg(long, env = "ALLPS_DB", default_value = "allps.db")]
     pub db: PathBuf,
     /// URL written into the served WSDL's soap:address (default: from the request's Host).
@@ -438,7 +438,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             ..DbOptions::default()
         },
     )
-    .map_err(|e| format!("opening {}: {e}", args.db.display()))?;
+    .map_err(|e| format!("opening {}: {e}", store::redacted(&args.db)))?;
     if args.demo {
         let now = format_timestamp(clock.now());
         let created = db
@@ -546,8 +546,8 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             }
             None => None,
         };
-        eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", args.db.display());
-        tracing::info!(address = %local, db = %args.db.display(), "listening");
+        eprintln!("allps-ws listening on http://{local}{path} (WSDL: http://{local}{path}?wsdl), database {}", store::redacted(&args.db));
+        tracing::info!(address = %local, db = %store::redacted(&args.db), "listening");
         let shutdown = async move {
             crate::server::shutdown_signal().await;
             let _ = stop_console.send(true);
@@ -570,7 +570,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
 /// `allps-ws process`.
 #[derive(Debug, Args)]
 pub struct ProcessArgs {
-    /// SQLite database file.
+    /// SQLite database file, or a `postgres://` URL.
     #[arg(long, env = "ALLPS_DB", default_value = "allps.db")]
     pub db: PathBuf,
     /// Run the jobs due at or before this RFC 3339 instant (default: now).
@@ -610,7 +610,7 @@ pub fn process(args: ProcessArgs) -> Result<(), String> {
             ..DbOptions::default()
         },
     )
-    .map_err(|e| format!("opening {}: {e}", args.db.display()))?;
+    .map_err(|e| format!("opening {}: {e}", store::redacted(&args.db)))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -296,6 +296,12 @@ enum Outcome<Req, Resp> {
         principal: Principal,
     },
     Auth(AuthStep, Req),
+    /// A writing handler collided with what another transaction committed after this
+    /// one's snapshot (another node took the same ClientNumber, ContractReference or
+    /// PaymentReference at the same moment, or changed a row it read): nothing of it was
+    /// kept, and the request runs again in a new transaction, whose lookups see the
+    /// other node's work (a repeat then answers as a repeat).
+    Conflict(store::DbError),
 }
 
 fn attempt<Op: Operation>(
@@ -319,6 +325,8 @@ fn attempt<Op: Operation>(
     // read-only one (on a read-only connection) has nothing to undo: skipping the two
     // statements saves ~2 us per read.
     let handled = if Op::WRITES {
+        // One writer per organisation at a time across nodes (nothing on SQLite).
+        store::lock_organisation(tx, principal.org_id).map_err(ServiceError::storage)?;
         tx.savepoint(|_| Op::handle(&ctx, request))
             .map_err(ServiceError::storage)?
     } else {
@@ -327,6 +335,9 @@ fn attempt<Op: Operation>(
     let result = match handled {
         Ok(response) => Ok(response),
         Err(OpError::Refused(r)) => Err(r),
+        Err(OpError::Storage(e)) if Op::WRITES && e.is_conflict() => {
+            return Ok(Outcome::Conflict(e));
+        }
         Err(OpError::Storage(e)) => return Err(ServiceError::storage(e)),
         Err(OpError::Internal(message)) => return Err(ServiceError::Internal(message)),
     };
@@ -406,6 +417,10 @@ async fn write_small(
         .map_err(ServiceError::storage)
 }
 
+/// How often a writing request that collided with another node's concurrent commit is
+/// run again ([`Outcome::Conflict`]).
+const MAX_CONFLICT_RETRIES: u32 = 3;
+
 /// Authenticates and runs the handler, answering the caller's refusals and faults.
 ///
 /// # Errors
@@ -422,8 +437,18 @@ pub async fn run<Op: Operation>(app: &Arc<App>, env: &Envelope) -> Result<Reply,
         reqlog::note_claim(&c.org_code, &c.branch_code);
     }
     let mut verified = false;
+    let mut conflicts = 0;
     loop {
         match execute::<Op>(app, &input, request).await? {
+            Outcome::Conflict(e) => {
+                // A few times: past that it is not a race (and on SQLite, whose one
+                // writer makes races impossible, the same error comes back at once).
+                conflicts += 1;
+                if conflicts > MAX_CONFLICT_RETRIES {
+                    return Err(ServiceError::storage(e));
+                }
+                request = Op::decode(&env.operation)?;
+            }
             Outcome::Done { result, principal } => {
                 reqlog::note_principal(
                     &principal.org_code,

@@ -17,7 +17,7 @@ use crate::store::{DbError, Tx, counters};
 ///
 /// SQLite, naming the failing statement.
 pub fn run_script(tx: &Tx<'_>, sql: &str) -> Result<(), DbError> {
-    tx.conn.execute_batch(sql)?;
+    tx.conn.run_script(sql)?;
     counters::sync(tx)
 }
 

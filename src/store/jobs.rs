@@ -20,7 +20,7 @@
 //!   when its lease expires another claim takes it over and repeats the gateway call,
 //!   whose far end is idempotent on the request's identifiers.
 
-use crate::store::sql::{OptionalExtension, params};
+use crate::store::sql::{Dialect, OptionalExtension, params};
 use time::{Duration, OffsetDateTime};
 
 use crate::clock::{format_timestamp, parse_timestamp};
@@ -173,7 +173,7 @@ pub fn ensure(tx: &Tx<'_>, job: &NewJob, now: OffsetDateTime) -> Result<bool, Db
              VALUES (?1, ?2, ?3, 'PENDING', ?4, ?5)
              ON CONFLICT (kind, subject_id, part_number) DO UPDATE
                  SET status = 'PENDING', due_at = excluded.due_at, finished_at = NULL, outcome = NULL
-                 WHERE status = 'DONE'",
+                 WHERE jobs.status = 'DONE'",
         )?
         .execute(params![
             job.kind.as_str(),
@@ -192,6 +192,11 @@ pub fn ensure(tx: &Tx<'_>, job: &NewJob, now: OffsetDateTime) -> Result<bool, Db
 ///
 /// SQLite; a stored job with an unknown kind or malformed time is reported as
 /// `InvalidColumnType`.
+///
+/// Exactly once across nodes: the outer WHERE repeats the claimable condition, so an
+/// UPDATE that waited for another node's claim of the same row re-checks the row as
+/// that node left it (PostgreSQL's READ COMMITTED) and takes nothing; on PostgreSQL the
+/// subquery also skips rows another node holds locked (`FOR UPDATE SKIP LOCKED`).
 pub fn claim_next(
     tx: &Tx<'_>,
     owner: &str,
@@ -201,8 +206,11 @@ pub fn claim_next(
 ) -> Result<Option<ClaimedJob>, DbError> {
     let row = tx
         .conn
-        .prepare_cached(
-            "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
+        .prepare_cached(match tx.conn.dialect() {
+            // SQLite: the earliest PENDING and the earliest lapsed RUNNING job, each read
+            // from its own index range with LIMIT 1 (no sort of the whole queue per claim).
+            Dialect::Sqlite => {
+                "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
              WHERE id = (SELECT id FROM (
                              SELECT id, due_at FROM (
                                  SELECT id, due_at FROM jobs
@@ -214,8 +222,21 @@ pub fn claim_next(
                                  WHERE status = 'RUNNING' AND due_at <= ?3 AND lease_until < ?4
                                  ORDER BY due_at, id LIMIT 1))
                          ORDER BY due_at, id LIMIT 1)
-             RETURNING id, kind, subject_id, part_number, due_at, attempts",
-        )?
+               AND due_at <= ?3 AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+             RETURNING id, kind, subject_id, part_number, due_at, attempts"
+            }
+            // PostgreSQL: FOR UPDATE SKIP LOCKED (not allowed beside UNION) skips rows
+            // another node holds; the outer WHERE re-checks the row as that node left it.
+            Dialect::Postgres => {
+                "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
+             WHERE id = (SELECT id FROM jobs
+                         WHERE due_at <= ?3
+                           AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+                         ORDER BY due_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+               AND due_at <= ?3 AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+             RETURNING id, kind, subject_id, part_number, due_at, attempts"
+            }
+        })?
         .query_row(
             params![
                 owner,
@@ -279,8 +300,10 @@ pub fn claim_more(
         .join(", ");
     let rows: Vec<(i64, String, i64, i64, String, u32)> = tx
         .conn
-        .prepare_cached(&format!(
-            "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
+        .prepare_cached(&match tx.conn.dialect() {
+            // SQLite: each state's index range read with its own LIMIT (see claim_next).
+            Dialect::Sqlite => format!(
+                "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
              WHERE id IN (SELECT id FROM (
                               SELECT id, due_at FROM (
                                   SELECT id, due_at FROM jobs
@@ -293,8 +316,20 @@ pub fn claim_more(
                                     AND kind IN ({kinds_sql})
                                   ORDER BY due_at, id LIMIT ?5))
                           ORDER BY due_at, id LIMIT ?5)
+               AND due_at <= ?3 AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
              RETURNING id, kind, subject_id, part_number, due_at, attempts"
-        ))?
+            ),
+            // PostgreSQL: SKIP LOCKED (not allowed beside UNION), outer re-check.
+            Dialect::Postgres => format!(
+                "UPDATE jobs SET status = 'RUNNING', lease_owner = ?1, lease_until = ?2, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM jobs
+                          WHERE kind IN ({kinds_sql}) AND due_at <= ?3
+                            AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+                          ORDER BY due_at, id LIMIT ?5 FOR UPDATE SKIP LOCKED)
+               AND due_at <= ?3 AND (status = 'PENDING' OR (status = 'RUNNING' AND lease_until < ?4))
+             RETURNING id, kind, subject_id, part_number, due_at, attempts"
+            ),
+        })?
         .query_map(
             params![
                 owner,

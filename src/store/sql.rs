@@ -9,8 +9,9 @@
 //! Values cross the boundary as [`Value`] (null, integer, real, text, blob: SQLite's
 //! storage classes, which the schema keeps to on every backend: money is canonical text,
 //! dates and times are text, flags are integers), so a backend needs only to map those
-//! five to its own types. Today the backend is SQLite (rusqlite, bound with its raw
-//! binding calls: no allocation per parameter, the same work rusqlite's `params!` does).
+//! five to its own types. Two backends: SQLite (rusqlite, bound with its raw binding
+//! calls: no allocation per parameter, the same work rusqlite's `params!` does) and
+//! PostgreSQL (`store/pg.rs`: `?N` rewritten once per cached statement to `$N`).
 
 use std::fmt;
 
@@ -321,6 +322,9 @@ pub enum Error {
     /// SQLite failed.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error(transparent)]
+    Postgres(#[from] postgres::Error),
     /// `query_row` found no row (see [`OptionalExtension::optional`]).
     #[error("the query returned no rows")]
     NoRows,
@@ -359,6 +363,32 @@ impl Error {
         }
     }
 
+    /// Whether a statement broke a UNIQUE or primary key constraint.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            Error::Sqlite(e) => matches!(
+                e,
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                        || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            Error::Postgres(e) => e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION),
+            _ => false,
+        }
+    }
+
+    /// Whether PostgreSQL refused a statement because of a concurrent transaction (a
+    /// serialization failure, or this one chosen as a deadlock's victim).
+    pub fn is_serialization_failure(&self) -> bool {
+        match self {
+            Error::Postgres(e) => e.code().is_some_and(|c| {
+                *c == postgres::error::SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == postgres::error::SqlState::T_R_DEADLOCK_DETECTED
+            }),
+            _ => false,
+        }
+    }
+
     /// Whether the database was only busy (locked by another connection past the busy
     /// timeout): worth retrying, not a failure of the server.
     pub fn is_busy(&self) -> bool {
@@ -367,6 +397,21 @@ impl Error {
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             ),
+            // A serialization failure, a deadlock victim, a lock timeout, a lost or
+            // refused connection: another try (on this node or another) can succeed.
+            Error::Postgres(e) => {
+                e.is_closed()
+                    || e.code().is_some_and(|c| {
+                        [
+                            postgres::error::SqlState::T_R_SERIALIZATION_FAILURE,
+                            postgres::error::SqlState::T_R_DEADLOCK_DETECTED,
+                            postgres::error::SqlState::LOCK_NOT_AVAILABLE,
+                            postgres::error::SqlState::ADMIN_SHUTDOWN,
+                            postgres::error::SqlState::CANNOT_CONNECT_NOW,
+                        ]
+                        .contains(c)
+                    })
+            }
             _ => false,
         }
     }
@@ -403,12 +448,23 @@ pub struct Conn {
 
 enum ConnInner {
     Sqlite(rusqlite::Connection),
+    Postgres(Box<pg::PgConn>),
+}
+
+/// Which database a connection talks to, for the few texts that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
 }
 
 impl fmt::Debug for Conn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.inner {
             ConnInner::Sqlite(_) => f.write_str("Conn(sqlite)"),
+            ConnInner::Postgres(_) => f.write_str("Conn(postgres)"),
         }
     }
 }
@@ -421,11 +477,27 @@ impl Conn {
         }
     }
 
+    /// A PostgreSQL connection.
+    pub(crate) fn postgres(conn: pg::PgConn) -> Conn {
+        Conn {
+            inner: ConnInner::Postgres(Box::new(conn)),
+        }
+    }
+
     /// The SQLite connection, for the backend's own plumbing (pragmas, hooks,
-    /// transactions of the writer thread).
-    pub(crate) fn as_sqlite(&self) -> &rusqlite::Connection {
+    /// transactions of the writer thread); `None` on PostgreSQL.
+    pub(crate) fn as_sqlite(&self) -> Option<&rusqlite::Connection> {
         match &self.inner {
-            ConnInner::Sqlite(c) => c,
+            ConnInner::Sqlite(c) => Some(c),
+            ConnInner::Postgres(_) => None,
+        }
+    }
+
+    /// The database behind the connection.
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            ConnInner::Sqlite(_) => Dialect::Sqlite,
+            ConnInner::Postgres(_) => Dialect::Postgres,
         }
     }
 
@@ -441,6 +513,9 @@ impl Conn {
             ConnInner::Sqlite(c) => Ok(Statement {
                 inner: StatementInner::SqliteCached(c.prepare_cached(sql)?),
             }),
+            ConnInner::Postgres(c) => Ok(Statement {
+                inner: StatementInner::Postgres(c, c.statement(sql, true)?),
+            }),
         }
     }
 
@@ -453,6 +528,9 @@ impl Conn {
         match &self.inner {
             ConnInner::Sqlite(c) => Ok(Statement {
                 inner: StatementInner::Sqlite(c.prepare(sql)?),
+            }),
+            ConnInner::Postgres(c) => Ok(Statement {
+                inner: StatementInner::Postgres(c, c.statement(sql, false)?),
             }),
         }
     }
@@ -486,6 +564,34 @@ impl Conn {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.inner {
             ConnInner::Sqlite(c) => Ok(c.execute_batch(sql)?),
+            ConnInner::Postgres(c) => c.batch(sql),
+        }
+    }
+
+    /// Before a transaction: reconnects a PostgreSQL connection that was lost (nothing
+    /// to do on SQLite).
+    ///
+    /// # Errors
+    ///
+    /// The server is still unreachable.
+    pub fn ensure_open(&self) -> Result<()> {
+        match &self.inner {
+            ConnInner::Sqlite(_) => Ok(()),
+            ConnInner::Postgres(c) => c.ensure_open(),
+        }
+    }
+
+    /// Runs a script that may insert rows with explicit ids (fixture seeds): on
+    /// PostgreSQL every identity then moves past the largest id, as SQLite's rowids do.
+    ///
+    /// # Errors
+    ///
+    /// The database.
+    pub fn run_script(&self, sql: &str) -> Result<()> {
+        self.execute_batch(sql)?;
+        match &self.inner {
+            ConnInner::Sqlite(_) => Ok(()),
+            ConnInner::Postgres(c) => pg::resync_identities(c),
         }
     }
 
@@ -498,6 +604,7 @@ impl Conn {
     pub fn last_insert_rowid(&self) -> Result<i64> {
         match &self.inner {
             ConnInner::Sqlite(c) => Ok(c.last_insert_rowid()),
+            ConnInner::Postgres(c) => c.last_insert_id(),
         }
     }
 
@@ -510,6 +617,11 @@ impl Conn {
         let sql = match &self.inner {
             ConnInner::Sqlite(_) => {
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+            ConnInner::Postgres(_) => {
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+                   AND table_name <> 'schema_version' ORDER BY table_name"
             }
         };
         self.prepare(sql)?
@@ -527,6 +639,7 @@ pub struct Statement<'c> {
 enum StatementInner<'c> {
     SqliteCached(rusqlite::CachedStatement<'c>),
     Sqlite(rusqlite::Statement<'c>),
+    Postgres(&'c pg::PgConn, postgres::Statement),
 }
 
 /// A parameter value as rusqlite binds it, without copying.
@@ -547,17 +660,30 @@ impl rusqlite::ToSql for SqliteValue<'_> {
 }
 
 impl<'c> Statement<'c> {
-    #[inline]
-    fn sqlite(&mut self) -> &mut rusqlite::Statement<'c> {
-        match &mut self.inner {
-            StatementInner::SqliteCached(s) => s,
-            StatementInner::Sqlite(s) => s,
+    /// The PostgreSQL connection and statement with the values to bind, checked.
+    fn bind_postgres<'p, P: Params>(
+        conn: &'c pg::PgConn,
+        statement: &postgres::Statement,
+        params: &'p P,
+    ) -> Result<(&'c pg::PgConn, Vec<pg::PgValue<'p>>)> {
+        let expected = statement.params().len();
+        let given = params.count();
+        if given != expected {
+            return Err(Error::ParameterCount { expected, given });
         }
+        Ok((
+            conn,
+            (0..given).map(|i| pg::PgValue(params.value(i))).collect(),
+        ))
     }
 
     #[inline]
     fn bind_sqlite<P: Params>(&mut self, params: P) -> Result<&mut rusqlite::Statement<'c>> {
-        let s = self.sqlite();
+        let s = match &mut self.inner {
+            StatementInner::SqliteCached(s) => s,
+            StatementInner::Sqlite(s) => s,
+            StatementInner::Postgres(..) => unreachable!("bind_sqlite on a PostgreSQL statement"),
+        };
         let expected = s.parameter_count();
         let given = params.count();
         if given != expected {
@@ -571,7 +697,11 @@ impl<'c> Statement<'c> {
 
     /// How many columns a row of this statement has.
     pub fn column_count(&mut self) -> usize {
-        self.sqlite().column_count()
+        match &self.inner {
+            StatementInner::SqliteCached(s) => s.column_count(),
+            StatementInner::Sqlite(s) => s.column_count(),
+            StatementInner::Postgres(_, s) => s.columns().len(),
+        }
     }
 
     /// Runs the statement; returns the rows it changed.
@@ -581,6 +711,10 @@ impl<'c> Statement<'c> {
     /// The database (a statement that returns rows is an error: use `query_row`).
     #[inline]
     pub fn execute<P: Params>(&mut self, params: P) -> Result<usize> {
+        if let StatementInner::Postgres(conn, statement) = &self.inner {
+            let (conn, values) = Self::bind_postgres(conn, statement, &params)?;
+            return conn.execute(statement, &values);
+        }
         Ok(self.bind_sqlite(params)?.raw_execute()?)
     }
 
@@ -594,6 +728,16 @@ impl<'c> Statement<'c> {
     where
         F: FnOnce(&Row<'_>) -> Result<T>,
     {
+        if let StatementInner::Postgres(conn, statement) = &self.inner {
+            let (conn, values) = Self::bind_postgres(conn, statement, &params)?;
+            let rows = conn.query(statement, &values)?;
+            return match rows.first() {
+                Some(row) => f(&Row {
+                    inner: RowInner::Postgres(row),
+                }),
+                None => Err(Error::NoRows),
+            };
+        }
         let s = self.bind_sqlite(params)?;
         let mut rows = s.raw_query();
         match rows.next()? {
@@ -614,6 +758,14 @@ impl<'c> Statement<'c> {
     where
         F: FnMut(&Row<'_>) -> Result<T>,
     {
+        if let StatementInner::Postgres(conn, statement) = &self.inner {
+            let (conn, values) = Self::bind_postgres(conn, statement, &params)?;
+            let rows = conn.query(statement, &values)?;
+            return Ok(MappedRows {
+                rows: RowsInner::Postgres(rows.into_iter()),
+                map: f,
+            });
+        }
         let s = self.bind_sqlite(params)?;
         Ok(MappedRows {
             rows: RowsInner::Sqlite(s.raw_query()),
@@ -630,6 +782,7 @@ pub struct MappedRows<'s, F> {
 
 enum RowsInner<'s> {
     Sqlite(rusqlite::Rows<'s>),
+    Postgres(std::vec::IntoIter<postgres::Row>),
 }
 
 impl<T, F> Iterator for MappedRows<'_, F>
@@ -648,6 +801,12 @@ where
                 Ok(None) => None,
                 Err(e) => Some(Err(e.into())),
             },
+            RowsInner::Postgres(rows) => {
+                let row = rows.next()?;
+                Some((self.map)(&Row {
+                    inner: RowInner::Postgres(&row),
+                }))
+            }
         }
     }
 }
@@ -659,6 +818,7 @@ pub struct Row<'r> {
 
 enum RowInner<'r> {
     Sqlite(&'r rusqlite::Row<'r>),
+    Postgres(&'r postgres::Row),
 }
 
 impl Row<'_> {
@@ -681,6 +841,7 @@ impl Row<'_> {
                 ),
                 ValueRef::Blob(b) => Value::Blob(b),
             }),
+            RowInner::Postgres(r) => pg::value(r, index),
         }
     }
 
@@ -712,6 +873,7 @@ impl Row<'_> {
     pub fn column_count(&self) -> usize {
         match &self.inner {
             RowInner::Sqlite(r) => r.as_ref().column_count(),
+            RowInner::Postgres(r) => r.len(),
         }
     }
 }
@@ -724,6 +886,338 @@ fn kind(value: Value<'_>) -> &'static str {
         Value::Real(_) => "a real",
         Value::Text(_) => "text",
         Value::Blob(_) => "a blob",
+    }
+}
+
+pub mod pg {
+    //! The PostgreSQL backend of the SQL facade: one `postgres::Client` per store connection
+    //! (the writer's, each reader's, `admin`'s), its statement cache keyed by the facade's SQL
+    //! text, the one-time rewrite of `?N` placeholders to `$N`, the mapping of the facade's
+    //! five value kinds to PostgreSQL's types, and the migrations (`schema/postgres/`,
+    //! recorded in `schema_version`, applied under an advisory lock so nodes starting
+    //! together migrate once).
+    //!
+    //! The sync `postgres` crate fits the store's thread model: the writer and each reader
+    //! own one connection on their own thread and block on it, exactly as they do on SQLite.
+
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::error::Error as StdError;
+
+    use postgres::types::private::BytesMut;
+    use postgres::types::{IsNull, Type};
+
+    use super::{Error, Result, Value};
+
+    /// PostgreSQL migrations, in the order of (and with the same meaning as) the SQLite ones.
+    pub const MIGRATIONS: &[&str] = &[
+        include_str!("schema/postgres/0001_core.sql"),
+        include_str!("schema/postgres/0002_replies.sql"),
+        include_str!("schema/postgres/0003_promissory.sql"),
+        include_str!("schema/postgres/0004_payouts.sql"),
+        include_str!("schema/postgres/0005_lender.sql"),
+        include_str!("schema/postgres/0006_holidays.sql"),
+        include_str!("schema/postgres/0007_collections.sql"),
+        concat!(
+            include_str!("schema/postgres/0008_tenants.sql"),
+            include_str!("schema/counters_sync.sql")
+        ),
+        include_str!("schema/postgres/0009_debicheck.sql"),
+        include_str!("schema/postgres/0011_console.sql"),
+        include_str!("schema/postgres/0012_collection_batches.sql"),
+    ];
+
+    /// Whether `--db` names a PostgreSQL database rather than a SQLite file.
+    pub fn is_url(location: &str) -> bool {
+        location.starts_with("postgres://") || location.starts_with("postgresql://")
+    }
+
+    /// One PostgreSQL connection with its statement cache.
+    pub struct PgConn {
+        client: RefCell<postgres::Client>,
+        statements: RefCell<HashMap<String, postgres::Statement>>,
+        url: String,
+        setup: String,
+    }
+
+    impl PgConn {
+        /// Connects (no TLS: the database is reached over a private network or a socket)
+        /// and runs `setup` (session settings), again after every reconnection.
+        ///
+        /// # Errors
+        ///
+        /// The connection fails.
+        pub fn connect(url: &str, setup: &str) -> Result<PgConn> {
+            let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+            if !setup.is_empty() {
+                client.batch_execute(setup)?;
+            }
+            Ok(PgConn {
+                client: RefCell::new(client),
+                statements: RefCell::new(HashMap::new()),
+                url: url.to_owned(),
+                setup: setup.to_owned(),
+            })
+        }
+
+        /// Connects again when the connection was lost (the server restarted, a failover):
+        /// called before each transaction, so a node outlives its database's restarts.
+        ///
+        /// # Errors
+        ///
+        /// The server is still unreachable (retryable: `is_busy`).
+        pub fn ensure_open(&self) -> Result<()> {
+            if !self.client.borrow().is_closed() {
+                return Ok(());
+            }
+            let fresh = PgConn::connect(&self.url, &self.setup)?;
+            *self.client.borrow_mut() = fresh.client.into_inner();
+            self.statements.borrow_mut().clear();
+            Ok(())
+        }
+
+        /// A prepared statement for the facade's SQL text; cached ones are prepared once per
+        /// connection.
+        pub fn statement(&self, sql: &str, cache: bool) -> Result<postgres::Statement> {
+            if let Some(s) = self.statements.borrow().get(sql) {
+                return Ok(s.clone());
+            }
+            let statement = self
+                .client
+                .borrow_mut()
+                .prepare(&dollar_placeholders(sql))?;
+            if cache {
+                self.statements
+                    .borrow_mut()
+                    .insert(sql.to_owned(), statement.clone());
+            }
+            Ok(statement)
+        }
+
+        /// Runs a prepared statement; returns the rows it changed.
+        pub fn execute(
+            &self,
+            statement: &postgres::Statement,
+            params: &[PgValue<'_>],
+        ) -> Result<usize> {
+            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                .iter()
+                .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+                .collect();
+            let n = self.client.borrow_mut().execute(statement, &refs)?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        }
+
+        /// Runs a prepared query; every row.
+        pub fn query(
+            &self,
+            statement: &postgres::Statement,
+            params: &[PgValue<'_>],
+        ) -> Result<Vec<postgres::Row>> {
+            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                .iter()
+                .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+                .collect();
+            Ok(self.client.borrow_mut().query(statement, &refs)?)
+        }
+
+        /// Runs a script of statements without parameters.
+        pub fn batch(&self, sql: &str) -> Result<()> {
+            Ok(self.client.borrow_mut().batch_execute(sql)?)
+        }
+
+        /// The value the session's last identity insert drew.
+        pub fn last_insert_id(&self) -> Result<i64> {
+            let statement = self.statement("SELECT lastval()", true)?;
+            let rows = self.query(&statement, &[])?;
+            rows.first()
+                .map(|r| r.get::<_, i64>(0))
+                .ok_or(Error::NoRows)
+        }
+    }
+
+    /// `?N` placeholders (the facade's dialect) as PostgreSQL's `$N`, outside quoted text.
+    pub fn dollar_placeholders(sql: &str) -> String {
+        let mut out = String::with_capacity(sql.len());
+        let mut quoted = false;
+        let mut chars = sql.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\'' {
+                quoted = !quoted;
+            }
+            if c == '?' && !quoted && chars.peek().is_some_and(char::is_ascii_digit) {
+                out.push('$');
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// A facade value bound to a PostgreSQL parameter of whatever type the server inferred.
+    #[derive(Debug)]
+    pub struct PgValue<'a>(pub Value<'a>);
+
+    type BoxError = Box<dyn StdError + Sync + Send>;
+
+    impl postgres::types::ToSql for PgValue<'_> {
+        fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+            match self.0 {
+                Value::Null => Ok(IsNull::Yes),
+                Value::Integer(n) => match *ty {
+                    Type::INT8 => n.to_sql(ty, out),
+                    Type::INT4 => i32::try_from(n)?.to_sql(ty, out),
+                    Type::INT2 => i16::try_from(n)?.to_sql(ty, out),
+                    Type::BOOL => (n != 0).to_sql(ty, out),
+                    Type::FLOAT8 => (n as f64).to_sql(ty, out),
+                    Type::FLOAT4 => (n as f32).to_sql(ty, out),
+                    _ => n.to_string().as_str().to_sql(ty, out),
+                },
+                Value::Real(x) => match *ty {
+                    Type::FLOAT4 => (x as f32).to_sql(ty, out),
+                    Type::FLOAT8 => x.to_sql(ty, out),
+                    _ => x.to_string().as_str().to_sql(ty, out),
+                },
+                Value::Text(t) => t.to_sql(ty, out),
+                Value::Blob(b) => b.to_sql(ty, out),
+            }
+        }
+
+        fn accepts(ty: &Type) -> bool {
+            matches!(
+                *ty,
+                Type::INT2
+                    | Type::INT4
+                    | Type::INT8
+                    | Type::BOOL
+                    | Type::FLOAT4
+                    | Type::FLOAT8
+                    | Type::TEXT
+                    | Type::VARCHAR
+                    | Type::BPCHAR
+                    | Type::NAME
+                    | Type::UNKNOWN
+                    | Type::BYTEA
+            )
+        }
+
+        postgres::types::to_sql_checked!();
+    }
+
+    /// Column `index` of a PostgreSQL row as a facade value.
+    pub fn value(row: &postgres::Row, index: usize) -> Result<Value<'_>> {
+        let Some(column) = row.columns().get(index) else {
+            return Err(Error::conversion(index, "a column", "none"));
+        };
+        let ty = column.type_().clone();
+        Ok(match ty {
+            Type::INT8 => row
+                .try_get::<_, Option<i64>>(index)?
+                .map_or(Value::Null, Value::Integer),
+            Type::INT4 => row
+                .try_get::<_, Option<i32>>(index)?
+                .map_or(Value::Null, |n| Value::Integer(i64::from(n))),
+            Type::INT2 => row
+                .try_get::<_, Option<i16>>(index)?
+                .map_or(Value::Null, |n| Value::Integer(i64::from(n))),
+            Type::BOOL => row
+                .try_get::<_, Option<bool>>(index)?
+                .map_or(Value::Null, |b| Value::Integer(i64::from(b))),
+            Type::FLOAT8 => row
+                .try_get::<_, Option<f64>>(index)?
+                .map_or(Value::Null, Value::Real),
+            Type::FLOAT4 => row
+                .try_get::<_, Option<f32>>(index)?
+                .map_or(Value::Null, |x| Value::Real(f64::from(x))),
+            Type::BYTEA => row
+                .try_get::<_, Option<&[u8]>>(index)?
+                .map_or(Value::Null, Value::Blob),
+            _ => row
+                .try_get::<_, Option<&str>>(index)?
+                .map_or(Value::Null, Value::Text),
+        })
+    }
+
+    /// Applies the PostgreSQL migrations the database has not seen, each in its own
+    /// transaction, under an advisory lock (nodes starting together migrate once).
+    ///
+    /// # Errors
+    ///
+    /// The database; `Err(found)` inside when the database is newer than this binary.
+    pub fn migrate(conn: &PgConn) -> Result<std::result::Result<(), i64>> {
+        conn.batch(
+            "CREATE TABLE IF NOT EXISTS schema_version (id BIGINT PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL);
+             INSERT INTO schema_version (id, version) VALUES (1, 0) ON CONFLICT DO NOTHING",
+        )?;
+        loop {
+            conn.batch("BEGIN; SELECT pg_advisory_xact_lock(7412001)")?;
+            let statement =
+                conn.statement("SELECT version FROM schema_version WHERE id = 1", false)?;
+            let version: i64 = conn
+                .query(&statement, &[])?
+                .first()
+                .map(|r| r.get(0))
+                .unwrap_or(0);
+            if version > MIGRATIONS.len() as i64 {
+                conn.batch("ROLLBACK")?;
+                return Ok(Err(version));
+            }
+            let Some(sql) = MIGRATIONS.get(version as usize) else {
+                conn.batch("COMMIT")?;
+                return Ok(Ok(()));
+            };
+            if let Err(e) = conn
+                .batch(sql)
+                .and_then(|()| {
+                    conn.batch(&format!(
+                        "UPDATE schema_version SET version = {} WHERE id = 1",
+                        version + 1
+                    ))
+                })
+                .and_then(|()| conn.batch("COMMIT"))
+            {
+                let _ = conn.batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+    }
+
+    /// After a script inserted rows with explicit ids (fixture seeds), moves every identity
+    /// past the largest id in its table, as SQLite's rowid allocation would.
+    pub fn resync_identities(conn: &PgConn) -> Result<()> {
+        let statement = conn.statement(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+             WHERE table_schema = current_schema() AND is_identity = 'YES' ORDER BY table_name",
+            false,
+        )?;
+        let columns: Vec<(String, String)> = conn
+            .query(&statement, &[])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        for (table, column) in columns {
+            conn.batch(&format!(
+                "SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'),
+                               coalesce((SELECT max(\"{column}\") FROM \"{table}\"), 0) + 1, false)"
+            ))?;
+        }
+        Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn placeholders_become_dollars_outside_quotes() {
+            assert_eq!(
+                dollar_placeholders("SELECT a FROM t WHERE b = ?1 AND c = '?2' AND d = ?12"),
+                "SELECT a FROM t WHERE b = $1 AND c = '?2' AND d = $12"
+            );
+            assert!(is_url("postgres://u@h/db"));
+            assert!(is_url("postgresql:///db?host=/tmp"));
+            assert!(!is_url("/var/lib/allps/allps.db"));
+        }
     }
 }
 
@@ -810,5 +1304,12 @@ mod tests {
             })
         ));
         assert_eq!(c.table_names().unwrap(), vec!["t".to_string()]);
+        c.execute("INSERT INTO t (id) VALUES (9)", params![])
+            .unwrap();
+        let twice = c
+            .execute("INSERT INTO t (id) VALUES (9)", params![])
+            .unwrap_err();
+        assert!(twice.is_unique_violation());
+        assert!(!twice.is_busy());
     }
 }
