@@ -19,7 +19,10 @@
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::shared::promissory::{check_client_of_age, register_due, write_instalments};
+use super::shared::promissory::{
+    NoteTerms, check_client_of_age, check_note_terms, reference_conflict, register_due,
+    write_instalments,
+};
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation, require_client};
 use crate::domain::cdv::AccountType;
@@ -32,7 +35,7 @@ use crate::domain::promissory::{
     Frequency, NoteStatus, NoteStream, check_action_date, check_instalment_amount,
     earliest_action_date, promissory_number,
 };
-use crate::domain::{Refusal, ResultCode, mask, money_scale, validate};
+use crate::domain::{Refusal, ResultCode, mask, money_scale};
 use crate::engine::gateway::{MandateAnswer, Simulator};
 use crate::engine::mandate_jobs;
 use crate::store::mandates::{self, MandateRow, NewMandate};
@@ -160,25 +163,20 @@ impl Operation for CreateDebiCheckPromissory {
     ) -> Result<CreateDebiCheckPromissoryResponse, OpError> {
         register_due(ctx)?;
         let config = &ctx.app.config.promissory;
-        let reference = validate::code("ContractReference", &req.contract_reference, 14)?;
-        let branch_code = validate::required("BankBranchCode", &req.bank_branch_code, 6)
-            .map_err(|r| refine_length(r, ResultCode::BankBranchCodeFormat))?;
-        let account_number = validate::required("AccountNumber", &req.account_number, 13)
-            .map_err(|r| refine_length(r, ResultCode::AccountNumberFormat))?;
-        let amount = check_instalment_amount("InstalmentAmount", req.instalment_amount)?;
-        let count = u16::try_from(req.number_of_instalments)
-            .ok()
-            .filter(|n| (1..=config.max_instalments).contains(n))
-            .ok_or_else(|| {
-                Refusal::field(
-                    ResultCode::NumberOfInstalmentsOutOfRange,
-                    "NumberOfInstalments",
-                    format!(
-                        "NumberOfInstalments must be 1 to {}, got {}",
-                        config.max_instalments, req.number_of_instalments
-                    ),
-                )
-            })?;
+        let NoteTerms {
+            reference,
+            branch_code,
+            account_number,
+            amount,
+            count,
+        } = check_note_terms(
+            config,
+            &req.contract_reference,
+            &req.bank_branch_code,
+            &req.account_number,
+            req.instalment_amount,
+            req.number_of_instalments,
+        )?;
         let tracking_days =
             config.check_tracking_days(NoteStream::DebiCheck, req.tracking_days.unwrap_or(0))?;
         let maximum = check_instalment_amount("MaximumCollectionAmount", req.maximum)?;
@@ -241,16 +239,7 @@ impl Operation for CreateDebiCheckPromissory {
             };
             return match mandate {
                 Some(m) if asked.same_as(&stored, &m) => respond(ctx, &stored, &m),
-                _ => Err(Refusal::field(
-                    ResultCode::ContractReferenceConflict,
-                    "ContractReference",
-                    format!(
-                        "ContractReference {reference} is already used in branch {} by promissory note {} with other details",
-                        ctx.principal.branch_code,
-                        promissory_number(stored.number)
-                    ),
-                )
-                .into()),
+                _ => Err(reference_conflict(ctx, &reference, &stored)),
             };
         }
 
@@ -507,14 +496,4 @@ fn respond(
         authentication_status: m.status,
         instalments: promissory::instalments(ctx.tx, note.id)?,
     })
-}
-
-/// A branch code or account number longer than its field is a format error of that
-/// field, not a generic length error.
-fn refine_length(refusal: Refusal, code: ResultCode) -> Refusal {
-    if refusal.code == ResultCode::FieldTooLong {
-        Refusal { code, ..refusal }
-    } else {
-        refusal
-    }
 }

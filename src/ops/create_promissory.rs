@@ -13,16 +13,19 @@
 use rust_decimal::Decimal;
 use time::Date;
 
-use super::shared::promissory::{check_client_of_age, register_due, write_instalments};
+use super::shared::promissory::{
+    NoteTerms, check_client_of_age, check_note_terms, reference_conflict, register_due,
+    write_instalments,
+};
 use super::wire::{Fields, spellings};
 use super::{Ctx, OpError, Operation, require_client};
 use crate::domain::cdv::AccountType;
 use crate::domain::mask;
 use crate::domain::promissory::{
-    Frequency, NoteStatus, NoteStream, check_action_date, check_instalment_amount,
+    Frequency, NoteStatus, NoteStream, check_action_date,
     promissory_number, schedule,
 };
-use crate::domain::{Refusal, ResultCode, validate};
+use crate::domain::{Refusal, ResultCode};
 use crate::store::promissory::{self, InstalmentRow, NewNote, NoteRow};
 use crate::wire::fault::ServiceError;
 use crate::wire::xml::{Element, XmlWriter};
@@ -110,25 +113,20 @@ impl Operation for CreatePromissory {
     ) -> Result<CreatePromissoryResponse, OpError> {
         register_due(ctx)?;
         let config = &ctx.app.config.promissory;
-        let reference = validate::code("ContractReference", &req.contract_reference, 14)?;
-        let branch_code = validate::required("BankBranchCode", &req.bank_branch_code, 6)
-            .map_err(|r| refine_length(r, ResultCode::BankBranchCodeFormat))?;
-        let account_number = validate::required("AccountNumber", &req.account_number, 13)
-            .map_err(|r| refine_length(r, ResultCode::AccountNumberFormat))?;
-        let amount = check_instalment_amount("InstalmentAmount", req.instalment_amount)?;
-        let count = u16::try_from(req.number_of_instalments)
-            .ok()
-            .filter(|n| (1..=config.max_instalments).contains(n))
-            .ok_or_else(|| {
-                Refusal::field(
-                    ResultCode::NumberOfInstalmentsOutOfRange,
-                    "NumberOfInstalments",
-                    format!(
-                        "NumberOfInstalments must be 1 to {}, got {}",
-                        config.max_instalments, req.number_of_instalments
-                    ),
-                )
-            })?;
+        let NoteTerms {
+            reference,
+            branch_code,
+            account_number,
+            amount,
+            count,
+        } = check_note_terms(
+            config,
+            &req.contract_reference,
+            &req.bank_branch_code,
+            &req.account_number,
+            req.instalment_amount,
+            req.number_of_instalments,
+        )?;
         let tracking_days =
             config.check_tracking_days(req.stream, req.tracking_days.unwrap_or(0))?;
 
@@ -148,16 +146,7 @@ impl Operation for CreatePromissory {
                 && stored.first_action_date == req.first_action_date
                 && stored.tracking_days == tracking_days;
             if !same {
-                return Err(Refusal::field(
-                    ResultCode::ContractReferenceConflict,
-                    "ContractReference",
-                    format!(
-                        "ContractReference {reference} is already used in branch {} by promissory note {} with other details",
-                        ctx.principal.branch_code,
-                        promissory_number(stored.number)
-                    ),
-                )
-                .into());
+                return Err(reference_conflict(ctx, &reference, &stored));
             }
             return respond(ctx, &stored);
         }
@@ -270,14 +259,4 @@ fn respond(ctx: &Ctx<'_>, note: &NoteRow) -> Result<CreatePromissoryResponse, Op
         status: note.status,
         instalments: promissory::instalments(ctx.tx, note.id)?,
     })
-}
-
-/// A branch code or account number longer than its field is a format error of that
-/// field, not a generic length error.
-fn refine_length(refusal: Refusal, code: ResultCode) -> Refusal {
-    if refusal.code == ResultCode::FieldTooLong {
-        Refusal { code, ..refusal }
-    } else {
-        refusal
-    }
 }

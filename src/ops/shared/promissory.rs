@@ -1,10 +1,15 @@
 //! What the five promissory-note operations share: finding a note of the caller's branch
 //! from its PromissoryNumber, the registration step every write takes first, the wire
 //! form of an instalment, the age-of-majority check every mandate creation makes, and
-//! the disputability of a DebiCheck note's instalments (GetPromissory, PrintPromissory).
+//! the disputability of a DebiCheck note's instalments (GetPromissory, PrintPromissory),
+//! and the terms both note creations check first ([`check_note_terms`]).
 
 use crate::clock::parse_date;
-use crate::domain::promissory::parse_promissory_number;
+use rust_decimal::Decimal;
+
+use crate::domain::promissory::{
+    PromissoryConfig, check_instalment_amount, parse_promissory_number, promissory_number,
+};
 use crate::domain::{Refusal, ResultCode, validate};
 use crate::ops::{Ctx, OpError};
 use crate::store::clients::ClientRow;
@@ -157,4 +162,85 @@ pub fn debicheck_disputability(
             (i.number, yes, why)
         })
         .collect())
+}
+
+/// The terms `CreatePromissory` and `CreateDebiCheckPromissory` check first, in order.
+pub struct NoteTerms {
+    /// ContractReference, validated.
+    pub reference: String,
+    /// BankBranchCode, validated.
+    pub branch_code: String,
+    /// AccountNumber, validated.
+    pub account_number: String,
+    /// InstalmentAmount, a positive amount of cents.
+    pub amount: Decimal,
+    /// NumberOfInstalments, within the configured maximum.
+    pub count: u16,
+}
+
+/// Checks ContractReference, BankBranchCode, AccountNumber, InstalmentAmount and
+/// NumberOfInstalments, in that order (the first refusal wins).
+///
+/// # Errors
+///
+/// The field's Refusal.
+pub fn check_note_terms(
+    config: &PromissoryConfig,
+    contract_reference: &str,
+    bank_branch_code: &str,
+    account_number: &str,
+    instalment_amount: Decimal,
+    number_of_instalments: i64,
+) -> Result<NoteTerms, Refusal> {
+    let reference = validate::code("ContractReference", contract_reference, 14)?;
+    let branch_code = validate::required("BankBranchCode", bank_branch_code, 6)
+        .map_err(|r| refine_length(r, ResultCode::BankBranchCodeFormat))?;
+    let account_number = validate::required("AccountNumber", account_number, 13)
+        .map_err(|r| refine_length(r, ResultCode::AccountNumberFormat))?;
+    let amount = check_instalment_amount("InstalmentAmount", instalment_amount)?;
+    let count = u16::try_from(number_of_instalments)
+        .ok()
+        .filter(|n| (1..=config.max_instalments).contains(n))
+        .ok_or_else(|| {
+            Refusal::field(
+                ResultCode::NumberOfInstalmentsOutOfRange,
+                "NumberOfInstalments",
+                format!(
+                    "NumberOfInstalments must be 1 to {}, got {number_of_instalments}",
+                    config.max_instalments
+                ),
+            )
+        })?;
+    Ok(NoteTerms {
+        reference,
+        branch_code,
+        account_number,
+        amount,
+        count,
+    })
+}
+
+/// A branch code or account number longer than its field is a format error of that
+/// field, not a generic length error.
+fn refine_length(refusal: Refusal, code: ResultCode) -> Refusal {
+    if refusal.code == ResultCode::FieldTooLong {
+        Refusal { code, ..refusal }
+    } else {
+        refusal
+    }
+}
+
+/// The refusal of a ContractReference the branch already used for a note with other
+/// details.
+pub fn reference_conflict(ctx: &Ctx<'_>, reference: &str, stored: &NoteRow) -> OpError {
+    Refusal::field(
+        ResultCode::ContractReferenceConflict,
+        "ContractReference",
+        format!(
+            "ContractReference {reference} is already used in branch {} by promissory note {} with other details",
+            ctx.principal.branch_code,
+            promissory_number(stored.number)
+        ),
+    )
+    .into()
 }
