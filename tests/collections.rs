@@ -11,7 +11,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use allps_ws::app::{App, AppConfig};
 use allps_ws::clock::{Clock, ManualClock};
 use allps_ws::engine::collection_jobs::CollectionSetup;
 use allps_ws::engine::gateway::{
@@ -20,8 +19,7 @@ use allps_ws::engine::gateway::{
 };
 use allps_ws::engine::processor::Processor;
 use allps_ws::store::inspect;
-use allps_ws::store::{Db, DbOptions};
-use allps_ws::testing::{FIXED_NOW, TestService, seed_principals};
+use allps_ws::testing::{FIXED_NOW, TestService};
 use time::macros::datetime;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -443,23 +441,7 @@ async fn a_twelve_instalment_note_through_a_year_of_collections() {
 
 /// A service on a database file; `seed` seeds it.
 async fn file_service(path: &Path, clock: Arc<ManualClock>, seed: bool) -> TestService {
-    let db = Db::open(path, &DbOptions::default()).expect("open file db");
-    if seed {
-        db.write(|c| seed_principals(c, FIXED_NOW))
-            .await
-            .unwrap()
-            .unwrap();
-        let sql = base_sql();
-        db.write(move |c| inspect::run_script(c, &sql))
-            .await
-            .unwrap()
-            .unwrap();
-    }
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
-    TestService {
-        app: App::new(db, dyn_clock, AppConfig::default()),
-        clock,
-    }
+    TestService::on_file(path, clock, seed.then(base_sql)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

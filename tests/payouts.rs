@@ -15,7 +15,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use allps_ws::app::{App, AppConfig};
+use allps_ws::app::AppConfig;
 use allps_ws::clock::{Clock, ManualClock, format_timestamp};
 use allps_ws::engine::gateway::{
     CollectionItem, CollectionOutcome, CreditInstruction, DeliveryOutcome, Gateway,
@@ -24,8 +24,7 @@ use allps_ws::engine::gateway::{
 use allps_ws::engine::payouts::PayoutConfig;
 use allps_ws::engine::processor::{ProcessReport, Processor};
 use allps_ws::store::inspect;
-use allps_ws::store::{Db, DbOptions};
-use allps_ws::testing::{FIXED_NOW, TestService, seed_principals};
+use allps_ws::testing::{FIXED_NOW, TestService};
 use base64::Engine as _;
 use time::{Duration, OffsetDateTime};
 
@@ -144,23 +143,7 @@ fn temp_dir(name: &str) -> PathBuf {
 /// A service on a database file (real reader pool, real durability), seeded on first
 /// open; `clock` is shared so a reopened service keeps the test's time.
 async fn file_service(path: &Path, clock: Arc<ManualClock>, seed: bool) -> TestService {
-    let db = Db::open(path, &DbOptions::default()).expect("open file db");
-    if seed {
-        db.write(|c| seed_principals(c, FIXED_NOW))
-            .await
-            .unwrap()
-            .unwrap();
-        let sql = base_sql();
-        db.write(move |c| inspect::run_script(c, &sql))
-            .await
-            .unwrap()
-            .unwrap();
-    }
-    let dyn_clock: Arc<dyn Clock> = clock.clone();
-    TestService {
-        app: App::new(db, dyn_clock, AppConfig::default()),
-        clock,
-    }
+    TestService::on_file(path, clock, seed.then(base_sql)).await
 }
 
 fn pdf_text(base64_content: &str) -> String {

@@ -215,6 +215,32 @@ impl InProcess {
         }
     }
 
+    /// A service on a database file (real reader threads, real durability) on `clock`,
+    /// so a service reopened on the same file keeps the test's time. `seed`, for a first
+    /// open: the fixture principals, then this SQL.
+    ///
+    /// # Panics
+    ///
+    /// If the file cannot be opened or the seed fails.
+    pub async fn on_file(path: &Path, clock: Arc<ManualClock>, seed: Option<String>) -> InProcess {
+        let db = Db::open(path, &crate::store::DbOptions::default()).expect("open file db");
+        if let Some(sql) = seed {
+            db.write(|conn| seed_principals(conn, FIXED_NOW))
+                .await
+                .expect("store")
+                .expect("seeding principals");
+            db.write(move |tx| inspect::run_script(tx, &sql))
+                .await
+                .expect("store")
+                .expect("seed SQL");
+        }
+        let dyn_clock: Arc<dyn Clock> = clock.clone();
+        InProcess {
+            app: App::new(db, dyn_clock, AppConfig::default()),
+            clock,
+        }
+    }
+
     /// Runs SQL against the store (fixture seeds).
     ///
     /// # Panics
