@@ -24,8 +24,9 @@
 //!   year `time` can represent, so results for years before 1995 are the current
 //!   rules projected backwards, not the historical holidays.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use time::{Date, Month, Weekday};
 
@@ -143,10 +144,27 @@ pub enum CalendarError {
 ///
 /// Navigation methods return `None` only when the answer would lie outside the
 /// dates `time::Date` can represent; no method panics for any `Date`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Calendar {
     declared: BTreeMap<Date, String>,
+    /// Every public holiday of [`FAST_YEARS`], built on first use: the collection
+    /// engine asks "is this a business day" millions of times a morning, and building
+    /// a year's holiday map for each question was a measurable part of its time.
+    fast: OnceLock<HashSet<Date>>,
 }
+
+/// The years whose holidays [`Calendar::is_public_holiday`] answers from its set;
+/// other years are computed on each call, as before.
+const FAST_YEARS: std::ops::RangeInclusive<i32> = 1990..=2150;
+
+/// Two calendars are equal when they declare the same days (the set is derived).
+impl PartialEq for Calendar {
+    fn eq(&self, other: &Self) -> bool {
+        self.declared == other.declared
+    }
+}
+
+impl Eq for Calendar {}
 
 impl Default for Calendar {
     fn default() -> Self {
@@ -167,6 +185,7 @@ impl Calendar {
     pub fn with_declared(text: &str) -> Result<Self, CalendarError> {
         Ok(Self {
             declared: parse_declared(text)?,
+            fast: OnceLock::new(),
         })
     }
 
@@ -184,7 +203,10 @@ impl Calendar {
     /// This calendar with more declared days (days it already knows are kept as they
     /// are): the server's calendar plus the holidays declared at run time.
     pub fn with_more_declared(&self, days: &[(Date, String)]) -> Calendar {
-        let mut calendar = self.clone();
+        let mut calendar = Calendar {
+            declared: self.declared.clone(),
+            fast: OnceLock::new(),
+        };
         for (date, name) in days {
             calendar
                 .declared
@@ -214,6 +236,16 @@ impl Calendar {
 
     /// True if `date` is a public holiday (on any weekday).
     pub fn is_public_holiday(&self, date: Date) -> bool {
+        if FAST_YEARS.contains(&date.year()) {
+            return self
+                .fast
+                .get_or_init(|| {
+                    FAST_YEARS
+                        .flat_map(|year| self.holiday_map(year).into_keys())
+                        .collect()
+                })
+                .contains(&date);
+        }
         self.holiday_map(date.year()).contains_key(&date)
     }
 
@@ -394,6 +426,9 @@ impl<'a> Cursor<'a> {
     fn is_business_day(&mut self, date: Date) -> bool {
         if is_weekend(date) {
             return false;
+        }
+        if FAST_YEARS.contains(&date.year()) {
+            return !self.calendar.is_public_holiday(date);
         }
         if self.year != Some(date.year()) {
             self.holidays = self.calendar.holiday_map(date.year()).into_keys().collect();

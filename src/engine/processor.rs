@@ -12,7 +12,9 @@
 //! 2. **call** the gateway on a blocking thread, outside any transaction;
 //! 3. **record** (one write transaction): only if the lease is still held, apply the
 //!    outcome guarded on the subject's current state (so it can never apply twice), write
-//!    the reply, queue the next step, and finish or reschedule the job.
+//!    the reply, queue the next step, and finish or reschedule the job; the same
+//!    transaction claims the next job (step 1 again), so a run of jobs commits once per
+//!    job.
 //!
 //! Time: a job's effects happen at its due instant (the simulated outside world answers
 //! exactly when due), so `process --until T` is deterministic, and the jobs a step queues
@@ -303,29 +305,47 @@ impl Processor {
         stop: impl Fn() -> bool,
     ) -> Result<ProcessReport, ProcessError> {
         let mut report = ProcessReport::default();
-        while !stop() {
-            match self.run_one(until).await? {
-                Some(step) => report.add(step),
-                None => break,
+        if stop() {
+            return Ok(report);
+        }
+        let mut claimed = self.claim(until).await?;
+        // Claim, call, record; the record transaction also claims the next job (unless
+        // told to stop), so a run of batches commits once per batch, not twice: half
+        // the commits (and fsyncs) of a collection morning. A crash loses the record
+        // and the claim together, exactly as if the processor had died before either.
+        while let Some((job, input)) = claimed.take() {
+            let answer = self.call(&input).await?;
+            let config = self.config.clone();
+            let setup = self.collections.clone();
+            let claim_next = (!stop()).then(|| self.claim_terms(until));
+            let (step, next) = self
+                .db
+                .write(move |tx| -> Result<_, DbError> {
+                    let step = record(tx, &job, input, answer, &config, &setup)?;
+                    let next = match claim_next {
+                        Some(terms) => claim_in(tx, &terms, &setup)?,
+                        None => None,
+                    };
+                    Ok((step, next))
+                })
+                .await??;
+            report.add(step);
+            if let Some((job, _)) = &next {
+                log_claimed(job);
             }
+            claimed = next;
         }
         Ok(report)
     }
 
-    /// Claims, calls and records the earliest job due by `until`; `None` when nothing is
-    /// due.
-    async fn run_one(&self, until: OffsetDateTime) -> Result<Option<Step>, ProcessError> {
-        let Some((job, input)) = self.claim(until).await? else {
-            return Ok(None);
-        };
-        let answer = self.call(&input).await?;
-        let config = self.config.clone();
-        let setup = self.collections.clone();
-        let step = self
-            .db
-            .write(move |tx| record(tx, &job, input, answer, &config, &setup))
-            .await??;
-        Ok(Some(step))
+    /// What a claim made now, for jobs due by `until`, needs.
+    fn claim_terms(&self, until: OffsetDateTime) -> ClaimTerms {
+        ClaimTerms {
+            owner: self.owner.clone(),
+            until,
+            now: self.clock.now(),
+            lease: self.config.lease,
+        }
     }
 
     /// Step 1 alone: claims the earliest job due by `until` and loads its input, as a
@@ -346,55 +366,14 @@ impl Processor {
         &self,
         until: OffsetDateTime,
     ) -> Result<Option<(ClaimedJob, Input)>, ProcessError> {
-        let owner = self.owner.clone();
-        let now = self.clock.now();
-        let lease = self.config.lease;
+        let terms = self.claim_terms(until);
         let setup = self.collections.clone();
         let claimed = self
             .db
-            .write(move |tx| -> Result<_, DbError> {
-                let Some(job) = jobs::claim_next(tx, &owner, until, now, lease)? else {
-                    return Ok(None);
-                };
-                let input = if collection_jobs::STEP_KINDS.contains(&job.kind) {
-                    // Only siblings due at the same instant, so effects (and the
-                    // feed) keep the order of their instants.
-                    let more = jobs::claim_more(
-                        tx,
-                        &owner,
-                        job.due_at,
-                        now,
-                        lease,
-                        collection_jobs::STEP_KINDS,
-                        setup.batch.saturating_sub(1),
-                    )?;
-                    let mut batch = Vec::with_capacity(more.len() + 1);
-                    let work = collection_jobs::load(tx, &job, &setup)?;
-                    batch.push((job.clone(), work));
-                    for other in more {
-                        let work = collection_jobs::load(tx, &other, &setup)?;
-                        batch.push((other, work));
-                    }
-                    Input::CollectionBatch(batch)
-                } else if collection_jobs::is_collection(job.kind) {
-                    Input::Collection(collection_jobs::load(tx, &job, &setup)?)
-                } else if mandate_jobs::is_mandate(job.kind) {
-                    Input::Mandate(mandate_jobs::load(tx, &job)?)
-                } else {
-                    load(tx, &job)?
-                };
-                Ok(Some((job, input)))
-            })
+            .write(move |tx| claim_in(tx, &terms, &setup))
             .await??;
         if let Some((job, _)) = &claimed {
-            tracing::debug!(
-                job = job.id,
-                kind = job.kind.as_str(),
-                subject = job.subject_id,
-                part = job.part_number,
-                attempt = job.attempts,
-                "job claimed"
-            );
+            log_claimed(job);
         }
         Ok(claimed)
     }
@@ -476,6 +455,73 @@ impl Processor {
         }
         tracing::info!(owner = %self.owner, "processor stopped");
     }
+}
+
+/// Who claims, for jobs due by when, at what instant, for how long.
+struct ClaimTerms {
+    owner: String,
+    until: OffsetDateTime,
+    now: OffsetDateTime,
+    lease: time::Duration,
+}
+
+/// Step 1: claims the earliest job due by `terms.until` and loads its input (a batch of
+/// same-instant siblings for per-instalment collection steps), in the caller's
+/// transaction.
+fn claim_in(
+    tx: &Tx<'_>,
+    terms: &ClaimTerms,
+    setup: &CollectionSetup,
+) -> Result<Option<(ClaimedJob, Input)>, DbError> {
+    let ClaimTerms {
+        owner,
+        until,
+        now,
+        lease,
+    } = terms;
+    let (until, now, lease) = (*until, *now, *lease);
+    let Some(job) = jobs::claim_next(tx, owner, until, now, lease)? else {
+        return Ok(None);
+    };
+    let input = if collection_jobs::STEP_KINDS.contains(&job.kind) {
+        // Only siblings due at the same instant, so effects (and the feed) keep the
+        // order of their instants.
+        let more = jobs::claim_more(
+            tx,
+            owner,
+            job.due_at,
+            now,
+            lease,
+            collection_jobs::STEP_KINDS,
+            setup.batch.saturating_sub(1),
+        )?;
+        let mut batch = Vec::with_capacity(more.len() + 1);
+        let work = collection_jobs::load(tx, &job, setup)?;
+        batch.push((job.clone(), work));
+        for other in more {
+            let work = collection_jobs::load(tx, &other, setup)?;
+            batch.push((other, work));
+        }
+        Input::CollectionBatch(batch)
+    } else if collection_jobs::is_collection(job.kind) {
+        Input::Collection(collection_jobs::load(tx, &job, setup)?)
+    } else if mandate_jobs::is_mandate(job.kind) {
+        Input::Mandate(mandate_jobs::load(tx, &job)?)
+    } else {
+        load(tx, &job)?
+    };
+    Ok(Some((job, input)))
+}
+
+fn log_claimed(job: &ClaimedJob) {
+    tracing::debug!(
+        job = job.id,
+        kind = job.kind.as_str(),
+        subject = job.subject_id,
+        part = job.part_number,
+        attempt = job.attempts,
+        "job claimed"
+    );
 }
 
 /// The client of a wallet request or payment, with its branch's code.
