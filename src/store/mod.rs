@@ -851,6 +851,13 @@ impl Db {
         // The writer's page cache (SQLite's default is 2 MiB): a collection batch
         // touches the same index pages again and again (store/collections.rs).
         writer.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+        // Every write job runs in a savepoint (group commit), so SQLite keeps a
+        // sub-journal of each page the job first touches. Past 64 KiB that sub-journal
+        // spilled to a temporary file: a collection batch wrote megabytes to it, a
+        // third of the engine's system time. In memory it is bounded by one job's
+        // pages (a batch of `--collection-batch` instalments). Only the writer: a
+        // reader's large sort keeps spilling to disk.
+        writer.pragma_update(None, "temp_store", "MEMORY")?;
         let stats = Arc::new(DbStats::default());
         let checkpointer = start_checkpointer(&mut writer, path, options.busy_timeout, &stats)?;
         let mut conns = Vec::with_capacity(options.readers);
