@@ -215,7 +215,8 @@ pub fn load(tx: &Tx<'_>, note_id: i64, number: u32) -> Result<Option<CollectionR
 
 /// Up to `limit` unpresented (PENDING or SUBMITTED) instalments of ACTIVE notes of
 /// `stream` due on `date`, PENDING first, each in key order (the order of the
-/// `instalments_due` index, so no batch sorts the day's remaining instalments).
+/// `instalments_due` index, so no batch sorts the day's remaining instalments; the
+/// index holds only PENDING and SUBMITTED instalments, migration 0013).
 ///
 /// # Errors
 ///
@@ -261,7 +262,8 @@ pub fn submit_batch(
              WHERE (promissory_id, instalment_number) IN (
                  SELECT i.promissory_id, i.instalment_number
                  FROM instalments i JOIN promissory_notes n ON n.id = i.promissory_id
-                 WHERE i.action_date = ?1 AND i.status = 'PENDING'
+                 WHERE i.action_date = ?1 AND i.status IN ('PENDING', 'SUBMITTED')
+                   AND i.status = 'PENDING'
                    AND n.payment_stream = ?2 AND n.status = 'ACTIVE'
                AND NOT EXISTS (SELECT 1 FROM mandates d
                                WHERE d.promissory_id = n.id AND d.status <> 'AUTHENTICATED')

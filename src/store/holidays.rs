@@ -114,7 +114,8 @@ pub fn declare(
         "SELECT i.promissory_id, i.instalment_number, i.amount, n.branch_id, n.client_id, o.code, n.number
          FROM instalments i JOIN promissory_notes n ON n.id = i.promissory_id
               JOIN organisations o ON o.id = n.organisation_id
-         WHERE i.action_date = ?1 AND i.status = 'PENDING'
+         WHERE i.action_date = ?1 AND i.status IN ('PENDING', 'SUBMITTED')
+           AND i.status = 'PENDING'
          ORDER BY i.promissory_id, i.instalment_number",
     )?;
     let due = stmt

@@ -61,6 +61,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("schema/0009_debicheck.sql"),
     include_str!("schema/0011_console.sql"),
     include_str!("schema/0012_collection_batches.sql"),
+    include_str!("schema/0013_due_index.sql"),
 ];
 
 /// Store failures. None of this text ever reaches the wire.

@@ -925,6 +925,7 @@ pub mod pg {
         include_str!("schema/postgres/0009_debicheck.sql"),
         include_str!("schema/postgres/0011_console.sql"),
         include_str!("schema/postgres/0012_collection_batches.sql"),
+        include_str!("schema/postgres/0013_due_index.sql"),
     ];
 
     /// Whether `--db` names a PostgreSQL database rather than a SQLite file.
