@@ -11,7 +11,9 @@
 #                      SKIP_BUILD=1 (use BIN as it is) BATCH=1000 (--collection-batch)
 #                      PERF=FILE (profile the run with perf record -g into FILE)
 #                      WRK=1 (a server on the same database, GetClient through wrk in 10 s
-#                      windows while the engine runs; PORT=18180 CONNECTIONS=8)
+#                      windows while the engine runs; PORT=18180 CONNECTIONS=8; each
+#                      connection waits PACE_MS=10 ms between answer and next request, a
+#                      steady integrator load; PACE_MS=0: as fast as the server answers)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -107,10 +109,12 @@ if [ -n "${PERF:-}" ]; then
 fi
 if [ -n "$SERVER_PID" ]; then
     # GetClient alongside, in 10-second wrk windows until the run ends: one BENCH line each.
+    SCRIPT=get_client_paced.lua
+    [ "${PACE_MS:-10}" = 0 ] && SCRIPT=get_client.lua
     (
-        export BENCH_DIR="$ROOT/bench"
+        export BENCH_DIR="$ROOT/bench" PACE_MS="${PACE_MS:-10}"
         while kill -0 "$SERVER_PID" 2>/dev/null; do
-            wrk --latency -t1 -c"${CONNECTIONS:-8}" -d10s -s "$ROOT/bench/lua/get_client.lua" \
+            wrk --latency -t1 -c"${CONNECTIONS:-8}" -d10s -s "$ROOT/bench/lua/$SCRIPT" \
                 "http://127.0.0.1:$PORT/allps" 2>/dev/null | grep '^BENCH' >>"$WORK/wrk.txt" || true
             [ -e "$WORK/done" ] && break
         done
@@ -124,7 +128,7 @@ touch "$WORK/done"
 WRK_PID=
 cat "$WORK/out.txt"
 if [ -s "$WORK/wrk.txt" ]; then
-    echo "GetClient alongside (wrk, 10 s windows, ${CONNECTIONS:-8} connections):"
+    echo "GetClient alongside (wrk, 10 s windows, ${CONNECTIONS:-8} connections, PACE_MS=${PACE_MS:-10}):"
     sed 's/^BENCH /  /' "$WORK/wrk.txt"
     echo "  worst window p99: $(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' "$WORK/wrk.txt" | sort -g | tail -n1) ms"
     echo "  server peak RSS: $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$SERVER_PID/status") MiB"
