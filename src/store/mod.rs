@@ -188,6 +188,11 @@ pub struct DbStats {
     pub reads: AtomicU64,
     /// WAL checkpoints run by the checkpointer thread.
     pub checkpoints: AtomicU64,
+    /// Checkpoints the writer ran itself because the WAL reached
+    /// [`WAL_LIMIT_PAGES`].
+    pub writer_checkpoints: AtomicU64,
+    /// Pages in the WAL after the writer's last commit (SQLite's WAL hook).
+    pub wal_pages: std::sync::atomic::AtomicI64,
     /// Commits by batch size: bucket `i` counts batches of at most
     /// [`BATCH_BUCKETS`]`[i]` writes (the last, anything larger), for `/metrics`.
     pub batch_sizes: [AtomicU64; BATCH_BUCKETS.len() + 1],
@@ -212,6 +217,15 @@ impl DbStats {
 /// WAL frames (pages) after which the writer asks the checkpointer thread to copy the
 /// log back into the database file: SQLite's own auto-checkpoint threshold.
 pub const CHECKPOINT_PAGES: i32 = 1000;
+
+/// WAL pages (32 MiB at 4 KiB pages) past which the writer checkpoints itself, between
+/// two transactions. Under a steady stream of writes (a collection morning) the
+/// checkpointer thread never finds the log without new frames behind it, so SQLite
+/// could never start the log over: the WAL reached 654 MB for 200,000 instalments,
+/// every commit extended the file, and every page lookup searched a longer WAL index.
+/// Between two of the writer's own transactions nothing is appended, so the checkpoint
+/// can reach the end of the log and the next transaction starts it over.
+pub const WAL_LIMIT_PAGES: i64 = 8 * CHECKPOINT_PAGES as i64;
 
 /// The writer connection's page cache, KiB (readers keep SQLite's 2 MiB default).
 pub const WRITER_CACHE_KIB: i64 = 32 * 1024;
@@ -1102,7 +1116,11 @@ fn start_checkpointer(
     let conn = Connection::open(path)?;
     configure(&conn, busy_timeout, true)?;
     let (signal, wake) = mpsc::sync_channel::<()>(1);
+    let hook_stats = stats.clone();
     writer.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages| {
+        hook_stats
+            .wal_pages
+            .store(i64::from(pages), Ordering::Relaxed);
         if pages >= CHECKPOINT_PAGES {
             // A full channel means a checkpoint is already due: nothing to add.
             let _ = signal.try_send(());
@@ -1162,6 +1180,21 @@ fn writer_loop(
         }
         for d in done {
             d.finish(committed.clone());
+        }
+        // A WAL the checkpointer thread cannot keep up with is folded back here, where
+        // nothing is being appended (see WAL_LIMIT_PAGES). A checkpoint already under
+        // way on the checkpointer's connection makes this one return busy: tried again
+        // after the next commit.
+        if stats.wal_pages.load(Ordering::Relaxed) >= WAL_LIMIT_PAGES
+            && conn.dialect() == sql::Dialect::Sqlite
+            && conn
+                .query_row("PRAGMA wal_checkpoint(PASSIVE)", sql::params![], |r| {
+                    r.get::<i64>(0)
+                })
+                .is_ok_and(|busy| busy == 0)
+        {
+            stats.writer_checkpoints.fetch_add(1, Ordering::Relaxed);
+            stats.wal_pages.store(0, Ordering::Relaxed);
         }
     }
     // Every sender is gone: fold the WAL back into the main file before closing.
