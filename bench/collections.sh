@@ -42,8 +42,12 @@ cleanup() {
 trap cleanup EXIT
 if [ -n "${WRK:-}" ]; then
     # A server on the same database (demo data: user demo, client C1001 after the two
-    # set-up requests), so GetClient is served while the engine runs.
-    "$BIN" serve --listen "127.0.0.1:$PORT" --db "$DB" --demo --log-level warn 2>"$WORK/server.log" &
+    # set-up requests), so GetClient is served while the engine runs. Without its own
+    # job processor: that one runs on the real clock, and the seeded sweep is due in the
+    # real past, so it could claim the sweep just before `process --until` starts, which
+    # then finds the only job leased to another processor and stops at once.
+    "$BIN" serve --listen "127.0.0.1:$PORT" --db "$DB" --demo --no-processor --log-level warn \
+        2>"$WORK/server.log" &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
         curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break

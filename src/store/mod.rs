@@ -193,6 +193,8 @@ pub struct DbStats {
     pub writer_checkpoints: AtomicU64,
     /// Pages in the WAL after the writer's last commit (SQLite's WAL hook).
     pub wal_pages: std::sync::atomic::AtomicI64,
+    /// WAL pages copied back by the checkpointer thread's last pass.
+    pub checkpointed_pages: std::sync::atomic::AtomicI64,
     /// Commits by batch size: bucket `i` counts batches of at most
     /// [`BATCH_BUCKETS`]`[i]` writes (the last, anything larger), for `/metrics`.
     pub batch_sizes: [AtomicU64; BATCH_BUCKETS.len() + 1],
@@ -226,6 +228,13 @@ pub const CHECKPOINT_PAGES: i32 = 1000;
 /// Between two of the writer's own transactions nothing is appended, so the checkpoint
 /// can reach the end of the log and the next transaction starts it over.
 pub const WAL_LIMIT_PAGES: i64 = 8 * CHECKPOINT_PAGES as i64;
+
+/// The most WAL pages the writer copies back itself (16 MiB, some tens of milliseconds):
+/// it checkpoints only when the checkpointer thread's last pass left at most this many
+/// behind. A larger backlog (another process's big transaction, a bulk load) stays the
+/// checkpointer thread's work, so the writer never stalls the requests behind it for
+/// seconds.
+pub const WRITER_CATCH_UP_PAGES: i64 = 4 * CHECKPOINT_PAGES as i64;
 
 /// The writer connection's page cache, KiB (readers keep SQLite's 2 MiB default).
 pub const WRITER_CACHE_KIB: i64 = 32 * 1024;
@@ -1133,9 +1142,10 @@ fn start_checkpointer(
         .spawn(move || {
             // Ends when the writer's connection (holding the sender) is dropped.
             while wake.recv().is_ok() {
-                match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0)) {
-                    Ok(_) => {
+                match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(2)) {
+                    Ok(copied) => {
                         stats.checkpoints.fetch_add(1, Ordering::Relaxed);
+                        stats.checkpointed_pages.store(copied, Ordering::Relaxed);
                     }
                     Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
                 }
@@ -1182,10 +1192,13 @@ fn writer_loop(
             d.finish(committed.clone());
         }
         // A WAL the checkpointer thread cannot keep up with is folded back here, where
-        // nothing is being appended (see WAL_LIMIT_PAGES). A checkpoint already under
-        // way on the checkpointer's connection makes this one return busy: tried again
-        // after the next commit.
-        if stats.wal_pages.load(Ordering::Relaxed) >= WAL_LIMIT_PAGES
+        // nothing is being appended (see WAL_LIMIT_PAGES), once that thread has copied
+        // all but WRITER_CATCH_UP_PAGES of it. A checkpoint already under way on the
+        // checkpointer's connection makes this one return busy: tried again after the
+        // next commit.
+        let wal_pages = stats.wal_pages.load(Ordering::Relaxed);
+        if wal_pages >= WAL_LIMIT_PAGES
+            && wal_pages - stats.checkpointed_pages.load(Ordering::Relaxed) <= WRITER_CATCH_UP_PAGES
             && conn.dialect() == sql::Dialect::Sqlite
             && conn
                 .query_row("PRAGMA wal_checkpoint(PASSIVE)", sql::params![], |r| {
