@@ -18,6 +18,9 @@
 # Usage: tests/kill9.sh   (needs sqlite3; uses BIN, default target/release/allps-ws, else
 #                          target/debug/allps-ws)
 # Knobs: NOTES=3000 KILLS=5 SEED=$RANDOM (the kill moments) KEEP=1 (keep the databases)
+#        BATCH=N (--collection-batch for every run: small batches make each date's sweep,
+#        answers and dispute checks run many full batches, so a kill lands between a batch
+#        and the next one read ahead)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +36,8 @@ WORK=$(mktemp -d)
 if [ -z "${KEEP:-}" ]; then trap 'rm -rf "$WORK"' EXIT; else echo "databases in $WORK"; fi
 UNTIL=2027-02-15T00:00:00Z
 RANDOM=$SEED
+BATCH_ARGS=()
+[ -n "${BATCH:-}" ] && BATCH_ARGS=(--collection-batch "$BATCH")
 
 "$BIN" process --db "$WORK/ref.db" --until 2000-01-01T00:00:00Z >/dev/null
 # The business days of January 2027 (1 January is New Year's Day).
@@ -93,14 +98,14 @@ cp "$WORK/ref.db" "$WORK/killed.db"
 echo "portfolio: $NOTES notes, $((NOTES * 3)) instalments over January 2027 (kill seed $SEED)"
 
 START=$(date +%s.%N)
-"$BIN" process --db "$WORK/ref.db" --until "$UNTIL" >"$WORK/ref.txt"
+"$BIN" process --db "$WORK/ref.db" --until "$UNTIL" "${BATCH_ARGS[@]}" >"$WORK/ref.txt"
 REF_SECONDS=$(echo "$(date +%s.%N) - $START" | bc)
 echo "reference run: $(printf '%.1f' "$REF_SECONDS") s"
 
 killed=0
 for k in $(seq 1 "$KILLS"); do
     "$BIN" process --db "$WORK/killed.db" --until "$UNTIL" --processor-lease-seconds 1 \
-        >"$WORK/killed-$k.txt" 2>&1 &
+        "${BATCH_ARGS[@]}" >"$WORK/killed-$k.txt" 2>&1 &
     pid=$!
     # A random moment within the reference run's length.
     sleep "$(echo "scale=3; $REF_SECONDS * ($RANDOM % 1000) / 1000" | bc)"
@@ -110,7 +115,8 @@ for k in $(seq 1 "$KILLS"); do
     wait "$pid" 2>/dev/null || true
     sleep 1.1 # the killed run's leases expire
 done
-"$BIN" process --db "$WORK/killed.db" --until "$UNTIL" --processor-lease-seconds 1 >"$WORK/killed-last.txt"
+"$BIN" process --db "$WORK/killed.db" --until "$UNTIL" --processor-lease-seconds 1 "${BATCH_ARGS[@]}" \
+    >"$WORK/killed-last.txt"
 echo "killed run: $killed kill -9s landed mid-run (of $KILLS), then run to the end"
 
 dump() {

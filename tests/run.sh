@@ -14,6 +14,7 @@
 # 2. Runs, continuing past a failure so every suite reports:
 #      cargo test                    unit, integration and fixture tests (tests/fixtures.rs)
 #      bash tests/kill9.sh           kill -9 in a month of collections vs an uninterrupted run
+#                                    (again with BATCH=16: many full batches, read ahead)
 #      bash tests/wsdl/check.sh      the WSDL against the WSDL/SOAP schemas, shape, samples
 #      bash tests/peers/run.sh       real SOAP clients against the real server
 #      bash tests/browser/run.sh     the operator console in headless Chromium
@@ -124,6 +125,7 @@ run_suite() {
 
 run_suite "cargo test" cargo test --quiet
 run_suite "kill -9 collections" env NOTES=600 KILLS=3 BIN=target/debug/allps-ws bash tests/kill9.sh
+run_suite "kill -9, batches of 16" env NOTES=600 KILLS=3 BATCH=16 BIN=target/debug/allps-ws bash tests/kill9.sh
 run_suite "wsdl check" bash tests/wsdl/check.sh
 run_suite "real-client peers" bash tests/peers/run.sh
 run_suite "console browser" bash tests/browser/run.sh
