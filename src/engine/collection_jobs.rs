@@ -389,15 +389,86 @@ pub fn load(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<Wo
     })
 }
 
+/// Where a full batch ended: the key the next batch of the same job is read after
+/// ([`load_after`]). `None` for anything but a full presentment, answers or
+/// dispute-check batch (a short batch is the last of its pass).
+pub fn after(work: &Work, batch: usize) -> Option<collections::After> {
+    use collections::After;
+    match work {
+        Work::Present(items) if items.len() == batch => items
+            .last()
+            .map(|(row, _)| After::Due(row.status, row.note_id, row.number)),
+        Work::Answers(rows) if rows.len() == batch => rows.last().and_then(|row| {
+            row.last_attempt
+                .as_ref()
+                .map(|a| After::Answer(row.note_id, row.number, a.number))
+        }),
+        Work::ReversalChecks(rows) if rows.len() == batch => rows
+            .last()
+            .map(|(row, _)| After::Check(row.note_id, row.number)),
+        _ => None,
+    }
+}
+
+/// The writer's part of claiming a job whose batch was read ahead ([`load_after`]):
+/// what [`load`] writes before it reads (a sweep activates the notes registered by
+/// then).
+///
+/// # Errors
+///
+/// SQLite.
+pub fn claim_ahead(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<(), DbError> {
+    if job.kind == JobKind::CollectionSweep {
+        promissory::activate_due(tx, job.due_at, setup.promissory.registration_delay)?;
+    }
+    Ok(())
+}
+
+/// [`load`] for the batch after `after` of a sweep, answers or dispute-check job, read
+/// without writing (on a reader connection, while the writer records the batch before
+/// it): the rows after the key, so none of the batch being recorded. Whatever the
+/// snapshot missed (a row before the key, a note activated since) is found by the
+/// batch job's own last look before it finishes, which reads without a key.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn load_after(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    setup: &CollectionSetup,
+    after: &collections::After,
+) -> Result<Work, DbError> {
+    match job.kind {
+        JobKind::CollectionSweep => sweep_work(tx, job, setup, Some(after)),
+        JobKind::CollectionAnswers | JobKind::CollectionReversalChecks => {
+            load_batch_after(tx, job, setup, Some(after))
+        }
+        other => Ok(Work::Broken(format!(
+            "{} is not read ahead",
+            other.as_str()
+        ))),
+    }
+}
+
 fn load_sweep(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<Work, DbError> {
+    // Notes registered by now count as ACTIVE (registration is due-time based).
+    promissory::activate_due(tx, job.due_at, setup.promissory.registration_delay)?;
+    sweep_work(tx, job, setup, None)
+}
+
+fn sweep_work(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    setup: &CollectionSetup,
+    after: Option<&collections::After>,
+) -> Result<Work, DbError> {
     let Some((stream, date)) = collections::sweep_of(job.subject_id, job.part_number) else {
         return Ok(Work::Broken(format!(
             "bad sweep key {}/{}",
             job.subject_id, job.part_number
         )));
     };
-    // Notes registered by now count as ACTIVE (registration is due-time based).
-    promissory::activate_due(tx, job.due_at, setup.promissory.registration_delay)?;
     let terms = Terms {
         stream,
         lead_days: setup.promissory.lead_days(stream),
@@ -414,7 +485,7 @@ fn load_sweep(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<
     if job.due_at < present.at {
         return Ok(Work::Submit);
     }
-    let rows = collections::due_batch(tx, stream, date, setup.batch)?;
+    let rows = collections::due_batch_after(tx, stream, date, setup.batch, after)?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         let facts = setup.facts(&row, &calendar);
@@ -441,17 +512,27 @@ fn batch_job(kind: JobKind, at: OffsetDateTime) -> NewJob {
 }
 
 fn load_batch(tx: &Tx<'_>, job: &ClaimedJob, setup: &CollectionSetup) -> Result<Work, DbError> {
+    load_batch_after(tx, job, setup, None)
+}
+
+fn load_batch_after(
+    tx: &Tx<'_>,
+    job: &ClaimedJob,
+    setup: &CollectionSetup,
+    after: Option<&collections::After>,
+) -> Result<Work, DbError> {
     let Some(instant) = batch_instant(job) else {
         return Ok(Work::Broken(format!("bad batch key {}", job.subject_id)));
     };
     if job.kind == JobKind::CollectionAnswers {
-        return Ok(Work::Answers(collections::answers_due(
+        return Ok(Work::Answers(collections::answers_due_after(
             tx,
             instant,
             setup.batch,
+            after,
         )?));
     }
-    let rows = collections::reversal_checks_due(tx, instant, setup.batch)?;
+    let rows = collections::reversal_checks_due_after(tx, instant, setup.batch, after)?;
     let calendar = setup.calendar(tx)?;
     Ok(Work::ReversalChecks(
         rows.into_iter()

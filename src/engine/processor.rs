@@ -42,7 +42,7 @@ use crate::engine::payouts::PayoutConfig;
 use crate::store::jobs::{self, ClaimedJob, JobKind, NewJob};
 use crate::store::payments::{self, ReturnReason};
 use crate::store::replies::{self, NewReply};
-use crate::store::{Db, DbError, Tx, accounts, clients, users, wallets};
+use crate::store::{Db, DbError, Tx, accounts, clients, collections, users, wallets};
 
 /// The processor failed to talk to its store (the job stays leased and is taken over
 /// when the lease expires).
@@ -212,6 +212,16 @@ enum Input {
     CollectionBatch(Vec<(ClaimedJob, collection_jobs::Work)>),
     /// A DebiCheck mandate job.
     Mandate(mandate_jobs::Work),
+    /// A collection batch job claimed again for its next batch, which a reader is
+    /// reading ahead ([`ReadAhead`]).
+    ReadAhead,
+}
+
+/// The next batch of a job, being read on a reader connection.
+struct ReadAhead {
+    job_id: i64,
+    due_at: OffsetDateTime,
+    work: tokio::task::JoinHandle<Result<Result<collection_jobs::Work, DbError>, DbError>>,
 }
 
 /// The gateway's answer.
@@ -313,8 +323,26 @@ impl Processor {
         // told to stop), so a run of batches commits once per batch, not twice: half
         // the commits (and fsyncs) of a collection morning. A crash loses the record
         // and the claim together, exactly as if the processor had died before either.
+        //
+        // Read-ahead: while the writer records a full batch of a sweep, answers or
+        // dispute-check job, a reader connection reads that job's next batch (the rows
+        // after the last key of this one, so none the writer is moving). If the record
+        // transaction then claims the same job again, at the same instant, it only takes
+        // the lease and the batch read ahead is used: the writer thread, the bottleneck
+        // of a collection morning, no longer reads the rows too.
+        let mut ahead: Option<ReadAhead> = None;
         while let Some((job, input)) = claimed.take() {
+            let input = match input {
+                Input::ReadAhead => self.read_ahead_input(&job, ahead.take()).await?,
+                other => other,
+            };
             let answer = self.call(&input).await?;
+            ahead = match &input {
+                Input::Collection(work) => collection_jobs::after(work, self.collections.batch)
+                    .map(|after| self.read_ahead(&job, after)),
+                _ => None,
+            };
+            let expect = ahead.as_ref().map(|a| (a.job_id, a.due_at));
             let config = self.config.clone();
             let setup = self.collections.clone();
             let claim_next = (!stop()).then(|| self.claim_terms(until));
@@ -323,7 +351,7 @@ impl Processor {
                 .write(move |tx| -> Result<_, DbError> {
                     let step = record(tx, &job, input, answer, &config, &setup)?;
                     let next = match claim_next {
-                        Some(terms) => claim_in(tx, &terms, &setup)?,
+                        Some(terms) => claim_in(tx, &terms, &setup, expect)?,
                         None => None,
                     };
                     Ok((step, next))
@@ -336,6 +364,43 @@ impl Processor {
             claimed = next;
         }
         Ok(report)
+    }
+
+    /// Starts reading the batch of `job` after `after` on a reader connection.
+    fn read_ahead(&self, job: &ClaimedJob, after: collections::After) -> ReadAhead {
+        let db = self.db.clone();
+        let setup = self.collections.clone();
+        let claimed = job.clone();
+        ReadAhead {
+            job_id: job.id,
+            due_at: job.due_at,
+            work: tokio::spawn(async move {
+                db.read(move |tx| collection_jobs::load_after(tx, &claimed, &setup, &after))
+                    .await
+            }),
+        }
+    }
+
+    /// The input of a job claimed for its batch read ahead; read by the writer after
+    /// all if the read-ahead failed.
+    async fn read_ahead_input(
+        &self,
+        job: &ClaimedJob,
+        ahead: Option<ReadAhead>,
+    ) -> Result<Input, ProcessError> {
+        if let Some(ahead) = ahead
+            && ahead.job_id == job.id
+            && let Ok(Ok(Ok(work))) = ahead.work.await
+        {
+            return Ok(Input::Collection(work));
+        }
+        let setup = self.collections.clone();
+        let claimed = job.clone();
+        let work = self
+            .db
+            .write(move |tx| collection_jobs::load(tx, &claimed, &setup))
+            .await??;
+        Ok(Input::Collection(work))
     }
 
     /// What a claim made now, for jobs due by `until`, needs.
@@ -370,7 +435,7 @@ impl Processor {
         let setup = self.collections.clone();
         let claimed = self
             .db
-            .write(move |tx| claim_in(tx, &terms, &setup))
+            .write(move |tx| claim_in(tx, &terms, &setup, None))
             .await??;
         if let Some((job, _)) = &claimed {
             log_claimed(job);
@@ -415,7 +480,7 @@ impl Processor {
                 let work = work.clone();
                 Box::new(move |g| Answer::Mandate(mandate_jobs::call(&work, g)))
             }
-            Input::WalletCredit { .. } | Input::Skip(_) | Input::Broken(_) => {
+            Input::WalletCredit { .. } | Input::Skip(_) | Input::Broken(_) | Input::ReadAhead => {
                 return Ok(Answer::NoCall);
             }
         };
@@ -467,11 +532,13 @@ struct ClaimTerms {
 
 /// Step 1: claims the earliest job due by `terms.until` and loads its input (a batch of
 /// same-instant siblings for per-instalment collection steps), in the caller's
-/// transaction.
+/// transaction. When that job is `ahead` (id, due instant), whose next batch a reader
+/// is reading, only the writer's part of the load runs ([`Input::ReadAhead`]).
 fn claim_in(
     tx: &Tx<'_>,
     terms: &ClaimTerms,
     setup: &CollectionSetup,
+    ahead: Option<(i64, OffsetDateTime)>,
 ) -> Result<Option<(ClaimedJob, Input)>, DbError> {
     let ClaimTerms {
         owner,
@@ -483,6 +550,10 @@ fn claim_in(
     let Some(job) = jobs::claim_next(tx, owner, until, now, lease)? else {
         return Ok(None);
     };
+    if ahead == Some((job.id, job.due_at)) {
+        collection_jobs::claim_ahead(tx, &job, setup)?;
+        return Ok(Some((job, Input::ReadAhead)));
+    }
     let input = if collection_jobs::STEP_KINDS.contains(&job.kind) {
         // Only siblings due at the same instant, so effects (and the feed) keep the
         // order of their instants.

@@ -227,17 +227,58 @@ pub fn due_batch(
     date: Date,
     limit: usize,
 ) -> Result<Vec<CollectionRow>, DbError> {
+    due_batch_after(tx, stream, date, limit, None)
+}
+
+/// Where a batch read ended, so the next read starts after it (keyset order: the
+/// batch queries' `ORDER BY`). A processor reads the next batch of a job after this key
+/// on a reader connection while the writer records the current one; rows before it are
+/// the current batch's, which the writer is moving.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum After {
+    /// A sweep's presentment batch: (status, note, instalment) of its last row.
+    Due(InstalmentStatus, i64, u32),
+    /// An answers batch: (note, instalment, attempt) of its last row.
+    Answer(i64, u32, u32),
+    /// A dispute-check batch: (note, instalment) of its last row.
+    Check(i64, u32),
+}
+
+/// [`due_batch`], only rows after `after` (`After::Due`) when given.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn due_batch_after(
+    tx: &Tx<'_>,
+    stream: NoteStream,
+    date: Date,
+    limit: usize,
+    after: Option<&After>,
+) -> Result<Vec<CollectionRow>, DbError> {
+    let (status, note, number) = match after {
+        Some(After::Due(status, note, number)) => (status.as_str(), *note, *number),
+        _ => ("", 0, 0),
+    };
     tx.conn
         .prepare_cached(&format!(
             "SELECT {ROW_COLUMNS} FROM {ROW_FROM}
              WHERE i.action_date = ?1 AND i.status IN ('PENDING', 'SUBMITTED')
+               AND (i.status, i.promissory_id, i.instalment_number) > (?4, ?5, ?6)
                AND n.payment_stream = ?2 AND n.status = 'ACTIVE'
                AND NOT EXISTS (SELECT 1 FROM mandates d
                                WHERE d.promissory_id = n.id AND d.status <> 'AUTHENTICATED')
              ORDER BY i.status, i.promissory_id, i.instalment_number LIMIT ?3"
         ))?
         .query_map(
-            params![format_date(date), stream.as_str(), limit as i64],
+            params![
+                format_date(date),
+                stream.as_str(),
+                limit as i64,
+                status,
+                note,
+                number
+            ],
             collection_row,
         )?
         .collect::<Result<_, _>>()
@@ -285,6 +326,24 @@ pub fn answers_due(
     at: OffsetDateTime,
     limit: usize,
 ) -> Result<Vec<CollectionRow>, DbError> {
+    answers_due_after(tx, at, limit, None)
+}
+
+/// [`answers_due`], only rows after `after` (`After::Answer`) when given.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn answers_due_after(
+    tx: &Tx<'_>,
+    at: OffsetDateTime,
+    limit: usize,
+    after: Option<&After>,
+) -> Result<Vec<CollectionRow>, DbError> {
+    let (note, number, attempt) = match after {
+        Some(After::Answer(note, number, attempt)) => (*note, *number, *attempt),
+        _ => (0, 0, 0),
+    };
     tx.conn
         .prepare_cached(&format!(
             "SELECT {ROW_COLUMNS}
@@ -294,10 +353,14 @@ pub fn answers_due(
              JOIN promissory_notes n ON n.id = a.promissory_id
              LEFT JOIN mandates d ON d.promissory_id = n.id
              WHERE a.answer_due_at = ?1 AND a.answered_at IS NULL
+               AND (a.promissory_id, a.instalment_number, a.attempt_number) > (?3, ?4, ?5)
              ORDER BY a.answer_due_at, a.promissory_id, a.instalment_number, a.attempt_number
              LIMIT ?2"
         ))?
-        .query_map(params![format_timestamp(at), limit as i64], collection_row)?
+        .query_map(
+            params![format_timestamp(at), limit as i64, note, number, attempt],
+            collection_row,
+        )?
         .collect::<Result<_, _>>()
         .map_err(DbError::from)
 }
@@ -336,13 +399,35 @@ pub fn reversal_checks_due(
     at: OffsetDateTime,
     limit: usize,
 ) -> Result<Vec<CollectionRow>, DbError> {
+    reversal_checks_due_after(tx, at, limit, None)
+}
+
+/// [`reversal_checks_due`], only rows after `after` (`After::Check`) when given.
+///
+/// # Errors
+///
+/// SQLite.
+pub fn reversal_checks_due_after(
+    tx: &Tx<'_>,
+    at: OffsetDateTime,
+    limit: usize,
+    after: Option<&After>,
+) -> Result<Vec<CollectionRow>, DbError> {
+    let (note, number) = match after {
+        Some(After::Check(note, number)) => (*note, *number),
+        _ => (0, 0),
+    };
     tx.conn
         .prepare_cached(&format!(
             "SELECT {ROW_COLUMNS} FROM {ROW_FROM}
              WHERE i.reversal_check_at = ?1
+               AND (i.promissory_id, i.instalment_number) > (?3, ?4)
              ORDER BY i.reversal_check_at, i.promissory_id, i.instalment_number LIMIT ?2"
         ))?
-        .query_map(params![format_timestamp(at), limit as i64], collection_row)?
+        .query_map(
+            params![format_timestamp(at), limit as i64, note, number],
+            collection_row,
+        )?
         .collect::<Result<_, _>>()
         .map_err(DbError::from)
 }
