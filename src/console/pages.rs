@@ -83,6 +83,13 @@ fn branch_href(org: &str, branch: &str) -> String {
     format!("/org/{}/branch/{}", pct(org), pct(branch))
 }
 
+/// The `before` cursor of a paged list (a row id; the newest page when absent or bad).
+fn before(query: &Query) -> i64 {
+    value(query, "before")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(i64::MAX)
+}
+
 /// Takes one row more than a page to know whether a next page exists.
 fn split_page<T>(mut rows: Vec<T>) -> (Vec<T>, bool) {
     let more = rows.len() > PAGE_ROWS;
@@ -992,9 +999,7 @@ async fn wallets(
     query: &Query,
 ) -> Result<Page, Failure> {
     let id = branch_id(console, session, org, branch).await?;
-    let before = value(query, "before")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(i64::MAX);
+    let before = before(query);
     let rows = read(console, move |tx| {
         Ok(views::wallets_page(tx, id, before, PAGE_ROWS + 1)?)
     })
@@ -1085,9 +1090,7 @@ async fn replies(
     query: &Query,
 ) -> Result<Page, Failure> {
     let id = branch_id(console, session, org, branch).await?;
-    let before = value(query, "before")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(i64::MAX);
+    let before = before(query);
     let rows = read(console, move |tx| {
         Ok(views::replies_page(tx, id, before, PAGE_ROWS + 1)?)
     })

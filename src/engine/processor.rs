@@ -337,15 +337,18 @@ impl Processor {
                 other => other,
             };
             let answer = self.call(&input).await?;
+            let claim_next = (!stop()).then(|| self.claim_terms(until));
+            // Read ahead only when this transaction will claim again.
             ahead = match &input {
-                Input::Collection(work) => collection_jobs::after(work, self.collections.batch)
-                    .map(|after| self.read_ahead(&job, after)),
+                Input::Collection(work) if claim_next.is_some() => {
+                    collection_jobs::after(work, self.collections.batch)
+                        .map(|after| self.read_ahead(&job, after))
+                }
                 _ => None,
             };
             let expect = ahead.as_ref().map(|a| (a.job_id, a.due_at));
             let config = self.config.clone();
             let setup = self.collections.clone();
-            let claim_next = (!stop()).then(|| self.claim_terms(until));
             let (step, next) = self
                 .db
                 .write(move |tx| -> Result<_, DbError> {

@@ -186,11 +186,9 @@ pub struct DbStats {
     pub writes: AtomicU64,
     /// Read requests served.
     pub reads: AtomicU64,
-    /// WAL checkpoints run by the checkpointer thread.
+    /// WAL checkpoints run: by the checkpointer thread, or by the writer itself once
+    /// the WAL reached [`WAL_LIMIT_PAGES`].
     pub checkpoints: AtomicU64,
-    /// Checkpoints the writer ran itself because the WAL reached
-    /// [`WAL_LIMIT_PAGES`].
-    pub writer_checkpoints: AtomicU64,
     /// Pages in the WAL after the writer's last commit (SQLite's WAL hook).
     pub wal_pages: std::sync::atomic::AtomicI64,
     /// WAL pages copied back by the checkpointer thread's last pass.
@@ -1206,8 +1204,7 @@ fn writer_loop(
                 })
                 .is_ok_and(|busy| busy == 0)
         {
-            stats.writer_checkpoints.fetch_add(1, Ordering::Relaxed);
-            stats.wal_pages.store(0, Ordering::Relaxed);
+            stats.checkpoints.fetch_add(1, Ordering::Relaxed);
         }
     }
     // Every sender is gone: fold the WAL back into the main file before closing.
